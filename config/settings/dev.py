@@ -1,0 +1,25 @@
+"""Development: `make run` on a laptop. SQLite unless DATABASE_URL is set."""
+
+import secrets
+
+from config.env import env_str
+
+from .base import *  # noqa: F403
+from .base import BASE_DIR, MATRIX_CARD_KEY
+
+DEBUG = True
+SECRET_KEY = env_str("SECRET_KEY", "") or "dev-only-insecure-secret-key-do-not-use-in-production"
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+
+
+def _local_card_key() -> str:
+    # A key generated once into an ignored file, so that demo cards keep
+    # working across restarts without anyone choosing a weak key by hand.
+    path = BASE_DIR / ".matrix-card-key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+MATRIX_CARD_KEY = MATRIX_CARD_KEY or _local_card_key()

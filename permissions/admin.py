@@ -1,0 +1,69 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from permissions.audit import AuditAction
+from permissions.models import AuditEvent, LevelPolicy, Subject
+from permissions.services import policy_rule_add, policy_rule_remove
+
+
+@admin.register(Subject)
+class SubjectAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "level")
+    list_filter = ("level",)
+    search_fields = ("name", "code")
+
+
+@admin.register(LevelPolicy)
+class LevelPolicyAdmin(admin.ModelAdmin):
+    """The access-policy table. A rule is a pair: add or remove, never edit,
+    and every change goes through a service that records it."""
+
+    list_display = ("school_form", "level")
+    list_filter = ("level",)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change) -> None:
+        rule = policy_rule_add(
+            actor=request.user,
+            request=request,
+            school_form=obj.school_form,
+            level=obj.level,
+        )
+        obj.pk = rule.pk
+
+    def delete_model(self, request, obj) -> None:
+        policy_rule_remove(actor=request.user, request=request, rule=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for rule in queryset.select_related("school_form"):
+            policy_rule_remove(actor=request.user, request=request, rule=rule)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: the log is append-only."""
+
+    list_display = ("created_at", "action_label", "actor_username", "school_unit", "target")
+    list_filter = ("action",)
+    list_select_related = ("school_unit",)
+    search_fields = ("actor_username", "target", "school_unit__code")
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+    @admin.display(description=_("action"), ordering="action")
+    def action_label(self, obj: AuditEvent) -> str:
+        try:
+            return str(AuditAction(obj.action).label)
+        except ValueError:
+            return obj.action
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,78 @@
+"""The audit log: one place that writes events, called by every service.
+
+Services call `audit_record` inside their own transaction, so an event exists
+exactly when the change it describes was committed.
+"""
+
+from django.db import models
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from accounts.network import client_address
+from permissions.models import AuditEvent
+
+
+class AuditAction(models.TextChoices):
+    # Logins (the factor is named in details)
+    LOGIN_SUCCEEDED = "login_succeeded", _("Login succeeded")
+    LOGIN_FAILED = "login_failed", _("Login failed")
+    LOGOUT = "logout", _("Logged out")
+    # Credentials
+    PASSWORD_ISSUED = "password_issued", _("Password issued")
+    PASSWORD_REGENERATED = "password_regenerated", _("Password regenerated")
+    PASSWORD_CHANGED = "password_changed", _("Password changed")
+    CARD_ISSUED = "card_issued", _("Matrix card issued")
+    CARD_REGENERATED = "card_regenerated", _("Matrix card regenerated")
+    CARD_LOCKED = "card_locked", _("Matrix card locked")
+    CARD_UNLOCKED = "card_unlocked", _("Matrix card unlocked")
+    TOTP_ENROLLED = "totp_enrolled", _("TOTP device enrolled")
+    # Accounts
+    PRINCIPAL_ISSUED = "principal_issued", _("Principal issued")
+    PRINCIPAL_LINKED = "principal_linked", _("Principal linked to school unit")
+    PRINCIPAL_UNLINKED = "principal_unlinked", _("Principal unlinked from school unit")
+    ACCOUNT_DEACTIVATED = "account_deactivated", _("Account deactivated")
+    ACCOUNT_REACTIVATED = "account_reactivated", _("Account reactivated")
+    ACCOUNT_DELETED = "account_deleted", _("Account deleted")
+    TEST_ADMIN_ISSUED = "test_admin_issued", _("Test administrator issued")
+    TEST_ADMIN_REACTIVATED = "test_admin_reactivated", _("Test administrator reactivated")
+    # Memberships
+    MEMBERSHIP_REGISTERED = "membership_registered", _("Membership registered")
+    MEMBERSHIP_GRANTED = "membership_granted", _("Subjects changed")
+    MEMBERSHIP_REACTIVATED = "membership_reactivated", _("Membership reactivated")
+    MEMBERSHIP_REMOVED = "membership_removed", _("Membership removed")
+    # Schools and policy
+    HUVUDMAN_CHANGED = "huvudman_changed", _("Huvudman changed")
+    SCHOOL_UNIT_CHANGED = "school_unit_changed", _("School unit changed")
+    POLICY_CHANGED = "policy_changed", _("Access policy changed")
+    # The portal
+    MATERIAL_DOWNLOADED = "material_downloaded", _("Protected material downloaded")
+    ACCESS_REFUSED = "access_refused", _("Access refused")
+
+
+def audit_record(
+    *,
+    action: AuditAction,
+    actor=None,
+    request: HttpRequest | None = None,
+    school_unit=None,
+    huvudman=None,
+    target: str = "",
+    details: dict | None = None,
+) -> AuditEvent:
+    """Append one event. `actor` is the user who acted (None for anonymous)."""
+    if huvudman is not None:
+        huvudman_id = huvudman.pk
+    else:
+        huvudman_id = school_unit.huvudman_id if school_unit is not None else None
+    authenticated = actor is not None and getattr(actor, "is_authenticated", False)
+    return AuditEvent.objects.create(
+        action=AuditAction(action).value,
+        actor_id=actor.pk if authenticated else None,
+        actor_username=actor.get_username() if authenticated else "",
+        actor_role=getattr(actor, "role", "") if authenticated else "",
+        school_unit=school_unit,
+        huvudman_id=huvudman_id,
+        target=str(target)[:200],
+        ip_address=client_address(request) if request is not None else None,
+        details=details or {},
+    )

@@ -1,0 +1,234 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class MaterialLevel(models.TextChoices):
+    GRUNDSKOLA = "grundskola", _("Grundskola")
+    GYMNASIAL = "gymnasial", _("Gymnasial")
+
+
+class Subject(models.Model):
+    """A subject (ämne) of the national syllabi, with its official code."""
+
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    level = models.CharField(_("level"), max_length=20, choices=MaterialLevel.choices)
+
+    class Meta:
+        verbose_name = _("subject")
+        verbose_name_plural = _("subjects")
+        ordering = ["level", "name"]
+        constraints = [
+            models.CheckConstraint(
+                name="subject_level_known", condition=Q(level__in=MaterialLevel.values)
+            ),
+            models.CheckConstraint(name="subject_code_not_blank", condition=~Q(code="")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class LevelPolicy(models.Model):
+    """One row of the access-policy table: this school form reaches this level.
+
+    Data, not code, so that a national admin can change the rule (with an
+    audit event) without a release. `permissions.policy` reads it.
+    """
+
+    school_form = models.ForeignKey(
+        "schools.SchoolForm",
+        verbose_name=_("school form"),
+        on_delete=models.PROTECT,
+        related_name="level_policies",
+    )
+    level = models.CharField(_("material level"), max_length=20, choices=MaterialLevel.choices)
+
+    class Meta:
+        verbose_name = _("access-policy rule")
+        verbose_name_plural = _("access-policy rules")
+        ordering = ["school_form", "level"]
+        constraints = [
+            models.UniqueConstraint(fields=["school_form", "level"], name="levelpolicy_unique"),
+            models.CheckConstraint(
+                name="levelpolicy_level_known", condition=Q(level__in=MaterialLevel.values)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.school_form} → {self.get_level_display()}"
+
+
+class Membership(models.Model):
+    """A teacher's membership of one school unit: the unit of local access.
+
+    Valid until the end of the school year in which it was registered or last
+    reactivated. Removal ends it; the account goes with its last membership.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("teacher"),
+        on_delete=models.CASCADE,
+        related_name="memberships",
+    )
+    school_unit = models.ForeignKey(
+        "schools.SchoolUnit",
+        verbose_name=_("school unit"),
+        on_delete=models.PROTECT,
+        related_name="memberships",
+    )
+    valid_until = models.DateField(_("valid until"))
+    removed_at = models.DateTimeField(_("removed"), null=True, blank=True)
+    created_at = models.DateTimeField(_("registered"), default=timezone.now)
+    subjects = models.ManyToManyField(
+        Subject, through="SubjectGrant", related_name="memberships", blank=True
+    )
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            # One live membership per teacher and school; removed ones stay as history.
+            models.UniqueConstraint(
+                fields=["user", "school_unit"],
+                condition=Q(removed_at__isnull=True),
+                name="membership_one_live_per_school",
+            ),
+        ]
+        indexes = [models.Index(fields=["school_unit", "valid_until"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.school_unit}"
+
+    @property
+    def is_removed(self) -> bool:
+        return self.removed_at is not None
+
+    def is_valid_on(self, day) -> bool:
+        return not self.is_removed and self.valid_until >= day
+
+
+class SubjectGrant(models.Model):
+    """A subject granted on one membership: one row per subject."""
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="grants")
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="grants")
+    granted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("subject grant")
+        verbose_name_plural = _("subject grants")
+        constraints = [
+            models.UniqueConstraint(fields=["membership", "subject"], name="subjectgrant_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.membership}: {self.subject.code}"
+
+
+class TestAdministrator(models.Model):
+    """A provadministratör's appointment at one school unit.
+
+    Time-limited like a teacher's membership and reactivated by the principal
+    each school year. SECURITY: never deleted (PROTECT on the account), only
+    deactivated, so that what it did stays attributable.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="test_admin_appointment",
+    )
+    school_unit = models.ForeignKey(
+        "schools.SchoolUnit",
+        verbose_name=_("school unit"),
+        on_delete=models.PROTECT,
+        related_name="test_administrators",
+    )
+    valid_until = models.DateField(_("valid until"))
+    deactivated_at = models.DateTimeField(_("deactivated"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("test administrator")
+        verbose_name_plural = _("test administrators")
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.school_unit}"
+
+    def is_valid_on(self, day) -> bool:
+        return self.deactivated_at is None and self.valid_until >= day
+
+
+class AppendOnlyError(Exception):
+    """Raised on any attempt to change or delete an audit event."""
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("Audit events are append-only.")
+
+    def delete(self):
+        raise AppendOnlyError("Audit events are append-only.")
+
+
+class AuditEvent(models.Model):
+    """Who did what, at which school, when, from where. Append-only.
+
+    No foreign key to the user: removing a teacher deletes the account, and
+    its history must survive without being rewritten (SET_NULL would be an
+    UPDATE, which the database refuses on PostgreSQL).
+    """
+
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    action = models.CharField(_("action"), max_length=60, db_index=True)
+    actor_id = models.BigIntegerField(_("actor id"), null=True, blank=True)
+    actor_username = models.CharField(_("actor"), max_length=150, blank=True)
+    actor_role = models.CharField(_("actor role"), max_length=20, blank=True)
+    huvudman = models.ForeignKey(
+        "schools.Huvudman",
+        verbose_name=_("huvudman"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    school_unit = models.ForeignKey(
+        "schools.SchoolUnit",
+        verbose_name=_("school unit"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    target = models.CharField(_("target"), max_length=200, blank=True)
+    ip_address = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["school_unit", "-created_at"], name="audit_school_time"),
+            models.Index(fields=["huvudman", "-created_at"], name="audit_huvudman_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.actor_username}"
+
+    # SECURITY: append-only at the ORM level; PostgreSQL also refuses UPDATE
+    # and DELETE with a trigger (migration 0003), so raw SQL cannot either.
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Audit events are append-only.")

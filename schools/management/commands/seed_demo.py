@@ -1,0 +1,162 @@
+"""Idempotent demo data that always prints working credentials.
+
+Each run issues the demo people fresh passwords (and TOTP key), so the
+printout is always the current one; nothing is duplicated.
+"""
+
+import json
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from accounts.models import Role, User
+from accounts.services import totp_enroll
+from accounts.usernames import generate_password, generate_username
+from permissions.models import Membership, Subject
+from permissions.schoolyear import school_year_end, today
+from schools.demo import seed_schools
+from schools.models import PrincipalAssignment
+
+# Demo people are found again by e-mail; their usernames are generated like
+# everyone else's, on the first run, and stay.
+ADMIN_EMAIL = "skolverket-admin@demo.example"
+STAFF_EMAIL = "huvudman@demo-kommun.example"
+PRINCIPAL_EMAIL = "rektor@demo-kommun.example"
+TEACHER_EMAIL = "larare@demo-kommun.example"
+TEACHER_SUBJECTS = ["GRGRMAT01", "GRGRSVE01"]
+
+
+class Command(BaseCommand):
+    help = "Create or refresh the demo huvudman, schools and people, and print how to log in."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--json", action="store_true", dest="as_json", help="Print JSON for scripts."
+        )
+
+    def handle(self, *args, as_json: bool, **options):
+        with transaction.atomic():
+            result = self.seed()
+        if as_json:
+            self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
+        else:
+            self.stdout.write(self.describe(result))
+
+    def seed(self) -> dict:
+        day = today()
+        huvudman, units = seed_schools()
+        grundskola = units[0]
+
+        admin = _demo_user(
+            ADMIN_EMAIL, Role.NATIONAL_ADMIN, "Ada", "Adminsson", is_staff=True, is_superuser=True
+        )
+        admin_password = _fresh_password(admin)
+        admin_device = totp_enroll(user=admin)
+
+        staff = _demo_user(
+            STAFF_EMAIL,
+            Role.HUVUDMAN_STAFF,
+            "Hugo",
+            "Huvudmansson",
+            huvudman=huvudman,
+            is_staff=True,
+        )
+        staff_password = _fresh_password(staff)
+        device = totp_enroll(user=staff)
+
+        principal = _demo_user(PRINCIPAL_EMAIL, Role.PRINCIPAL, "Rut", "Rektorsson")
+        principal_password = _fresh_password(principal)
+        for unit in units:
+            PrincipalAssignment.objects.get_or_create(user=principal, school_unit=unit)
+
+        teacher = _demo_user(TEACHER_EMAIL, Role.TEACHER, "Lars", "Lärarsson")
+        teacher_password = _fresh_password(teacher)
+        membership, _ = Membership.objects.update_or_create(
+            user=teacher,
+            school_unit=grundskola,
+            removed_at=None,
+            defaults={"valid_until": school_year_end(day)},
+        )
+        membership.subjects.set(Subject.objects.filter(code__in=TEACHER_SUBJECTS))
+
+        return {
+            "principal": {"username": principal.username, "password": principal_password},
+            "teacher": {
+                "username": teacher.username,
+                "password": teacher_password,
+                "school": grundskola.code,
+                "subjects": TEACHER_SUBJECTS,
+            },
+            "huvudman_staff": {
+                "username": staff.username,
+                "password": staff_password,
+                "totp_uri": device.config_url,
+            },
+            "national_admin": {
+                "username": admin.username,
+                "password": admin_password,
+                "totp_uri": admin_device.config_url,
+            },
+            "schools": [
+                {
+                    "code": unit.code,
+                    "name": unit.name,
+                    "forms": sorted(unit.forms.values_list("code", flat=True)),
+                }
+                for unit in units
+            ],
+        }
+
+    def describe(self, result: dict) -> str:
+        principal, teacher, staff = (
+            result["principal"],
+            result["teacher"],
+            result["huvudman_staff"],
+        )
+        lines = [
+            "Demo data is ready. Log in as:",
+            "",
+            "  Principal (E-tjänster, http://127.0.0.1:8000/e-tjanster/logga-in/)",
+            f"    username {principal['username']}  password {principal['password']}",
+            "",
+            "  Teacher (Bedömningsportalen, http://127.0.0.1:8000/bedomningsportalen/logga-in/)",
+            f"    username {teacher['username']}  password {teacher['password']}",
+            f"    school {teacher['school']}, subjects {', '.join(teacher['subjects'])}",
+            "",
+            "  Huvudman staff (http://127.0.0.1:8000/huvudman/)",
+            f"    username {staff['username']}  password {staff['password']}",
+            f"    TOTP key (add to an authenticator app): {staff['totp_uri']}",
+            "",
+            "  National admin (http://127.0.0.1:8000/admin/)",
+            f"    username {result['national_admin']['username']}"
+            f"  password {result['national_admin']['password']}",
+            f"    TOTP key: {result['national_admin']['totp_uri']}",
+            "",
+            "Schools: "
+            + "; ".join(
+                f"{s['code']} {s['name']} ({', '.join(s['forms'])})" for s in result["schools"]
+            ),
+        ]
+        return "\n".join(lines) + "\n"
+
+
+def _demo_user(email: str, role: Role, first: str, last: str, **extra) -> User:
+    user = User.objects.filter(email=email, role=role).first()
+    if user is None:
+        user = User.objects.create(
+            username=generate_username(),
+            email=email,
+            role=role,
+            first_name=first,
+            last_name=last,
+            **extra,
+        )
+    return user
+
+
+def _fresh_password(user: User) -> str:
+    password = generate_password()
+    user.set_password(password)
+    user.is_active = True
+    user.save()
+    return password

@@ -1,0 +1,116 @@
+"""The shared cast: two huvudmän, their schools, and one person of each role."""
+
+import datetime
+
+import pytest
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.models import Role, User
+from permissions.models import Membership, Subject, TestAdministrator
+from schools.models import Huvudman, PrincipalAssignment, SchoolUnit
+
+# A school day inside the school year 2026/27 (which ends 31 July 2027).
+SCHOOL_DAY = datetime.date(2026, 11, 28)
+END_OF_YEAR = datetime.date(2027, 7, 31)
+
+
+def make_school(code: str, name: str, huvudman: Huvudman, forms: list[str]) -> SchoolUnit:
+    unit = SchoolUnit.objects.create(code=code, name=name, huvudman=huvudman)
+    unit.forms.set(forms)
+    return unit
+
+
+def make_user(username: str, role: Role, **extra) -> User:
+    return User.objects.create_user(
+        username=username,
+        password=f"{username}-password-1234",
+        role=role,
+        first_name=username.capitalize(),
+        last_name="Testsson",
+        email=f"{username}@example.se",
+        **extra,
+    )
+
+
+def verify_session(client: Client, user: User, device=None) -> Client:
+    """Log `user` in with both factors passed, without driving the login pages."""
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+@pytest.fixture
+def huvudman(db) -> Huvudman:
+    return Huvudman.objects.create(
+        name="Testkommun",
+        organisationsnummer="212000-0142",
+        contact_name="Kim Kontakt",
+        contact_email="kontakt@testkommun.se",
+        contact_phone="010-111 22 33",
+    )
+
+
+@pytest.fixture
+def other_huvudman(db) -> Huvudman:
+    return Huvudman.objects.create(name="Andra skolbolaget AB", organisationsnummer="556036-0793")
+
+
+@pytest.fixture
+def grundskola(huvudman) -> SchoolUnit:
+    return make_school("11111111", "Testskolan F–9", huvudman, ["grundskola"])
+
+
+@pytest.fixture
+def gymnasium(huvudman) -> SchoolUnit:
+    return make_school("22222222", "Testgymnasiet", huvudman, ["gymnasieskola"])
+
+
+@pytest.fixture
+def other_school(other_huvudman) -> SchoolUnit:
+    return make_school("99999999", "Annan skola", other_huvudman, ["grundskola"])
+
+
+@pytest.fixture
+def national_admin(db) -> User:
+    return make_user("nationell", Role.NATIONAL_ADMIN, is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def huvudman_staff(huvudman) -> User:
+    return make_user("personal", Role.HUVUDMAN_STAFF, is_staff=True, huvudman=huvudman)
+
+
+@pytest.fixture
+def principal(grundskola, gymnasium) -> User:
+    user = make_user("rektor", Role.PRINCIPAL)
+    PrincipalAssignment.objects.create(user=user, school_unit=grundskola)
+    PrincipalAssignment.objects.create(user=user, school_unit=gymnasium)
+    return user
+
+
+@pytest.fixture
+def test_admin(grundskola) -> User:
+    user = make_user("provadmin", Role.TEST_ADMIN)
+    TestAdministrator.objects.create(user=user, school_unit=grundskola, valid_until=END_OF_YEAR)
+    return user
+
+
+@pytest.fixture
+def teacher(grundskola) -> User:
+    user = make_user("larare", Role.TEACHER)
+    membership = Membership.objects.create(
+        user=user, school_unit=grundskola, valid_until=END_OF_YEAR
+    )
+    membership.subjects.set(Subject.objects.filter(code__in=["GRGRMAT01", "GRGRSVE01"]))
+    return user
+
+
+@pytest.fixture
+def principal_client(client, principal) -> Client:
+    return verify_session(client, principal)

@@ -1,0 +1,89 @@
+"""Browser tests: Playwright driving Debian's Chromium against live_server.
+
+Outside CI they skip, saying why, when no Chromium is installed; with
+CI=true a missing browser is an error, never a skip. axe-core runs on every
+page a test loads and fails the test on a serious or critical violation.
+"""
+
+import os
+import shutil
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+# Playwright's sync API runs an event loop in this thread; Django refuses ORM
+# calls from a thread with a running loop unless told it is safe here.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = shutil.which("chromium")
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+SERIOUS = {"serious", "critical"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "tests/e2e/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if CHROMIUM is None:
+        if IN_CI:
+            pytest.fail("CI=true but Debian's chromium is not installed: .ci/run installs it.")
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium).")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "locale": "sv-SE", "timezone_id": "Europe/Stockholm"}
+
+
+class AxeWatch:
+    """Runs axe-core on each page load and collects serious violations."""
+
+    def __init__(self, page):
+        self.page = page
+        self.axe = Axe()
+        self.violations: list[str] = []
+        self.checked: list[str] = []
+
+    def check(self) -> None:
+        url = self.page.url
+        if not url.startswith("http") or url in self.checked[-1:]:
+            return
+        results = self.axe.run(self.page)
+        self.checked.append(url)
+        for violation in results.response["violations"]:
+            if violation.get("impact") in SERIOUS:
+                targets = [node["target"] for node in violation["nodes"]][:3]
+                self.violations.append(
+                    f"{url}: {violation['id']} ({violation['impact']}) {targets}"
+                )
+
+
+@pytest.fixture
+def page(page, live_server):
+    """Playwright's page, with axe-core run on every page the test loads."""
+    watch = AxeWatch(page)
+    page.on("load", lambda _page: watch.check())
+    page.set_default_timeout(15_000)
+    yield page
+    # The page the test ended on counts too, even if it never fired another load.
+    watch.check()
+    assert not watch.violations, "Accessibility violations:\n" + "\n".join(watch.violations)
+    assert watch.checked, "axe-core checked no page"
