@@ -40,7 +40,7 @@ lint: install
 # Refresh the Swedish catalogue after changing UI strings, then fill in the
 # new msgstr entries and run `make messages` again to compile.
 messages: install
-	$(BIN)/python manage.py makemessages --locale sv --no-location --ignore '.venv/*' --ignore 'staticfiles/*'
+	$(BIN)/python manage.py makemessages --locale sv --no-location --ignore '.venv/*' --ignore 'staticfiles/*' --ignore 'tests/*'
 	$(BIN)/python manage.py compilemessages --locale sv --ignore '.venv/*'
 
 clean:
