@@ -43,7 +43,7 @@ def test_unsafe_next_is_ignored(client, teacher, target):
     [("principal", "rektor-password-1234"), ("test_admin", "provadmin-password-1234")],
 )
 def test_e_tjanster_credentials_get_the_explanation_not_wrong_password(
-    client, request, who, password
+    client, db, request, who, password
 ):
     user = request.getfixturevalue(who)
     response = client.post(PORTAL, {"username": user.username, "password": password})
