@@ -6,7 +6,18 @@ from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 
-from accounts.models import ETJANSTER_ROLES, Role
+from accounts.models import ETJANSTER_ROLES, MatrixCardDevice, Role
+
+
+def is_etjanster_verified(user) -> bool:
+    """Past both E-tjänster factors: the password and this user's matrix card."""
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and user.role in ETJANSTER_ROLES
+        and user.is_verified()
+        and isinstance(user.otp_device, MatrixCardDevice)
+    )
 
 
 def etjanster_required(view: Callable) -> Callable:
@@ -14,18 +25,13 @@ def etjanster_required(view: Callable) -> Callable:
 
     SECURITY: a user who passed only the password step has a session but is
     not verified; every E-tjänster page sends them back to the card step
-    (the login view decides which step they are at).
+    (the login view decides which step they are at). Only the matrix card
+    counts as the second factor here: a TOTP device is for the admin sites.
     """
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        user = request.user
-        if not (
-            user.is_authenticated
-            and user.is_active
-            and user.role in ETJANSTER_ROLES
-            and user.is_verified()
-        ):
+        if not is_etjanster_verified(request.user):
             return redirect_to_login(
                 request.get_full_path(), settings.ETJANSTER_LOGIN_URL, REDIRECT_FIELD_NAME
             )
