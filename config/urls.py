@@ -2,11 +2,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from portal import views as portal_views
+from schools.huvudman_admin import huvudman_site
 
 urlpatterns = [
     path("", portal_views.home, name="home"),
     path("e-tjanster/", include("schools.urls")),
     path("admin/", admin.site.urls),
+    path("huvudman/", huvudman_site.urls),
 ]
 
 handler400 = "config.views.bad_request"
