@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.card_pdf import render_card_pdf
 from accounts.models import CARD_COLUMNS, CARD_ROWS, CardState, MatrixCardDevice
-from accounts.services import card_unlock
+from accounts.services import card_unlock, current_card
 from accounts.sites import HuvudmanSite
 from permissions.policy import (
     can_manage_huvudman,
@@ -351,8 +351,13 @@ class PrincipalAdmin(ScopedAdmin):
 
     def unlock_view(self, request, object_id) -> HttpResponse:
         principal = self.principal_or_404(request, object_id)
-        card_unlock(user=principal, actor=request.user, request=request)
-        self.message_user(request, gettext("The matrix card is unlocked."), messages.SUCCESS)
+        card = current_card(user=principal)
+        if card is None or card.state != CardState.LOCKED:
+            # A stale page or a double click: nothing to unlock, nothing audited.
+            self.message_user(request, gettext("The matrix card is not locked."), messages.INFO)
+        else:
+            card_unlock(user=principal, actor=request.user, request=request)
+            self.message_user(request, gettext("The matrix card is unlocked."), messages.SUCCESS)
         return HttpResponseRedirect(self.detail_url(principal))
 
     def deactivate_view(self, request, object_id) -> HttpResponse:

@@ -210,3 +210,16 @@ def test_principal_page_shows_own_units_and_offers_the_others(
     assert "Testskolan F–9" in page
     assert f'value="{gymnasium.pk}"' in page
     assert other_school.name not in page
+
+
+def test_unlocking_a_card_that_is_not_locked_changes_nothing(staff_client, issued):
+    response = staff_client.post(principal_url(issued.user, "unlock"), follow=True)
+    assert "inte låst" in response.content.decode()
+    assert not AuditEvent.objects.filter(action="card_unlocked").exists()
+
+
+def test_a_principal_without_a_card_shows_as_such(staff_client, principal):
+    page = staff_client.get(principal_url(principal)).content.decode()
+    assert "Inget kort" in page
+    response = staff_client.post(principal_url(principal, "unlock"))
+    assert response.status_code == 302
