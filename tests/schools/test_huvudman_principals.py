@@ -162,7 +162,7 @@ def test_card_locks_after_five_wrong_answers_and_staff_unlock_it(staff_client, i
     lock_card(principal)
     assert not answer(principal, issued.card.cells)
     page = staff_client.get(principal_url(principal)).content.decode()
-    assert "Lås upp kortet" in page
+    assert "Häv spärren" in page
 
     response = staff_client.post(principal_url(principal, "unlock"))
     assert response.status_code == 302
@@ -214,7 +214,7 @@ def test_principal_page_shows_own_units_and_offers_the_others(
 
 def test_unlocking_a_card_that_is_not_locked_changes_nothing(staff_client, issued):
     response = staff_client.post(principal_url(issued.user, "unlock"), follow=True)
-    assert "inte låst" in response.content.decode()
+    assert "inte spärrad" in response.content.decode()
     assert not AuditEvent.objects.filter(action="card_unlocked").exists()
 
 
