@@ -40,7 +40,7 @@ class HuvudmanContactForm(forms.ModelForm):
 
 
 class PrincipalIssueForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=301)
+    name = forms.CharField(label=_("Name"), max_length=300)
     email = forms.EmailField(label=_("E-mail"))
     school_units = forms.ModelMultipleChoiceField(
         label=_("School units"),

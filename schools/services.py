@@ -149,6 +149,9 @@ def principal_issue(
     school_units = list(school_units)
     if not school_units:
         raise ValidationError({"school_units": _("Choose at least one school unit.")})
+    if len({unit.huvudman_id for unit in school_units}) > 1:
+        # One issuer, one huvudman: staff issue principals only for their own units.
+        raise ValidationError({"school_units": _("Choose school units of one huvudman only.")})
     password = generate_password()
     principal = User(
         username=generate_username(),
