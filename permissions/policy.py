@@ -10,6 +10,7 @@ import datetime
 from django.db.models import Exists, OuterRef, QuerySet
 
 from accounts.models import Role, User
+from permissions.models import AuditEvent
 from schools.models import Huvudman, PrincipalAssignment, SchoolUnit
 
 
@@ -94,3 +95,12 @@ def can_manage_principal(*, user: User, principal: User) -> bool:
         principal.role == Role.PRINCIPAL
         and huvudman_principals(user=user).filter(pk=principal.pk).exists()
     )
+
+
+def huvudman_audit_events(*, user: User) -> QuerySet[AuditEvent]:
+    """The audit log huvudman staff see: every event of their huvudman."""
+    huvudman = huvudman_of_staff(user=user)
+    events = AuditEvent.objects.select_related("school_unit")
+    if huvudman is None:
+        return events.none()
+    return events.filter(huvudman=huvudman)

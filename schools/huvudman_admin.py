@@ -25,11 +25,14 @@ from accounts.card_pdf import render_card_pdf
 from accounts.models import CARD_COLUMNS, CARD_ROWS, CardState, MatrixCardDevice
 from accounts.services import card_unlock, current_card
 from accounts.sites import HuvudmanSite
+from permissions.admin import AuditEventAdmin
+from permissions.models import AuditEvent
 from permissions.policy import (
     can_manage_huvudman,
     can_manage_principal,
     can_manage_school_unit,
     can_use_huvudman_site,
+    huvudman_audit_events,
     huvudman_of_staff,
     huvudman_principals,
     huvudman_school_units,
@@ -152,6 +155,21 @@ class HuvudmanAdmin(ScopedAdmin):
             contact_name=form.cleaned_data["contact_name"],
             contact_email=form.cleaned_data["contact_email"],
             contact_phone=form.cleaned_data["contact_phone"],
+        )
+
+
+@admin.register(AuditEvent, site=huvudman_site)
+class HuvudmanAuditEventAdmin(ScopedAdmin, AuditEventAdmin):
+    """The huvudman's own audit log, read-only like the national one."""
+
+    def get_queryset(self, request):
+        return huvudman_audit_events(user=request.user)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        if obj is None:
+            return can_use_huvudman_site(user=request.user)
+        return obj.huvudman_id is not None and can_manage_huvudman(
+            user=request.user, huvudman=obj.huvudman
         )
 
 

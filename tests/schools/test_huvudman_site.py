@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import Role
 from permissions.models import AuditEvent
 from schools.models import PrincipalAssignment, SchoolUnit
+from schools.services import school_unit_save
 from tests.conftest import make_school, make_user, verify_session
 
 pytestmark = pytest.mark.django_db
@@ -290,3 +291,64 @@ def test_bad_contact_email_is_refused_in_swedish(staff_client, huvudman):
 
 def test_staff_cannot_add_a_huvudman(staff_client):
     assert staff_client.get("/huvudman/schools/huvudman/add/").status_code == 403
+
+
+# -- the huvudman's audit log -------------------------------------------------
+
+
+def test_staff_read_their_huvudmans_audit_log_only(
+    staff_client, grundskola, other_school, huvudman_staff, other_staff
+):
+    own = school_unit_save(
+        actor=huvudman_staff,
+        huvudman=grundskola.huvudman,
+        school_unit=grundskola,
+        name="Egen skola",
+        forms=grundskola.forms.all(),
+    )
+    school_unit_save(
+        actor=other_staff,
+        huvudman=other_school.huvudman,
+        school_unit=other_school,
+        name="Främmande skola",
+        forms=other_school.forms.all(),
+    )
+    own_event = AuditEvent.objects.get(school_unit=own)
+    other_event = AuditEvent.objects.get(school_unit=other_school)
+
+    page = staff_client.get("/huvudman/permissions/auditevent/").content.decode()
+    assert "Egen skola" in page
+    assert "Främmande skola" not in page
+    assert (
+        staff_client.get(f"/huvudman/permissions/auditevent/{own_event.pk}/change/").status_code
+        == 200
+    )
+    assert (
+        staff_client.get(f"/huvudman/permissions/auditevent/{other_event.pk}/change/").status_code
+        == 404
+    )
+    response = staff_client.post(f"/huvudman/permissions/auditevent/{own_event.pk}/change/", {})
+    assert response.status_code == 403
+
+
+def test_audit_log_has_constant_queries(staff_client, huvudman_staff, huvudman):
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert staff_client.get("/huvudman/permissions/auditevent/").status_code == 200
+        return len(queries)
+
+    def change(number: int) -> None:
+        unit = make_school(f"6000000{number}", f"Skola {number}", huvudman, ["grundskola"])
+        school_unit_save(
+            actor=huvudman_staff,
+            huvudman=huvudman,
+            school_unit=unit,
+            name="X",
+            forms=unit.forms.all(),
+        )
+
+    change(0)
+    few = count()
+    for number in range(1, 8):
+        change(number)
+    assert count() == few
