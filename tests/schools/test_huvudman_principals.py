@@ -223,3 +223,10 @@ def test_a_principal_without_a_card_shows_as_such(staff_client, principal):
     assert "Inget kort" in page
     response = staff_client.post(principal_url(principal, "unlock"))
     assert response.status_code == 302
+
+
+def test_principal_actions_need_the_csrf_token(huvudman_staff, issued):
+    client = verify_session(Client(enforce_csrf_checks=True), huvudman_staff)
+    assert client.post(principal_url(issued.user, "deactivate")).status_code == 403
+    issued.user.refresh_from_db()
+    assert issued.user.is_active
