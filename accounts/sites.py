@@ -28,3 +28,14 @@ class NationalAdminSite(TOTPAdminSite):
     site_title = _("National administration")
     index_title = _("National administration")
     allowed_role = Role.NATIONAL_ADMIN
+
+
+class HuvudmanSite(TOTPAdminSite):
+    """/huvudman/: huvudman staff manage their own huvudman's school units,
+    principals and contact person. Every ModelAdmin on it scopes its queryset
+    through `permissions.policy` (see schools/huvudman_admin.py)."""
+
+    site_header = _("Behörighetsportalen – huvudman")
+    site_title = _("Huvudman administration")
+    index_title = _("Your huvudman")
+    allowed_role = Role.HUVUDMAN_STAFF

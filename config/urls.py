@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from accounts import views as accounts_views
 from portal import views as portal_views
+from schools.huvudman_admin import huvudman_site
 
 urlpatterns = [
     path("", portal_views.home, name="home"),
@@ -11,6 +12,7 @@ urlpatterns = [
     path("bedomningsportalen/logga-in/", accounts_views.portal_login, name="portal_login"),
     path("e-tjanster/", include("schools.urls")),
     path("admin/", admin.site.urls),
+    path("huvudman/", huvudman_site.urls),
 ]
 
 handler400 = "config.views.bad_request"

@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
 from schools.validators import validate_organisationsnummer, validate_skolenhetskod
 
 
@@ -133,3 +134,13 @@ class PrincipalAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.school_unit}"
+
+
+class Principal(User):
+    """Principals as huvudman staff see them in /huvudman/: a proxy of the user
+    with its own admin page, so staff never reach other kinds of accounts."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("principal")
+        verbose_name_plural = _("principals")
