@@ -246,7 +246,7 @@ def membership_reactivate_many(
     candidates = list(
         school_memberships(school_unit=school_unit)
         .filter(pk__in=list(membership_ids), valid_until__lt=school_year_start(today))
-        .select_related("user")
+        .select_related("user", "school_unit")
         .select_for_update(of=("self",))
     )
     until = reactivated_until(today=today)
