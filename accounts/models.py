@@ -316,3 +316,28 @@ class MatrixCardDevice(ThrottlingMixin, Device):
             self.locked_at = timezone.now()
         self.save()
         return False
+
+
+class PasswordFailure(models.Model):
+    """One wrong password (or unknown username) at either login.
+
+    Rows, not cache entries or process memory, so every app server counts
+    the same failures. Keyed by the username as typed (normalized), not by
+    account, so an unknown username is throttled exactly like a known one.
+    """
+
+    username = models.CharField(max_length=150)
+    address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("failed password attempt")
+        verbose_name_plural = _("failed password attempts")
+        indexes = [
+            models.Index(fields=["username", "created_at"], name="pwfail_username_time"),
+            models.Index(fields=["address", "created_at"], name="pwfail_address_time"),
+            models.Index(fields=["created_at"], name="pwfail_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} from {self.address} at {self.created_at:%Y-%m-%d %H:%M}"

@@ -5,6 +5,7 @@ import secrets
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from django.contrib.auth import authenticate
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -20,6 +21,13 @@ from accounts.models import (
     Role,
     User,
     normalize_answer,
+)
+from accounts.network import client_address
+from accounts.throttle import (
+    normalize_username,
+    password_attempt_refusal,
+    password_failure_record,
+    password_success_record,
 )
 from accounts.usernames import generate_password
 from permissions.audit import AuditAction, audit_record
@@ -281,3 +289,68 @@ def card_answer(*, user: User, answers: dict[str, str], request=None) -> CardAns
         return CardAnswer(AnswerOutcome.LOCKED, device)
     _allowed, data = device.verify_is_allowed()
     return CardAnswer(AnswerOutcome.WRONG, device, retry_at=(data or {}).get("locked_until"))
+
+
+# --- The password step, shared by both logins ---------------------------------
+
+
+class Door(StrEnum):
+    ETJANSTER = "etjanster"
+    PORTAL = "bedomningsportalen"
+
+
+@dataclass(frozen=True)
+class PasswordCheck:
+    """The user when the password was right; otherwise None and maybe when to retry."""
+
+    user: User | None
+    retry_at: datetime.datetime | None = None
+
+
+@transaction.atomic
+def password_check(*, request, username: str, password: str, door: Door) -> PasswordCheck:
+    """Check a username and password under the shared throttle, and audit it.
+
+    SECURITY: an unknown username and a wrong password take the same path:
+    Django's ModelBackend runs the hasher for unknown users too, both are
+    counted under the username as typed, and the caller shows one message.
+    A throttled attempt is refused before the password is looked at.
+    """
+    address = client_address(request)
+    refusal = password_attempt_refusal(username=username, address=address)
+    if refusal is not None:
+        audit_record(
+            action=AuditAction.LOGIN_FAILED,
+            request=request,
+            target=normalize_username(username),
+            details={"factor": "password", "door": door, "throttled": refusal.reason},
+        )
+        return PasswordCheck(user=None, retry_at=refusal.retry_at)
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        password_failure_record(username=username, address=address)
+        audit_record(
+            action=AuditAction.LOGIN_FAILED,
+            request=request,
+            target=normalize_username(username),
+            details={"factor": "password", "door": door},
+        )
+        refusal = password_attempt_refusal(username=username, address=address)
+        return PasswordCheck(user=None, retry_at=refusal.retry_at if refusal else None)
+    password_success_record(username=username)
+    return PasswordCheck(user=user)
+
+
+def login_audit(*, user: User, request, door: Door, factor: str, refused: str = "") -> None:
+    """Record the outcome of a right password: passed on, or refused at this door and why."""
+    details = {"factor": factor, "door": door}
+    if refused:
+        details["refused"] = refused
+    audit_record(
+        action=AuditAction.LOGIN_FAILED if refused else AuditAction.LOGIN_SUCCEEDED,
+        actor=user,
+        request=request,
+        target=user.username,
+        details=details,
+        **_audit_scope(user),
+    )

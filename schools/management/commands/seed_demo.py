@@ -9,8 +9,8 @@ import json
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from accounts.models import Role, User
-from accounts.services import totp_enroll
+from accounts.models import CARD_COLUMNS, CARD_ROWS, Role, User
+from accounts.services import card_issue, totp_enroll
 from accounts.usernames import generate_password, generate_username
 from permissions.models import Membership, Subject
 from permissions.policy import reactivation_is_open
@@ -70,6 +70,8 @@ class Command(BaseCommand):
         principal_password = _fresh_password(principal)
         for unit in units:
             PrincipalAssignment.objects.get_or_create(user=principal, school_unit=unit)
+        # A fresh card every run, so the printout is always the current card.
+        principal_card = card_issue(user=principal, actor=None)
 
         # The demo principal registers the demo teacher the way E-tjänster does.
         subjects = Subject.objects.filter(code__in=TEACHER_SUBJECTS)
@@ -99,7 +101,11 @@ class Command(BaseCommand):
         teacher_password = _fresh_password(teacher)
 
         return {
-            "principal": {"username": principal.username, "password": principal_password},
+            "principal": {
+                "username": principal.username,
+                "password": principal_password,
+                "card": {"serial": principal_card.serial, "cells": principal_card.cells},
+            },
             "teacher": {
                 "username": teacher.username,
                 "password": teacher_password,
@@ -137,6 +143,8 @@ class Command(BaseCommand):
             "",
             "  Principal (E-tjänster, http://127.0.0.1:8000/e-tjanster/logga-in/)",
             f"    username {principal['username']}  password {principal['password']}",
+            f"    matrix card {principal['card']['serial']}:",
+            *_card_grid(principal["card"]["cells"]),
             "",
             "  Teacher (Bedömningsportalen, http://127.0.0.1:8000/bedomningsportalen/logga-in/)",
             f"    username {teacher['username']}  password {teacher['password']}",
@@ -179,3 +187,11 @@ def _fresh_password(user: User) -> str:
     user.is_active = True
     user.save()
     return password
+
+
+def _card_grid(cells: dict[str, str]) -> list[str]:
+    lines = [("         " + "  ".join(f"{column:2}" for column in CARD_COLUMNS)).rstrip()]
+    for row in CARD_ROWS:
+        values = "  ".join(cells[f"{column}{row}"] for column in CARD_COLUMNS)
+        lines.append(f"      {row:>2} {values}")
+    return lines
