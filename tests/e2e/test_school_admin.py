@@ -10,33 +10,38 @@ import pathlib
 import re
 
 import pytest
-from django.apps import apps
+from django.apps import apps as django_apps
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
 from accounts.card_pdf import render_card_pdf  # noqa: F401 (the PDF the page hands out)
 from accounts.models import Role, User
 from accounts.services import card_issue
-from permissions.models import Subject
 from schools.models import PrincipalAssignment
 from tests.accounts.test_card_pdf import printed_cells
 from tests.conftest import make_school
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+SEEDING_MIGRATIONS = [
+    "schools.migrations.0002_seed_school_forms",
+    "permissions.migrations.0002_seed_subjects_and_policy",
+]
+
+
+@pytest.fixture
+def seeded_rows(db):
+    """An earlier transactional test flushes the rows the data migrations
+    seed (school forms, subjects, policy); put them back (idempotent)."""
+    for module in SEEDING_MIGRATIONS:
+        importlib.import_module(module).seed(django_apps, None)
+
+
 PASSWORD = "rektorns-langa-losenord-42"
 
 
 @pytest.fixture
-def subjects(db):
-    # A transactional test before this one may have flushed the seeded rows.
-    if not Subject.objects.exists():
-        seed = importlib.import_module("permissions.migrations.0002_seed_subjects_and_policy")
-        seed.seed(apps, None)
-
-
-@pytest.fixture
-def school(subjects):
+def school(seeded_rows):
     from schools.models import Huvudman
 
     huvudman = Huvudman.objects.create(name="E2E kommun", organisationsnummer="212000-0142")
