@@ -8,7 +8,7 @@ reads the clock once (`permissions.schoolyear.today()`) and passes `today`.
 import datetime
 
 from django.db import models
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
@@ -120,3 +120,24 @@ def test_admin_state(*, appointment: TestAdministrator, today: datetime.date) ->
     if appointment.valid_until < today:
         return "awaiting_reactivation"
     return "active"
+
+
+def test_admins_with_locked_card(*, appointments: QuerySet[TestAdministrator]):
+    """Annotate `card_locked`: the appointment's card is locked after wrong answers."""
+    from accounts.models import CardState, MatrixCardDevice
+
+    locked = MatrixCardDevice.objects.filter(user=OuterRef("user"), state=CardState.LOCKED)
+    return appointments.annotate(card_locked=Exists(locked))
+
+
+def test_admins_needing_attention(
+    *, appointments: QuerySet[TestAdministrator], today: datetime.date
+) -> QuerySet[TestAdministrator]:
+    """What the principal should act on: expired (awaiting reactivation),
+    deactivated, or locked out by its card."""
+    from accounts.models import CardState, MatrixCardDevice
+
+    locked = MatrixCardDevice.objects.filter(user=OuterRef("user"), state=CardState.LOCKED)
+    return appointments.filter(
+        Q(valid_until__lt=today) | Q(deactivated_at__isnull=False) | Exists(locked)
+    )

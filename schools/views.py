@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import etjanster_required
+from accounts.models import MatrixCardDevice
 from permissions import policy
 from permissions.audit import AuditAction
 from permissions.csv_import import (
@@ -136,8 +137,9 @@ def etjanster_home(request: HttpRequest) -> HttpResponse:
         awaiting_count=count(live.filter(valid_until__lt=day)),
         no_subjects_count=count(live.filter(valid_until__gte=day).filter(~has_subjects)),
         test_admin_attention_count=count(
-            TestAdministrator.objects.filter(school_unit=OuterRef("pk")).filter(
-                Q(valid_until__lt=day) | Q(deactivated_at__isnull=False)
+            policy.test_admins_needing_attention(
+                appointments=TestAdministrator.objects.filter(school_unit=OuterRef("pk")),
+                today=day,
             )
         ),
     )
@@ -590,18 +592,16 @@ def test_admin_list(request: HttpRequest, code: str) -> HttpResponse:
         return _test_admin_credentials(
             request, school_unit, issued.appointment, issued.password, issued.card
         )
-    appointments = (
-        TestAdministrator.objects.filter(school_unit=school_unit)
+    appointments = policy.test_admins_with_locked_card(
+        appointments=TestAdministrator.objects.filter(school_unit=school_unit)
         .select_related("user")
         .order_by("user__last_name", "user__first_name")
     )
     rows = []
     for appointment in appointments:
-        actions = [
-            ("losenord", _("New password")),
-            ("kort", _("New card")),
-            ("las-upp", _("Unlock card")),
-        ]
+        actions = [("losenord", _("New password")), ("kort", _("New card"))]
+        if appointment.card_locked:
+            actions.append(("las-upp", _("Unlock card")))
         if appointment.deactivated_at is None:
             actions.append(("inaktivera", _("Deactivate")))
         if appointment.deactivated_at is not None or policy.reactivation_is_open(
@@ -681,7 +681,12 @@ def test_admin_action(request: HttpRequest, code: str, username: str, action: st
         if action == "las-upp":
             from accounts.services import card_unlock
 
-            card_unlock(user=user, actor=request.user, request=request)
+            try:
+                card_unlock(user=user, actor=request.user, request=request)
+            except MatrixCardDevice.DoesNotExist:
+                raise ServiceRefused(
+                    _("The test administrator has no card to unlock: issue a new card.")
+                ) from None
             messages.success(request, _("The card was unlocked."))
         elif action == "inaktivera":
             test_admin_deactivate(appointment=appointment, actor=request.user, request=request)

@@ -279,3 +279,31 @@ def test_log_takes_a_constant_number_of_queries(principal_client, principal, gru
             principal_client.get(base)
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_a_locked_test_admin_card_is_flagged_and_unlocked_by_the_principal(
+    principal_client, grundskola, test_admin
+):
+    from accounts.models import CardState
+    from accounts.services import card_issue
+
+    device = card_issue(user=test_admin, actor=None).device
+    device.state = CardState.LOCKED
+    device.save()
+    base = f"/e-tjanster/skolor/{grundskola.code}/provadministratorer/"
+    html = principal_client.get(base).content.decode()
+    assert "Kortet är låst" in html
+    home = principal_client.get("/e-tjanster/").content.decode()
+    assert f'href="{base}">1</a>' in home
+    principal_client.post(base + "provadmin/las-upp/")
+    device.refresh_from_db()
+    assert device.state == CardState.ACTIVE
+
+
+def test_unlocking_without_a_card_explains_instead_of_failing(
+    principal_client, grundskola, test_admin
+):
+    base = f"/e-tjanster/skolor/{grundskola.code}/provadministratorer/provadmin/"
+    response = principal_client.post(base + "las-upp/", follow=True)
+    assert response.status_code == 200
+    assert "har inget kort" in response.content.decode()
