@@ -163,7 +163,7 @@ def teacher_list(request: HttpRequest, code: str) -> HttpResponse:
     day = today()
     school_unit = _school_unit(request, code, day)
     form = TeacherFilterForm(request.GET)
-    form.is_valid()
+    # An unknown filter value is ignored rather than an error: the list still shows.
     params = form.cleaned_data if form.is_valid() else {}
     memberships = policy.school_memberships(school_unit=school_unit)
     if params.get("state"):
@@ -565,7 +565,6 @@ def new_school_year(request: HttpRequest, code: str) -> HttpResponse:
             "school_unit": school_unit,
             "memberships": last_year,
             "may_remove": may_remove,
-            "reactivation_open": school_year_start(day) <= day,
             "school_year": school_year_label(day),
         },
     )

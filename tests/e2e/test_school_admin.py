@@ -135,6 +135,12 @@ def test_principal_runs_a_school_and_a_test_admin_helps(
     for email in ("ada@skola.example", "bo@skola.example", "ce@skola.example"):
         assert User.objects.get(email=email).username in slips
 
+    # The school's log shows what was done; the new-school-year page has nothing yet.
+    page.get_by_role("link", name="Logg", exact=True).click()
+    expect(page.get_by_role("cell", name="Lärare importerade från CSV")).to_be_visible()
+    page.get_by_role("link", name="Nytt läsår").click()
+    expect(page.get_by_text("det finns inget att återaktivera")).to_be_visible()
+
     # Issue a test administrator and read its card off the PDF.
     page.get_by_role("link", name="Provadministratörer").click()
     page.get_by_label("Förnamn").fill("Pia")
