@@ -307,3 +307,21 @@ def test_unlocking_without_a_card_explains_instead_of_failing(
     response = principal_client.post(base + "las-upp/", follow=True)
     assert response.status_code == 200
     assert "har inget kort" in response.content.decode()
+
+
+def test_teacher_page_reactivates_from_1_august_stockholm_time(principal, grundskola, teacher):
+    base = f"/e-tjanster/skolor/{grundskola.code}/larare/{teacher.username}/"
+    just_before = datetime.datetime(2027, 7, 31, 21, 59, tzinfo=datetime.UTC)  # 23:59 in Sweden
+    with time_machine.travel(just_before, tick=False):
+        client = verify_session(Client(), principal)
+        assert "ateraktivera" not in client.get(base).content.decode()
+        client.post(base + "ateraktivera/")
+    teacher.refresh_from_db()
+    assert teacher.memberships.get().valid_until == datetime.date(2027, 7, 31)
+    with time_machine.travel(AUGUST_FIRST, tick=False):
+        client = verify_session(Client(), principal)
+        html = client.get(base).content.decode()
+        assert "Väntar på återaktivering" in html
+        assert "ateraktivera" in html
+        client.post(base + "ateraktivera/")
+    assert teacher.memberships.get().valid_until == datetime.date(2028, 7, 31)
