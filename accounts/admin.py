@@ -4,7 +4,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserCreationForm
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import ADMIN_ROLES, Role, User
+from accounts.models import ADMIN_ROLES, MatrixCardDevice, Role, User
 
 
 class StaffCreationForm(UserCreationForm):
@@ -70,4 +70,36 @@ class UserAdmin(DjangoUserAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         # Accounts end through their services (removal of the last membership,
         # deactivation), each with its audit event; never by a raw delete here.
+        return False
+
+
+@admin.register(MatrixCardDevice)
+class MatrixCardAdmin(admin.ModelAdmin):
+    """Read-only: cards are issued, replaced and unlocked by the role above,
+    through the services, never edited here. The cells' MACs are not shown."""
+
+    list_display = ("serial", "user", "state", "issued_on", "throttling_failure_count")
+    list_filter = ("state",)
+    list_select_related = ("user",)
+    search_fields = ("serial", "user__username")
+    fields = (
+        "serial",
+        "user",
+        "state",
+        "issued_on",
+        "locked_at",
+        "replaced_at",
+        "throttling_failure_count",
+        "throttling_failure_timestamp",
+    )
+    readonly_fields = fields
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False

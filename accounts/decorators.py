@@ -9,6 +9,17 @@ from django.http import HttpRequest, HttpResponse
 from accounts.models import ETJANSTER_ROLES, MatrixCardDevice, Role
 
 
+def is_etjanster_verified(user) -> bool:
+    """Past both E-tjänster factors: the password and this user's matrix card."""
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and user.role in ETJANSTER_ROLES
+        and user.is_verified()
+        and isinstance(user.otp_device, MatrixCardDevice)
+    )
+
+
 def etjanster_required(view: Callable) -> Callable:
     """E-tjänster pages: a principal or test administrator past both factors.
 
@@ -20,14 +31,7 @@ def etjanster_required(view: Callable) -> Callable:
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        user = request.user
-        if not (
-            user.is_authenticated
-            and user.is_active
-            and user.role in ETJANSTER_ROLES
-            and user.is_verified()
-            and isinstance(user.otp_device, MatrixCardDevice)
-        ):
+        if not is_etjanster_verified(request.user):
             return redirect_to_login(
                 request.get_full_path(), settings.ETJANSTER_LOGIN_URL, REDIRECT_FIELD_NAME
             )

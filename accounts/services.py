@@ -28,6 +28,7 @@ from accounts.throttle import (
     password_attempt_refusal,
     password_failure_record,
     password_success_record,
+    username_lock,
 )
 from accounts.usernames import generate_password
 from permissions.audit import AuditAction, audit_record
@@ -317,6 +318,7 @@ def password_check(*, request, username: str, password: str, door: Door) -> Pass
     A throttled attempt is refused before the password is looked at.
     """
     address = client_address(request)
+    username_lock(username=username)
     refusal = password_attempt_refusal(username=username, address=address)
     if refusal is not None:
         audit_record(

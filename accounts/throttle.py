@@ -17,6 +17,7 @@ not tell an attacker which usernames exist.
 import datetime
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Count, Max
 from django.utils import timezone
 
@@ -72,6 +73,23 @@ def password_attempt_refusal(
         if edge:
             return Refusal(retry_at=edge[0] + ADDRESS_WINDOW, reason="address")
     return None
+
+
+def username_lock(*, username: str) -> None:
+    """Serialize password checks of one username until the transaction ends.
+
+    SECURITY: without it, a burst of parallel guesses would all read the
+    count before any of them wrote a failure, and slip past the delay. On
+    PostgreSQL a transaction-scoped advisory lock keyed by the username does
+    it across app servers (no row exists for an unknown username to lock).
+    SQLite, for development only, serializes writers on its own.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(%s))",
+                ["password:" + normalize_username(username)],
+            )
 
 
 def password_failure_record(*, username: str, address: str | None) -> None:

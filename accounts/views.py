@@ -21,6 +21,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.decorators import is_etjanster_verified
 from accounts.forms import PasswordLoginForm
 from accounts.models import (
     CARD_COLUMNS,
@@ -74,11 +75,12 @@ def _clock(moment: datetime.datetime) -> str:
 
 
 def _is_half_logged_in(user) -> bool:
+    """Past the password of an E-tjänster account, not yet past its card."""
     return (
         user.is_authenticated
         and user.is_active
         and user.role in ETJANSTER_ROLES
-        and not user.is_verified()
+        and not is_etjanster_verified(user)
     )
 
 
@@ -102,9 +104,9 @@ def etjanster_login(request: HttpRequest) -> HttpResponse:
     """Step 1: username and password. Step 2 is the matrix card."""
     next_url = _safe_next(request, ETJANSTER_HOME)
     user = request.user
-    if user.is_authenticated and user.role in ETJANSTER_ROLES:
-        if user.is_verified():
-            return redirect(next_url)
+    if is_etjanster_verified(user):
+        return redirect(next_url)
+    if _is_half_logged_in(user):
         return redirect(_with_next(reverse("accounts:matrix"), next_url, ETJANSTER_HOME))
 
     form = PasswordLoginForm(request.POST or None)
@@ -177,7 +179,7 @@ def etjanster_matrix(request: HttpRequest) -> HttpResponse:
     next_url = _safe_next(request, ETJANSTER_HOME)
     user = request.user
     if not _is_half_logged_in(user):
-        if user.is_authenticated and user.role in ETJANSTER_ROLES and user.is_verified():
+        if is_etjanster_verified(user):
             return redirect(next_url)
         return redirect(_with_next(settings.ETJANSTER_LOGIN_URL, next_url, ETJANSTER_HOME))
 

@@ -95,3 +95,15 @@ def test_password_regeneration_ends_old_sessions(client, principal, huvudman_sta
     client.get("/e-tjanster/")
     assert SESSION_KEY not in client.session
     assert AuditEvent.objects.filter(action="password_regenerated", target="rektor").exists()
+
+
+def test_national_admin_sees_cards_read_only_without_macs(client, national_admin, principal_card):
+    verify_session(client, national_admin)
+    listing = client.get("/admin/accounts/matrixcarddevice/")
+    assert listing.status_code == 200
+    assert principal_card.serial in listing.content.decode()
+    page = client.get(f"/admin/accounts/matrixcarddevice/{principal_card.device.pk}/change/")
+    assert page.status_code == 200
+    content = page.content.decode()
+    assert principal_card.device.cell_macs["A1"] not in content
+    assert client.get("/admin/accounts/matrixcarddevice/add/").status_code == 403

@@ -1,7 +1,9 @@
 """The password step's throttle, shared by both logins, counted in database rows."""
 
 import datetime
+import threading
 
+import pytest
 import time_machine
 from django.utils import timezone
 
@@ -165,3 +167,43 @@ def test_unknown_and_known_usernames_cost_one_hash_each(client, teacher, monkeyp
     attempt(client, PORTAL, "larare", "fel-1")
     attempt(client, PORTAL, "finnsinte", "fel-2")
     assert calls == ["fel-1", "fel-2"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_guesses_for_one_username_cannot_skip_the_delay(settings):
+    """Ten wrong passwords for one username at the same moment.
+
+    On PostgreSQL the checks of one username are serialized, so only the
+    free failures are judged and the rest meet the delay.
+    """
+    from django.db import connection
+    from django.test import Client
+
+    from accounts.models import Role, User
+
+    # A real, slow hasher (it releases the GIL) opens the window a race needs.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    User.objects.create_user("parallell", password="ratt-losenord-1234", role=Role.TEACHER)
+    barrier = threading.Barrier(10)
+    statuses = []
+
+    def guess(number: int) -> None:
+        try:
+            barrier.wait()
+            response = Client().post(PORTAL, {"username": "parallell", "password": f"fel-{number}"})
+            statuses.append(response.status_code)
+        except Exception as error:  # SQLite may refuse a concurrent writer outright.
+            statuses.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(statuses) == 10
+    if connection.vendor != "postgresql":
+        return
+    assert statuses == [200] * 10
+    assert PasswordFailure.objects.filter(username="parallell").count() == FREE_FAILURES
