@@ -7,8 +7,8 @@ apply parses and validates the same text again.
 
 Format: one teacher per row, columns first name; last name; e-mail; subject
 codes. Separator `;` (Swedish Excel) or `,`. Several subject codes in the
-fourth column are separated by spaces or `|`. A first row whose e-mail
-column holds no `@` is taken as a header and skipped. Encodings: UTF-8 (with
+fourth column are separated by spaces or `|`. A first row of column names
+(no `@`, words like Förnamn/E-post) is skipped. Encodings: UTF-8 (with
 or without BOM) or Windows-1252.
 """
 
@@ -120,6 +120,17 @@ def _delimiter(text: str) -> str:
     return ";" if first_line.count(";") >= first_line.count(",") else ","
 
 
+HEADER_WORDS = ("namn", "name", "mail", "post", "ämne", "amne", "subject")
+
+
+def _is_header(cells: list[str]) -> bool:
+    """A first row of column names, not a teacher: no e-mail address in it,
+    and words of a header. A first teacher with a mistyped address is not
+    skipped silently but reported like any other row."""
+    text = " ".join(cells).lower()
+    return "@" not in text and any(word in text for word in HEADER_WORDS)
+
+
 def parse_rows(text: str) -> list[PlannedRow]:
     """Split the text into rows, checking the shape of each."""
     if not text.strip():
@@ -131,8 +142,8 @@ def parse_rows(text: str) -> list[PlannedRow]:
             cells = [cell.strip() for cell in cells]
             if not any(cells):
                 continue
-            if number == 1 and (len(cells) < 3 or "@" not in cells[2]):
-                continue  # a header row
+            if number == 1 and _is_header(cells):
+                continue
             if len(rows) >= MAX_ROWS:
                 raise ImportFileError(
                     _("The file has more than %(max)d rows. Split it into smaller files.")

@@ -172,3 +172,18 @@ def test_an_imported_password_works_and_is_rehashed_at_first_login(principal, gr
     assert authenticate(username=item.username, password=item.password) == user
     user.refresh_from_db()
     assert user.password.startswith("md5$")  # the preferred hasher took over
+
+
+def test_a_first_row_with_a_bad_address_is_reported_not_taken_for_a_header(grundskola):
+    plan = plan_import(school_unit=grundskola, text="Ada;Ek;ada-at-skola;GRGRMAT01\n")
+    (row,) = plan.rows
+    assert row.number == 1
+    assert row.outcome == Outcome.ERROR
+
+
+def test_a_header_row_is_skipped_and_rows_keep_their_file_numbers(grundskola):
+    plan = plan_import(
+        school_unit=grundskola, text="Förnamn;Efternamn;E-post;Ämnen\nAda;Ek;ada@skola.example;\n"
+    )
+    (row,) = plan.rows
+    assert row.number == 2
