@@ -140,6 +140,9 @@ def parse_rows(text: str) -> list[PlannedRow]:
     try:
         for number, cells in enumerate(reader, start=1):
             cells = [cell.strip() for cell in cells]
+            # Excel pads rows with empty cells when any row is wider; those are no columns.
+            while len(cells) > COLUMNS and not cells[-1]:
+                cells.pop()
             if not any(cells):
                 continue
             if number == 1 and _is_header(cells):

@@ -187,3 +187,8 @@ def test_a_header_row_is_skipped_and_rows_keep_their_file_numbers(grundskola):
     )
     (row,) = plan.rows
     assert row.number == 2
+
+
+def test_empty_cells_excel_pads_a_row_with_are_not_extra_columns(grundskola):
+    plan = plan_import(school_unit=grundskola, text="Ada;Ek;ada@skola.example;GRGRMAT01;;\n")
+    assert plan.is_valid
