@@ -14,7 +14,7 @@ import io
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -121,7 +121,10 @@ def _slip_for(membership: Membership, password: str | None) -> Slip:
 def etjanster_home(request: HttpRequest) -> HttpResponse:
     day = today()
     live = Membership.objects.filter(school_unit=OuterRef("pk"), removed_at__isnull=True)
-    has_subjects = Exists(SubjectGrant.objects.filter(membership=OuterRef("pk")))
+    states = policy.MembershipState
+
+    def in_state(state):
+        return policy.memberships_in_state(memberships=live, state=state, today=day)
 
     def count(queryset):
         return Coalesce(
@@ -133,9 +136,10 @@ def etjanster_home(request: HttpRequest) -> HttpResponse:
 
     # One query for all schools and all four counts.
     school_units = policy.etjanster_school_units(user=request.user, today=day).annotate(
-        active_count=count(live.filter(valid_until__gte=day)),
-        awaiting_count=count(live.filter(valid_until__lt=day)),
-        no_subjects_count=count(live.filter(valid_until__gte=day).filter(~has_subjects)),
+        # The same states as the teacher list, from the one rule in policy.
+        active_count=count(in_state(states.ACTIVE)),
+        awaiting_count=count(in_state(states.AWAITING_REACTIVATION)),
+        no_subjects_count=count(in_state(states.NO_SUBJECTS)),
         test_admin_attention_count=count(
             policy.test_admins_needing_attention(
                 appointments=TestAdministrator.objects.filter(school_unit=OuterRef("pk")),

@@ -299,3 +299,14 @@ def test_home_counts_teachers_by_state_in_a_constant_number_of_queries(
     # Testgymnasiet first (by name): 2 awaiting; then Testskolan: 5 active.
     cells = re.findall(r"<td>(?:<a [^>]+>)?(\d+)", html)
     assert cells == ["0", "2", "0", "0", "5", "0", "0", "0"]
+
+
+def test_home_counts_a_teacher_without_subjects_apart_from_the_active(
+    principal_client, grundskola, teacher
+):
+    teacher.memberships.get().subjects.clear()
+    html = principal_client.get("/e-tjanster/").content.decode()
+    # Testgymnasiet: nothing; Testskolan: 0 active, 0 awaiting, 1 without subjects.
+    cells = re.findall(r"<td>(?:<a [^>]+>)?(\d+)", html)
+    assert cells == ["0", "0", "0", "0", "0", "0", "1", "0"]
+    assert f"/e-tjanster/skolor/{grundskola.code}/larare/?state=no_subjects" in html
