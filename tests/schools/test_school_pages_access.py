@@ -88,3 +88,22 @@ def test_changes_need_a_csrf_token(client, principal, grundskola, teacher):
     response = strict.post(f"/e-tjanster/skolor/{grundskola.code}/larare/larare/ta-bort/")
     assert response.status_code == 403
     assert teacher.memberships.filter(removed_at__isnull=True).exists()
+
+
+@pytest.mark.parametrize("path", GET_PAGES + ["provadministratorer/"] + POST_ONLY)
+def test_odd_input_never_answers_500(principal_client, grundskola, teacher, test_admin, path):
+    url = f"/e-tjanster/skolor/{grundskola.code}/{path}"
+    odd = {
+        "q": "x" * 500,
+        "state": "ingen",
+        "sort": "password",
+        "page": "-1",
+        "action": "'; DROP TABLE",
+        "subjects": ["NOPE", ""],
+        "email": "\x00@",
+        "keep": ["abc", "-5", "999999"],
+        "teacher": ["nobody"],
+        "file": "not a file",
+    }
+    assert principal_client.get(url, odd).status_code < 500
+    assert principal_client.post(url, odd).status_code < 500
