@@ -35,11 +35,13 @@ class AuditAction(models.TextChoices):
     ACCOUNT_DELETED = "account_deleted", _("Account deleted")
     TEST_ADMIN_ISSUED = "test_admin_issued", _("Test administrator issued")
     TEST_ADMIN_REACTIVATED = "test_admin_reactivated", _("Test administrator reactivated")
+    TEST_ADMIN_DEACTIVATED = "test_admin_deactivated", _("Test administrator deactivated")
     # Memberships
     MEMBERSHIP_REGISTERED = "membership_registered", _("Membership registered")
     MEMBERSHIP_GRANTED = "membership_granted", _("Subjects changed")
     MEMBERSHIP_REACTIVATED = "membership_reactivated", _("Membership reactivated")
     MEMBERSHIP_REMOVED = "membership_removed", _("Membership removed")
+    TEACHERS_IMPORTED = "teachers_imported", _("Teachers imported from CSV")
     # Schools and policy
     HUVUDMAN_CHANGED = "huvudman_changed", _("Huvudman changed")
     SCHOOL_UNIT_CHANGED = "school_unit_changed", _("School unit changed")
@@ -60,12 +62,37 @@ def audit_record(
     details: dict | None = None,
 ) -> AuditEvent:
     """Append one event. `actor` is the user who acted (None for anonymous)."""
+    event = audit_build(
+        action=action,
+        actor=actor,
+        request=request,
+        school_unit=school_unit,
+        huvudman=huvudman,
+        target=target,
+        details=details,
+    )
+    event.save()
+    return event
+
+
+def audit_build(
+    *,
+    action: AuditAction,
+    actor=None,
+    request: HttpRequest | None = None,
+    school_unit=None,
+    huvudman=None,
+    target: str = "",
+    details: dict | None = None,
+) -> AuditEvent:
+    """An unsaved event, for services that write many at once with
+    `AuditEvent.objects.bulk_create` (CSV import, reactivate all)."""
     if huvudman is not None:
         huvudman_id = huvudman.pk
     else:
         huvudman_id = school_unit.huvudman_id if school_unit is not None else None
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
-    return AuditEvent.objects.create(
+    return AuditEvent(
         action=AuditAction(action).value,
         actor_id=actor.pk if authenticated else None,
         actor_username=actor.get_username() if authenticated else "",

@@ -7,10 +7,13 @@ reads the clock once (`permissions.schoolyear.today()`) and passes `today`.
 
 import datetime
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db import models
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
-from permissions.models import AuditEvent
+from permissions.models import AuditEvent, Membership, SubjectGrant, TestAdministrator
+from permissions.schoolyear import school_year_end, school_year_start
 from schools.models import Huvudman, PrincipalAssignment, SchoolUnit
 
 
@@ -104,3 +107,103 @@ def huvudman_audit_events(*, user: User) -> QuerySet[AuditEvent]:
     if huvudman is None:
         return events.none()
     return events.filter(huvudman=huvudman)
+
+
+# --- E-tjänster: school administration -------------------------------------------
+
+
+class MembershipState(models.TextChoices):
+    """What a principal sees about a membership in the teacher list."""
+
+    ACTIVE = "active", _("Active")
+    AWAITING_REACTIVATION = "awaiting_reactivation", _("Awaiting reactivation")
+    NO_SUBJECTS = "no_subjects", _("No subjects")
+
+
+def membership_state(*, valid_until: datetime.date, subject_count: int, today: datetime.date):
+    """Expiry wins over a missing subject: the expired teacher sees nothing
+    protected either way, and reactivation is what the principal must do first."""
+    if valid_until < today:
+        return MembershipState.AWAITING_REACTIVATION
+    if subject_count == 0:
+        return MembershipState.NO_SUBJECTS
+    return MembershipState.ACTIVE
+
+
+def memberships_in_state(
+    *, memberships: QuerySet[Membership], state: str, today: datetime.date
+) -> QuerySet[Membership]:
+    """The same rule as `membership_state`, as a queryset filter."""
+    has_subjects = Exists(SubjectGrant.objects.filter(membership=OuterRef("pk")))
+    if state == MembershipState.AWAITING_REACTIVATION:
+        return memberships.filter(valid_until__lt=today)
+    if state == MembershipState.NO_SUBJECTS:
+        return memberships.filter(~has_subjects, valid_until__gte=today)
+    if state == MembershipState.ACTIVE:
+        return memberships.filter(has_subjects, valid_until__gte=today)
+    return memberships
+
+
+def school_memberships(*, school_unit: SchoolUnit) -> QuerySet[Membership]:
+    """The live (not removed) memberships of one school unit.
+
+    SECURITY: the only way views reach memberships, always below a school unit
+    that came from `etjanster_school_units`.
+    """
+    return Membership.objects.filter(school_unit=school_unit, removed_at__isnull=True)
+
+
+def can_remove_membership(*, user: User, school_unit: SchoolUnit) -> bool:
+    """Only a principal removes teachers; a test administrator may not (SPEC)."""
+    return user.is_active and user.role == Role.PRINCIPAL
+
+
+def can_manage_test_admins(*, user: User, school_unit: SchoolUnit) -> bool:
+    """Only a principal appoints and manages test administrators (SPEC)."""
+    return user.is_active and user.role == Role.PRINCIPAL
+
+
+def reactivation_is_open(*, valid_until: datetime.date, today: datetime.date) -> bool:
+    """A membership (or test administrator appointment) may be reactivated
+    exactly when its validity ended before the current school year began.
+
+    Validity always ends on a 31 July, so a membership of the school year
+    2025/26 (valid until 31 July 2026) is still valid on 31 July 2026 23:59
+    Stockholm time — there is nothing to reactivate — and may be reactivated
+    from 1 August 2026 00:00, when `today` (a Stockholm date) turns over.
+    """
+    return valid_until < school_year_start(today)
+
+
+def reactivated_until(*, today: datetime.date) -> datetime.date:
+    """Reactivation and registration last to the end of the current school year."""
+    return school_year_end(today)
+
+
+def test_admin_state(*, appointment: TestAdministrator, today: datetime.date) -> str:
+    if appointment.deactivated_at is not None:
+        return "deactivated"
+    if appointment.valid_until < today:
+        return "awaiting_reactivation"
+    return "active"
+
+
+def test_admins_with_locked_card(*, appointments: QuerySet[TestAdministrator]):
+    """Annotate `card_locked`: the appointment's card is locked after wrong answers."""
+    from accounts.models import CardState, MatrixCardDevice
+
+    locked = MatrixCardDevice.objects.filter(user=OuterRef("user"), state=CardState.LOCKED)
+    return appointments.annotate(card_locked=Exists(locked))
+
+
+def test_admins_needing_attention(
+    *, appointments: QuerySet[TestAdministrator], today: datetime.date
+) -> QuerySet[TestAdministrator]:
+    """What the principal should act on: expired (awaiting reactivation),
+    deactivated, or locked out by its card."""
+    from accounts.models import CardState, MatrixCardDevice
+
+    locked = MatrixCardDevice.objects.filter(user=OuterRef("user"), state=CardState.LOCKED)
+    return appointments.filter(
+        Q(valid_until__lt=today) | Q(deactivated_at__isnull=False) | Exists(locked)
+    )

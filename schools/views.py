@@ -1,17 +1,736 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""E-tjänster: the principal's and test administrator's pages.
+
+Every page starts from `etjanster_school_units` (a school outside it is a
+404), reaches memberships and test administrators only below that school,
+and asks `permissions.policy` whether the user may change what it shows
+(may see but not change is a 403). Writes go through `permissions.services`.
+"""
+
+import base64
+import csv
+import datetime
+import io
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import etjanster_required
-from permissions.policy import etjanster_school_units
-from permissions.schoolyear import school_year_label, today
+from accounts.models import MatrixCardDevice
+from permissions import policy
+from permissions.audit import AuditAction
+from permissions.csv_import import (
+    MAX_BYTES,
+    ImportFileError,
+    Outcome,
+    decode_upload,
+    plan_import,
+)
+from permissions.forms import (
+    SORTS,
+    ImportUploadForm,
+    SubjectGrantForm,
+    TeacherFilterForm,
+    TeacherRegisterForm,
+    TestAdminIssueForm,
+)
+from permissions.models import AuditEvent, Membership, SubjectGrant, TestAdministrator
+from permissions.schoolyear import school_year_label, school_year_start, today
+from permissions.services import (
+    ServiceRefused,
+    csv_import_apply,
+    membership_grant,
+    membership_reactivate,
+    membership_reactivate_many,
+    membership_register,
+    membership_register_self,
+    membership_remove,
+    teacher_password_regenerate,
+    test_admin_deactivate,
+    test_admin_issue,
+    test_admin_reactivate,
+)
+from permissions.slips import ETJANSTER_LOGIN_PATH, Slip, render_slips, send_slip_by_mail
+from schools.models import SchoolUnit
+
+PAGE_SIZE = 100
+LOG_PAGE_SIZE = 50
+IMPORT_SESSION_KEY = "teacher_import"
+
+
+# --- Lookups: one per resource, 404 outside the user's scope ------------------------
+
+
+def _school_unit(request: HttpRequest, code: str, day: datetime.date) -> SchoolUnit:
+    return get_object_or_404(policy.etjanster_school_units(user=request.user, today=day), code=code)
+
+
+def _membership(school_unit: SchoolUnit, username: str) -> Membership:
+    return get_object_or_404(
+        policy.school_memberships(school_unit=school_unit).select_related("user", "school_unit"),
+        user__username=username,
+    )
+
+
+def _test_admin(school_unit: SchoolUnit, username: str) -> TestAdministrator:
+    return get_object_or_404(
+        TestAdministrator.objects.select_related("user", "school_unit"),
+        school_unit=school_unit,
+        user__username=username,
+    )
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        raise PermissionDenied
+
+
+def _pdf_data_url(pdf: bytes) -> str:
+    # SECURITY: the slip (with a password in clear) goes to this browser only,
+    # inside this response; it is never stored on the server.
+    return "data:application/pdf;base64," + base64.b64encode(pdf).decode("ascii")
+
+
+def _no_store(response: HttpResponse) -> HttpResponse:
+    # A page that shows a password must not be kept in any cache.
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _slip_for(membership: Membership, password: str | None) -> Slip:
+    return Slip(
+        name=membership.user.get_full_name(),
+        username=membership.user.username,
+        school_name=str(membership.school_unit),
+        valid_until=membership.valid_until,
+        password=password,
+    )
+
+
+# --- Start page -------------------------------------------------------------------------
 
 
 @etjanster_required
+@require_GET
 def etjanster_home(request: HttpRequest) -> HttpResponse:
     day = today()
-    school_units = etjanster_school_units(user=request.user, today=day)
+    live = Membership.objects.filter(school_unit=OuterRef("pk"), removed_at__isnull=True)
+    states = policy.MembershipState
+
+    def in_state(state):
+        return policy.memberships_in_state(memberships=live, state=state, today=day)
+
+    def count(queryset):
+        return Coalesce(
+            Subquery(
+                queryset.order_by().values("school_unit").annotate(n=Count("pk")).values("n")[:1]
+            ),
+            0,
+        )
+
+    # One query for all schools and all four counts.
+    school_units = policy.etjanster_school_units(user=request.user, today=day).annotate(
+        # The same states as the teacher list, from the one rule in policy.
+        active_count=count(in_state(states.ACTIVE)),
+        awaiting_count=count(in_state(states.AWAITING_REACTIVATION)),
+        no_subjects_count=count(in_state(states.NO_SUBJECTS)),
+        test_admin_attention_count=count(
+            policy.test_admins_needing_attention(
+                appointments=TestAdministrator.objects.filter(school_unit=OuterRef("pk")),
+                today=day,
+            )
+        ),
+    )
     return render(
         request,
         "schools/etjanster_home.html",
-        {"school_units": school_units, "school_year": school_year_label(day)},
+        {
+            "school_units": school_units,
+            "school_year": school_year_label(day),
+            "is_principal": policy.can_manage_test_admins(user=request.user, school_unit=None),
+        },
+    )
+
+
+# --- Teachers ---------------------------------------------------------------------------
+
+
+@etjanster_required
+@require_GET
+def teacher_list(request: HttpRequest, code: str) -> HttpResponse:
+    day = today()
+    school_unit = _school_unit(request, code, day)
+    form = TeacherFilterForm(request.GET)
+    # An unknown filter value is ignored rather than an error: the list still shows.
+    params = form.cleaned_data if form.is_valid() else {}
+    memberships = policy.school_memberships(school_unit=school_unit)
+    if params.get("state"):
+        memberships = policy.memberships_in_state(
+            memberships=memberships, state=params["state"], today=day
+        )
+    if query := params.get("q"):
+        memberships = memberships.filter(
+            Q(user__first_name__icontains=query)
+            | Q(user__last_name__icontains=query)
+            | Q(user__username__icontains=query)
+            | Q(user__email__icontains=query)
+        )
+    sort = params.get("sort") or "name"
+    memberships = (
+        memberships.select_related("user")
+        .prefetch_related(
+            Prefetch(
+                "grants",
+                queryset=SubjectGrant.objects.select_related("subject").order_by("subject__name"),
+            )
+        )
+        .order_by(*SORTS[sort])
+    )
+    page = Paginator(memberships, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [
+        {
+            "membership": membership,
+            "subjects": [grant.subject for grant in membership.grants.all()],
+            "state": policy.membership_state(
+                valid_until=membership.valid_until,
+                subject_count=len(membership.grants.all()),
+                today=day,
+            ),
+        }
+        for membership in page
+    ]
+    query_without_page = request.GET.copy()
+    query_without_page.pop("page", None)
+    return render(
+        request,
+        "schools/teacher_list.html",
+        {
+            "school_unit": school_unit,
+            "form": form,
+            "rows": rows,
+            "page": page,
+            "query": query_without_page.urlencode(),
+            "states": policy.MembershipState,
+        },
+    )
+
+
+@etjanster_required
+@require_http_methods(["GET", "POST"])
+def teacher_register(request: HttpRequest, code: str) -> HttpResponse:
+    day = today()
+    school_unit = _school_unit(request, code, day)
+    form = TeacherRegisterForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            registration = membership_register(
+                school_unit=school_unit,
+                actor=request.user,
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                email=data["email"],
+                subjects=data["subjects"],
+                today=day,
+                request=request,
+            )
+        except ServiceRefused as refusal:
+            form.add_error("email", str(refusal))
+        else:
+            return _registered(request, school_unit, registration, mail=data["send_email"])
+    return render(
+        request, "schools/teacher_register.html", {"school_unit": school_unit, "form": form}
+    )
+
+
+def _registered(request, school_unit, registration, *, mail: bool) -> HttpResponse:
+    slip = _slip_for(registration.membership, registration.password)
+    if mail:
+        send_slip_by_mail(slip=slip, email=registration.user.email)
+    subjects = list(registration.membership.subjects.order_by("name"))
+    return _no_store(
+        render(
+            request,
+            "schools/teacher_registered.html",
+            {
+                "school_unit": school_unit,
+                "registration": registration,
+                "subjects": subjects,
+                "slip_url": _pdf_data_url(render_slips([slip])),
+                "mailed": mail,
+            },
+        )
+    )
+
+
+@etjanster_required
+@require_POST
+def teacher_register_self(request: HttpRequest, code: str) -> HttpResponse:
+    day = today()
+    school_unit = _school_unit(request, code, day)
+    try:
+        registration = membership_register_self(
+            school_unit=school_unit, actor=request.user, today=day, request=request
+        )
+    except ServiceRefused as refusal:
+        messages.error(request, str(refusal))
+        return redirect("schools:teacher_list", code=school_unit.code)
+    return _registered(request, school_unit, registration, mail=False)
+
+
+@etjanster_required
+@require_http_methods(["GET", "POST"])
+def teacher_detail(request: HttpRequest, code: str, username: str) -> HttpResponse:
+    day = today()
+    school_unit = _school_unit(request, code, day)
+    membership = _membership(school_unit, username)
+    current = list(membership.subjects.order_by("level", "name"))
+    form = SubjectGrantForm(
+        request.POST or None, initial={"subjects": [subject.code for subject in current]}
+    )
+    if request.method == "POST" and form.is_valid():
+        added, removed = membership_grant(
+            membership=membership,
+            subjects=form.cleaned_data["subjects"],
+            actor=request.user,
+            request=request,
+        )
+        if added or removed:
+            messages.success(request, _("The subjects were saved."))
+        else:
+            messages.info(request, _("No change: the subjects were already these."))
+        return redirect("schools:teacher_detail", code=school_unit.code, username=username)
+    return render(
+        request,
+        "schools/teacher_detail.html",
+        {
+            "school_unit": school_unit,
+            "membership": membership,
+            "teacher": membership.user,
+            "subjects": current,
+            "form": form,
+            "state": policy.membership_state(
+                valid_until=membership.valid_until, subject_count=len(current), today=day
+            ),
+            "states": policy.MembershipState,
+            "may_reactivate": policy.reactivation_is_open(
+                valid_until=membership.valid_until, today=day
+            ),
+            "may_remove": policy.can_remove_membership(user=request.user, school_unit=school_unit),
+            "other_schools": membership.user.memberships.filter(removed_at__isnull=True)
+            .exclude(pk=membership.pk)
+            .count(),
+        },
+    )
+
+
+@etjanster_required
+@require_POST
+def teacher_password(request: HttpRequest, code: str, username: str) -> HttpResponse:
+    school_unit = _school_unit(request, code, today())
+    membership = _membership(school_unit, username)
+    password = teacher_password_regenerate(
+        membership=membership, actor=request.user, request=request
+    )
+    return _no_store(
+        render(
+            request,
+            "schools/teacher_password.html",
+            {
+                "school_unit": school_unit,
+                "membership": membership,
+                "password": password,
+                "slip_url": _pdf_data_url(render_slips([_slip_for(membership, password)])),
+            },
+        )
+    )
+
+
+@etjanster_required
+@require_POST
+def teacher_slip(request: HttpRequest, code: str, username: str) -> HttpResponse:
+    """A slip without password (username, address, validity) to hand out again."""
+    school_unit = _school_unit(request, code, today())
+    membership = _membership(school_unit, username)
+    return _pdf_response(render_slips([_slip_for(membership, None)]), f"lapp-{username}.pdf")
+
+
+@etjanster_required
+@require_POST
+def teacher_slips(request: HttpRequest, code: str) -> HttpResponse:
+    """One PDF of slips (without passwords) for the chosen teachers."""
+    school_unit = _school_unit(request, code, today())
+    usernames = request.POST.getlist("teacher")
+    memberships = list(
+        policy.school_memberships(school_unit=school_unit)
+        .filter(user__username__in=usernames)
+        .select_related("user", "school_unit")
+        .order_by("user__last_name", "user__first_name")
+    )
+    if not memberships:
+        messages.error(request, _("Choose at least one teacher to print slips for."))
+        return redirect("schools:teacher_list", code=school_unit.code)
+    slips = [_slip_for(membership, None) for membership in memberships]
+    return _pdf_response(render_slips(slips), f"lappar-{school_unit.code}.pdf")
+
+
+def _pdf_response(pdf: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return _no_store(response)
+
+
+@etjanster_required
+@require_POST
+def teacher_reactivate(request: HttpRequest, code: str, username: str) -> HttpResponse:
+    day = today()
+    school_unit = _school_unit(request, code, day)
+    membership = _membership(school_unit, username)
+    try:
+        membership_reactivate(membership=membership, actor=request.user, today=day, request=request)
+    except ServiceRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, _("The membership was reactivated for this school year."))
+    return redirect("schools:teacher_detail", code=school_unit.code, username=username)
+
+
+@etjanster_required
+@require_POST
+def teacher_remove(request: HttpRequest, code: str, username: str) -> HttpResponse:
+    school_unit = _school_unit(request, code, today())
+    membership = _membership(school_unit, username)
+    _require(policy.can_remove_membership(user=request.user, school_unit=school_unit))
+    name = membership.user.get_full_name()
+    deleted = membership_remove(membership=membership, actor=request.user, request=request)
+    if deleted:
+        messages.success(
+            request,
+            _("%(name)s was removed. It was the last school, so the account was deleted.")
+            % {"name": name},
+        )
+    else:
+        messages.success(
+            request,
+            _("%(name)s was removed from this school; the account remains for other schools.")
+            % {"name": name},
+        )
+    return redirect("schools:teacher_list", code=school_unit.code)
+
+
+# --- CSV import -------------------------------------------------------------------------
+
+
+@etjanster_required
+@require_http_methods(["GET", "POST"])
+def teacher_import(request: HttpRequest, code: str) -> HttpResponse:
+    """Step 1 (GET) the form, step 2 (POST a file) the preview."""
+    day = today()
+    school_unit = _school_unit(request, code, day)
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    plan = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            # SECURITY: refuse a large file by its size before reading it.
+            if upload.size > MAX_BYTES:
+                raise ImportFileError(
+                    _("The file is too large (at most %(kb)d kB).") % {"kb": MAX_BYTES // 1024}
+                )
+            text = decode_upload(upload.read())
+            plan = plan_import(school_unit=school_unit, text=text)
+        except ImportFileError as error:
+            form.add_error("file", str(error))
+        else:
+            if plan.is_valid:
+                # Names and e-mails only, no secrets; apply parses it again.
+                request.session[IMPORT_SESSION_KEY] = {"school": school_unit.pk, "text": text}
+            else:
+                request.session.pop(IMPORT_SESSION_KEY, None)
+    return render(
+        request,
+        "schools/teacher_import.html",
+        {"school_unit": school_unit, "form": form, "plan": plan, "outcomes": Outcome},
+    )
+
+
+@etjanster_required
+@require_POST
+def teacher_import_apply(request: HttpRequest, code: str) -> HttpResponse:
+    day = today()
+    school_unit = _school_unit(request, code, day)
+    pending = request.session.get(IMPORT_SESSION_KEY)
+    if not pending or pending.get("school") != school_unit.pk:
+        messages.error(request, _("There is no checked file to import. Upload it again."))
+        return redirect("schools:teacher_import", code=school_unit.code)
+    try:
+        imported = csv_import_apply(
+            school_unit=school_unit,
+            actor=request.user,
+            text=pending["text"],
+            today=day,
+            request=request,
+        )
+    except (ServiceRefused, ImportFileError) as refusal:
+        messages.error(request, str(refusal))
+        return redirect("schools:teacher_import", code=school_unit.code)
+    del request.session[IMPORT_SESSION_KEY]
+    slips = [
+        Slip(
+            name=f"{item.row.first_name} {item.row.last_name}",
+            username=item.username,
+            school_name=str(school_unit),
+            valid_until=item.valid_until,
+            password=item.password,
+        )
+        for item in imported
+    ]
+    report = io.StringIO()
+    writer = csv.writer(report, delimiter=";")
+    writer.writerow(
+        [_("Row"), _("First name"), _("Last name"), _("E-mail"), _("Username")]
+        + [_("Outcome"), _("Subjects"), _("Valid until")]
+    )
+    for item in imported:
+        row = item.row
+        writer.writerow(
+            [row.number, row.first_name, row.last_name, row.email, item.username]
+            + [row.outcome_label, " ".join(row.subject_codes), item.valid_until.isoformat()]
+        )
+    # UTF-8 with BOM so that Excel opens the Swedish letters right.
+    report_bytes = "\ufeff".encode() + report.getvalue().encode("utf-8")
+    return _no_store(
+        render(
+            request,
+            "schools/teacher_import_done.html",
+            {
+                "school_unit": school_unit,
+                "imported": imported,
+                "new_count": sum(1 for item in imported if item.password),
+                "slips_url": _pdf_data_url(render_slips(slips)),
+                "report_url": "data:text/csv;charset=utf-8;base64,"
+                + base64.b64encode(report_bytes).decode("ascii"),
+            },
+        )
+    )
+
+
+# --- The new school year ----------------------------------------------------------------
+
+
+@etjanster_required
+@require_http_methods(["GET", "POST"])
+def new_school_year(request: HttpRequest, code: str) -> HttpResponse:
+    day = today()
+    school_unit = _school_unit(request, code, day)
+    may_remove = policy.can_remove_membership(user=request.user, school_unit=school_unit)
+    last_year = (
+        policy.school_memberships(school_unit=school_unit)
+        .filter(valid_until__lt=school_year_start(day))
+        .select_related("user", "school_unit")
+        .order_by("user__last_name", "user__first_name")
+    )
+    if request.method == "POST":
+        keep = {int(pk) for pk in request.POST.getlist("keep") if pk.isdigit()}
+        kept = membership_reactivate_many(
+            school_unit=school_unit,
+            membership_ids=keep,
+            actor=request.user,
+            today=day,
+            request=request,
+        )
+        removed = 0
+        if may_remove and request.POST.get("remove_unkept") == "yes":
+            # Removal deletes accounts one by one (each its own decision).
+            for membership in last_year.exclude(pk__in=keep):
+                membership_remove(membership=membership, actor=request.user, request=request)
+                removed += 1
+        slips = [_slip_for(membership, None) for membership in kept]
+        return render(
+            request,
+            "schools/new_school_year_done.html",
+            {
+                "school_unit": school_unit,
+                "kept": kept,
+                "removed": removed,
+                "slips_url": _pdf_data_url(render_slips(slips)) if slips else None,
+            },
+        )
+    return render(
+        request,
+        "schools/new_school_year.html",
+        {
+            "school_unit": school_unit,
+            "memberships": last_year,
+            "may_remove": may_remove,
+            "school_year": school_year_label(day),
+        },
+    )
+
+
+# --- Test administrators ----------------------------------------------------------------
+
+
+@etjanster_required
+@require_http_methods(["GET", "POST"])
+def test_admin_list(request: HttpRequest, code: str) -> HttpResponse:
+    day = today()
+    school_unit = _school_unit(request, code, day)
+    _require(policy.can_manage_test_admins(user=request.user, school_unit=school_unit))
+    form = TestAdminIssueForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        issued = test_admin_issue(
+            school_unit=school_unit,
+            actor=request.user,
+            today=day,
+            request=request,
+            **form.cleaned_data,
+        )
+        return _test_admin_credentials(
+            request, school_unit, issued.appointment, issued.password, issued.card
+        )
+    appointments = policy.test_admins_with_locked_card(
+        appointments=TestAdministrator.objects.filter(school_unit=school_unit)
+        .select_related("user")
+        .order_by("user__last_name", "user__first_name")
+    )
+    rows = []
+    for appointment in appointments:
+        actions = [("losenord", _("New password")), ("kort", _("New card"))]
+        if appointment.card_locked:
+            actions.append(("las-upp", _("Unlock card")))
+        if appointment.deactivated_at is None:
+            actions.append(("inaktivera", _("Deactivate")))
+        if appointment.deactivated_at is not None or policy.reactivation_is_open(
+            valid_until=appointment.valid_until, today=day
+        ):
+            actions.append(("ateraktivera", _("Reactivate")))
+        rows.append(
+            {
+                "appointment": appointment,
+                "state": policy.test_admin_state(appointment=appointment, today=day),
+                "actions": actions,
+            }
+        )
+    return render(
+        request,
+        "schools/test_admin_list.html",
+        {"school_unit": school_unit, "rows": rows, "form": form},
+    )
+
+
+def _test_admin_credentials(request, school_unit, appointment, password, card) -> HttpResponse:
+    """The one page that shows a test administrator's new password and/or card."""
+    pdf = _test_admin_pdf(appointment, password, card)
+    return _no_store(
+        render(
+            request,
+            "schools/test_admin_credentials.html",
+            {
+                "school_unit": school_unit,
+                "appointment": appointment,
+                "password": password,
+                "card": card,
+                "slip_url": _pdf_data_url(pdf),
+            },
+        )
+    )
+
+
+def _test_admin_pdf(appointment, password, card) -> bytes:
+    if card is not None:
+        from accounts.card_pdf import render_card_pdf
+
+        return render_card_pdf(user=appointment.user, card=card, password=password)
+    return render_slips(
+        [
+            Slip(
+                name=appointment.user.get_full_name(),
+                username=appointment.user.username,
+                school_name=str(appointment.school_unit),
+                valid_until=appointment.valid_until,
+                password=password,
+                login_path=ETJANSTER_LOGIN_PATH,
+            )
+        ]
+    )
+
+
+@etjanster_required
+@require_POST
+def test_admin_action(request: HttpRequest, code: str, username: str, action: str) -> HttpResponse:
+    day = today()
+    school_unit = _school_unit(request, code, day)
+    _require(policy.can_manage_test_admins(user=request.user, school_unit=school_unit))
+    appointment = _test_admin(school_unit, username)
+    user = appointment.user
+    try:
+        if action == "losenord":
+            from accounts.services import password_regenerate
+
+            password = password_regenerate(user=user, actor=request.user, request=request)
+            return _test_admin_credentials(request, school_unit, appointment, password, None)
+        if action == "kort":
+            from accounts.services import card_issue
+
+            card = card_issue(user=user, actor=request.user, request=request)
+            return _test_admin_credentials(request, school_unit, appointment, None, card)
+        if action == "las-upp":
+            from accounts.services import card_unlock
+
+            try:
+                card_unlock(user=user, actor=request.user, request=request)
+            except MatrixCardDevice.DoesNotExist:
+                raise ServiceRefused(
+                    _("The test administrator has no card to unlock: issue a new card.")
+                ) from None
+            messages.success(request, _("The card was unlocked."))
+        elif action == "inaktivera":
+            test_admin_deactivate(appointment=appointment, actor=request.user, request=request)
+            messages.success(request, _("The test administrator was deactivated."))
+        elif action == "ateraktivera":
+            test_admin_reactivate(
+                appointment=appointment, actor=request.user, today=day, request=request
+            )
+            messages.success(
+                request, _("The test administrator was reactivated for this school year.")
+            )
+        else:
+            raise Http404
+    except ServiceRefused as refusal:
+        messages.error(request, str(refusal))
+    return redirect("schools:test_admin_list", code=school_unit.code)
+
+
+# --- The audit log ----------------------------------------------------------------------
+
+
+@etjanster_required
+@require_GET
+def audit_log(request: HttpRequest, code: str) -> HttpResponse:
+    school_unit = _school_unit(request, code, today())
+    events = AuditEvent.objects.filter(school_unit=school_unit).order_by("-created_at", "-id")
+    action = request.GET.get("action", "")
+    if action in AuditAction.values:
+        events = events.filter(action=action)
+    else:
+        action = ""
+    page = Paginator(events, LOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    labels = dict(AuditAction.choices)
+    return render(
+        request,
+        "schools/audit_log.html",
+        {
+            "school_unit": school_unit,
+            "page": page,
+            "events": [(event, labels.get(event.action, event.action)) for event in page],
+            "actions": AuditAction.choices,
+            "action": action,
+        },
     )

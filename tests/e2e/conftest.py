@@ -10,6 +10,7 @@ import shutil
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Error as PlaywrightError
 
 # Playwright's sync API runs an event loop in this thread; Django refuses ORM
 # calls from a thread with a running loop unless told it is safe here.
@@ -61,12 +62,37 @@ class AxeWatch:
         self.axe = Axe()
         self.violations: list[str] = []
         self.checked: list[str] = []
+        self.running = False
+        self.pending = False
 
     def check(self) -> None:
+        # Playwright dispatches "load" while the test waits on another call,
+        # even while an earlier axe run is still evaluating; a second run in
+        # the same document fails ("Axe is already running"). Run one at a
+        # time and check the newest page once the running one is done.
+        if self.running:
+            self.pending = True
+            return
+        self.running = True
+        try:
+            self._check_current()
+            while self.pending:
+                self.pending = False
+                self._check_current()
+        finally:
+            self.running = False
+
+    def _check_current(self) -> None:
         url = self.page.url
         if not url.startswith("http") or url in self.checked[-1:]:
             return
-        results = self.axe.run(self.page)
+        try:
+            results = self.axe.run(self.page)
+        except PlaywrightError as error:
+            # The page navigated away mid-run; its successor has its own load.
+            if "destroyed" in str(error) or "closed" in str(error):
+                return
+            raise
         self.checked.append(url)
         for violation in results.response["violations"]:
             if violation.get("impact") in SERIOUS:

@@ -13,7 +13,9 @@ from accounts.models import CARD_COLUMNS, CARD_ROWS, Role, User
 from accounts.services import card_issue, totp_enroll
 from accounts.usernames import generate_password, generate_username
 from permissions.models import Membership, Subject
-from permissions.schoolyear import school_year_end, today
+from permissions.policy import reactivation_is_open
+from permissions.schoolyear import today
+from permissions.services import membership_grant, membership_reactivate, membership_register
 from schools.demo import seed_schools
 from schools.models import PrincipalAssignment
 
@@ -71,15 +73,32 @@ class Command(BaseCommand):
         # A fresh card every run, so the printout is always the current card.
         principal_card = card_issue(user=principal, actor=None)
 
-        teacher = _demo_user(TEACHER_EMAIL, Role.TEACHER, "Lars", "Lärarsson")
-        teacher_password = _fresh_password(teacher)
-        membership, _ = Membership.objects.update_or_create(
-            user=teacher,
-            school_unit=grundskola,
-            removed_at=None,
-            defaults={"valid_until": school_year_end(day)},
+        # The demo principal registers the demo teacher the way E-tjänster does.
+        subjects = Subject.objects.filter(code__in=TEACHER_SUBJECTS)
+        membership = (
+            Membership.objects.filter(
+                user__email=TEACHER_EMAIL, user__role=Role.TEACHER, school_unit=grundskola
+            )
+            .filter(removed_at__isnull=True)
+            .select_related("user", "school_unit")
+            .first()
         )
-        membership.subjects.set(Subject.objects.filter(code__in=TEACHER_SUBJECTS))
+        if membership is None:
+            membership = membership_register(
+                school_unit=grundskola,
+                actor=principal,
+                first_name="Lars",
+                last_name="Lärarsson",
+                email=TEACHER_EMAIL,
+                subjects=subjects,
+                today=day,
+            ).membership
+        else:
+            membership_grant(membership=membership, subjects=subjects, actor=principal)
+            if reactivation_is_open(valid_until=membership.valid_until, today=day):
+                membership_reactivate(membership=membership, actor=principal, today=day)
+        teacher = membership.user
+        teacher_password = _fresh_password(teacher)
 
         return {
             "principal": {

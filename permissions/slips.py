@@ -1,0 +1,117 @@
+"""Credential slips (inloggningslappar) as PDF: one per person, many per batch.
+
+SECURITY: a slip may carry a password in clear, so it is rendered in the
+request that issued the password and handed to the browser (or mailed); it is
+never written to disk or stored in the database.
+"""
+
+import dataclasses
+import datetime
+import io
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.utils import formats, translation
+from django.utils.translation import gettext as _
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+
+PORTAL_LOGIN_PATH = "/bedomningsportalen/logga-in/"
+ETJANSTER_LOGIN_PATH = "/e-tjanster/logga-in/"
+
+
+@dataclasses.dataclass(frozen=True)
+class Slip:
+    name: str
+    username: str
+    school_name: str
+    valid_until: datetime.date
+    # Only at the moment of issue or regeneration; None means "use your login".
+    password: str | None = None
+    # The address the slip's holder logs in at.
+    login_path: str = PORTAL_LOGIN_PATH
+
+
+def portal_login_url() -> str:
+    return settings.SITE_URL + PORTAL_LOGIN_PATH
+
+
+def render_slips(slips: list[Slip]) -> bytes:
+    """One A4 page per slip, in the order given, as one PDF."""
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4, pageCompression=1)
+    canvas.setTitle(_("Login slips"))
+    with translation.override(settings.LANGUAGE_CODE):
+        for slip in slips:
+            _draw_slip(canvas, slip)
+            canvas.showPage()
+        if not slips:
+            canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def _draw_slip(canvas: Canvas, slip: Slip) -> None:
+    width, height = A4
+    left = 25 * mm
+    y = height - 30 * mm
+    canvas.setFont("Helvetica-Bold", 18)
+    title = (
+        _("Your login to Bedömningsportalen")
+        if slip.login_path == PORTAL_LOGIN_PATH
+        else _("Your login to E-services")
+    )
+    canvas.drawString(left, y, title)
+    y -= 14 * mm
+    rows = [
+        (_("Name"), slip.name),
+        (_("School unit"), slip.school_name),
+        (_("Username"), slip.username),
+        (
+            _("Password"),
+            slip.password if slip.password else _("Unchanged: use the password you already have."),
+        ),
+        (_("Log in at"), settings.SITE_URL + slip.login_path),
+        (_("Valid until"), formats.date_format(slip.valid_until, "j F Y")),
+    ]
+    for label, value in rows:
+        canvas.setFont("Helvetica", 11)
+        canvas.drawString(left, y, label)
+        canvas.setFont(
+            "Courier-Bold" if value in {slip.username, slip.password} else "Helvetica", 13
+        )
+        canvas.drawString(left + 40 * mm, y, str(value))
+        y -= 10 * mm
+    y -= 6 * mm
+    canvas.setFont("Helvetica", 10)
+    for line in [
+        _("Keep this slip safe. The password is shown only at issue and cannot be recovered."),
+        _("If you lose it, ask your principal for a new password; the username stays the same."),
+        _("Access to protected material follows the school year and ends on 31 July."),
+    ]:
+        canvas.drawString(left, y, line)
+        y -= 6 * mm
+
+
+def send_slip_by_mail(*, slip: Slip, email: str) -> None:
+    """Mail the slip as a PDF attachment once the registration is committed."""
+
+    def send() -> None:
+        with translation.override(settings.LANGUAGE_CODE):
+            message = EmailMessage(
+                subject=_("Your login to Bedömningsportalen"),
+                body=_(
+                    "Hello %(name)s,\n\nyour principal has registered you as a teacher at "
+                    "%(school)s. Your login is in the attached PDF. Log in at %(url)s\n"
+                )
+                % {"name": slip.name, "school": slip.school_name, "url": portal_login_url()},
+                to=[email],
+            )
+            message.attach(
+                f"inloggning-{slip.username}.pdf", render_slips([slip]), "application/pdf"
+            )
+            message.send()
+
+    transaction.on_commit(send)

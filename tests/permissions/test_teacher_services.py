@@ -1,0 +1,249 @@
+import datetime
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.db import connection
+from django.db.models import ProtectedError
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import Role, User
+from permissions import services
+from permissions.audit import AuditAction
+from permissions.models import AuditEvent, Membership, Subject
+from permissions.models import TestAdministrator as Appointment
+from permissions.services import (
+    ServiceRefused,
+    membership_grant,
+    membership_reactivate,
+    membership_reactivate_many,
+    membership_register,
+    membership_register_self,
+    membership_remove,
+    teacher_password_regenerate,
+)
+from tests.conftest import END_OF_YEAR, SCHOOL_DAY
+from tests.schools.conftest import make_teachers
+
+pytestmark = pytest.mark.django_db
+
+AUGUST = datetime.date(2027, 8, 1)
+
+
+def subjects(*codes):
+    return list(Subject.objects.filter(code__in=codes))
+
+
+def register(school_unit, actor, email="ny@skola.example", codes=("GRGRMAT01",), day=SCHOOL_DAY):
+    return membership_register(
+        school_unit=school_unit,
+        actor=actor,
+        first_name="Nora",
+        last_name="Nysson",
+        email=email,
+        subjects=subjects(*codes),
+        today=day,
+    )
+
+
+def test_registering_a_new_email_creates_a_teacher_with_a_one_time_password(principal, grundskola):
+    registration = register(grundskola, principal, codes=("GRGRMAT01", "GRGRSVE01"))
+    user = registration.user
+    assert user.role == Role.TEACHER
+    assert user.check_password(registration.password)
+    assert registration.membership.valid_until == END_OF_YEAR
+    assert set(registration.membership.subjects.values_list("code", flat=True)) == {
+        "GRGRMAT01",
+        "GRGRSVE01",
+    }
+    event = AuditEvent.objects.get(action=AuditAction.MEMBERSHIP_REGISTERED)
+    assert event.school_unit == grundskola
+    assert event.target == user.username
+    assert event.actor_username == principal.username
+
+
+def test_registering_a_known_teachers_email_links_the_account_without_a_new_password(
+    principal, teacher, gymnasium
+):
+    old_hash = teacher.password
+    registration = register(gymnasium, principal, email=teacher.email.upper(), codes=("MAT",))
+    assert registration.user == teacher
+    assert registration.password is None
+    assert registration.linked
+    teacher.refresh_from_db()
+    assert teacher.password == old_hash
+    assert teacher.memberships.count() == 2
+
+
+def test_registering_a_teacher_twice_at_one_school_is_refused(principal, teacher, grundskola):
+    with pytest.raises(ServiceRefused):
+        register(grundskola, principal, email=teacher.email)
+    assert teacher.memberships.count() == 1
+
+
+def test_register_me_makes_a_separate_teacher_account(principal, grundskola):
+    registration = membership_register_self(
+        school_unit=grundskola, actor=principal, today=SCHOOL_DAY
+    )
+    assert registration.user != principal
+    assert registration.user.username != principal.username
+    assert registration.user.role == Role.TEACHER
+    principal.refresh_from_db()
+    assert principal.role == Role.PRINCIPAL
+
+
+def test_granting_sets_exactly_the_chosen_subjects_and_logs_the_change(
+    principal, teacher, grundskola
+):
+    membership = teacher.memberships.get()
+    added, removed = membership_grant(
+        membership=membership, subjects=subjects("GRGRMAT01", "GRGRENG01"), actor=principal
+    )
+    assert added == {"GRGRENG01"}
+    assert removed == {"GRGRSVE01"}
+    assert set(membership.subjects.values_list("code", flat=True)) == {"GRGRMAT01", "GRGRENG01"}
+    event = AuditEvent.objects.get(action=AuditAction.MEMBERSHIP_GRANTED)
+    assert event.details == {"added": ["GRGRENG01"], "removed": ["GRGRSVE01"]}
+
+
+def test_revoking_every_subject_leaves_the_membership_without_subjects(principal, teacher):
+    membership = teacher.memberships.get()
+    membership_grant(membership=membership, subjects=[], actor=principal)
+    assert not membership.subjects.exists()
+
+
+def test_removing_one_of_two_memberships_keeps_the_account(principal, teacher, gymnasium):
+    register(gymnasium, principal, email=teacher.email)
+    deleted = membership_remove(
+        membership=teacher.memberships.get(school_unit__code="11111111"), actor=principal
+    )
+    assert not deleted
+    assert User.objects.filter(pk=teacher.pk).exists()
+    assert teacher.memberships.filter(removed_at__isnull=True).count() == 1
+
+
+def test_removing_the_last_membership_deletes_the_account_and_its_personal_data(
+    principal, teacher, grundskola
+):
+    username = teacher.username
+    deleted = membership_remove(membership=teacher.memberships.get(), actor=principal)
+    assert deleted
+    assert not User.objects.filter(username=username).exists()
+    assert not User.objects.filter(email=teacher.email).exists()
+    assert not Membership.objects.filter(user_id=teacher.pk).exists()
+    actions = set(AuditEvent.objects.filter(target=username).values_list("action", flat=True))
+    assert {AuditAction.MEMBERSHIP_REMOVED, AuditAction.ACCOUNT_DELETED} <= actions
+
+
+def test_removing_the_last_membership_logs_the_teacher_out_at_once(principal, teacher):
+    teacher_client = Client()
+    teacher_client.force_login(teacher)
+    assert Session.objects.count() == 1
+    # Any page shows whether the session still carries the user.
+    assert teacher_client.get("/").wsgi_request.user == teacher
+    membership_remove(membership=teacher.memberships.get(), actor=principal)
+    assert not teacher_client.get("/").wsgi_request.user.is_authenticated
+
+
+def test_reactivation_is_refused_while_the_membership_is_valid(principal, teacher):
+    membership = teacher.memberships.get()
+    with pytest.raises(ServiceRefused, match="1 augusti"):
+        membership_reactivate(membership=membership, actor=principal, today=END_OF_YEAR)
+    membership.refresh_from_db()
+    assert membership.valid_until == END_OF_YEAR
+    assert not AuditEvent.objects.filter(action=AuditAction.MEMBERSHIP_REACTIVATED).exists()
+
+
+def test_reactivation_from_1_august_renews_to_the_end_of_the_new_school_year(principal, teacher):
+    membership = teacher.memberships.get()
+    membership_reactivate(membership=membership, actor=principal, today=AUGUST)
+    membership.refresh_from_db()
+    assert membership.valid_until == datetime.date(2028, 7, 31)
+
+
+def test_reactivating_many_takes_a_constant_number_of_queries(principal, grundskola):
+    few = make_teachers(grundskola, 3, valid_until=END_OF_YEAR, prefix="a")
+    many = make_teachers(grundskola, 60, valid_until=END_OF_YEAR, prefix="b")
+    counts = []
+    for batch in (few, many):
+        with CaptureQueriesContext(connection) as queries:
+            done = membership_reactivate_many(
+                school_unit=grundskola,
+                membership_ids=[m.pk for m in batch],
+                actor=principal,
+                today=AUGUST,
+            )
+        assert len(done) == len(batch)
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    assert AuditEvent.objects.filter(action=AuditAction.MEMBERSHIP_REACTIVATED).count() == 63
+    assert set(
+        Membership.objects.filter(school_unit=grundskola).values_list("valid_until", flat=True)
+    ) == {datetime.date(2028, 7, 31)}
+
+
+def test_reactivating_many_ignores_memberships_of_other_schools(
+    principal, grundskola, other_school
+):
+    (foreign,) = make_teachers(other_school, 1, prefix="x")
+    done = membership_reactivate_many(
+        school_unit=grundskola, membership_ids=[foreign.pk], actor=principal, today=AUGUST
+    )
+    assert done == []
+    foreign.refresh_from_db()
+    assert foreign.valid_until == END_OF_YEAR
+
+
+def test_a_new_teacher_password_replaces_the_old_one_at_once(principal, teacher):
+    password = teacher_password_regenerate(membership=teacher.memberships.get(), actor=principal)
+    teacher.refresh_from_db()
+    assert teacher.check_password(password)
+    assert not teacher.check_password("larare-password-1234")
+
+
+def test_issuing_a_test_admin_gives_password_card_and_a_school_year(principal, grundskola):
+    issued = services.test_admin_issue(
+        school_unit=grundskola,
+        actor=principal,
+        first_name="Pia",
+        last_name="Provsson",
+        email="pia@skola.example",
+        today=SCHOOL_DAY,
+    )
+    user = issued.appointment.user
+    assert user.role == Role.TEST_ADMIN
+    assert user.check_password(issued.password)
+    assert len(issued.card.cells) == 80
+    assert issued.appointment.valid_until == END_OF_YEAR
+    assert AuditEvent.objects.filter(
+        action=AuditAction.TEST_ADMIN_ISSUED, school_unit=grundskola
+    ).exists()
+
+
+def test_deactivating_a_test_admin_ends_its_access_and_reactivating_restores_it(
+    principal, test_admin
+):
+    appointment = test_admin.test_admin_appointment
+    services.test_admin_deactivate(appointment=appointment, actor=principal)
+    test_admin.refresh_from_db()
+    assert not test_admin.is_active
+    services.test_admin_reactivate(appointment=appointment, actor=principal, today=SCHOOL_DAY)
+    test_admin.refresh_from_db()
+    appointment.refresh_from_db()
+    assert test_admin.is_active
+    assert appointment.deactivated_at is None
+
+
+def test_an_active_test_admin_is_renewed_only_from_1_august(principal, test_admin):
+    appointment = test_admin.test_admin_appointment
+    with pytest.raises(ServiceRefused):
+        services.test_admin_reactivate(appointment=appointment, actor=principal, today=END_OF_YEAR)
+    services.test_admin_reactivate(appointment=appointment, actor=principal, today=AUGUST)
+    appointment.refresh_from_db()
+    assert appointment.valid_until == datetime.date(2028, 7, 31)
+
+
+def test_a_test_admin_account_cannot_be_deleted(test_admin):
+    with pytest.raises(ProtectedError):
+        test_admin.delete()
+    assert Appointment.objects.filter(user=test_admin).exists()

@@ -1,0 +1,109 @@
+"""Every E-tjänster school page: allowed, other school 404, principal-only 403,
+anonymous to the E-tjänster login, and every change only by POST."""
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+GET_PAGES = [
+    "larare/",
+    "larare/ny/",
+    "larare/importera/",
+    "larare/larare/",
+    "nytt-lasar/",
+    "logg/",
+]
+POST_ONLY = [
+    "larare/mig-sjalv/",
+    "larare/lappar/",
+    "larare/importera/genomfor/",
+    "larare/larare/losenord/",
+    "larare/larare/lapp/",
+    "larare/larare/ateraktivera/",
+    "larare/larare/ta-bort/",
+    "provadministratorer/provadmin/inaktivera/",
+]
+
+
+@pytest.mark.parametrize("path", GET_PAGES + ["provadministratorer/"])
+def test_anonymous_visitor_is_sent_to_the_etjanster_login(client, grundskola, teacher, path):
+    url = f"/e-tjanster/skolor/{grundskola.code}/{path}"
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/e-tjanster/logga-in/?next=")
+
+
+@pytest.mark.parametrize("path", GET_PAGES + ["provadministratorer/"])
+def test_principal_opens_each_page_of_a_linked_school(principal_client, grundskola, teacher, path):
+    assert principal_client.get(f"/e-tjanster/skolor/{grundskola.code}/{path}").status_code == 200
+
+
+@pytest.mark.parametrize("path", GET_PAGES + ["provadministratorer/"] + POST_ONLY)
+def test_a_school_the_principal_does_not_lead_is_not_found(principal_client, other_school, path):
+    url = f"/e-tjanster/skolor/{other_school.code}/{path}"
+    if path in POST_ONLY:
+        assert principal_client.post(url).status_code == 404
+    else:
+        assert principal_client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize("path", GET_PAGES)
+def test_test_admin_opens_the_pages_of_its_own_school(test_admin_client, grundskola, teacher, path):
+    assert test_admin_client.get(f"/e-tjanster/skolor/{grundskola.code}/{path}").status_code == 200
+
+
+def test_test_admin_does_not_reach_another_school_of_the_same_principal(
+    test_admin_client, gymnasium
+):
+    assert test_admin_client.get(f"/e-tjanster/skolor/{gymnasium.code}/larare/").status_code == 404
+
+
+def test_test_admin_may_not_manage_test_admins(test_admin_client, grundskola):
+    base = f"/e-tjanster/skolor/{grundskola.code}/provadministratorer/"
+    assert test_admin_client.get(base).status_code == 403
+    assert test_admin_client.post(base, {"first_name": "A"}).status_code == 403
+    assert test_admin_client.post(base + "provadmin/inaktivera/").status_code == 403
+
+
+def test_a_teacher_of_another_school_is_not_found(principal_client, grundskola, other_school):
+    from tests.schools.conftest import make_teachers
+
+    (membership,) = make_teachers(other_school, 1, prefix="z")
+    url = f"/e-tjanster/skolor/{grundskola.code}/larare/{membership.user.username}/"
+    assert principal_client.get(url).status_code == 404
+    assert principal_client.post(url + "ta-bort/").status_code == 404
+
+
+@pytest.mark.parametrize("path", POST_ONLY)
+def test_changes_refuse_get(principal_client, grundskola, teacher, test_admin, path):
+    assert principal_client.get(f"/e-tjanster/skolor/{grundskola.code}/{path}").status_code == 405
+
+
+def test_changes_need_a_csrf_token(client, principal, grundskola, teacher):
+    from django.test import Client
+
+    from tests.conftest import verify_session
+
+    strict = verify_session(Client(enforce_csrf_checks=True), principal)
+    response = strict.post(f"/e-tjanster/skolor/{grundskola.code}/larare/larare/ta-bort/")
+    assert response.status_code == 403
+    assert teacher.memberships.filter(removed_at__isnull=True).exists()
+
+
+@pytest.mark.parametrize("path", GET_PAGES + ["provadministratorer/"] + POST_ONLY)
+def test_odd_input_never_answers_500(principal_client, grundskola, teacher, test_admin, path):
+    url = f"/e-tjanster/skolor/{grundskola.code}/{path}"
+    odd = {
+        "q": "x" * 500,
+        "state": "ingen",
+        "sort": "password",
+        "page": "-1",
+        "action": "'; DROP TABLE",
+        "subjects": ["NOPE", ""],
+        "email": "\x00@",
+        "keep": ["abc", "-5", "999999"],
+        "teacher": ["nobody"],
+        "file": "not a file",
+    }
+    assert principal_client.get(url, odd).status_code < 500
+    assert principal_client.post(url, odd).status_code < 500
