@@ -7,6 +7,9 @@ urlpatterns = [
     path("", portal_views.home, name="home"),
     path("e-tjanster/", include("schools.urls")),
     path("admin/", admin.site.urls),
+    # After any explicit bedomningsportalen/... route (the teacher login).
+    path("bedomningsportalen/", include("portal.urls")),
+    path("", include("portal.support_urls")),
 ]
 
 handler400 = "config.views.bad_request"

@@ -14,6 +14,7 @@ from accounts.services import totp_enroll
 from accounts.usernames import generate_password, generate_username
 from permissions.models import Membership, Subject
 from permissions.schoolyear import school_year_end, today
+from portal.demo import seed_material
 from schools.demo import seed_schools
 from schools.models import PrincipalAssignment
 
@@ -79,7 +80,7 @@ class Command(BaseCommand):
         )
         membership.subjects.set(Subject.objects.filter(code__in=TEACHER_SUBJECTS))
 
-        return {
+        result = {
             "principal": {"username": principal.username, "password": principal_password},
             "teacher": {
                 "username": teacher.username,
@@ -106,6 +107,12 @@ class Command(BaseCommand):
                 for unit in units
             ],
         }
+        result.update(self.seed_material())
+        return result
+
+    def seed_material(self) -> dict:
+        """Bedömningsportalen's demo items (portal/demo.py)."""
+        return {"material": seed_material()}
 
     def describe(self, result: dict) -> str:
         principal, teacher, staff = (
@@ -135,6 +142,11 @@ class Command(BaseCommand):
             "Schools: "
             + "; ".join(
                 f"{s['code']} {s['name']} ({', '.join(s['forms'])})" for s in result["schools"]
+            ),
+            "Material: "
+            + "; ".join(
+                f"{m['slug']} ({'protected' if m['protected'] else 'open'})"
+                for m in result.get("material", [])
             ),
         ]
         return "\n".join(lines) + "\n"
