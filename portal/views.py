@@ -18,8 +18,8 @@ from accounts.decorators import teacher_required
 from accounts.models import User
 from accounts.network import client_address
 from permissions import schoolyear
-from permissions.models import Membership, Subject
-from permissions.policy import Access, AccessFailure, material_access, with_material_access
+from permissions.models import LevelPolicy, Membership, Subject
+from permissions.policy import Access, material_access, with_material_access
 from portal import services
 from portal.forms import CatalogueFilterForm, ContactForm, HuvudmanLookupForm
 from portal.models import Material
@@ -86,7 +86,6 @@ def _refusal(
         {
             "material": material,
             "access": access,
-            "failure": AccessFailure,
             "login_url": login_url,
             "other_role": request.user.is_authenticated and not request.user.is_teacher,
         },
@@ -184,7 +183,12 @@ def account(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def help_page(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/help.html", {"portal_login_url": settings.PORTAL_LOGIN_URL})
+    # The form-to-level answer is read from the policy table, so help never
+    # contradicts the gate after a national admin changes the rule.
+    levels: dict[str, list] = {}
+    for rule in LevelPolicy.objects.select_related("school_form").order_by("level", "school_form"):
+        levels.setdefault(rule.get_level_display(), []).append(rule.school_form)
+    return render(request, "portal/help.html", {"levels": list(levels.items())})
 
 
 def _address_key(request: HttpRequest) -> str:
