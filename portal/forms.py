@@ -50,7 +50,6 @@ class HuvudmanLookupForm(forms.Form):
     skolenhetskod = forms.CharField(
         label=_("Skolenhetskod"),
         max_length=8,
-        min_length=8,
         validators=[validate_skolenhetskod],
         help_text=_("Eight digits."),
     )
