@@ -6,7 +6,7 @@ from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 
-from accounts.models import ETJANSTER_ROLES, Role
+from accounts.models import ETJANSTER_ROLES, MatrixCardDevice, Role
 
 
 def etjanster_required(view: Callable) -> Callable:
@@ -14,7 +14,8 @@ def etjanster_required(view: Callable) -> Callable:
 
     SECURITY: a user who passed only the password step has a session but is
     not verified; every E-tjänster page sends them back to the card step
-    (the login view decides which step they are at).
+    (the login view decides which step they are at). Only the matrix card
+    counts as the second factor here: a TOTP device is for the admin sites.
     """
 
     @wraps(view)
@@ -25,6 +26,7 @@ def etjanster_required(view: Callable) -> Callable:
             and user.is_active
             and user.role in ETJANSTER_ROLES
             and user.is_verified()
+            and isinstance(user.otp_device, MatrixCardDevice)
         ):
             return redirect_to_login(
                 request.get_full_path(), settings.ETJANSTER_LOGIN_URL, REDIRECT_FIELD_NAME

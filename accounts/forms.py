@@ -44,3 +44,21 @@ class TOTPAdminAuthenticationForm(AdminAuthenticationForm):
         # django_otp's user_logged_in handler stores this device in the session.
         user.otp_device = verified
         return cleaned_data
+
+
+class PasswordLoginForm(forms.Form):
+    """Step 1 of either login. Validates input only; the view checks the password."""
+
+    username = forms.CharField(
+        label=_("Username"),
+        max_length=150,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}
+        ),
+    )
+    password = forms.CharField(
+        label=_("Password"),
+        max_length=200,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )

@@ -1,7 +1,16 @@
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device, ThrottlingMixin
 
 
 class Role(models.TextChoices):
@@ -89,3 +98,246 @@ class User(AbstractUser):
     @property
     def uses_etjanster(self) -> bool:
         return self.role in ETJANSTER_ROLES
+
+
+# --- The login matrix card -------------------------------------------------
+
+CARD_COLUMNS = "ABCDEFGH"
+CARD_ROWS = tuple(range(1, 11))
+# Reading order on paper: row by row, A1 … H1, A2 … H10.
+CARD_CELLS = tuple(f"{column}{row}" for row in CARD_ROWS for column in CARD_COLUMNS)
+# No 0/O, 1/I/L: a cell copied off paper must not be ambiguous.
+CARD_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+CARD_CELL_LENGTH = 2
+CHALLENGE_SIZE = 3
+CHALLENGE_LIFETIME = timedelta(minutes=15)
+# At most this many challenges a day without a successful answer.
+DAILY_CHALLENGE_CAP = 10
+# Consecutive wrong answers after which the card locks until the role above acts.
+LOCK_AFTER_FAILURES = 5
+SERIAL_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+class CardState(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    LOCKED = "locked", _("Locked")
+    REPLACED = "replaced", _("Replaced")
+
+
+class ChallengeRefused(Exception):
+    """No new challenge may be issued: the daily cap is reached or the card is not active."""
+
+
+def normalize_answer(text: str) -> str:
+    """Answers are case-insensitive and ignore spaces (also non-breaking ones)."""
+    return "".join(str(text).split()).upper()
+
+
+def cell_mac(*, user_id: int, serial: str, cell: str, value: str) -> str:
+    """HMAC-SHA256 of one cell under MATRIX_CARD_KEY.
+
+    SECURITY: the key lives in the environment, not in the database and not
+    in SECRET_KEY, so a stolen database dump alone cannot be brute-forced
+    (each cell has only 32² = 1024 values). The user, the card's serial and
+    the cell's name are part of the message, so equal values on two cards,
+    or in two cells, never have equal MACs.
+    """
+    key = settings.MATRIX_CARD_KEY
+    if not key:
+        raise ImproperlyConfigured("MATRIX_CARD_KEY is not set.")
+    message = f"{user_id}:{serial}:{cell}:{normalize_answer(value)}"
+    return hmac.new(key.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+class MatrixCardDevice(ThrottlingMixin, Device):
+    """A printed login matrix card: a django-otp device for E-tjänster's second step.
+
+    The cells are kept only as HMACs. The pending challenge (three cells) is
+    pinned here, on the card, not in a browser session: whoever knows the
+    password sees the same three cells until they are answered or expire, so
+    a thief cannot shop for cells they happen to know.
+    """
+
+    serial = models.CharField(_("serial number"), max_length=9, unique=True)
+    issued_on = models.DateField(_("issue date"))
+    state = models.CharField(
+        _("state"), max_length=10, choices=CardState.choices, default=CardState.ACTIVE
+    )
+    cell_macs = models.JSONField(_("cell MACs"), default=dict, editable=False)
+    challenge = models.CharField(_("pinned challenge"), max_length=20, blank=True, editable=False)
+    challenge_issued_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Challenges issued on `challenge_day` (local date) since the last success.
+    challenge_day = models.DateField(null=True, blank=True, editable=False)
+    challenges_on_day = models.PositiveSmallIntegerField(default=0, editable=False)
+    locked_at = models.DateTimeField(_("locked"), null=True, blank=True)
+    replaced_at = models.DateTimeField(_("replaced"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("matrix card")
+        verbose_name_plural = _("matrix cards")
+        constraints = [
+            # One current card per person; a locked card is still the current one.
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(state__in=["active", "locked"]),
+                name="matrixcard_one_current_per_user",
+            ),
+            models.CheckConstraint(
+                name="matrixcard_state_valid",
+                condition=Q(state__in=["active", "locked", "replaced"]),
+            ),
+            models.CheckConstraint(
+                name="matrixcard_challenge_has_time",
+                condition=(Q(challenge="") & Q(challenge_issued_at__isnull=True))
+                | (~Q(challenge="") & Q(challenge_issued_at__isnull=False)),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.serial} ({self.get_state_display()})"
+
+    @classmethod
+    def new_serial(cls) -> str:
+        while True:
+            raw = "".join(secrets.choice(SERIAL_ALPHABET) for _ in range(8))
+            serial = f"{raw[:4]}-{raw[4:]}"
+            if not cls.objects.filter(serial=serial).exists():
+                return serial
+
+    def set_cells(self, cells: dict[str, str]) -> None:
+        """Store the MACs of a full card; the clear values are not kept."""
+        assert set(cells) == set(CARD_CELLS)
+        self.cell_macs = {
+            cell: cell_mac(user_id=self.user_id, serial=self.serial, cell=cell, value=value)
+            for cell, value in cells.items()
+        }
+
+    @property
+    def is_active(self) -> bool:
+        return self.state == CardState.ACTIVE
+
+    def get_throttle_factor(self) -> int:
+        return getattr(settings, "OTP_MATRIX_THROTTLE_FACTOR", 1)
+
+    # -- the pinned challenge -------------------------------------------
+
+    def pinned_cells(self, now: datetime | None = None) -> tuple[str, ...] | None:
+        """The pending challenge's cells, or None when there is none or it expired."""
+        if not self.challenge or self.challenge_issued_at is None:
+            return None
+        now = now or timezone.now()
+        if now - self.challenge_issued_at >= CHALLENGE_LIFETIME:
+            return None
+        return tuple(self.challenge.split(","))
+
+    def generate_is_allowed(self):
+        if self.state != CardState.ACTIVE:
+            return False, {"reason": "card_not_active"}
+        return super().generate_is_allowed()
+
+    def generate_challenge(self) -> str:
+        """Pin three distinct random cells, or return the ones already pinned.
+
+        Call with the row locked (`select_for_update`). An abandoned challenge
+        is no failure: it simply expires. Only DAILY_CHALLENGE_CAP new
+        challenges may be issued in one day without a success.
+        """
+        now = timezone.now()
+        pinned = self.pinned_cells(now)
+        if pinned is not None:
+            return ",".join(pinned)
+        allowed, _data = self.generate_is_allowed()
+        if not allowed:
+            raise ChallengeRefused("card_not_active")
+        day = timezone.localdate(now)
+        if self.challenge_day != day:
+            self.challenge_day = day
+            self.challenges_on_day = 0
+        if self.challenges_on_day >= DAILY_CHALLENGE_CAP:
+            raise ChallengeRefused("daily_cap")
+        cells = secrets.SystemRandom().sample(CARD_CELLS, CHALLENGE_SIZE)
+        self.challenge = ",".join(cells)
+        self.challenge_issued_at = now
+        self.challenges_on_day += 1
+        self.save(
+            update_fields=[
+                "challenge",
+                "challenge_issued_at",
+                "challenge_day",
+                "challenges_on_day",
+            ]
+        )
+        return self.challenge
+
+    # -- verification ---------------------------------------------------
+
+    def verify_is_allowed(self):
+        if self.state != CardState.ACTIVE:
+            return False, {"reason": "card_not_active", "state": self.state}
+        return super().verify_is_allowed()
+
+    def _answer_matches(self, cells: tuple[str, ...], answer: str) -> bool:
+        # SECURITY: every cell is compared, in constant time, whatever the
+        # others gave, so timing reveals neither which cell was wrong nor how
+        # many were.
+        ok = len(answer) == CARD_CELL_LENGTH * len(cells)
+        padded = answer.ljust(CARD_CELL_LENGTH * len(cells), "?")
+        for index, cell in enumerate(cells):
+            value = padded[index * CARD_CELL_LENGTH : (index + 1) * CARD_CELL_LENGTH]
+            expected = self.cell_macs.get(cell, "")
+            given = cell_mac(user_id=self.user_id, serial=self.serial, cell=cell, value=value)
+            ok &= hmac.compare_digest(expected, given)
+        return bool(ok)
+
+    def verify_token(self, token) -> bool:
+        """The token is the answers to the pinned cells, in their order.
+
+        Call through `django_otp.verify_token`, which locks the row, so that
+        concurrent answers are serialized and each one sees the throttle.
+        """
+        allowed, _data = self.verify_is_allowed()
+        if not allowed:
+            return False
+        cells = self.pinned_cells()
+        if cells is None:
+            # No pending challenge (or it expired): nothing was asked, so
+            # nothing can be answered — and nothing is counted.
+            return False
+        if self._answer_matches(cells, normalize_answer(token or "")):
+            self.throttle_reset(commit=False)
+            self.challenge = ""
+            self.challenge_issued_at = None
+            self.challenges_on_day = 0
+            self.save()
+            return True
+        self.throttle_increment(commit=False)
+        if self.throttling_failure_count >= LOCK_AFTER_FAILURES:
+            self.state = CardState.LOCKED
+            self.locked_at = timezone.now()
+        self.save()
+        return False
+
+
+class PasswordFailure(models.Model):
+    """One wrong password (or unknown username) at either login.
+
+    Rows, not cache entries or process memory, so every app server counts
+    the same failures. Keyed by the username as typed (normalized), not by
+    account, so an unknown username is throttled exactly like a known one.
+    """
+
+    username = models.CharField(max_length=150)
+    address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("failed password attempt")
+        verbose_name_plural = _("failed password attempts")
+        indexes = [
+            models.Index(fields=["username", "created_at"], name="pwfail_username_time"),
+            models.Index(fields=["address", "created_at"], name="pwfail_address_time"),
+            models.Index(fields=["created_at"], name="pwfail_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} from {self.address} at {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,10 +1,38 @@
 """Writes about accounts and credentials. Each is atomic and audited."""
 
+import datetime
+import secrets
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from django.contrib.auth import authenticate
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext
+from django_otp import verify_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import User
+from accounts.models import (
+    CARD_ALPHABET,
+    CARD_CELL_LENGTH,
+    CARD_CELLS,
+    CardState,
+    MatrixCardDevice,
+    Role,
+    User,
+    normalize_answer,
+)
+from accounts.network import client_address
+from accounts.throttle import (
+    normalize_username,
+    password_attempt_refusal,
+    password_failure_record,
+    password_success_record,
+)
+from accounts.usernames import generate_password
 from permissions.audit import AuditAction, audit_record
+from permissions.models import TestAdministrator
+from schools.models import PrincipalAssignment
 
 
 @transaction.atomic
@@ -24,3 +52,305 @@ def totp_enroll(*, user: User, actor: User | None = None, request=None) -> TOTPD
         target=user.username,
     )
     return device
+
+
+@dataclass(frozen=True)
+class IssuedCard:
+    """A card just issued. The clear cells exist only in this object: print them now."""
+
+    device: MatrixCardDevice
+    serial: str
+    issued_on: datetime.date
+    cells: dict[str, str] = field(repr=False)
+
+
+def current_card(*, user: User, for_update: bool = False) -> MatrixCardDevice | None:
+    """The user's active or locked card, if any."""
+    cards = MatrixCardDevice.objects.filter(
+        user=user, state__in=[CardState.ACTIVE, CardState.LOCKED]
+    )
+    if for_update:
+        cards = cards.select_for_update()
+    return cards.first()
+
+
+@transaction.atomic
+def card_issue(*, user: User, actor: User | None, request=None) -> IssuedCard:
+    """Issue a new matrix card, replacing the current one at once.
+
+    SECURITY: the replaced card is unconfirmed as well as marked replaced, so
+    django-otp's middleware stops accepting sessions verified with it: the
+    holder's E-tjänster sessions end with the old card.
+    """
+    now = timezone.now()
+    replaced = list(
+        MatrixCardDevice.objects.select_for_update().filter(
+            user=user, state__in=[CardState.ACTIVE, CardState.LOCKED]
+        )
+    )
+    for old in replaced:
+        old.state = CardState.REPLACED
+        old.replaced_at = now
+        old.confirmed = False
+        old.challenge = ""
+        old.challenge_issued_at = None
+        old.save()
+    cells = {cell: _random_cell() for cell in CARD_CELLS}
+    device = MatrixCardDevice(
+        user=user,
+        name=gettext("Matrix card"),
+        confirmed=True,
+        serial=MatrixCardDevice.new_serial(),
+        issued_on=timezone.localdate(now),
+    )
+    device.set_cells(cells)
+    device.save()
+    audit_record(
+        action=AuditAction.CARD_REGENERATED if replaced else AuditAction.CARD_ISSUED,
+        actor=actor,
+        request=request,
+        target=user.username,
+        details={
+            "serial": device.serial,
+            "replaced": [old.serial for old in replaced],
+        },
+        **_audit_scope(user),
+    )
+    return IssuedCard(device=device, serial=device.serial, issued_on=device.issued_on, cells=cells)
+
+
+def _random_cell() -> str:
+    return "".join(secrets.choice(CARD_ALPHABET) for _ in range(CARD_CELL_LENGTH))
+
+
+@transaction.atomic
+def card_unlock(*, user: User, actor: User | None, request=None) -> MatrixCardDevice:
+    """Unlock the user's locked card and clear its throttle; the same card works again."""
+    device = current_card(user=user, for_update=True)
+    if device is None:
+        raise MatrixCardDevice.DoesNotExist("The user has no card to unlock.")
+    device.state = CardState.ACTIVE
+    device.locked_at = None
+    device.throttle_reset(commit=False)
+    device.save()
+    audit_record(
+        action=AuditAction.CARD_UNLOCKED,
+        actor=actor,
+        request=request,
+        target=user.username,
+        details={"serial": device.serial},
+        **_audit_scope(user),
+    )
+    return device
+
+
+@transaction.atomic
+def password_regenerate(*, user: User, actor: User | None, request=None) -> str:
+    """Give the user a new generated password, shown once.
+
+    The old password stops working at once, and because Django's session
+    auth hash is derived from the password hash, every session of the user
+    ends with it.
+    """
+    password = generate_password()
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    audit_record(
+        action=AuditAction.PASSWORD_REGENERATED,
+        actor=actor,
+        request=request,
+        target=user.username,
+        **_audit_scope(user),
+    )
+    return password
+
+
+def _audit_scope(user: User) -> dict:
+    """The school unit (or huvudman) an account's audit events belong to."""
+    if user.role == Role.TEST_ADMIN:
+        appointment = TestAdministrator.objects.filter(user=user).first()
+        if appointment is not None:
+            return {"school_unit": appointment.school_unit}
+    if user.role == Role.PRINCIPAL:
+        assignment = (
+            PrincipalAssignment.objects.filter(user=user).select_related("school_unit").first()
+        )
+        if assignment is not None:
+            return {"huvudman": assignment.school_unit.huvudman}
+    if user.huvudman_id is not None:
+        return {"huvudman": user.huvudman}
+    return {}
+
+
+# --- The matrix step of the E-tjänster login ---------------------------------
+
+
+@transaction.atomic
+def card_challenge(*, user: User) -> tuple[str, ...]:
+    """The three cells the user must answer now: the pinned ones, or new ones.
+
+    Raises ChallengeRefused when the card is not active or the day's cap of
+    new challenges is reached, and MatrixCardDevice.DoesNotExist without a card.
+    """
+    device = current_card(user=user, for_update=True)
+    if device is None:
+        raise MatrixCardDevice.DoesNotExist("The user has no matrix card.")
+    return tuple(device.generate_challenge().split(","))
+
+
+class AnswerOutcome(StrEnum):
+    ACCEPTED = "accepted"
+    WRONG = "wrong"
+    # Throttled: the answer was not even looked at.
+    TOO_SOON = "too_soon"
+    LOCKED = "locked"
+    # The pinned challenge expired (or none was pinned): nothing was counted.
+    EXPIRED = "expired"
+    NO_CARD = "no_card"
+
+
+@dataclass(frozen=True)
+class CardAnswer:
+    outcome: AnswerOutcome
+    device: MatrixCardDevice | None = None
+    retry_at: datetime.datetime | None = None
+
+
+def card_answer_token(*, cells: tuple[str, ...], answers: dict[str, str]) -> str:
+    """The token for `verify_token`: the answers in the order of the pinned cells.
+
+    Answers for other cells, a missing cell, an extra field or an answer of
+    the wrong length give a token that cannot match, so the attempt counts
+    as a wrong answer instead of being skipped.
+    """
+    normalized = {name: normalize_answer(value) for name, value in answers.items()}
+    if set(normalized) != set(cells) or any(
+        len(normalized[cell]) != CARD_CELL_LENGTH for cell in cells
+    ):
+        return ""
+    return "".join(normalized[cell] for cell in cells)
+
+
+@transaction.atomic
+def card_answer(*, user: User, answers: dict[str, str], request=None) -> CardAnswer:
+    """Check the answers to the pinned challenge on the user's own card.
+
+    SECURITY: the card row stays locked (`select_for_update`) for the whole
+    check, and verification goes through `django_otp.verify_token`, so
+    concurrent answers are serialized and each sees the throttle left by the
+    one before it. The outcome never says which cell was wrong.
+    """
+    device = current_card(user=user, for_update=True)
+    if device is None:
+        return CardAnswer(AnswerOutcome.NO_CARD)
+    if device.state == CardState.LOCKED:
+        return CardAnswer(AnswerOutcome.LOCKED, device)
+    allowed, data = device.verify_is_allowed()
+    if not allowed:
+        return CardAnswer(AnswerOutcome.TOO_SOON, device, retry_at=(data or {}).get("locked_until"))
+    cells = device.pinned_cells()
+    if cells is None:
+        return CardAnswer(AnswerOutcome.EXPIRED, device)
+    token = card_answer_token(cells=cells, answers=answers)
+    verified = verify_token(user, device.persistent_id, token)
+    device.refresh_from_db()
+    scope = _audit_scope(user)
+    if verified is not None:
+        audit_record(
+            action=AuditAction.LOGIN_SUCCEEDED,
+            actor=user,
+            request=request,
+            target=user.username,
+            details={"factor": "matrix_card", "serial": device.serial},
+            **scope,
+        )
+        return CardAnswer(AnswerOutcome.ACCEPTED, device)
+    audit_record(
+        action=AuditAction.LOGIN_FAILED,
+        actor=user,
+        request=request,
+        target=user.username,
+        details={
+            "factor": "matrix_card",
+            "serial": device.serial,
+            "failures": device.throttling_failure_count,
+        },
+        **scope,
+    )
+    if device.state == CardState.LOCKED:
+        audit_record(
+            action=AuditAction.CARD_LOCKED,
+            actor=user,
+            request=request,
+            target=user.username,
+            details={"serial": device.serial, "failures": device.throttling_failure_count},
+            **scope,
+        )
+        return CardAnswer(AnswerOutcome.LOCKED, device)
+    _allowed, data = device.verify_is_allowed()
+    return CardAnswer(AnswerOutcome.WRONG, device, retry_at=(data or {}).get("locked_until"))
+
+
+# --- The password step, shared by both logins ---------------------------------
+
+
+class Door(StrEnum):
+    ETJANSTER = "etjanster"
+    PORTAL = "bedomningsportalen"
+
+
+@dataclass(frozen=True)
+class PasswordCheck:
+    """The user when the password was right; otherwise None and maybe when to retry."""
+
+    user: User | None
+    retry_at: datetime.datetime | None = None
+
+
+@transaction.atomic
+def password_check(*, request, username: str, password: str, door: Door) -> PasswordCheck:
+    """Check a username and password under the shared throttle, and audit it.
+
+    SECURITY: an unknown username and a wrong password take the same path:
+    Django's ModelBackend runs the hasher for unknown users too, both are
+    counted under the username as typed, and the caller shows one message.
+    A throttled attempt is refused before the password is looked at.
+    """
+    address = client_address(request)
+    refusal = password_attempt_refusal(username=username, address=address)
+    if refusal is not None:
+        audit_record(
+            action=AuditAction.LOGIN_FAILED,
+            request=request,
+            target=normalize_username(username),
+            details={"factor": "password", "door": door, "throttled": refusal.reason},
+        )
+        return PasswordCheck(user=None, retry_at=refusal.retry_at)
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        password_failure_record(username=username, address=address)
+        audit_record(
+            action=AuditAction.LOGIN_FAILED,
+            request=request,
+            target=normalize_username(username),
+            details={"factor": "password", "door": door},
+        )
+        refusal = password_attempt_refusal(username=username, address=address)
+        return PasswordCheck(user=None, retry_at=refusal.retry_at if refusal else None)
+    password_success_record(username=username)
+    return PasswordCheck(user=user)
+
+
+def login_audit(*, user: User, request, door: Door, factor: str, refused: str = "") -> None:
+    """Record the outcome of a right password: passed on, or refused at this door and why."""
+    details = {"factor": factor, "door": door}
+    if refused:
+        details["refused"] = refused
+    audit_record(
+        action=AuditAction.LOGIN_FAILED if refused else AuditAction.LOGIN_SUCCEEDED,
+        actor=user,
+        request=request,
+        target=user.username,
+        details=details,
+        **_audit_scope(user),
+    )

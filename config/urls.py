@@ -1,10 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts import views as accounts_views
 from portal import views as portal_views
 
 urlpatterns = [
     path("", portal_views.home, name="home"),
+    # The logins come before the e-tjanster/ and bedomningsportalen/ includes.
+    path("", include("accounts.urls")),
+    path("bedomningsportalen/logga-in/", accounts_views.portal_login, name="portal_login"),
     path("e-tjanster/", include("schools.urls")),
     path("admin/", admin.site.urls),
     # After any explicit bedomningsportalen/... route (the teacher login).

@@ -35,7 +35,15 @@ def make_user(username: str, role: Role, **extra) -> User:
 
 
 def verify_session(client: Client, user: User, device=None) -> Client:
-    """Log `user` in with both factors passed, without driving the login pages."""
+    """Log `user` in with both factors passed, without driving the login pages.
+
+    Principals and test administrators get a matrix card (E-tjänster accepts
+    nothing else); admin-site users a TOTP device.
+    """
+    if device is None and user.uses_etjanster:
+        from accounts.services import card_issue, current_card
+
+        device = current_card(user=user) or card_issue(user=user, actor=None).device
     if device is None:
         device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
     client.force_login(user)

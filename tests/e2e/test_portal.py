@@ -13,13 +13,16 @@ from playwright.sync_api import Page, expect
 
 from portal.models import SupportTicket
 from tests.conftest import SCHOOL_DAY
-from tests.portal.conftest import PDF_BYTES, make_material
+from tests.portal.conftest import PDF_BYTES, make_material, reseed_migration_rows
 
-# serialized_rollback: each test starts with the migrations' seeded rows (subjects,
-# school forms, the policy table), which a transactional flush would remove.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 STOCKHOLM = zoneinfo.ZoneInfo("Europe/Stockholm")
+
+
+@pytest.fixture(autouse=True)
+def seeded_rows(transactional_db):
+    reseed_migration_rows()
 
 
 @pytest.fixture

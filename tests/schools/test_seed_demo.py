@@ -52,3 +52,32 @@ def test_seed_demo_makes_three_schools_of_the_three_forms():
     assert result["teacher"]["school"] == result["schools"][0]["code"]
     assert len(result["teacher"]["subjects"]) == 2
     assert result["huvudman_staff"]["totp_uri"].startswith("otpauth://totp/")
+
+
+def test_seed_demo_prints_the_principals_whole_current_card():
+    from django_otp import verify_token
+
+    from accounts.models import CARD_CELLS, CardState, MatrixCardDevice
+
+    first = seed()["principal"]["card"]
+    second = seed()["principal"]
+    card = second["card"]
+    assert sorted(card["cells"]) == sorted(CARD_CELLS)
+    assert card["serial"] != first["serial"]
+    principal = User.objects.get(username=second["username"])
+    device = MatrixCardDevice.objects.get(user=principal, state=CardState.ACTIVE)
+    assert device.serial == card["serial"]
+    cells = device.generate_challenge().split(",")
+    token = "".join(card["cells"][cell] for cell in cells)
+    assert verify_token(principal, device.persistent_id, token)
+
+
+def test_seed_demo_text_output_shows_the_grid():
+    from io import StringIO
+
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    text = out.getvalue()
+    assert "matrix card" in text
+    assert "   A   B   C   D   E   F   G   H" in text
+    assert "      10 " in text

@@ -9,8 +9,8 @@ import json
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from accounts.models import Role, User
-from accounts.services import totp_enroll
+from accounts.models import CARD_COLUMNS, CARD_ROWS, Role, User
+from accounts.services import card_issue, totp_enroll
 from accounts.usernames import generate_password, generate_username
 from permissions.models import Membership, Subject
 from permissions.schoolyear import school_year_end, today
@@ -69,6 +69,8 @@ class Command(BaseCommand):
         principal_password = _fresh_password(principal)
         for unit in units:
             PrincipalAssignment.objects.get_or_create(user=principal, school_unit=unit)
+        # A fresh card every run, so the printout is always the current card.
+        principal_card = card_issue(user=principal, actor=None)
 
         teacher = _demo_user(TEACHER_EMAIL, Role.TEACHER, "Lars", "Lärarsson")
         teacher_password = _fresh_password(teacher)
@@ -81,7 +83,11 @@ class Command(BaseCommand):
         membership.subjects.set(Subject.objects.filter(code__in=TEACHER_SUBJECTS))
 
         result = {
-            "principal": {"username": principal.username, "password": principal_password},
+            "principal": {
+                "username": principal.username,
+                "password": principal_password,
+                "card": {"serial": principal_card.serial, "cells": principal_card.cells},
+            },
             "teacher": {
                 "username": teacher.username,
                 "password": teacher_password,
@@ -125,6 +131,8 @@ class Command(BaseCommand):
             "",
             "  Principal (E-tjänster, http://127.0.0.1:8000/e-tjanster/logga-in/)",
             f"    username {principal['username']}  password {principal['password']}",
+            f"    matrix card {principal['card']['serial']}:",
+            *_card_grid(principal["card"]["cells"]),
             "",
             "  Teacher (Bedömningsportalen, http://127.0.0.1:8000/bedomningsportalen/logga-in/)",
             f"    username {teacher['username']}  password {teacher['password']}",
@@ -172,3 +180,11 @@ def _fresh_password(user: User) -> str:
     user.is_active = True
     user.save()
     return password
+
+
+def _card_grid(cells: dict[str, str]) -> list[str]:
+    lines = [("         " + "  ".join(f"{column:2}" for column in CARD_COLUMNS)).rstrip()]
+    for row in CARD_ROWS:
+        values = "  ".join(cells[f"{column}{row}"] for column in CARD_COLUMNS)
+        lines.append(f"      {row:>2} {values}")
+    return lines

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("e-tjanster/logga-in/", views.etjanster_login, name="login"),
+    path("e-tjanster/logga-in/matris/", views.etjanster_matrix, name="matrix"),
+    path("logga-ut/", views.logout, name="logout"),
+]

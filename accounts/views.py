@@ -1,0 +1,298 @@
+"""The two login doors: E-tjänster (password + matrix card) and
+Bedömningsportalen (password), and one logout for both."""
+
+import datetime
+from urllib.parse import urlencode
+
+import django_otp
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout as auth_logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.forms import PasswordLoginForm
+from accounts.models import (
+    CARD_COLUMNS,
+    CARD_ROWS,
+    ETJANSTER_ROLES,
+    CardState,
+    ChallengeRefused,
+    MatrixCardDevice,
+    Role,
+)
+from accounts.selectors import card_contacts
+from accounts.services import (
+    AnswerOutcome,
+    Door,
+    card_answer,
+    card_challenge,
+    current_card,
+    login_audit,
+    password_check,
+)
+from permissions.audit import AuditAction, audit_record
+
+ETJANSTER_HOME = "/e-tjanster/"
+PORTAL_HOME = "/bedomningsportalen/"
+# Fields of the matrix form that are not answers.
+NOT_ANSWERS = frozenset({"csrfmiddlewaretoken", REDIRECT_FIELD_NAME})
+
+
+def _safe_next(request: HttpRequest, default: str) -> str:
+    """`next` if it stays on this site, else `default` (no open redirect)."""
+    target = request.POST.get(REDIRECT_FIELD_NAME) or request.GET.get(REDIRECT_FIELD_NAME, "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+def _with_next(url: str, next_url: str, default: str) -> str:
+    if next_url and next_url != default:
+        return f"{url}?{urlencode({REDIRECT_FIELD_NAME: next_url})}"
+    return url
+
+
+def _clock(moment: datetime.datetime) -> str:
+    """Local wall-clock time for "try again at …"; seconds only when the wait is short."""
+    local = timezone.localtime(moment)
+    if moment - timezone.now() < datetime.timedelta(minutes=1):
+        return local.strftime("%H:%M:%S")
+    return local.strftime("%H:%M")
+
+
+def _is_half_logged_in(user) -> bool:
+    return (
+        user.is_authenticated
+        and user.is_active
+        and user.role in ETJANSTER_ROLES
+        and not user.is_verified()
+    )
+
+
+def _card_problem(request: HttpRequest, *, user, problem: str) -> HttpResponse:
+    """A right password, but the card cannot be used: locked, missing, or used up today."""
+    return render(
+        request,
+        "accounts/card_problem.html",
+        {"problem": problem, "contacts": card_contacts(user=user), "holder": user},
+    )
+
+
+# --- E-tjänster -----------------------------------------------------------------
+
+
+@sensitive_post_parameters("password")
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "POST"])
+def etjanster_login(request: HttpRequest) -> HttpResponse:
+    """Step 1: username and password. Step 2 is the matrix card."""
+    next_url = _safe_next(request, ETJANSTER_HOME)
+    user = request.user
+    if user.is_authenticated and user.role in ETJANSTER_ROLES:
+        if user.is_verified():
+            return redirect(next_url)
+        return redirect(_with_next(reverse("accounts:matrix"), next_url, ETJANSTER_HOME))
+
+    form = PasswordLoginForm(request.POST or None)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        check = password_check(
+            request=request,
+            username=form.cleaned_data["username"],
+            password=form.cleaned_data["password"],
+            door=Door.ETJANSTER,
+        )
+        person = check.user
+        if person is None:
+            error = _login_error(check.retry_at)
+        elif person.role == Role.TEACHER:
+            login_audit(
+                user=person,
+                request=request,
+                door=Door.ETJANSTER,
+                factor="password",
+                refused="teacher_account",
+            )
+            return render(request, "accounts/wrong_door.html", {"door": "etjanster"})
+        elif person.role not in ETJANSTER_ROLES:
+            login_audit(
+                user=person,
+                request=request,
+                door=Door.ETJANSTER,
+                factor="password",
+                refused="wrong_role",
+            )
+            return render(request, "accounts/wrong_door.html", {"door": "admin"})
+        else:
+            card = current_card(user=person)
+            if card is None or card.state == CardState.LOCKED:
+                problem = "no_card" if card is None else "locked"
+                login_audit(
+                    user=person,
+                    request=request,
+                    door=Door.ETJANSTER,
+                    factor="password",
+                    refused=problem,
+                )
+                return _card_problem(request, user=person, problem=problem)
+            login_audit(user=person, request=request, door=Door.ETJANSTER, factor="password")
+            # SECURITY: a new session for the half-logged-in state (Django's
+            # login cycles the key); it opens nothing until the card step.
+            auth_login(request, person)
+            return redirect(_with_next(reverse("accounts:matrix"), next_url, ETJANSTER_HOME))
+    return render(
+        request,
+        "accounts/etjanster_login.html",
+        {"form": form, "error": error, "next": next_url if next_url != ETJANSTER_HOME else ""},
+    )
+
+
+def _login_error(retry_at: datetime.datetime | None) -> str:
+    # SECURITY: one message for an unknown username and a wrong password.
+    message = _("The username or password is wrong.")
+    if retry_at is not None and retry_at > timezone.now():
+        message += " " + _("Too many attempts: try again at %(time)s.") % {"time": _clock(retry_at)}
+    return message
+
+
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "POST"])
+def etjanster_matrix(request: HttpRequest) -> HttpResponse:
+    """Step 2: the three pinned cells of the user's own card."""
+    next_url = _safe_next(request, ETJANSTER_HOME)
+    user = request.user
+    if not _is_half_logged_in(user):
+        if user.is_authenticated and user.role in ETJANSTER_ROLES and user.is_verified():
+            return redirect(next_url)
+        return redirect(_with_next(settings.ETJANSTER_LOGIN_URL, next_url, ETJANSTER_HOME))
+
+    error = ""
+    if request.method == "POST":
+        answers = {name: value for name, value in request.POST.items() if name not in NOT_ANSWERS}
+        result = card_answer(user=user, answers=answers, request=request)
+        if result.outcome == AnswerOutcome.ACCEPTED:
+            django_otp.login(request, result.device)
+            # SECURITY (ASVS 7.2.4): a new session key after the second factor.
+            request.session.cycle_key()
+            return redirect(next_url)
+        if result.outcome in (AnswerOutcome.LOCKED, AnswerOutcome.NO_CARD):
+            return _leave_with_card_problem(request, result.outcome)
+        if result.outcome == AnswerOutcome.EXPIRED:
+            error = _("The time for these cells ran out. Answer the new cells below.")
+        elif result.outcome == AnswerOutcome.TOO_SOON:
+            error = _("Wait a moment: try again at %(time)s.") % {"time": _clock(result.retry_at)}
+        else:
+            # SECURITY: never which cell was wrong.
+            error = _("The answer did not match your card.")
+            if result.retry_at is not None:
+                error += " " + _("Try again at %(time)s.") % {"time": _clock(result.retry_at)}
+
+    try:
+        cells = card_challenge(user=user)
+    except MatrixCardDevice.DoesNotExist:
+        return _leave_with_card_problem(request, AnswerOutcome.NO_CARD)
+    except ChallengeRefused as refused:
+        if str(refused) == "daily_cap":
+            return _leave_with_card_problem(request, "daily_cap")
+        return _leave_with_card_problem(request, AnswerOutcome.LOCKED)
+    grid = [
+        [{"name": f"{column}{row}", "asked": f"{column}{row}" in cells} for column in CARD_COLUMNS]
+        for row in CARD_ROWS
+    ]
+    return render(
+        request,
+        "accounts/etjanster_matrix.html",
+        {
+            "cells": cells,
+            "grid": grid,
+            "columns": CARD_COLUMNS,
+            "error": error,
+            "next": next_url if next_url != ETJANSTER_HOME else "",
+        },
+    )
+
+
+def _leave_with_card_problem(request: HttpRequest, problem: str) -> HttpResponse:
+    """End the half-logged-in session and say why the card cannot be used."""
+    user = request.user
+    auth_logout(request)
+    problem = {AnswerOutcome.LOCKED: "locked", AnswerOutcome.NO_CARD: "no_card"}.get(
+        problem, problem
+    )
+    return _card_problem(request, user=user, problem=str(problem))
+
+
+# --- Bedömningsportalen -------------------------------------------------------------
+
+
+@sensitive_post_parameters("password")
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "POST"])
+def portal_login(request: HttpRequest) -> HttpResponse:
+    """The teacher login: username and password; other roles are told where to go."""
+    next_url = _safe_next(request, PORTAL_HOME)
+    user = request.user
+    if user.is_authenticated and user.is_active and user.role == Role.TEACHER:
+        return redirect(next_url)
+
+    form = PasswordLoginForm(request.POST or None)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        check = password_check(
+            request=request,
+            username=form.cleaned_data["username"],
+            password=form.cleaned_data["password"],
+            door=Door.PORTAL,
+        )
+        person = check.user
+        if person is None:
+            error = _login_error(check.retry_at)
+        elif person.role != Role.TEACHER:
+            login_audit(
+                user=person,
+                request=request,
+                door=Door.PORTAL,
+                factor="password",
+                refused="not_teacher",
+            )
+            return render(request, "accounts/wrong_door.html", {"door": "portal"})
+        else:
+            login_audit(user=person, request=request, door=Door.PORTAL, factor="password")
+            auth_login(request, person)
+            return redirect(next_url)
+    return render(
+        request,
+        "accounts/portal_login.html",
+        {"form": form, "error": error, "next": next_url if next_url != PORTAL_HOME else ""},
+    )
+
+
+# --- Both ---------------------------------------------------------------------------
+
+
+@require_POST
+@csrf_protect
+def logout(request: HttpRequest) -> HttpResponse:
+    """Log out of either half, also from the middle of the E-tjänster login."""
+    user = request.user
+    if user.is_authenticated:
+        audit_record(action=AuditAction.LOGOUT, actor=user, request=request, target=user.username)
+    auth_logout(request)
+    messages.success(request, _("You are logged out."))
+    return redirect("home")

@@ -1,0 +1,13 @@
+import pytest
+
+from accounts.services import card_issue
+
+
+def answer_token(card, cells) -> str:
+    """What the holder types for `cells`, in their order."""
+    return "".join(card.cells[cell] for cell in cells)
+
+
+@pytest.fixture
+def principal_card(principal):
+    return card_issue(user=principal, actor=None)

@@ -1,0 +1,63 @@
+"""The printed card: every cell on the paper opens the card."""
+
+import io
+import re
+
+from django.utils import timezone
+from django_otp import verify_token
+from pypdf import PdfReader
+
+from accounts.card_pdf import render_card_pdf
+from accounts.models import CARD_COLUMNS
+
+
+def pdf_text(data: bytes) -> tuple[int, str]:
+    reader = PdfReader(io.BytesIO(data))
+    return len(reader.pages), "\n".join(page.extract_text() for page in reader.pages)
+
+
+def printed_cells(text: str) -> dict[str, str]:
+    """Read the grid back off the page: the header A–H, then each row's number and 8 cells."""
+    words = text.split()
+    header = list(CARD_COLUMNS)
+    at = next(i for i in range(len(words)) if words[i : i + 8] == header) + 8
+    cells = {}
+    for row in range(1, 11):
+        assert words[at] == str(row), words[at : at + 9]
+        for column, value in zip(CARD_COLUMNS, words[at + 1 : at + 9], strict=True):
+            assert re.fullmatch(r"[0-9A-Z]{2}", value)
+            cells[f"{column}{row}"] = value
+        at += 9
+    return cells
+
+
+def test_every_printed_cell_is_accepted(principal, principal_card):
+    pages, text = pdf_text(render_card_pdf(user=principal, card=principal_card, password=None))
+    assert pages == 1
+    cells = printed_cells(text)
+    assert len(cells) == 80
+    assert cells == principal_card.cells
+    device = principal_card.device
+    # Answer every printed cell through verification, three at a time.
+    names = list(cells)
+    for start in range(0, 80, 3):
+        asked = (names + names)[start : start + 3]
+        device.refresh_from_db()
+        device.challenge = ",".join(asked)
+        device.challenge_issued_at = timezone.now()
+        device.save()
+        token = "".join(cells[name] for name in asked)
+        assert verify_token(principal, device.persistent_id, token), asked
+
+
+def test_card_shows_serial_date_username_and_password_only_when_given(principal, principal_card):
+    _, with_password = pdf_text(
+        render_card_pdf(user=principal, card=principal_card, password="abcd-EFGH-2345-jkmn")
+    )
+    _, without = pdf_text(render_card_pdf(user=principal, card=principal_card, password=None))
+    assert principal_card.serial in with_password
+    assert principal_card.issued_on.isoformat() in with_password
+    assert principal.username in with_password
+    assert "abcd-EFGH-2345-jkmn" in with_password
+    assert "Lösenord" not in without
+    assert "/e-tjanster/logga-in/" in without

@@ -1,0 +1,92 @@
+"""Bedömningsportalen's teacher login and the one logout for both halves."""
+
+import pytest
+
+from permissions.models import AuditEvent
+
+PORTAL = "/bedomningsportalen/logga-in/"
+
+
+def test_teacher_logs_in_and_goes_to_the_catalogue(client, teacher):
+    response = client.post(PORTAL, {"username": "larare", "password": "larare-password-1234"})
+    assert response.status_code == 302
+    assert response["Location"] == "/bedomningsportalen/"
+    assert client.session["_auth_user_id"] == str(teacher.pk)
+    event = AuditEvent.objects.get(action="login_succeeded")
+    assert event.details == {"factor": "password", "door": "bedomningsportalen"}
+
+
+def test_login_page_has_labelled_fields(client, db):
+    page = client.get(PORTAL).content.decode()
+    assert '<label for="id_username">Användarnamn</label>' in page
+    assert '<label for="id_password">Lösenord</label>' in page
+
+
+def test_next_brings_the_teacher_back_to_the_material(client, teacher):
+    response = client.post(
+        PORTAL + "?next=/bedomningsportalen/material/np-ma-9/",
+        {"username": "larare", "password": "larare-password-1234"},
+    )
+    assert response["Location"] == "/bedomningsportalen/material/np-ma-9/"
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "javascript:x"])
+def test_unsafe_next_is_ignored(client, teacher, target):
+    response = client.post(
+        PORTAL, {"username": "larare", "password": "larare-password-1234", "next": target}
+    )
+    assert response["Location"] == "/bedomningsportalen/"
+
+
+@pytest.mark.parametrize(
+    ("who", "password"),
+    [("principal", "rektor-password-1234"), ("test_admin", "provadmin-password-1234")],
+)
+def test_e_tjanster_credentials_get_the_explanation_not_wrong_password(
+    client, db, request, who, password
+):
+    user = request.getfixturevalue(who)
+    response = client.post(PORTAL, {"username": user.username, "password": password})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Fel användarnamn" not in page
+    assert "hör till E-tjänster" in page
+    assert 'href="/e-tjanster/logga-in/"' in page
+    assert "_auth_user_id" not in client.session
+    assert AuditEvent.objects.get(action="login_failed").details["refused"] == "not_teacher"
+
+
+def test_logged_in_teacher_is_sent_on(client, teacher):
+    client.force_login(teacher)
+    response = client.get(PORTAL)
+    assert response["Location"] == "/bedomningsportalen/"
+
+
+def test_logout_is_a_post_and_ends_the_session(client, teacher):
+    client.force_login(teacher)
+    assert client.get("/logga-ut/").status_code == 405
+    page = client.get("/").content.decode()
+    assert "Inloggad som Larare Testsson" in page
+    assert 'action="/logga-ut/"' in page
+    response = client.post("/logga-ut/")
+    assert response.status_code == 302
+    assert "_auth_user_id" not in client.session
+    assert AuditEvent.objects.filter(action="logout", target="larare").exists()
+
+
+def test_logout_works_from_the_middle_of_the_e_tjanster_login(client, principal):
+    from accounts.services import card_issue
+
+    card_issue(user=principal, actor=None)
+    client.post("/e-tjanster/logga-in/", {"username": "rektor", "password": "rektor-password-1234"})
+    assert "_auth_user_id" in client.session
+    client.post("/logga-ut/")
+    assert "_auth_user_id" not in client.session
+
+
+def test_logout_needs_csrf(teacher):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(teacher)
+    assert strict.post("/logga-ut/").status_code == 403
