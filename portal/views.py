@@ -10,8 +10,10 @@ from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.decorators import teacher_required
@@ -80,7 +82,7 @@ def _refusal(
         )
     detail_url = reverse("portal:material", args=[material.slug])
     login_url = f"{settings.PORTAL_LOGIN_URL}?{urlencode({REDIRECT_FIELD_NAME: detail_url})}"
-    return render(
+    response = render(
         request,
         "portal/refused.html",
         {
@@ -91,6 +93,9 @@ def _refusal(
         },
         status=403,
     )
+    # The page names the teacher's schools and principals: keep it out of caches.
+    patch_cache_control(response, private=True, no_store=True)
+    return response
 
 
 @require_GET
@@ -124,9 +129,11 @@ def material_file(request: HttpRequest, slug: str) -> HttpResponse:
         content_type="application/pdf",
     )
     # SECURITY: a protected file must not stay in a shared cache or in the
-    # browser cache of a shared staff-room computer.
+    # browser cache of a shared staff-room computer. Open files are private
+    # too: a logged-in user's response carries the session cookie
+    # (SESSION_SAVE_EVERY_REQUEST), which a shared cache must never replay.
     response["Cache-Control"] = (
-        "private, no-store" if material.is_protected else "public, max-age=3600"
+        "private, no-store" if material.is_protected else "private, max-age=3600"
     )
     return response
 
@@ -134,6 +141,7 @@ def material_file(request: HttpRequest, slug: str) -> HttpResponse:
 # --- The teacher's account ---------------------------------------------------
 
 
+@never_cache
 @teacher_required
 @require_http_methods(["GET", "POST"])
 def account(request: HttpRequest) -> HttpResponse:

@@ -36,6 +36,7 @@ def test_anyone_opens_an_open_item_and_its_file(client, open_item):
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"] == 'attachment; filename="oppet-material.pdf"'
     assert body_of(response) == PDF_BYTES
+    assert "private" in response["Cache-Control"]
     assert not AuditEvent.objects.filter(action=AuditAction.MATERIAL_DOWNLOADED).exists()
 
 
@@ -67,6 +68,7 @@ def test_anonymous_gets_the_refusal_with_a_login_link_back_here_never_the_bytes(
         in (html)
     )
     assert "Logga in som lärare" in html
+    assert "no-store" in response["Cache-Control"]
     # A not-logged-in visitor is not an access refusal worth logging.
     assert not AuditEvent.objects.exists()
 
