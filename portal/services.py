@@ -3,7 +3,7 @@ changes and downloads are audited in the same transaction."""
 
 from django.conf import settings
 from django.contrib.auth import update_session_auth_hash
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, send_mail
 from django.db import transaction
 from django.http import HttpRequest
 from django.template.loader import render_to_string
@@ -72,16 +72,17 @@ def support_ticket_submit(
         name=name, email=email, subject=subject, message=message, client_address=client_address
     )
     body = render_to_string("emails/support_ticket.txt", {"ticket": ticket})
-    mail_subject = f"[Support #{ticket.pk}] {subject}"[:200].replace("\n", " ")
-    transaction.on_commit(
-        lambda: send_mail(
-            mail_subject,
-            body,
-            settings.DEFAULT_FROM_EMAIL,
-            [settings.SUPPORT_EMAIL],
-            fail_silently=False,
-        )
+    # SECURITY: line breaks in a header are refused by Django (BadHeaderError,
+    # a 500); fold all whitespace so the typed subject can never add headers.
+    mail_subject = " ".join(f"[Support #{ticket.pk}] {subject}".split())[:200]
+    message = EmailMessage(
+        mail_subject,
+        body,
+        settings.DEFAULT_FROM_EMAIL,
+        [settings.SUPPORT_EMAIL],
+        reply_to=[email],
     )
+    transaction.on_commit(message.send)
     return ticket
 
 

@@ -124,3 +124,25 @@ def test_admin_lists_material_notices_and_tickets(client, national_admin):
     ):
         assert client.get(url).status_code == 200
     assert client.get("/admin/portal/supportticket/add/").status_code == 403
+
+
+def test_national_admin_edits_an_item_without_uploading_its_file_again(client, national_admin):
+    material = make_material("andras", protected=False)
+    verify_session(client, national_admin)
+    response = client.post(
+        f"/admin/portal/material/{material.pk}/change/",
+        {
+            "title": "Nytt namn",
+            "slug": "andras",
+            "description": "",
+            "subject": material.subject_id,
+            "level": "grundskola",
+            "kind": "bedomningsstod",
+            "protection_reason": "",
+            "published_on": "2026-11-28",
+        },
+    )
+    assert response.status_code == 302
+    material.refresh_from_db()
+    assert material.title == "Nytt namn"
+    assert material.file.read() == PDF_BYTES

@@ -53,6 +53,7 @@ def test_contact_form_stores_a_ticket_and_mails_support_after_commit(
     assert (stored.email, stored.client_address) == ("anna@example.se", "203.0.113.7")
     [message] = mail.outbox
     assert message.to == [settings.SUPPORT_EMAIL]
+    assert message.reply_to == ["anna@example.se"]
     assert "Var finns förra årets prov i matematik?" in message.body
     assert "Tack!" in client.get(CONTACT).content.decode()
 
@@ -174,3 +175,14 @@ def test_bad_lookup_input_gets_a_message_not_an_error(client, code, email):
     assert response.status_code == 400
     assert response.context["form"].errors
     assert mail.outbox == []
+
+
+def test_line_breaks_in_the_subject_never_reach_the_mail_headers(
+    client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(CONTACT, ticket(subject="Hej\r\nBcc: alla@example.se"))
+    assert response.status_code == 302
+    [message] = mail.outbox
+    assert message.subject.endswith("Hej Bcc: alla@example.se")
+    assert message.bcc == []
