@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from accounts.models import Role, User
+from permissions.models import TestAdministrator
 from schools.models import Huvudman
 
 
@@ -36,12 +37,11 @@ def card_contacts(*, user: User) -> list[Contact]:
                 is_active=True,
                 principal_assignments__school_unit__test_administrators__user=user,
             )
-            .select_related(None)
-            .prefetch_related(None)
             .distinct()
             .order_by("last_name", "first_name")
         )
-        school = user.test_admin_appointment.school_unit.name
+        appointment = TestAdministrator.objects.filter(user=user).select_related("school_unit")
+        school = appointment[0].school_unit.name if appointment else ""
         return [
             Contact(name=principal.get_full_name(), organisation=school, email=principal.email)
             for principal in principals
