@@ -105,6 +105,10 @@ def huvudman_contact_send(*, skolenhetskod: str, email: str) -> bool:
         )
         .first()
     )
+    # SECURITY: a match also sends a mail. With a synchronous mail backend the
+    # answer then takes longer, a timing difference the rate limits (per
+    # address and per e-mail) keep too slow to enumerate principals with; a
+    # mail queue would remove it.
     if assignment is None:
         return False
     school_unit = assignment.school_unit
