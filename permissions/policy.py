@@ -179,7 +179,7 @@ def can_view_material(*, user: User, material: Material, today: datetime.date) -
 
 
 def with_material_access(
-    materials: QuerySet[Material], *, user: User, today: datetime.date
+    *, materials: QuerySet[Material], user: User, today: datetime.date
 ) -> QuerySet[Material]:
     """Annotate each item with `opens` (bool): whether it opens for `user` today.
 
@@ -205,4 +205,6 @@ def with_material_access(
 
 def materials_visible_to(*, user: User, today: datetime.date) -> QuerySet[Material]:
     """Every item whose file `user` may open today: the open ones and the granted ones."""
-    return with_material_access(Material.objects.all(), user=user, today=today).filter(opens=True)
+    return with_material_access(materials=Material.objects.all(), user=user, today=today).filter(
+        opens=True
+    )

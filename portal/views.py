@@ -55,7 +55,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
         materials = materials.filter(subject=data["subject"])
     if data.get("kind"):
         materials = materials.filter(kind=data["kind"])
-    materials = with_material_access(materials, user=request.user, today=today)
+    materials = with_material_access(materials=materials, user=request.user, today=today)
     page = Paginator(materials, CATALOGUE_PAGE_SIZE).get_page(request.GET.get("sida"))
     return render(
         request,

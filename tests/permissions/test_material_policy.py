@@ -36,7 +36,9 @@ YESTERDAY = SCHOOL_DAY - datetime.timedelta(days=1)
 
 
 def opens_in_list(user, material, day) -> bool:
-    annotated = with_material_access(Material.objects.filter(pk=material.pk), user=user, today=day)
+    annotated = with_material_access(
+        materials=Material.objects.filter(pk=material.pk), user=user, today=day
+    )
     return annotated.get().opens
 
 
