@@ -13,6 +13,9 @@ urlpatterns = [
     path("e-tjanster/", include("schools.urls")),
     path("admin/", admin.site.urls),
     path("huvudman/", huvudman_site.urls),
+    # After any explicit bedomningsportalen/... route (the teacher login).
+    path("bedomningsportalen/", include("portal.urls")),
+    path("", include("portal.support_urls")),
 ]
 
 handler400 = "config.views.bad_request"

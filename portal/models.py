@@ -1,0 +1,160 @@
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from permissions.models import MaterialLevel
+from portal.validators import validate_pdf
+
+
+class MaterialKind(models.TextChoices):
+    BEDOMNINGSSTOD = "bedomningsstod", _("Assessment support (bedömningsstöd)")
+    DIAGNOSTISKT = "diagnostiskt", _("Diagnostic material")
+    NATIONELLT_PROV = "nationellt_prov", _("Earlier national test")
+    KARTLAGGNING = "kartlaggning", _("Mapping material (kartläggningsmaterial)")
+    OVRIGT = "ovrigt", _("Other material")
+
+
+class ProtectionReason(models.TextChoices):
+    PROVSEKRETESS = "provsekretess", _("Test secrecy (provsekretess)")
+    UPPHOVSRATT = "upphovsratt", _("Copyright")
+    PERSONUPPGIFTER = "personuppgifter", _("Personal data")
+
+
+class Material(models.Model):
+    """One item of Bedömningsportalen: open to all, or protected behind the gate.
+
+    The file lives under MEDIA_ROOT, which no URL pattern serves: the only way
+    to its bytes is `portal.views.material_file`, through the gate.
+    """
+
+    title = models.CharField(_("title"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    subject = models.ForeignKey(
+        "permissions.Subject",
+        verbose_name=_("subject"),
+        on_delete=models.PROTECT,
+        related_name="materials",
+    )
+    level = models.CharField(_("level"), max_length=20, choices=MaterialLevel.choices)
+    kind = models.CharField(_("kind"), max_length=30, choices=MaterialKind.choices)
+    is_protected = models.BooleanField(
+        _("protected"),
+        default=False,
+        help_text=_("Protected material opens only for teachers granted its subject."),
+    )
+    protection_reason = models.CharField(
+        _("reason for protection"),
+        max_length=20,
+        choices=ProtectionReason.choices,
+        blank=True,
+    )
+    file = models.FileField(
+        _("PDF file"), upload_to="material/%Y/", validators=[validate_pdf], max_length=200
+    )
+    published_on = models.DateField(_("published"), default=timezone.localdate)
+
+    class Meta:
+        verbose_name = _("material")
+        verbose_name_plural = _("material")
+        ordering = ["-published_on", "title"]
+        constraints = [
+            models.CheckConstraint(
+                name="material_protected_iff_reason",
+                condition=(Q(is_protected=True) & ~Q(protection_reason=""))
+                | (Q(is_protected=False) & Q(protection_reason="")),
+                violation_error_message=_(
+                    "A protected item needs a reason for protection, and an open item none."
+                ),
+            ),
+            models.CheckConstraint(
+                name="material_level_known", condition=Q(level__in=MaterialLevel.values)
+            ),
+            models.CheckConstraint(
+                name="material_kind_known", condition=Q(kind__in=MaterialKind.values)
+            ),
+            models.CheckConstraint(
+                name="material_reason_known",
+                condition=Q(protection_reason__in=["", *ProtectionReason.values]),
+            ),
+        ]
+        indexes = [models.Index(fields=["level", "subject"], name="material_level_subject")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def download_name(self) -> str:
+        return f"{self.slug}.pdf"
+
+
+class SiteNoticeQuerySet(models.QuerySet):
+    def active_at(self, moment) -> "SiteNoticeQuerySet":
+        return self.filter(starts_at__lte=moment, ends_at__gt=moment)
+
+
+class SiteNotice(models.Model):
+    """A notice shown on every page between its start and its end."""
+
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text"), max_length=1000, blank=True)
+    starts_at = models.DateTimeField(_("shown from"))
+    ends_at = models.DateTimeField(_("shown until"))
+
+    objects = SiteNoticeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("site notice")
+        verbose_name_plural = _("site notices")
+        ordering = ["starts_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                name="sitenotice_ends_after_start",
+                condition=Q(ends_at__gt=models.F("starts_at")),
+                violation_error_message=_("The notice must end after it starts."),
+            ),
+        ]
+        indexes = [models.Index(fields=["starts_at", "ends_at"], name="sitenotice_period")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SupportTicket(models.Model):
+    """A message sent through the contact form; support also gets it by e-mail."""
+
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("e-mail"), max_length=254)
+    subject = models.CharField(_("subject"), max_length=200)
+    message = models.TextField(_("message"), max_length=5000)
+    created_at = models.DateTimeField(_("received"), default=timezone.now, db_index=True)
+    client_address = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("support ticket")
+        verbose_name_plural = _("support tickets")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.subject}"
+
+
+class RateLimitHit(models.Model):
+    """One counted attempt at a rate-limited public form.
+
+    SECURITY: rows, not cache or process memory, so that every app server
+    counts the same attempts (CACHES is a DummyCache on purpose).
+    """
+
+    scope = models.CharField(max_length=40)
+    key = models.CharField(max_length=300)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["scope", "key", "created_at"], name="ratelimit_lookup"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key} {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,6 +1,275 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""Bedömningsportalen (catalogue, item pages, the gate, the teacher's account)
+and the public support pages."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.contrib.auth.forms import PasswordChangeForm
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_cache_control
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.decorators import teacher_required
+from accounts.models import User
+from accounts.network import client_address
+from permissions import schoolyear
+from permissions.models import LevelPolicy, Membership, Subject
+from permissions.policy import Access, material_access, with_material_access
+from portal import services
+from portal.forms import CatalogueFilterForm, ContactForm, HuvudmanLookupForm
+from portal.models import Material
+from portal.throttle import rate_limit_hit
+
+CATALOGUE_PAGE_SIZE = 20
+CONTACT_LIMIT_PER_ADDRESS = 5
+LOOKUP_LIMIT_PER_ADDRESS = 5
+LOOKUP_LIMIT_PER_EMAIL = 3
 
 
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/home.html")
+
+
+# --- The catalogue and the gate ----------------------------------------------
+
+
+@require_GET
+def catalogue(request: HttpRequest) -> HttpResponse:
+    today = schoolyear.today()
+    form = CatalogueFilterForm(request.GET)
+    form.is_valid()  # an invalid filter is shown with its error and ignored
+    data = form.cleaned_data
+    materials = Material.objects.select_related("subject").order_by("-published_on", "title")
+    if data.get("q"):
+        materials = materials.filter(title__icontains=data["q"])
+    if data.get("level"):
+        materials = materials.filter(level=data["level"])
+    if data.get("subject"):
+        materials = materials.filter(subject=data["subject"])
+    if data.get("kind"):
+        materials = materials.filter(kind=data["kind"])
+    materials = with_material_access(materials=materials, user=request.user, today=today)
+    page = Paginator(materials, CATALOGUE_PAGE_SIZE).get_page(request.GET.get("sida"))
+    return render(
+        request,
+        "portal/catalogue.html",
+        {
+            "form": form,
+            "page": page,
+            "is_teacher": request.user.is_authenticated and request.user.is_teacher,
+        },
+    )
+
+
+def _material_or_404(slug: str) -> Material:
+    return get_object_or_404(Material.objects.select_related("subject"), slug=slug)
+
+
+def _refusal(
+    request: HttpRequest, *, material: Material, access: Access, what: str
+) -> HttpResponse:
+    """The 403 page: which condition failed and whom to contact. Never the bytes."""
+    if request.user.is_authenticated:
+        services.material_refusal_record(
+            user=request.user, material=material, access=access, request=request, what=what
+        )
+    detail_url = reverse("portal:material", args=[material.slug])
+    login_url = f"{settings.PORTAL_LOGIN_URL}?{urlencode({REDIRECT_FIELD_NAME: detail_url})}"
+    response = render(
+        request,
+        "portal/refused.html",
+        {
+            "material": material,
+            "access": access,
+            "login_url": login_url,
+            "other_role": request.user.is_authenticated and not request.user.is_teacher,
+        },
+        status=403,
+    )
+    # The page names the teacher's schools and principals: keep it out of caches.
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+@require_GET
+def material_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    material = _material_or_404(slug)
+    access = material_access(user=request.user, material=material, today=schoolyear.today())
+    if not access.allowed:
+        return _refusal(request, material=material, access=access, what="page")
+    return render(request, "portal/material.html", {"material": material, "access": access})
+
+
+@require_GET
+def material_file(request: HttpRequest, slug: str) -> HttpResponse:
+    material = _material_or_404(slug)
+    access = material_access(user=request.user, material=material, today=schoolyear.today())
+    if not access.allowed:
+        return _refusal(request, material=material, access=access, what="file")
+    try:
+        handle = material.file.open("rb")
+    except (FileNotFoundError, ValueError) as missing:
+        # A row whose file is gone is a broken item, not a server error.
+        raise Http404 from missing
+    if material.is_protected:
+        services.material_download_record(
+            user=request.user, material=material, access=access, request=request
+        )
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=material.download_name,
+        content_type="application/pdf",
+    )
+    # SECURITY: a protected file must not stay in a shared cache or in the
+    # browser cache of a shared staff-room computer. Open files are private
+    # too: a logged-in user's response carries the session cookie
+    # (SESSION_SAVE_EVERY_REQUEST), which a shared cache must never replay.
+    response["Cache-Control"] = (
+        "private, no-store" if material.is_protected else "private, max-age=3600"
+    )
+    return response
+
+
+# --- The teacher's account ---------------------------------------------------
+
+
+@never_cache
+@teacher_required
+@require_http_methods(["GET", "POST"])
+def account(request: HttpRequest) -> HttpResponse:
+    user: User = request.user
+    today = schoolyear.today()
+    if request.method == "POST":
+        password_form = PasswordChangeForm(user, request.POST)
+        if password_form.is_valid():
+            services.teacher_password_change(
+                user=user, new_password=password_form.cleaned_data["new_password1"], request=request
+            )
+            messages.success(request, _("Your password has been changed."))
+            return redirect("portal:account")
+    else:
+        password_form = PasswordChangeForm(user)
+    memberships = (
+        Membership.objects.filter(user=user, removed_at__isnull=True)
+        .select_related("school_unit__huvudman")
+        .prefetch_related(
+            Prefetch("subjects", queryset=Subject.objects.order_by("name")),
+            Prefetch(
+                "school_unit__principals",
+                queryset=User.objects.filter(is_active=True).order_by("last_name", "first_name"),
+            ),
+            "school_unit__forms",
+        )
+        .order_by("school_unit__name")
+    )
+    rows = [
+        {"membership": m, "active": m.is_valid_on(today), "subjects": list(m.subjects.all())}
+        for m in memberships
+    ]
+    return render(
+        request,
+        "portal/account.html",
+        {
+            "rows": rows,
+            "password_form": password_form,
+            "school_year": schoolyear.school_year_label(today),
+            "any_active": any(row["active"] for row in rows),
+        },
+    )
+
+
+# --- Public support pages ----------------------------------------------------
+
+
+@require_GET
+def help_page(request: HttpRequest) -> HttpResponse:
+    # The form-to-level answer is read from the policy table, so help never
+    # contradicts the gate after a national admin changes the rule.
+    levels: dict[str, list] = {}
+    for rule in LevelPolicy.objects.select_related("school_form").order_by("level", "school_form"):
+        levels.setdefault(rule.get_level_display(), []).append(rule.school_form)
+    return render(request, "portal/help.html", {"levels": list(levels.items())})
+
+
+def _address_key(request: HttpRequest) -> str:
+    return f"addr:{client_address(request) or 'unknown'}"
+
+
+@require_http_methods(["GET", "POST"])
+def contact(request: HttpRequest) -> HttpResponse:
+    form = ContactForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        if not rate_limit_hit(
+            scope="contact", keys={_address_key(request): CONTACT_LIMIT_PER_ADDRESS}
+        ):
+            form.add_error(
+                None,
+                _(
+                    "Too many messages have been sent from your network in the last hour. "
+                    "Please try again later."
+                ),
+            )
+            status = 429
+        else:
+            data = form.cleaned_data
+            # SECURITY: a filled honeypot is a bot. Answer as if all went well,
+            # store nothing and mail nothing, so it learns nothing.
+            if not data["website"]:
+                services.support_ticket_submit(
+                    name=data["name"],
+                    email=data["email"],
+                    subject=data["subject"],
+                    message=data["message"],
+                    client_address=client_address(request),
+                )
+            messages.success(
+                request, _("Thank you. Your message has been sent to support; we answer by e-mail.")
+            )
+            return redirect("support:contact")
+    elif request.method == "POST":
+        status = 400
+    return render(request, "portal/contact.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def huvudman_lookup(request: HttpRequest) -> HttpResponse:
+    form = HuvudmanLookupForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        keys = {
+            _address_key(request): LOOKUP_LIMIT_PER_ADDRESS,
+            # Nor may anyone flood one principal's mailbox from many addresses.
+            f"email:{data['email'].lower()}": LOOKUP_LIMIT_PER_EMAIL,
+        }
+        if not rate_limit_hit(scope="huvudman_lookup", keys=keys):
+            form.add_error(
+                None,
+                _("Too many look-ups have been made in the last hour. Please try again later."),
+            )
+            status = 429
+        else:
+            services.huvudman_contact_send(skolenhetskod=data["skolenhetskod"], email=data["email"])
+            # SECURITY: the same answer whether or not the pair matched, so the
+            # page cannot be used to learn who is principal where.
+            messages.success(
+                request,
+                _(
+                    "If the e-mail address belongs to a principal of that school unit, we have "
+                    "now sent the huvudman's contact details to it. Check your inbox in a few "
+                    "minutes."
+                ),
+            )
+            return redirect("support:huvudman_lookup")
+    elif request.method == "POST":
+        status = 400
+    return render(request, "portal/huvudman_lookup.html", {"form": form}, status=status)

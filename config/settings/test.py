@@ -1,5 +1,8 @@
 """The test suite: fast hashing, mail in memory, a fixed card key."""
 
+import tempfile
+from pathlib import Path
+
 from .base import *  # noqa: F403
 
 DEBUG = False
@@ -13,3 +16,6 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_AUTOREFRESH = True
+
+# Uploaded and seeded material goes to a throwaway directory, never into var/media.
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="behorighetsportalen-test-media-"))

@@ -16,6 +16,7 @@ from permissions.models import Membership, Subject
 from permissions.policy import reactivation_is_open
 from permissions.schoolyear import today
 from permissions.services import membership_grant, membership_reactivate, membership_register
+from portal.demo import seed_material
 from schools.demo import seed_schools
 from schools.models import PrincipalAssignment
 
@@ -100,7 +101,7 @@ class Command(BaseCommand):
         teacher = membership.user
         teacher_password = _fresh_password(teacher)
 
-        return {
+        result = {
             "principal": {
                 "username": principal.username,
                 "password": principal_password,
@@ -131,6 +132,12 @@ class Command(BaseCommand):
                 for unit in units
             ],
         }
+        result.update(self.seed_material())
+        return result
+
+    def seed_material(self) -> dict:
+        """Bedömningsportalen's demo items (portal/demo.py)."""
+        return {"material": seed_material()}
 
     def describe(self, result: dict) -> str:
         principal, teacher, staff = (
@@ -162,6 +169,11 @@ class Command(BaseCommand):
             "Schools: "
             + "; ".join(
                 f"{s['code']} {s['name']} ({', '.join(s['forms'])})" for s in result["schools"]
+            ),
+            "Material: "
+            + "; ".join(
+                f"{m['slug']} ({'protected' if m['protected'] else 'open'})"
+                for m in result.get("material", [])
             ),
         ]
         return "\n".join(lines) + "\n"

@@ -1,0 +1,60 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from permissions.models import MaterialLevel, Subject
+from portal.models import MaterialKind
+from schools.validators import validate_skolenhetskod
+
+
+class CatalogueFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search by title"), required=False, max_length=100)
+    level = forms.ChoiceField(
+        label=_("Level"), required=False, choices=[("", _("All levels")), *MaterialLevel.choices]
+    )
+    subject = forms.ModelChoiceField(
+        label=_("Subject"),
+        required=False,
+        queryset=Subject.objects.order_by("level", "name"),
+        to_field_name="code",
+        empty_label=_("All subjects"),
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind"), required=False, choices=[("", _("All kinds")), *MaterialKind.choices]
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["q"].widget.input_type = "search"
+        # Group the subjects by level in the select, the way teachers look for them.
+        self.fields["subject"].label_from_instance = lambda subject: (
+            f"{subject.name} ({subject.get_level_display().lower()})"
+        )
+
+
+class ContactForm(forms.Form):
+    name = forms.CharField(label=_("Your name"), max_length=200)
+    email = forms.EmailField(label=_("Your e-mail address"), max_length=254)
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    message = forms.CharField(
+        label=_("Your question"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_("At most 5,000 characters. Never write a password or card cells here."),
+    )
+    # SECURITY: a honeypot. Hidden from people (and from screen readers by
+    # the template); bots fill every field. A filled one is dropped silently.
+    website = forms.CharField(label=_("Leave this field empty"), required=False, max_length=200)
+
+
+class HuvudmanLookupForm(forms.Form):
+    skolenhetskod = forms.CharField(
+        label=_("Skolenhetskod"),
+        max_length=8,
+        validators=[validate_skolenhetskod],
+        help_text=_("Eight digits."),
+    )
+    email = forms.EmailField(
+        label=_("Your e-mail address"),
+        max_length=254,
+        help_text=_("The address your huvudman registered for you as principal."),
+    )

@@ -1,0 +1,127 @@
+"""Writes of Bedömningsportalen and the support pages. Each is atomic; access
+changes and downloads are audited in the same transaction."""
+
+from django.conf import settings
+from django.contrib.auth import update_session_auth_hash
+from django.core.mail import EmailMessage, send_mail
+from django.db import transaction
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+
+from accounts.models import Role, User
+from permissions.audit import AuditAction, audit_record
+from permissions.policy import Access
+from portal.models import Material, SupportTicket
+from schools.models import PrincipalAssignment
+
+
+@transaction.atomic
+def teacher_password_change(*, user: User, new_password: str, request: HttpRequest) -> None:
+    """Set the teacher's own new password and keep this session logged in.
+
+    The caller has checked the current password and Django's validators.
+    Other sessions of the account end (their session hash no longer matches).
+    """
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    audit_record(
+        action=AuditAction.PASSWORD_CHANGED,
+        actor=user,
+        request=request,
+        target=user.username,
+        details={"by": "self"},
+    )
+    update_session_auth_hash(request, user)
+
+
+@transaction.atomic
+def material_download_record(
+    *, user: User, material: Material, access: Access, request: HttpRequest
+) -> None:
+    audit_record(
+        action=AuditAction.MATERIAL_DOWNLOADED,
+        actor=user,
+        request=request,
+        school_unit=access.granted_by,
+        target=material.slug,
+        details={"subject": material.subject.code, "level": material.level},
+    )
+
+
+@transaction.atomic
+def material_refusal_record(
+    *, user: User, material: Material, access: Access, request: HttpRequest, what: str
+) -> None:
+    """Refused access by a logged-in user (ASVS 16.3.2). Anonymous refusals are
+    the ordinary "please log in" and are not logged."""
+    audit_record(
+        action=AuditAction.ACCESS_REFUSED,
+        actor=user,
+        request=request,
+        target=material.slug,
+        details={"condition": str(access.failure), "what": what},
+    )
+
+
+@transaction.atomic
+def support_ticket_submit(
+    *, name: str, email: str, subject: str, message: str, client_address: str | None
+) -> SupportTicket:
+    """Store the ticket and, once committed, mail it to the support address."""
+    ticket = SupportTicket.objects.create(
+        name=name, email=email, subject=subject, message=message, client_address=client_address
+    )
+    body = render_to_string("emails/support_ticket.txt", {"ticket": ticket})
+    # SECURITY: line breaks in a header are refused by Django (BadHeaderError,
+    # a 500); fold all whitespace so the typed subject can never add headers.
+    mail_subject = " ".join(f"[Support #{ticket.pk}] {subject}".split())[:200]
+    message = EmailMessage(
+        mail_subject,
+        body,
+        settings.DEFAULT_FROM_EMAIL,
+        [settings.SUPPORT_EMAIL],
+        reply_to=[email],
+    )
+    transaction.on_commit(message.send)
+    return ticket
+
+
+@transaction.atomic
+def huvudman_contact_send(*, skolenhetskod: str, email: str) -> bool:
+    """Mail the huvudman's contact details to a principal of that school.
+
+    Returns whether a mail was sent, for tests only: the view answers the
+    same either way. SECURITY: the mail goes to the address stored on the
+    principal's account, never to the typed one, and only an active
+    principal linked to that very school qualifies.
+    """
+    assignment = (
+        PrincipalAssignment.objects.select_related("school_unit__huvudman", "user")
+        .filter(
+            school_unit__code=skolenhetskod,
+            user__email__iexact=email,
+            user__role=Role.PRINCIPAL,
+            user__is_active=True,
+        )
+        .first()
+    )
+    # SECURITY: a match also sends a mail. With a synchronous mail backend the
+    # answer then takes longer, a timing difference the rate limits (per
+    # address and per e-mail) keep too slow to enumerate principals with; a
+    # mail queue would remove it.
+    if assignment is None:
+        return False
+    school_unit = assignment.school_unit
+    huvudman = school_unit.huvudman
+    recipient = assignment.user.email
+    body = render_to_string(
+        "emails/huvudman_contact.txt",
+        {"school_unit": school_unit, "huvudman": huvudman, "principal": assignment.user},
+    )
+    subject = render_to_string(
+        "emails/huvudman_contact_subject.txt", {"school_unit": school_unit}
+    ).strip()
+    transaction.on_commit(
+        lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient])
+    )
+    return True

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from portal import views
+
+app_name = "support"
+
+urlpatterns = [
+    path("hjalp/", views.help_page, name="help"),
+    path("kontakt/", views.contact, name="contact"),
+    path("kontakt/huvudman/", views.huvudman_lookup, name="huvudman_lookup"),
+]

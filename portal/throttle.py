@@ -1,0 +1,34 @@
+"""Rate limits for the public support forms, counted in database rows."""
+
+import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from portal.models import RateLimitHit
+
+WINDOW = datetime.timedelta(hours=1)
+# Rows older than this are no longer needed for any window; pruned as we go.
+KEEP = datetime.timedelta(days=1)
+
+
+@transaction.atomic
+def rate_limit_hit(*, scope: str, keys: dict[str, int]) -> bool:
+    """Count one attempt under each key; False (and nothing counted) if any key is full.
+
+    `keys` maps a key (e.g. "addr:203.0.113.5") to its limit per hour. A
+    refused attempt is not counted, so a client waiting out the window is not
+    punished for the waiting; an accepted one is counted under every key.
+    """
+    now = timezone.now()
+    RateLimitHit.objects.filter(scope=scope, created_at__lt=now - KEEP).delete()
+    for key, limit in keys.items():
+        recent = RateLimitHit.objects.filter(
+            scope=scope, key=key[:300], created_at__gte=now - WINDOW
+        ).count()
+        if recent >= limit:
+            return False
+    RateLimitHit.objects.bulk_create(
+        [RateLimitHit(scope=scope, key=key[:300], created_at=now) for key in keys]
+    )
+    return True

@@ -1,0 +1,84 @@
+"""People use Bedömningsportalen in Chromium: open material, the gate, refusals.
+
+The server runs in this process (live_server), so time-machine moves its
+clock too: every test runs on a school day, and one moves to 1 August.
+"""
+
+import datetime
+import zoneinfo
+
+import pytest
+import time_machine
+from playwright.sync_api import Page, expect
+
+from portal.models import SupportTicket
+from tests.conftest import SCHOOL_DAY
+from tests.portal.conftest import PDF_BYTES, make_material, reseed_migration_rows
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+STOCKHOLM = zoneinfo.ZoneInfo("Europe/Stockholm")
+
+
+@pytest.fixture(autouse=True)
+def seeded_rows(transactional_db):
+    reseed_migration_rows()
+
+
+@pytest.fixture
+def clock():
+    moment = datetime.datetime.combine(SCHOOL_DAY, datetime.time(10), tzinfo=STOCKHOLM)
+    with time_machine.travel(moment, tick=True) as traveller:
+        yield traveller
+
+
+def log_in_to_portal(page: Page, username: str, password: str) -> None:
+    page.get_by_label("Användarnamn").fill(username)
+    page.get_by_label("Lösenord").fill(password)
+    page.get_by_role("button", name="Logga in").click()
+
+
+def download_bytes(page: Page, link_name: str) -> bytes:
+    with page.expect_download() as info:
+        page.get_by_role("link", name=link_name).click()
+    with open(info.value.path(), "rb") as handle:
+        return handle.read()
+
+
+def test_anyone_opens_an_open_item_and_its_file(page: Page, live_server, clock):
+    make_material("oppet-stod", protected=False, title="Bedömningsstöd i matematik")
+    make_material("skyddat-prov", title="Nationellt prov i matematik")
+
+    page.goto(live_server.url + "/bedomningsportalen/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Bedömningsportalen")
+    page.get_by_label("Sök på titel").fill("stöd")
+    page.get_by_role("button", name="Visa").click()
+    expect(page.get_by_role("link", name="Nationellt prov i matematik")).to_have_count(0)
+    page.get_by_role("link", name="Bedömningsstöd i matematik").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Bedömningsstöd i matematik")
+    assert download_bytes(page, "Ladda ner Bedömningsstöd i matematik (PDF)") == PDF_BYTES
+
+
+def test_a_visitor_reads_help_and_writes_to_support(page: Page, live_server, clock):
+    page.goto(live_server.url + "/hjalp/")
+    expect(page.get_by_role("heading", name="Vilket material når min skola?")).to_be_visible()
+    page.get_by_role("link", name="Skriv till supporten").click()
+    page.get_by_label("Ditt namn").fill("Anna Andersson")
+    page.get_by_label("Din e-postadress").fill("anna@example.se")
+    page.get_by_label("Ämne").fill("Fråga om prov")
+    page.get_by_label("Din fråga").fill("Var hittar jag förra årets prov?")
+    page.get_by_role("button", name="Skicka").click()
+    expect(page.get_by_text("Tack! Ditt meddelande har skickats till supporten.")).to_be_visible()
+    assert SupportTicket.objects.get().subject == "Fråga om prov"
+
+
+def test_a_principal_asks_for_the_huvudman_contact(page: Page, live_server, clock, principal):
+    page.goto(live_server.url + "/kontakt/huvudman/")
+    page.get_by_label("Skolenhetskod").fill("1111")
+    page.get_by_label("Din e-postadress").fill("rektor@example.se")
+    page.get_by_role("button", name="Skicka kontaktuppgifterna till mig").click()
+    expect(page.get_by_text("En skolenhetskod består av exakt åtta siffror")).to_be_visible()
+    page.get_by_label("Skolenhetskod").fill("11111111")
+    page.get_by_role("button", name="Skicka kontaktuppgifterna till mig").click()
+    expect(page.get_by_text("Om e-postadressen tillhör en rektor")).to_be_visible()

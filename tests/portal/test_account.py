@@ -1,0 +1,129 @@
+"""The teacher's own account page: memberships and password change."""
+
+import datetime
+
+import pytest
+from django.contrib.auth import SESSION_KEY
+
+from permissions.audit import AuditAction
+from permissions.models import AuditEvent, Membership
+from tests.conftest import END_OF_YEAR, make_user, verify_session
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("school_day")]
+
+URL = "/bedomningsportalen/konto/"
+NEW_PASSWORD = "Ett-nytt-langt-losen-42"
+
+
+def test_anonymous_is_sent_to_the_portal_login_returning_here(client):
+    response = client.get(URL)
+    assert response.status_code == 302
+    assert response["Location"] == "/bedomningsportalen/logga-in/?next=/bedomningsportalen/konto/"
+
+
+def test_a_principal_is_sent_to_the_portal_login_too(client, principal):
+    verify_session(client, principal)
+    assert client.get(URL).status_code == 302
+
+
+def test_teacher_sees_school_subjects_validity_and_state(client, teacher):
+    client.force_login(teacher)
+    html = client.get(URL).content.decode()
+    assert "Testskolan F–9" in html
+    assert "Matematik" in html and "Svenska" in html
+    assert "31 juli 2027" in html
+    assert "Aktivt" in html
+    assert "Inloggad som Larare Testsson" in html
+
+
+def test_an_expired_membership_explains_why_and_names_the_principal(client, teacher, principal):
+    Membership.objects.filter(user=teacher).update(valid_until=datetime.date(2026, 7, 31))
+    client.force_login(teacher)
+    html = client.get(URL).content.decode()
+    assert "Har gått ut" in html
+    assert "gick ut den 31 juli 2026" in html
+    assert "Rektor Testsson" in html
+
+
+def test_a_membership_without_subjects_is_flagged(client, gymnasium, principal):
+    teacher = make_user("amneslos", "teacher")
+    Membership.objects.create(user=teacher, school_unit=gymnasium, valid_until=END_OF_YEAR)
+    client.force_login(teacher)
+    html = client.get(URL).content.decode()
+    assert "Inga ämnen" in html
+    assert "Du har inga ämnen vid Testgymnasiet" in html
+
+
+def test_removed_memberships_are_not_listed(client, teacher, gymnasium):
+    from django.utils import timezone
+
+    Membership.objects.create(
+        user=teacher, school_unit=gymnasium, valid_until=END_OF_YEAR, removed_at=timezone.now()
+    )
+    client.force_login(teacher)
+    assert "Testgymnasiet" not in client.get(URL).content.decode()
+
+
+def test_password_change_needs_the_current_password(client, teacher):
+    client.force_login(teacher)
+    response = client.post(
+        URL,
+        {"old_password": "fel", "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+    assert response.status_code == 200
+    teacher.refresh_from_db()
+    assert teacher.check_password("larare-password-1234")
+    assert not AuditEvent.objects.filter(action=AuditAction.PASSWORD_CHANGED).exists()
+
+
+def test_password_change_enforces_twelve_characters(client, teacher):
+    client.force_login(teacher)
+    response = client.post(
+        URL,
+        {
+            "old_password": "larare-password-1234",
+            "new_password1": "kort-9x",
+            "new_password2": "kort-9x",
+        },
+    )
+    assert "minst 12 tecken" in response.content.decode()
+    teacher.refresh_from_db()
+    assert teacher.check_password("larare-password-1234")
+
+
+def test_password_change_keeps_this_session_and_is_audited(client, teacher):
+    client.force_login(teacher)
+    response = client.post(
+        URL,
+        {
+            "old_password": "larare-password-1234",
+            "new_password1": NEW_PASSWORD,
+            "new_password2": NEW_PASSWORD,
+        },
+    )
+    assert response.status_code == 302
+    teacher.refresh_from_db()
+    assert teacher.check_password(NEW_PASSWORD)
+    event = AuditEvent.objects.get(action=AuditAction.PASSWORD_CHANGED)
+    assert event.actor_id == teacher.pk
+    # Still logged in after the change.
+    follow = client.get(URL)
+    assert follow.status_code == 200
+    assert client.session[SESSION_KEY] == str(teacher.pk)
+    assert "Ditt lösenord är bytt" in follow.content.decode()
+
+
+def test_account_page_costs_the_same_queries_for_one_and_three_memberships(
+    client, teacher, gymnasium, other_school
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(teacher)
+    with CaptureQueriesContext(connection) as one:
+        client.get(URL)
+    for school in (gymnasium, other_school):
+        Membership.objects.create(user=teacher, school_unit=school, valid_until=END_OF_YEAR)
+    with CaptureQueriesContext(connection) as three:
+        client.get(URL)
+    assert len(one.captured_queries) == len(three.captured_queries)

@@ -1,0 +1,188 @@
+"""Help, the contact form and the huvudman contact look-up."""
+
+import pytest
+from django.conf import settings
+from django.core import mail
+
+from portal.models import SupportTicket
+from schools.models import PrincipalAssignment
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("school_day")]
+
+CONTACT = "/kontakt/"
+LOOKUP = "/kontakt/huvudman/"
+
+
+def ticket(**overrides) -> dict:
+    return {
+        "name": "Anna Andersson",
+        "email": "anna@example.se",
+        "subject": "Hittar inte provet",
+        "message": "Var finns förra årets prov i matematik?",
+        "website": "",
+        **overrides,
+    }
+
+
+def test_help_page_answers_the_common_questions_and_reads_the_policy_table(client, db):
+    from permissions.models import LevelPolicy
+
+    html = client.get("/hjalp/").content.decode()
+    for question in (
+        "Vem ger mig min inloggning?",
+        "Varför öppnar inte min rektorsinloggning Bedömningsportalen?",
+        "efter sommaren",
+        "Vilket material når min skola?",
+        "En lärare har slutat",
+        "tappat bort mitt lösenord",
+    ):
+        assert question in html
+    assert "skolor med" in html and "gymnasieskola" in html
+    LevelPolicy.objects.filter(school_form_id="sameskola").delete()
+    assert "sameskola" not in client.get("/hjalp/").content.decode().split("I dag gäller")[1][:600]
+
+
+def test_contact_form_stores_a_ticket_and_mails_support_after_commit(
+    client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client.post(CONTACT, ticket(), REMOTE_ADDR="203.0.113.7")
+    assert response.status_code == 302
+    assert len(callbacks) == 1
+    stored = SupportTicket.objects.get()
+    assert (stored.email, stored.client_address) == ("anna@example.se", "203.0.113.7")
+    [message] = mail.outbox
+    assert message.to == [settings.SUPPORT_EMAIL]
+    assert message.reply_to == ["anna@example.se"]
+    assert "Var finns förra årets prov i matematik?" in message.body
+    assert "Tack!" in client.get(CONTACT).content.decode()
+
+
+def test_a_filled_honeypot_is_dropped_silently(client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(CONTACT, ticket(website="http://spam.example"), follow=True)
+    assert response.status_code == 200
+    assert "Tack!" in response.content.decode()
+    assert not SupportTicket.objects.exists()
+    assert mail.outbox == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("message", "x" * 5001), ("subject", "y" * 201), ("name", ""), ("email", "inte-en-adress")],
+)
+def test_bad_contact_input_gets_a_clear_message_and_nothing_is_sent(
+    client, field, value, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(CONTACT, ticket(**{field: value}))
+    assert response.status_code == 400
+    assert response.context["form"].errors[field]
+    assert not SupportTicket.objects.exists()
+    assert mail.outbox == []
+
+
+def test_contact_form_allows_five_messages_an_hour_per_address(
+    client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(5):
+            assert client.post(CONTACT, ticket(), REMOTE_ADDR="198.51.100.1").status_code == 302
+        refused = client.post(CONTACT, ticket(), REMOTE_ADDR="198.51.100.1")
+        other_address = client.post(CONTACT, ticket(), REMOTE_ADDR="198.51.100.2")
+    assert refused.status_code == 429
+    assert "För många meddelanden" in refused.content.decode()
+    assert other_address.status_code == 302
+    assert SupportTicket.objects.count() == 6
+    assert len(mail.outbox) == 6
+
+
+def test_the_rate_limit_window_passes_after_an_hour(client, school_day):
+    for _ in range(5):
+        client.post(CONTACT, ticket(), REMOTE_ADDR="198.51.100.1")
+    assert client.post(CONTACT, ticket(), REMOTE_ADDR="198.51.100.1").status_code == 429
+    school_day.shift(3601)
+    assert client.post(CONTACT, ticket(), REMOTE_ADDR="198.51.100.1").status_code == 302
+
+
+def lookup(client, code: str, email: str, address: str = "192.0.2.10"):
+    return client.post(LOOKUP, {"skolenhetskod": code, "email": email}, REMOTE_ADDR=address)
+
+
+def test_a_principal_of_the_school_gets_the_huvudman_contact_by_mail(
+    client, principal, grundskola, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = lookup(client, "11111111", "REKTOR@example.se")
+    assert response.status_code == 302
+    [message] = mail.outbox
+    assert message.to == ["rektor@example.se"]
+    assert "Kim Kontakt" in message.body
+    assert "kontakt@testkommun.se" in message.body
+    assert "010-111 22 33" in message.body
+
+
+@pytest.mark.parametrize(
+    ("code", "email"),
+    [
+        ("99999999", "rektor@example.se"),  # a school the principal does not lead
+        ("11111111", "someone@example.se"),  # not a principal's address
+        ("11111111", "larare@example.se"),  # a teacher, not a principal
+    ],
+)
+def test_the_lookup_answers_the_same_whether_or_not_it_matched(
+    client, principal, teacher, other_school, code, email, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        matched = lookup(client, "11111111", "rektor@example.se", "192.0.2.1")
+        matched_page = client.get(matched["Location"]).content.decode()
+        unmatched = lookup(client, code, email, "192.0.2.2")
+        unmatched_page = client.get(unmatched["Location"]).content.decode()
+    assert matched.status_code == unmatched.status_code == 302
+    assert matched["Location"] == unmatched["Location"]
+    strip = lambda html: html.split('name="csrfmiddlewaretoken" value="')[0]  # noqa: E731
+    assert strip(matched_page) == strip(unmatched_page)
+    assert len(mail.outbox) == 1
+
+
+def test_an_unlinked_principal_gets_no_mail(client, principal, grundskola):
+    PrincipalAssignment.objects.filter(user=principal, school_unit=grundskola).delete()
+    lookup(client, "11111111", "rektor@example.se")
+    assert mail.outbox == []
+
+
+def test_the_lookup_is_rate_limited_per_address_and_per_email(
+    client, principal, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        for index in range(3):
+            assert lookup(
+                client, "11111111", "rektor@example.se", f"192.0.2.{index}"
+            ).status_code == (302)
+        # A fourth mail to the same principal within the hour is refused, from any address.
+        assert lookup(client, "11111111", "rektor@example.se", "192.0.2.99").status_code == 429
+        for index in range(5):
+            lookup(client, "11111111", f"x{index}@example.se", "192.0.2.200")
+        assert lookup(client, "11111111", "y@example.se", "192.0.2.200").status_code == 429
+    assert len(mail.outbox) == 3
+
+
+@pytest.mark.parametrize(
+    ("code", "email"), [("1234", "a@example.se"), ("11111111", "a" * 300 + "@example.se")]
+)
+def test_bad_lookup_input_gets_a_message_not_an_error(client, code, email):
+    response = lookup(client, code, email)
+    assert response.status_code == 400
+    assert response.context["form"].errors
+    assert mail.outbox == []
+
+
+def test_line_breaks_in_the_subject_never_reach_the_mail_headers(
+    client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(CONTACT, ticket(subject="Hej\r\nBcc: alla@example.se"))
+    assert response.status_code == 302
+    [message] = mail.outbox
+    assert message.subject.endswith("Hej Bcc: alla@example.se")
+    assert message.bcc == []
