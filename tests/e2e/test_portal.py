@@ -13,16 +13,11 @@ from playwright.sync_api import Page, expect
 
 from portal.models import SupportTicket
 from tests.conftest import SCHOOL_DAY
-from tests.portal.conftest import PDF_BYTES, make_material, reseed_migration_rows
+from tests.portal.conftest import PDF_BYTES, make_material
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 STOCKHOLM = zoneinfo.ZoneInfo("Europe/Stockholm")
-
-
-@pytest.fixture(autouse=True)
-def seeded_rows(transactional_db):
-    reseed_migration_rows()
 
 
 @pytest.fixture

@@ -15,16 +15,11 @@ from playwright.sync_api import Page, expect
 from accounts.models import Role
 from permissions.models import MaterialLevel, Membership, Subject
 from tests.conftest import END_OF_YEAR, SCHOOL_DAY, make_user
-from tests.portal.conftest import PDF_BYTES, make_material, reseed_migration_rows
+from tests.portal.conftest import PDF_BYTES, make_material
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 STOCKHOLM = zoneinfo.ZoneInfo("Europe/Stockholm")
-
-
-@pytest.fixture(autouse=True)
-def seeded_rows(transactional_db):
-    reseed_migration_rows()
 
 
 @pytest.fixture

@@ -4,13 +4,11 @@ imports a CSV (the preview names the bad row; the fixed file applies),
 issues a test administrator, who logs in with its own card, registers a
 teacher and has no way to remove one."""
 
-import importlib
 import io
 import pathlib
 import re
 
 import pytest
-from django.apps import apps as django_apps
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
@@ -23,25 +21,11 @@ from tests.conftest import make_school
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SEEDING_MIGRATIONS = [
-    "schools.migrations.0002_seed_school_forms",
-    "permissions.migrations.0002_seed_subjects_and_policy",
-]
-
-
-@pytest.fixture
-def seeded_rows(db):
-    """An earlier transactional test flushes the rows the data migrations
-    seed (school forms, subjects, policy); put them back (idempotent)."""
-    for module in SEEDING_MIGRATIONS:
-        importlib.import_module(module).seed(django_apps, None)
-
-
 PASSWORD = "rektorns-langa-losenord-42"
 
 
 @pytest.fixture
-def school(seeded_rows):
+def school():
     from schools.models import Huvudman
 
     huvudman = Huvudman.objects.create(name="E2E kommun", organisationsnummer="212000-0142")
