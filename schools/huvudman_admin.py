@@ -9,8 +9,6 @@ Every change goes through a service in `schools.services` or
 `accounts.services`, which records its audit event.
 """
 
-import base64
-
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
@@ -55,6 +53,7 @@ from schools.services import (
     principal_unlink,
     school_unit_save,
 )
+from schools.views import data_url
 
 huvudman_site = HuvudmanSite(name="huvudman")
 
@@ -284,7 +283,7 @@ class PrincipalAdmin(ScopedAdmin):
             pdf = render_card_pdf(user=principal, card=card, password=password)
             context["card_rows"] = card_rows(card.cells)
             context["card_columns"] = CARD_COLUMNS
-            context["pdf_href"] = "data:application/pdf;base64," + base64.b64encode(pdf).decode()
+            context["pdf_href"] = data_url(pdf)
             context["pdf_filename"] = f"inloggningsmatris-{principal.username}-{card.serial}.pdf"
         # admin_view() marks every page of the site never_cache (no-store).
         return self.render_page(request, "huvudman/principal_credentials.html", context)

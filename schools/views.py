@@ -91,10 +91,13 @@ def _require(allowed: bool) -> None:
         raise PermissionDenied
 
 
-def _pdf_data_url(pdf: bytes) -> str:
-    # SECURITY: the slip (with a password in clear) goes to this browser only,
-    # inside this response; it is never stored on the server.
-    return "data:application/pdf;base64," + base64.b64encode(pdf).decode("ascii")
+def data_url(content: bytes, media_type: str = "application/pdf") -> str:
+    """A file handed over inside the page, for a link with `download`.
+
+    SECURITY: for files with secrets in clear (slips, cards): they go to this
+    browser only, inside this response, and are never stored on the server.
+    """
+    return f"data:{media_type};base64," + base64.b64encode(content).decode("ascii")
 
 
 def _no_store(response: HttpResponse) -> HttpResponse:
@@ -262,7 +265,7 @@ def _registered(request, school_unit, registration, *, mail: bool) -> HttpRespon
                 "school_unit": school_unit,
                 "registration": registration,
                 "subjects": subjects,
-                "slip_url": _pdf_data_url(render_slips([slip])),
+                "slip_url": data_url(render_slips([slip])),
                 "mailed": mail,
             },
         )
@@ -346,7 +349,7 @@ def teacher_password(request: HttpRequest, code: str, username: str) -> HttpResp
                 "school_unit": school_unit,
                 "membership": membership,
                 "password": password,
-                "slip_url": _pdf_data_url(render_slips([_slip_for(membership, password)])),
+                "slip_url": data_url(render_slips([_slip_for(membership, password)])),
             },
         )
     )
@@ -513,9 +516,8 @@ def teacher_import_apply(request: HttpRequest, code: str) -> HttpResponse:
                 "school_unit": school_unit,
                 "imported": imported,
                 "new_count": sum(1 for item in imported if item.password),
-                "slips_url": _pdf_data_url(render_slips(slips)),
-                "report_url": "data:text/csv;charset=utf-8;base64,"
-                + base64.b64encode(report_bytes).decode("ascii"),
+                "slips_url": data_url(render_slips(slips)),
+                "report_url": data_url(report_bytes, "text/csv;charset=utf-8"),
             },
         )
     )
@@ -559,7 +561,7 @@ def new_school_year(request: HttpRequest, code: str) -> HttpResponse:
                 "school_unit": school_unit,
                 "kept": kept,
                 "removed": removed,
-                "slips_url": _pdf_data_url(render_slips(slips)) if slips else None,
+                "slips_url": data_url(render_slips(slips)) if slips else None,
             },
         )
     return render(
@@ -637,7 +639,7 @@ def _test_admin_credentials(request, school_unit, appointment, password, card) -
                 "appointment": appointment,
                 "password": password,
                 "card": card,
-                "slip_url": _pdf_data_url(pdf),
+                "slip_url": data_url(pdf),
             },
         )
     )
