@@ -33,7 +33,7 @@ from accounts.throttle import (
 from accounts.usernames import generate_password
 from permissions.audit import AuditAction, audit_record
 from permissions.models import TestAdministrator
-from schools.models import PrincipalAssignment
+from schools.models import PrincipalAssignment, SchoolUnit
 
 
 @transaction.atomic
@@ -146,22 +146,26 @@ def card_unlock(*, user: User, actor: User | None, request=None) -> MatrixCardDe
 
 
 @transaction.atomic
-def password_regenerate(*, user: User, actor: User | None, request=None) -> str:
+def password_regenerate(
+    *, user: User, actor: User | None, request=None, school_unit: SchoolUnit | None = None
+) -> str:
     """Give the user a new generated password, shown once.
 
     The old password stops working at once, and because Django's session
     auth hash is derived from the password hash, every session of the user
-    ends with it.
+    ends with it. The audit event belongs to `school_unit` when given (a
+    teacher's, changed at one of their schools), else to the account's own.
     """
     password = generate_password()
     user.set_password(password)
     user.save(update_fields=["password"])
+    scope = {"school_unit": school_unit} if school_unit is not None else _audit_scope(user)
     audit_record(
         action=AuditAction.PASSWORD_REGENERATED,
         actor=actor,
         request=request,
         target=user.username,
-        **_audit_scope(user),
+        **scope,
     )
     return password
 
