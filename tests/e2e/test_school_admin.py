@@ -5,7 +5,6 @@ issues a test administrator, who logs in with its own card, registers a
 teacher and has no way to remove one."""
 
 import io
-import pathlib
 import re
 
 import pytest
@@ -18,6 +17,7 @@ from accounts.services import card_issue
 from schools.models import PrincipalAssignment
 from tests.accounts.test_card_pdf import printed_cells
 from tests.conftest import make_school
+from tests.e2e.conftest import download_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -59,9 +59,7 @@ def log_in(page: Page, base: str, username: str, password: str, cells: dict[str,
 
 
 def download_pdf_text(page: Page, link_name: str) -> str:
-    with page.expect_download() as info:
-        page.get_by_role("link", name=link_name).click()
-    data = pathlib.Path(info.value.path()).read_bytes()
+    data = download_bytes(page, link_name)
     assert data.startswith(b"%PDF")
     reader = PdfReader(io.BytesIO(data))
     return "\n".join(p.extract_text() for p in reader.pages)
