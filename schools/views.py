@@ -56,7 +56,13 @@ from permissions.services import (
     test_admin_issue,
     test_admin_reactivate,
 )
-from permissions.slips import ETJANSTER_LOGIN_PATH, Slip, render_slips, send_slip_by_mail
+from permissions.slips import (
+    ETJANSTER_LOGIN_PATH,
+    Slip,
+    import_slips,
+    render_slips,
+    send_slip_by_mail,
+)
 from schools.models import SchoolUnit
 
 PAGE_SIZE = 100
@@ -484,16 +490,7 @@ def teacher_import_apply(request: HttpRequest, code: str) -> HttpResponse:
         messages.error(request, str(refusal))
         return redirect("schools:teacher_import", code=school_unit.code)
     del request.session[IMPORT_SESSION_KEY]
-    slips = [
-        Slip(
-            name=f"{item.row.first_name} {item.row.last_name}",
-            username=item.username,
-            school_name=str(school_unit),
-            valid_until=item.valid_until,
-            password=item.password,
-        )
-        for item in imported
-    ]
+    slips = import_slips(imported, school_unit=school_unit)
     report = io.StringIO()
     writer = csv.writer(report, delimiter=";")
     writer.writerow(
