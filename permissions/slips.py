@@ -24,8 +24,9 @@ if TYPE_CHECKING:
     from permissions.services import ImportedTeacher
     from schools.models import SchoolUnit
 
-PORTAL_LOGIN_PATH = "/bedomningsportalen/logga-in/"
-ETJANSTER_LOGIN_PATH = "/e-tjanster/logga-in/"
+# The login addresses printed on slips are the ones the settings define.
+PORTAL_LOGIN_PATH = settings.PORTAL_LOGIN_URL
+ETJANSTER_LOGIN_PATH = settings.ETJANSTER_LOGIN_URL
 
 
 @dataclasses.dataclass(frozen=True)
