@@ -16,6 +16,7 @@ from accounts.models import (
     CARD_ALPHABET,
     CARD_CELL_LENGTH,
     CARD_CELLS,
+    CURRENT_CARD_STATES,
     CardState,
     MatrixCardDevice,
     Role,
@@ -67,9 +68,7 @@ class IssuedCard:
 
 def current_card(*, user: User, for_update: bool = False) -> MatrixCardDevice | None:
     """The user's active or locked card, if any."""
-    cards = MatrixCardDevice.objects.filter(
-        user=user, state__in=[CardState.ACTIVE, CardState.LOCKED]
-    )
+    cards = MatrixCardDevice.objects.filter(user=user, state__in=CURRENT_CARD_STATES)
     if for_update:
         cards = cards.select_for_update()
     return cards.first()
@@ -86,7 +85,7 @@ def card_issue(*, user: User, actor: User | None, request=None) -> IssuedCard:
     now = timezone.now()
     replaced = list(
         MatrixCardDevice.objects.select_for_update().filter(
-            user=user, state__in=[CardState.ACTIVE, CardState.LOCKED]
+            user=user, state__in=CURRENT_CARD_STATES
         )
     )
     for old in replaced:

@@ -20,7 +20,13 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from accounts.card_pdf import render_card_pdf
-from accounts.models import CARD_COLUMNS, CARD_ROWS, CardState, MatrixCardDevice
+from accounts.models import (
+    CARD_COLUMNS,
+    CARD_ROWS,
+    CURRENT_CARD_STATES,
+    CardState,
+    MatrixCardDevice,
+)
 from accounts.services import card_unlock, current_card
 from accounts.sites import HuvudmanSite
 from permissions.admin import AuditEventAdmin
@@ -201,9 +207,7 @@ class PrincipalAdmin(ScopedAdmin):
                 ),
                 Prefetch(
                     "matrixcarddevice_set",
-                    queryset=MatrixCardDevice.objects.filter(
-                        state__in=[CardState.ACTIVE, CardState.LOCKED]
-                    ),
+                    queryset=MatrixCardDevice.objects.filter(state__in=CURRENT_CARD_STATES),
                     to_attr="cards",
                 ),
             )
