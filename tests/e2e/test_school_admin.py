@@ -69,7 +69,7 @@ def log_in(page: Page, base: str, username: str, password: str, cells: dict[str,
     page.get_by_role("button", name="Logga in").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("inloggningsmatris")
     for name in page.locator(".cell-name").all_inner_texts():
-        page.get_by_label(f"Ruta {name}").fill(cells[name].lower())
+        page.get_by_label(f"Ruta {name}", exact=True).fill(cells[name].lower())
     page.get_by_role("button", name="Logga in").click()
     expect(page.get_by_role("heading", level=1, name="E-tjänster")).to_be_visible()
 
