@@ -21,7 +21,7 @@ from django.db.models import (
 )
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Role, User
+from accounts.models import ETJANSTER_ROLES, MatrixCardDevice, Role, User
 from permissions.models import (
     AuditEvent,
     LevelPolicy,
@@ -59,6 +59,57 @@ def etjanster_school_units(*, user: User, today: datetime.date) -> QuerySet[Scho
 
 def can_use_national_admin(*, user: User) -> bool:
     return user.is_active and user.role == Role.NATIONAL_ADMIN
+
+
+# --- Login doors: which role uses which login, and when a session counts -------
+#
+# SECURITY: each role has exactly one door. E-tjänster takes the password and
+# the matrix card, Bedömningsportalen the password, the two admin sites the
+# password and a TOTP code. The login views, the decorators, the admin sites
+# and the session middleware ask these functions; none restates the rule.
+
+
+def can_use_etjanster(*, user: User) -> bool:
+    """A principal or test administrator: the roles that log in to E-tjänster."""
+    return bool(user.is_authenticated and user.is_active and user.role in ETJANSTER_ROLES)
+
+
+def is_etjanster_verified(*, user: User) -> bool:
+    """Past both E-tjänster factors: the password and this user's matrix card.
+
+    Only the matrix card counts as the second factor here; a TOTP device is
+    for the admin sites.
+    """
+    return bool(
+        can_use_etjanster(user=user)
+        and user.is_verified()
+        and isinstance(user.otp_device, MatrixCardDevice)
+    )
+
+
+def is_etjanster_half_logged_in(*, user: User) -> bool:
+    """Past the password of an E-tjänster account, not yet past its card."""
+    return can_use_etjanster(user=user) and not is_etjanster_verified(user=user)
+
+
+def can_use_portal(*, user: User) -> bool:
+    """A teacher: the only role that logs in to Bedömningsportalen."""
+    return bool(user.is_authenticated and user.is_active and user.role == Role.TEACHER)
+
+
+def _admin_session_verified(user: User) -> bool:
+    # SECURITY: a password alone is never enough on an admin site.
+    return bool(user.is_authenticated and user.is_active and user.is_staff and user.is_verified())
+
+
+def can_open_national_admin(*, user: User) -> bool:
+    """/admin/: a national admin past the password and a TOTP code."""
+    return _admin_session_verified(user) and can_use_national_admin(user=user)
+
+
+def can_open_huvudman_site(*, user: User) -> bool:
+    """/huvudman/: huvudman staff past the password and a TOTP code."""
+    return _admin_session_verified(user) and can_use_huvudman_site(user=user)
 
 
 # --- Huvudman staff at /huvudman/ -------------------------------------------
