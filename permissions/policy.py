@@ -227,6 +227,33 @@ def can_remove_membership(*, user: User, school_unit: SchoolUnit) -> bool:
     return user.is_active and user.role == Role.PRINCIPAL
 
 
+def can_regenerate_teacher_password(
+    *, user: User, membership: Membership, today: datetime.date
+) -> bool:
+    """Whether `user` may set (and read) a new password for the teacher of `membership`.
+
+    SECURITY: one teacher account is shared by every school the teacher is
+    registered at, and linking an existing account needs only its e-mail
+    address. So a new password — which lets whoever reads it log in as the
+    teacher and open what *other* schools granted — is only for someone who
+    administers every school the account is a live member of. Anyone else
+    sends the teacher to a principal (or support) who does.
+    """
+    administered = etjanster_school_units(user=user, today=today).filter(
+        pk=OuterRef("school_unit_id")
+    )
+    return (
+        user.is_active
+        and membership.removed_at is None
+        and etjanster_school_units(user=user, today=today)
+        .filter(pk=membership.school_unit_id)
+        .exists()
+        and not Membership.objects.filter(user_id=membership.user_id, removed_at__isnull=True)
+        .exclude(Exists(administered))
+        .exists()
+    )
+
+
 def can_manage_test_admins(*, user: User, school_unit: SchoolUnit) -> bool:
     """Only a principal appoints and manages test administrators (SPEC)."""
     return user.is_active and user.role == Role.PRINCIPAL
