@@ -7,6 +7,13 @@ class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "Konton"
 
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from accounts.sessions import on_user_logged_in
+
+        user_logged_in.connect(on_user_logged_in, dispatch_uid="accounts.login_time")
+
 
 class NationalAdminConfig(admin_apps.AdminConfig):
     """The stock admin app, with `admin.site` replaced by the OTP-guarded site."""

@@ -6,18 +6,7 @@ from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 
-from accounts.models import ETJANSTER_ROLES, MatrixCardDevice, Role
-
-
-def is_etjanster_verified(user) -> bool:
-    """Past both E-tjänster factors: the password and this user's matrix card."""
-    return bool(
-        user.is_authenticated
-        and user.is_active
-        and user.role in ETJANSTER_ROLES
-        and user.is_verified()
-        and isinstance(user.otp_device, MatrixCardDevice)
-    )
+from permissions.policy import can_use_portal, is_etjanster_verified
 
 
 def etjanster_required(view: Callable) -> Callable:
@@ -31,7 +20,7 @@ def etjanster_required(view: Callable) -> Callable:
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not is_etjanster_verified(request.user):
+        if not is_etjanster_verified(user=request.user):
             return redirect_to_login(
                 request.get_full_path(), settings.ETJANSTER_LOGIN_URL, REDIRECT_FIELD_NAME
             )
@@ -45,8 +34,7 @@ def teacher_required(view: Callable) -> Callable:
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        user = request.user
-        if not (user.is_authenticated and user.is_active and user.role == Role.TEACHER):
+        if not can_use_portal(user=request.user):
             return redirect_to_login(
                 request.get_full_path(), settings.PORTAL_LOGIN_URL, REDIRECT_FIELD_NAME
             )

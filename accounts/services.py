@@ -8,6 +8,7 @@ from enum import StrEnum
 from django.contrib.auth import authenticate
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext
 from django_otp import verify_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -32,6 +33,7 @@ from accounts.throttle import (
     username_lock,
 )
 from accounts.usernames import generate_password
+from permissions import policy
 from permissions.audit import AuditAction, audit_record
 from permissions.models import TestAdministrator
 from schools.models import PrincipalAssignment, SchoolUnit
@@ -301,6 +303,9 @@ def card_answer(*, user: User, answers: dict[str, str], request=None) -> CardAns
 class Door(StrEnum):
     ETJANSTER = "etjanster"
     PORTAL = "bedomningsportalen"
+    # The two admin sites: password and TOTP code in one form.
+    ADMIN = "admin"
+    HUVUDMAN = "huvudman"
 
 
 @dataclass(frozen=True)
@@ -311,38 +316,77 @@ class PasswordCheck:
     retry_at: datetime.datetime | None = None
 
 
+def _account_typed(username: str) -> User | None:
+    """The account a typed username names, exactly as `authenticate` looks it up."""
+    if not username:
+        return None
+    return User.objects.filter(**{User.USERNAME_FIELD: username}).first()
+
+
+def login_failure_target(username: str) -> str:
+    """What the audit log records as the target of a failed login.
+
+    SECURITY: people type their password into the username field, and the
+    audit log is append-only. An existing username is recorded as it is; any
+    other text only as a marked keyed hash (HMAC under SECRET_KEY), enough to
+    see that several attempts typed the same thing, never the text itself.
+    """
+    account = _account_typed(username)
+    if account is not None:
+        return account.username
+    digest = salted_hmac(
+        "accounts.audit.unknown_username", normalize_username(username), algorithm="sha256"
+    ).hexdigest()[:16]
+    return gettext("unknown username (hash %(hash)s)") % {"hash": digest}
+
+
+def _failed_login_audit(*, request, username: str, details: dict) -> None:
+    """A failed password step: the account and its school/huvudman when it exists."""
+    account = _account_typed(username)
+    audit_record(
+        action=AuditAction.LOGIN_FAILED,
+        request=request,
+        target=login_failure_target(username),
+        details=details,
+        **(_audit_scope(account) if account is not None else {}),
+    )
+
+
 @transaction.atomic
-def password_check(*, request, username: str, password: str, door: Door) -> PasswordCheck:
-    """Check a username and password under the shared throttle, and audit it.
+def password_check(
+    *, request, username: str, password: str, door: Door, clear_on_success: bool = True
+) -> PasswordCheck:
+    """Check a username and password under the shared throttle, and audit a failure.
 
     SECURITY: an unknown username and a wrong password take the same path:
     Django's ModelBackend runs the hasher for unknown users too, both are
     counted under the username as typed, and the caller shows one message.
     A throttled attempt is refused before the password is looked at.
+
+    `clear_on_success=False` keeps the username's failures when the password
+    is right: a door with a second factor in the same form clears them only
+    when the whole login succeeds (see `admin_login`).
     """
     address = client_address(request)
     username_lock(username=username)
     refusal = password_attempt_refusal(username=username, address=address)
     if refusal is not None:
-        audit_record(
-            action=AuditAction.LOGIN_FAILED,
+        _failed_login_audit(
             request=request,
-            target=normalize_username(username),
+            username=username,
             details={"factor": "password", "door": door, "throttled": refusal.reason},
         )
         return PasswordCheck(user=None, retry_at=refusal.retry_at)
     user = authenticate(request, username=username, password=password)
     if user is None:
         password_failure_record(username=username, address=address)
-        audit_record(
-            action=AuditAction.LOGIN_FAILED,
-            request=request,
-            target=normalize_username(username),
-            details={"factor": "password", "door": door},
+        _failed_login_audit(
+            request=request, username=username, details={"factor": "password", "door": door}
         )
         refusal = password_attempt_refusal(username=username, address=address)
         return PasswordCheck(user=None, retry_at=refusal.retry_at if refusal else None)
-    password_success_record(username=username)
+    if clear_on_success:
+        password_success_record(username=username)
     return PasswordCheck(user=user)
 
 
@@ -359,3 +403,74 @@ def login_audit(*, user: User, request, door: Door, factor: str, refused: str = 
         details=details,
         **_audit_scope(user),
     )
+
+
+# --- The admin sites: password and TOTP code in one form ----------------------
+
+ADMIN_DOORS = {
+    Door.ADMIN: policy.can_use_national_admin,
+    Door.HUVUDMAN: policy.can_use_huvudman_site,
+}
+
+
+@transaction.atomic
+def admin_login(*, request, username: str, password: str, token: str, door: Door) -> PasswordCheck:
+    """The /admin/ or /huvudman/ login: password, role and TOTP code, throttled and audited.
+
+    SECURITY: every way to fail (unknown user, wrong password, wrong role, no
+    authenticator app, wrong or missing code, a throttled device) ends the
+    same for the caller: no user, and the retry time of the shared password
+    throttle. Each failure is counted there under the username, and the
+    count is cleared only by a whole login, so the throttle's answers do not
+    tell which factor was wrong either. The code is checked only through
+    `django_otp.verify_token` on the user's own confirmed TOTP device (a
+    transaction with the device row locked), never a matrix card.
+    """
+    check = password_check(
+        request=request, username=username, password=password, door=door, clear_on_success=False
+    )
+    user = check.user
+    if user is None:
+        return check
+    address = client_address(request)
+    refused = ""
+    device = None
+    if not (user.is_staff and ADMIN_DOORS[door](user=user)):
+        refused = "wrong_role"
+    else:
+        device = TOTPDevice.objects.devices_for_user(user, confirmed=True).first()
+        if device is None:
+            refused = "no_device"
+    login_audit(user=user, request=request, door=door, factor="password", refused=refused)
+    if refused:
+        password_failure_record(username=username, address=address)
+        return _admin_refusal(username=username, address=address)
+    token = "".join((token or "").split())
+    verified = verify_token(user, device.persistent_id, token) if token else None
+    if verified is None:
+        password_failure_record(username=username, address=address)
+        device.refresh_from_db()
+        audit_record(
+            action=AuditAction.LOGIN_FAILED,
+            actor=user,
+            request=request,
+            target=user.username,
+            details={
+                "factor": "totp",
+                "door": door,
+                "missing": not token,
+                "failures": device.throttling_failure_count,
+            },
+            **_audit_scope(user),
+        )
+        return _admin_refusal(username=username, address=address)
+    password_success_record(username=username)
+    login_audit(user=user, request=request, door=door, factor="totp")
+    # django_otp's user_logged_in handler stores this device in the session.
+    user.otp_device = verified
+    return PasswordCheck(user=user)
+
+
+def _admin_refusal(*, username: str, address: str | None) -> PasswordCheck:
+    refusal = password_attempt_refusal(username=username, address=address)
+    return PasswordCheck(user=None, retry_at=refusal.retry_at if refusal else None)

@@ -1,10 +1,16 @@
-"""Ending a user's sessions when their account is deactivated or reactivated."""
+"""Ending sessions: when an account is deactivated or reactivated, and when a
+session reaches its absolute timeout."""
 
+from django.conf import settings
 from django.contrib.auth import SESSION_KEY
+from django.contrib.auth import logout as auth_logout
 from django.contrib.sessions.models import Session
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from permissions import policy
+from permissions.audit import AuditAction, audit_record
 
 
 def sessions_end(*, user: User) -> int:
@@ -28,3 +34,62 @@ def sessions_end(*, user: User) -> int:
     ]
     Session.objects.filter(pk__in=ended).delete()
     return len(ended)
+
+
+# --- Absolute session timeout (ASVS 7.3.2) ------------------------------------
+
+# Seconds since the epoch of the last login, stored in the session at login.
+LOGIN_AT_SESSION_KEY = "accounts_login_at"
+
+
+def login_time_store(*, request) -> None:
+    """Start the absolute timeout's clock for a session that just logged in."""
+    request.session[LOGIN_AT_SESSION_KEY] = int(timezone.now().timestamp())
+
+
+def on_user_logged_in(sender, request, user, **kwargs) -> None:
+    # Connected in AccountsConfig.ready(): Django's `user_logged_in` is the one
+    # hook every login passes through, also the admin sites' LoginView, which
+    # calls `django.contrib.auth.login` itself.
+    if request is not None and hasattr(request, "session"):
+        login_time_store(request=request)
+
+
+def session_is_too_old(*, request) -> bool:
+    """True when the session's login is older than SESSION_ABSOLUTE_HOURS.
+
+    A logged-in session without a login time (one from before this check
+    existed) gets its clock started now instead.
+    """
+    started = request.session.get(LOGIN_AT_SESSION_KEY)
+    now = timezone.now().timestamp()
+    if not isinstance(started, int):
+        request.session[LOGIN_AT_SESSION_KEY] = int(now)
+        return False
+    return now - started >= settings.SESSION_ABSOLUTE_HOURS * 3600
+
+
+def login_url_for(*, user: User) -> str:
+    """The login page of the door this user's role uses."""
+    if policy.can_use_etjanster(user=user):
+        return settings.ETJANSTER_LOGIN_URL
+    if policy.can_use_portal(user=user):
+        return settings.PORTAL_LOGIN_URL
+    if policy.can_use_national_admin(user=user):
+        return reverse("admin:login")
+    if policy.can_use_huvudman_site(user=user):
+        return reverse("huvudman:login")
+    return reverse("home")
+
+
+def session_expire(*, request) -> None:
+    """End a session that reached the absolute timeout, and record it."""
+    user = request.user
+    audit_record(
+        action=AuditAction.LOGOUT,
+        actor=user,
+        request=request,
+        target=user.username,
+        details={"reason": "absolute_timeout"},
+    )
+    auth_logout(request)

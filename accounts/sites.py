@@ -1,8 +1,10 @@
+from collections.abc import Callable
+
 from django.contrib.admin import AdminSite
 from django.utils.translation import gettext_lazy as _
 
-from accounts.forms import TOTPAdminAuthenticationForm
-from accounts.models import Role
+from accounts.forms import HuvudmanAuthenticationForm, TOTPAdminAuthenticationForm
+from permissions import policy
 
 
 class TOTPAdminSite(AdminSite):
@@ -10,24 +12,19 @@ class TOTPAdminSite(AdminSite):
 
     login_form = TOTPAdminAuthenticationForm
     login_template = "admin/totp_login.html"
-    allowed_role: Role
+    # The policy function that says who may use this site once logged in.
+    may_open: Callable[..., bool]
 
     def has_permission(self, request) -> bool:
-        user = request.user
         # SECURITY: a password alone is never enough; nor is the wrong role.
-        return (
-            user.is_active
-            and user.is_staff
-            and user.role == self.allowed_role
-            and user.is_verified()
-        )
+        return self.may_open(user=request.user)
 
 
 class NationalAdminSite(TOTPAdminSite):
     site_header = _("Behörighetsportalen – national administration")
     site_title = _("National administration")
     index_title = _("National administration")
-    allowed_role = Role.NATIONAL_ADMIN
+    may_open = staticmethod(policy.can_open_national_admin)
 
 
 class HuvudmanSite(TOTPAdminSite):
@@ -38,4 +35,5 @@ class HuvudmanSite(TOTPAdminSite):
     site_header = _("Behörighetsportalen – huvudman")
     site_title = _("Huvudman administration")
     index_title = _("Your huvudman")
-    allowed_role = Role.HUVUDMAN_STAFF
+    login_form = HuvudmanAuthenticationForm
+    may_open = staticmethod(policy.can_open_huvudman_site)

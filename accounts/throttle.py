@@ -11,7 +11,9 @@ so they hold across app servers:
   usernames.
 
 Unknown usernames are counted exactly like known ones, so the throttle does
-not tell an attacker which usernames exist.
+not tell an attacker which usernames exist. The rows hold a keyed hash of the
+username, never the text typed: people type their password into the username
+field, and the throttle only needs equality.
 """
 
 import datetime
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from django.db import connection
 from django.db.models import Count, Max
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from accounts.models import PasswordFailure
 
@@ -34,6 +37,17 @@ ADDRESS_WINDOW = datetime.timedelta(minutes=15)
 
 def normalize_username(username: str) -> str:
     return (username or "").strip().lower()[:150]
+
+
+def username_key(username: str) -> str:
+    """A keyed hash (HMAC under SECRET_KEY) of the normalized username.
+
+    SECURITY: equal for equal usernames, so the throttle counts the same; a
+    password typed into the username field is not kept readable.
+    """
+    return salted_hmac(
+        "accounts.throttle.username", normalize_username(username), algorithm="sha256"
+    ).hexdigest()
 
 
 def username_delay(failures: int) -> datetime.timedelta:
@@ -56,9 +70,8 @@ def password_attempt_refusal(
 ) -> Refusal | None:
     """Why a password attempt must wait, or None when it may be tried now."""
     now = now or timezone.now()
-    name = normalize_username(username)
     recent = PasswordFailure.objects.filter(
-        username=name, created_at__gte=now - USERNAME_WINDOW
+        username=username_key(username), created_at__gte=now - USERNAME_WINDOW
     ).aggregate(count=Count("id"), last=Max("created_at"))
     if recent["count"]:
         retry_at = recent["last"] + username_delay(recent["count"])
@@ -94,13 +107,11 @@ def username_lock(*, username: str) -> None:
 
 def password_failure_record(*, username: str, address: str | None) -> None:
     now = timezone.now()
-    PasswordFailure.objects.create(
-        username=normalize_username(username), address=address, created_at=now
-    )
+    PasswordFailure.objects.create(username=username_key(username), address=address, created_at=now)
     # Forget what no longer counts, so the table stays small.
     PasswordFailure.objects.filter(created_at__lt=now - USERNAME_WINDOW).delete()
 
 
 def password_success_record(*, username: str) -> None:
     """A right password clears the username's failures (not the address's)."""
-    PasswordFailure.objects.filter(username=normalize_username(username)).delete()
+    PasswordFailure.objects.filter(username=username_key(username)).delete()

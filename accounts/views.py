@@ -13,7 +13,6 @@ from django.contrib.auth import logout as auth_logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -21,16 +20,13 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.decorators import is_etjanster_verified
-from accounts.forms import PasswordLoginForm
+from accounts.forms import PasswordLoginForm, clock, with_retry_time
 from accounts.models import (
     CARD_COLUMNS,
     CARD_ROWS,
-    ETJANSTER_ROLES,
     CardState,
     ChallengeRefused,
     MatrixCardDevice,
-    Role,
 )
 from accounts.selectors import card_contacts
 from accounts.services import (
@@ -44,6 +40,12 @@ from accounts.services import (
     password_check,
 )
 from permissions.audit import AuditAction, audit_record
+from permissions.policy import (
+    can_use_etjanster,
+    can_use_portal,
+    is_etjanster_half_logged_in,
+    is_etjanster_verified,
+)
 
 ETJANSTER_HOME = "/e-tjanster/"
 PORTAL_HOME = "/bedomningsportalen/"
@@ -65,24 +67,6 @@ def _with_next(url: str, next_url: str, default: str) -> str:
     if next_url and next_url != default:
         return f"{url}?{urlencode({REDIRECT_FIELD_NAME: next_url})}"
     return url
-
-
-def _clock(moment: datetime.datetime) -> str:
-    """Local wall-clock time for "try again at …"; seconds only when the wait is short."""
-    local = timezone.localtime(moment)
-    if moment - timezone.now() < datetime.timedelta(minutes=1):
-        return local.strftime("%H:%M:%S")
-    return local.strftime("%H:%M")
-
-
-def _is_half_logged_in(user) -> bool:
-    """Past the password of an E-tjänster account, not yet past its card."""
-    return (
-        user.is_authenticated
-        and user.is_active
-        and user.role in ETJANSTER_ROLES
-        and not is_etjanster_verified(user)
-    )
 
 
 def _card_problem(request: HttpRequest, *, user, problem: str) -> HttpResponse:
@@ -122,9 +106,9 @@ def etjanster_login(request: HttpRequest) -> HttpResponse:
     """Step 1: username and password. Step 2 is the matrix card."""
     next_url = _safe_next(request, ETJANSTER_HOME)
     user = request.user
-    if is_etjanster_verified(user):
+    if is_etjanster_verified(user=user):
         return redirect(next_url)
-    if _is_half_logged_in(user):
+    if is_etjanster_half_logged_in(user=user):
         return redirect(_with_next(reverse("accounts:matrix"), next_url, ETJANSTER_HOME))
 
     form = PasswordLoginForm(request.POST or None)
@@ -134,7 +118,7 @@ def etjanster_login(request: HttpRequest) -> HttpResponse:
         person = check.user
         if person is None:
             error = _login_error(check.retry_at)
-        elif person.role == Role.TEACHER:
+        elif can_use_portal(user=person):
             return _wrong_door(
                 request,
                 user=person,
@@ -142,7 +126,7 @@ def etjanster_login(request: HttpRequest) -> HttpResponse:
                 refused="teacher_account",
                 belongs="etjanster",
             )
-        elif person.role not in ETJANSTER_ROLES:
+        elif not can_use_etjanster(user=person):
             return _wrong_door(
                 request, user=person, door=Door.ETJANSTER, refused="wrong_role", belongs="admin"
             )
@@ -172,12 +156,12 @@ def etjanster_login(request: HttpRequest) -> HttpResponse:
 
 def _login_error(retry_at: datetime.datetime | None) -> str:
     # SECURITY: one message for an unknown username and a wrong password.
-    message = _("The username or password is wrong.")
-    if retry_at is not None and retry_at > timezone.now():
-        message += " " + _("Too many attempts: try again at %(time)s.") % {"time": _clock(retry_at)}
-    return message
+    return with_retry_time(_("The username or password is wrong."), retry_at)
 
 
+# SECURITY: every field may be a card cell (their names vary), so all are hidden
+# from error reports.
+@sensitive_post_parameters()
 @csrf_protect
 @never_cache
 @require_http_methods(["GET", "POST"])
@@ -185,8 +169,8 @@ def etjanster_matrix(request: HttpRequest) -> HttpResponse:
     """Step 2: the three pinned cells of the user's own card."""
     next_url = _safe_next(request, ETJANSTER_HOME)
     user = request.user
-    if not _is_half_logged_in(user):
-        if is_etjanster_verified(user):
+    if not is_etjanster_half_logged_in(user=user):
+        if is_etjanster_verified(user=user):
             return redirect(next_url)
         return redirect(_with_next(settings.ETJANSTER_LOGIN_URL, next_url, ETJANSTER_HOME))
 
@@ -204,12 +188,12 @@ def etjanster_matrix(request: HttpRequest) -> HttpResponse:
         if result.outcome == AnswerOutcome.EXPIRED:
             error = _("The time for these cells ran out. Answer the new cells below.")
         elif result.outcome == AnswerOutcome.TOO_SOON:
-            error = _("Wait a moment: try again at %(time)s.") % {"time": _clock(result.retry_at)}
+            error = _("Wait a moment: try again at %(time)s.") % {"time": clock(result.retry_at)}
         else:
             # SECURITY: never which cell was wrong.
             error = _("The answer did not match your card.")
             if result.retry_at is not None:
-                error += " " + _("Try again at %(time)s.") % {"time": _clock(result.retry_at)}
+                error += " " + _("Try again at %(time)s.") % {"time": clock(result.retry_at)}
 
     try:
         cells = card_challenge(user=user)
@@ -257,7 +241,7 @@ def portal_login(request: HttpRequest) -> HttpResponse:
     """The teacher login: username and password; other roles are told where to go."""
     next_url = _safe_next(request, PORTAL_HOME)
     user = request.user
-    if user.is_authenticated and user.is_active and user.role == Role.TEACHER:
+    if can_use_portal(user=user):
         return redirect(next_url)
 
     form = PasswordLoginForm(request.POST or None)
@@ -267,7 +251,7 @@ def portal_login(request: HttpRequest) -> HttpResponse:
         person = check.user
         if person is None:
             error = _login_error(check.retry_at)
-        elif person.role != Role.TEACHER:
+        elif not can_use_portal(user=person):
             return _wrong_door(
                 request, user=person, door=Door.PORTAL, refused="not_teacher", belongs="portal"
             )

@@ -41,6 +41,11 @@ class AuditAction(models.TextChoices):
     MEMBERSHIP_GRANTED = "membership_granted", _("Subjects changed")
     MEMBERSHIP_REACTIVATED = "membership_reactivated", _("Membership reactivated")
     MEMBERSHIP_REMOVED = "membership_removed", _("Membership removed")
+    # Recorded at each of the account's other schools, so that they see it is shared.
+    TEACHER_ACCOUNT_SHARED = (
+        "teacher_account_shared",
+        _("Teacher account also registered at another school"),
+    )
     TEACHERS_IMPORTED = "teachers_imported", _("Teachers imported from CSV")
     # Schools and policy
     HUVUDMAN_CHANGED = "huvudman_changed", _("Huvudman changed")

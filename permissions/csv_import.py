@@ -33,6 +33,11 @@ from schools.models import SchoolUnit
 MAX_BYTES = 512 * 1024
 MAX_ROWS = 5_000
 COLUMNS = 4
+# The database's limits, from the model (PostgreSQL refuses longer values;
+# SQLite would store them silently).
+FIRST_NAME_MAX = User._meta.get_field("first_name").max_length
+LAST_NAME_MAX = User._meta.get_field("last_name").max_length
+EMAIL_MAX = User._meta.get_field("email").max_length
 SUBJECT_SEPARATORS = re.compile(r"[\s|]+")
 
 
@@ -115,6 +120,18 @@ def decode_upload(data: bytes) -> str:
             ) from None
 
 
+# SECURITY: a spreadsheet runs a cell that starts with one of these as a
+# formula (CSV injection, OWASP); the names and e-mails come from the upload.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> str:
+    """A cell for a CSV file someone opens in Excel: text that would start a
+    formula is prefixed with `'`, which Excel shows as plain text."""
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
 def _delimiter(text: str) -> str:
     first_line = text.lstrip().splitlines()[0] if text.strip() else ""
     return ";" if first_line.count(";") >= first_line.count(",") else ","
@@ -183,6 +200,17 @@ def parse_rows(text: str) -> list[PlannedRow]:
     return rows
 
 
+def _email_error(email: str) -> str | None:
+    if len(email) > EMAIL_MAX:
+        # Not echoed: the address may be as long as the row allows.
+        return _("The e-mail address is longer than %(max)d characters.") % {"max": EMAIL_MAX}
+    try:
+        validate_email(email)
+    except ValidationError:
+        return _("“%(email)s” is not a valid e-mail address.") % {"email": email}
+    return None
+
+
 def plan_import(*, school_unit: SchoolUnit, text: str) -> ImportPlan:
     """What importing `text` into `school_unit` would do, row by row.
 
@@ -197,15 +225,20 @@ def plan_import(*, school_unit: SchoolUnit, text: str) -> ImportPlan:
     for row in rows:
         if not row.first_name:
             row.errors.append(_("First name is missing."))
+        elif len(row.first_name) > FIRST_NAME_MAX:
+            row.errors.append(
+                _("The first name is longer than %(max)d characters.") % {"max": FIRST_NAME_MAX}
+            )
         if not row.last_name:
             row.errors.append(_("Last name is missing."))
-        try:
-            validate_email(row.email)
-        except ValidationError:
+        elif len(row.last_name) > LAST_NAME_MAX:
             row.errors.append(
-                _("“%(email)s” is not a valid e-mail address.") % {"email": row.email}
+                _("The last name is longer than %(max)d characters.") % {"max": LAST_NAME_MAX}
             )
-        else:
+        email_error = _email_error(row.email)
+        if email_error:
+            row.errors.append(email_error)
+        if not email_error:
             key = row.email.lower()
             if key in seen:
                 row.errors.append(

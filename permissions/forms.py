@@ -3,7 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from permissions.models import Subject
+from accounts.models import User
+from permissions.models import Membership, Subject
 from permissions.policy import MembershipState
 
 
@@ -22,13 +23,20 @@ class SubjectChoiceField(forms.ModelMultipleChoiceField):
         )
 
     def label_from_instance(self, obj: Subject) -> str:
-        return f"{obj.name} ({obj.get_level_display()}, {obj.code})"
+        # As the catalogue writes it ("Matematik (grundskola)"), plus the code
+        # that the CSV import uses.
+        return f"{obj.name} ({obj.get_level_display().lower()}, {obj.code})"
+
+
+def _max_length(name: str) -> int:
+    """The database column's limit, so a form never accepts what it cannot store."""
+    return User._meta.get_field(name).max_length
 
 
 class TeacherRegisterForm(forms.Form):
-    first_name = forms.CharField(label=_("First name"), max_length=150)
-    last_name = forms.CharField(label=_("Last name"), max_length=150)
-    email = forms.EmailField(label=_("E-mail"), max_length=254)
+    first_name = forms.CharField(label=_("First name"), max_length=_max_length("first_name"))
+    last_name = forms.CharField(label=_("Last name"), max_length=_max_length("last_name"))
+    email = forms.EmailField(label=_("E-mail"), max_length=_max_length("email"))
     subjects = SubjectChoiceField()
     send_email = forms.BooleanField(label=_("Also e-mail the slip to the teacher"), required=False)
 
@@ -38,9 +46,30 @@ class SubjectGrantForm(forms.Form):
 
 
 class TestAdminIssueForm(forms.Form):
-    first_name = forms.CharField(label=_("First name"), max_length=150)
-    last_name = forms.CharField(label=_("Last name"), max_length=150)
-    email = forms.EmailField(label=_("E-mail"), max_length=254)
+    first_name = forms.CharField(label=_("First name"), max_length=_max_length("first_name"))
+    last_name = forms.CharField(label=_("Last name"), max_length=_max_length("last_name"))
+    email = forms.EmailField(label=_("E-mail"), max_length=_max_length("email"))
+
+
+class SchoolYearRenewForm(forms.Form):
+    """The new-school-year page: which of last year's memberships to keep.
+
+    The choices are exactly the memberships the page offered, compared as
+    text: a forged or malformed id ("²", a 25-digit number that no database
+    integer holds, another school's membership) is a form error, never a
+    query and never a 500.
+    """
+
+    keep = forms.MultipleChoiceField(required=False, label=_("Keep"))
+    remove_unkept = forms.BooleanField(required=False)
+
+    def __init__(self, *args, memberships, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.offered = {str(membership.pk): membership for membership in memberships}
+        self.fields["keep"].choices = [(pk, pk) for pk in self.offered]
+
+    def clean_keep(self) -> list[Membership]:
+        return [self.offered[pk] for pk in self.cleaned_data["keep"]]
 
 
 class ImportUploadForm(forms.Form):

@@ -21,7 +21,7 @@ from django.db.models import (
 )
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Role, User
+from accounts.models import ETJANSTER_ROLES, MatrixCardDevice, Role, User
 from permissions.models import (
     AuditEvent,
     LevelPolicy,
@@ -59,6 +59,57 @@ def etjanster_school_units(*, user: User, today: datetime.date) -> QuerySet[Scho
 
 def can_use_national_admin(*, user: User) -> bool:
     return user.is_active and user.role == Role.NATIONAL_ADMIN
+
+
+# --- Login doors: which role uses which login, and when a session counts -------
+#
+# SECURITY: each role has exactly one door. E-tjänster takes the password and
+# the matrix card, Bedömningsportalen the password, the two admin sites the
+# password and a TOTP code. The login views, the decorators, the admin sites
+# and the session middleware ask these functions; none restates the rule.
+
+
+def can_use_etjanster(*, user: User) -> bool:
+    """A principal or test administrator: the roles that log in to E-tjänster."""
+    return bool(user.is_authenticated and user.is_active and user.role in ETJANSTER_ROLES)
+
+
+def is_etjanster_verified(*, user: User) -> bool:
+    """Past both E-tjänster factors: the password and this user's matrix card.
+
+    Only the matrix card counts as the second factor here; a TOTP device is
+    for the admin sites.
+    """
+    return bool(
+        can_use_etjanster(user=user)
+        and user.is_verified()
+        and isinstance(user.otp_device, MatrixCardDevice)
+    )
+
+
+def is_etjanster_half_logged_in(*, user: User) -> bool:
+    """Past the password of an E-tjänster account, not yet past its card."""
+    return can_use_etjanster(user=user) and not is_etjanster_verified(user=user)
+
+
+def can_use_portal(*, user: User) -> bool:
+    """A teacher: the only role that logs in to Bedömningsportalen."""
+    return bool(user.is_authenticated and user.is_active and user.role == Role.TEACHER)
+
+
+def _admin_session_verified(user: User) -> bool:
+    # SECURITY: a password alone is never enough on an admin site.
+    return bool(user.is_authenticated and user.is_active and user.is_staff and user.is_verified())
+
+
+def can_open_national_admin(*, user: User) -> bool:
+    """/admin/: a national admin past the password and a TOTP code."""
+    return _admin_session_verified(user) and can_use_national_admin(user=user)
+
+
+def can_open_huvudman_site(*, user: User) -> bool:
+    """/huvudman/: huvudman staff past the password and a TOTP code."""
+    return _admin_session_verified(user) and can_use_huvudman_site(user=user)
 
 
 # --- Huvudman staff at /huvudman/ -------------------------------------------
@@ -174,6 +225,33 @@ def school_memberships(*, school_unit: SchoolUnit) -> QuerySet[Membership]:
 def can_remove_membership(*, user: User, school_unit: SchoolUnit) -> bool:
     """Only a principal removes teachers; a test administrator may not (SPEC)."""
     return user.is_active and user.role == Role.PRINCIPAL
+
+
+def can_regenerate_teacher_password(
+    *, user: User, membership: Membership, today: datetime.date
+) -> bool:
+    """Whether `user` may set (and read) a new password for the teacher of `membership`.
+
+    SECURITY: one teacher account is shared by every school the teacher is
+    registered at, and linking an existing account needs only its e-mail
+    address. So a new password — which lets whoever reads it log in as the
+    teacher and open what *other* schools granted — is only for someone who
+    administers every school the account is a live member of. Anyone else
+    sends the teacher to a principal (or support) who does.
+    """
+    administered = etjanster_school_units(user=user, today=today).filter(
+        pk=OuterRef("school_unit_id")
+    )
+    return (
+        user.is_active
+        and membership.removed_at is None
+        and etjanster_school_units(user=user, today=today)
+        .filter(pk=membership.school_unit_id)
+        .exists()
+        and not Membership.objects.filter(user_id=membership.user_id, removed_at__isnull=True)
+        .exclude(Exists(administered))
+        .exists()
+    )
 
 
 def can_manage_test_admins(*, user: User, school_unit: SchoolUnit) -> bool:

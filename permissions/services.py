@@ -5,7 +5,8 @@ import datetime
 import secrets
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.core.exceptions import PermissionDenied
+from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -19,7 +20,7 @@ from accounts.usernames import (
     generate_username,
 )
 from permissions.audit import AuditAction, audit_build, audit_record
-from permissions.csv_import import OUTCOME_LABELS, Outcome, PlannedRow, plan_import
+from permissions.csv_import import OUTCOME_LABELS, Outcome, PlannedRow, parse_rows, plan_import
 from permissions.models import (
     AuditEvent,
     LevelPolicy,
@@ -29,7 +30,13 @@ from permissions.models import (
     TestAdministrator,
 )
 from permissions.passwords import hash_generated_password
-from permissions.policy import reactivated_until, reactivation_is_open, school_memberships
+from permissions.policy import (
+    can_regenerate_teacher_password,
+    can_remove_membership,
+    reactivated_until,
+    reactivation_is_open,
+    school_memberships,
+)
 from permissions.schoolyear import school_year_start
 from schools.models import SchoolUnit
 
@@ -104,6 +111,7 @@ def membership_register(
     existing account with this e-mail. Valid to the end of the school year."""
     subjects = list(subjects)
     email = email.strip()
+    _serialize_by_email(email)
     user = find_teacher_account(email=email)
     password = None
     if user is None:
@@ -147,7 +155,63 @@ def membership_register(
             "valid_until": membership.valid_until.isoformat(),
         },
     )
+    if password is None:
+        AuditEvent.objects.bulk_create(
+            _account_shared_events(
+                users=[user], school_unit=school_unit, actor=actor, request=request
+            )
+        )
     return Registration(membership=membership, user=user, password=password)
+
+
+def _serialize_by_email(*emails: str) -> None:
+    """Make concurrent registrations of one e-mail address wait for each other.
+
+    The e-mail is not unique in the database (accounts owns the table, and
+    other roles may share an address), so two principals registering the same
+    new teacher at once would both find no account and create two. On
+    PostgreSQL a transaction-scoped advisory lock on the address makes the
+    second wait until the first has committed, and then find its account.
+    SQLite serializes every write transaction anyway.
+    """
+    if connection.vendor != "postgresql" or not emails:
+        return
+    with connection.cursor() as cursor:
+        # One statement for any number of addresses, taken in one order (by
+        # key) so that two imports of overlapping files cannot deadlock.
+        cursor.execute(
+            "SELECT count(pg_advisory_xact_lock(k)) FROM ("
+            " SELECT DISTINCT hashtext(lower(e)) AS k FROM unnest(%s::text[]) AS e ORDER BY k"
+            ") AS keys",
+            [list(emails)],
+        )
+
+
+def _account_shared_events(
+    *, users: list[User], school_unit: SchoolUnit, actor: User, request
+) -> list[AuditEvent]:
+    """One event at each other school of these (linked, existing) accounts.
+
+    SECURITY: linking needs only an e-mail address, so the schools that
+    already had the teacher must be able to see in their own log that the
+    account is now shared, by whom and where. One query whatever the count.
+    """
+    others = (
+        Membership.objects.filter(user__in=users, removed_at__isnull=True)
+        .exclude(school_unit=school_unit)
+        .select_related("user", "school_unit")
+    )
+    return [
+        audit_build(
+            action=AuditAction.TEACHER_ACCOUNT_SHARED,
+            actor=actor,
+            request=request,
+            school_unit=other.school_unit,
+            target=other.user.username,
+            details={"school_unit": school_unit.code, "school_name": school_unit.name},
+        )
+        for other in others
+    ]
 
 
 @transaction.atomic
@@ -270,6 +334,89 @@ def membership_reactivate_many(
     return candidates
 
 
+@dataclasses.dataclass(frozen=True)
+class SchoolYearRenewal:
+    kept: list[Membership]
+    removed: int
+    accounts_deleted: int
+
+
+@transaction.atomic
+def school_year_renew(
+    *,
+    school_unit: SchoolUnit,
+    keep: Iterable[Membership],
+    remove_rest: bool,
+    actor: User,
+    today: datetime.date,
+    request: HttpRequest | None = None,
+) -> SchoolYearRenewal:
+    """The new-school-year page in one transaction: reactivate the kept
+    memberships of last year and, when asked, remove the rest — all of it or
+    nothing, in a constant number of queries whatever the count.
+
+    Removal follows `membership_remove`: a membership that was the account's
+    last live one deletes the account and its personal data, which ends its
+    sessions at once (ASVS 7.4.2).
+    """
+    if remove_rest and not can_remove_membership(user=actor, school_unit=school_unit):
+        raise PermissionDenied
+    keep_ids = [membership.pk for membership in keep]
+    kept = membership_reactivate_many(
+        school_unit=school_unit,
+        membership_ids=keep_ids,
+        actor=actor,
+        today=today,
+        request=request,
+    )
+    if not remove_rest:
+        return SchoolYearRenewal(kept=kept, removed=0, accounts_deleted=0)
+    removing = list(
+        school_memberships(school_unit=school_unit)
+        .filter(valid_until__lt=school_year_start(today))
+        .exclude(pk__in=keep_ids)
+        .select_related("user")
+        .select_for_update(of=("self",))
+    )
+    removing_ids = [membership.pk for membership in removing]
+    staying = set(
+        Membership.objects.filter(
+            user__in=[membership.user_id for membership in removing], removed_at__isnull=True
+        )
+        .exclude(pk__in=removing_ids)
+        .values_list("user_id", flat=True)
+    )
+    ending = [membership for membership in removing if membership.user_id in staying]
+    deleting = [membership for membership in removing if membership.user_id not in staying]
+    Membership.objects.filter(pk__in=[membership.pk for membership in ending]).update(
+        removed_at=timezone.now()
+    )
+    # CASCADE removes the memberships, grants and devices of these accounts.
+    User.objects.filter(pk__in=[membership.user_id for membership in deleting]).delete()
+    events = [
+        audit_build(
+            action=AuditAction.MEMBERSHIP_REMOVED,
+            actor=actor,
+            request=request,
+            school_unit=school_unit,
+            target=membership.user.username,
+            details={"account_deleted": membership.user_id not in staying},
+        )
+        for membership in removing
+    ] + [
+        audit_build(
+            action=AuditAction.ACCOUNT_DELETED,
+            actor=actor,
+            request=request,
+            school_unit=school_unit,
+            target=membership.user.username,
+        )
+        for membership in deleting
+    ]
+    AuditEvent.objects.bulk_create(events)
+    return SchoolYearRenewal(kept=kept, removed=len(removing), accounts_deleted=len(deleting))
+
+
 @transaction.atomic
 def membership_remove(*, membership: Membership, actor: User, request=None) -> bool:
     """End a membership. With the teacher's last one, delete the account and
@@ -314,8 +461,17 @@ def membership_remove(*, membership: Membership, actor: User, request=None) -> b
 
 
 @transaction.atomic
-def teacher_password_regenerate(*, membership: Membership, actor: User, request=None) -> str:
-    """A new password for the teacher, replacing the old one at once. Shown once."""
+def teacher_password_regenerate(
+    *, membership: Membership, actor: User, today: datetime.date, request=None
+) -> str:
+    """A new password for the teacher, replacing the old one at once. Shown once.
+
+    SECURITY: refused unless the actor administers every school of the shared
+    account (`can_regenerate_teacher_password`); the view checks it first, this
+    is the second line.
+    """
+    if not can_regenerate_teacher_password(user=actor, membership=membership, today=today):
+        raise PermissionDenied
     return password_regenerate(
         user=membership.user, actor=actor, request=request, school_unit=membership.school_unit
     )
@@ -344,6 +500,7 @@ def csv_import_apply(
     The text is planned again here, inside the transaction, so what the
     preview showed is checked once more against the database as it is now.
     """
+    _serialize_by_email(*(row.email for row in parse_rows(text)))
     plan = plan_import(school_unit=school_unit, text=text)
     if not plan.is_valid:
         raise ServiceRefused(
@@ -446,6 +603,12 @@ def csv_import_apply(
                     },
                 )
             )
+    events += _account_shared_events(
+        users=[row.user for row in joining if row.outcome == Outcome.LINKED],
+        school_unit=school_unit,
+        actor=actor,
+        request=request,
+    )
     SubjectGrant.objects.filter(pk__in=stale_grants).delete()
     SubjectGrant.objects.bulk_create(new_grants)
     events.append(
@@ -463,7 +626,9 @@ def csv_import_apply(
     return [
         ImportedTeacher(
             row=row,
-            username=row.user.username,
+            # SECURITY: as in registration, a linked account's username is not
+            # told to the school that linked it by e-mail.
+            username="" if row.outcome == Outcome.LINKED else row.user.username,
             valid_until=row.membership.valid_until if row.outcome == Outcome.UPDATED else until,
             password=passwords_by_row.get(row.number),
         )

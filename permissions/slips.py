@@ -35,6 +35,8 @@ class Slip:
     username: str
     school_name: str
     valid_until: datetime.date
+    # Empty for an existing account linked to another school: the teacher
+    # knows it, and the linking principal needs no more than "use your login".
     # Only at the moment of issue or regeneration; None means "use your login".
     password: str | None = None
     # The address the slip's holder logs in at.
@@ -89,7 +91,10 @@ def _draw_slip(canvas: Canvas, slip: Slip) -> None:
     rows = [
         (_("Name"), slip.name),
         (_("School unit"), slip.school_name),
-        (_("Username"), slip.username),
+        (
+            _("Username"),
+            slip.username if slip.username else _("Unchanged: use the username you already have."),
+        ),
         (
             _("Password"),
             slip.password if slip.password else _("Unchanged: use the password you already have."),
@@ -130,9 +135,8 @@ def send_slip_by_mail(*, slip: Slip, email: str) -> None:
                 % {"name": slip.name, "school": slip.school_name, "url": portal_login_url()},
                 to=[email],
             )
-            message.attach(
-                f"inloggning-{slip.username}.pdf", render_slips([slip]), "application/pdf"
-            )
+            filename = f"inloggning-{slip.username}.pdf" if slip.username else "inloggning.pdf"
+            message.attach(filename, render_slips([slip]), "application/pdf")
             message.send()
 
     transaction.on_commit(send)

@@ -14,6 +14,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.decorators import teacher_required
@@ -141,6 +142,7 @@ def material_file(request: HttpRequest, slug: str) -> HttpResponse:
 # --- The teacher's account ---------------------------------------------------
 
 
+@sensitive_post_parameters("old_password", "new_password1", "new_password2")
 @never_cache
 @teacher_required
 @require_http_methods(["GET", "POST"])

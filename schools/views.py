@@ -8,6 +8,7 @@ and asks `permissions.policy` whether the user may change what it shows
 
 import base64
 import csv
+import dataclasses
 import datetime
 import io
 
@@ -31,10 +32,12 @@ from permissions.csv_import import (
     Outcome,
     decode_upload,
     plan_import,
+    spreadsheet_safe,
 )
 from permissions.forms import (
     SORTS,
     ImportUploadForm,
+    SchoolYearRenewForm,
     SubjectGrantForm,
     TeacherFilterForm,
     TeacherRegisterForm,
@@ -47,10 +50,10 @@ from permissions.services import (
     csv_import_apply,
     membership_grant,
     membership_reactivate,
-    membership_reactivate_many,
     membership_register,
     membership_register_self,
     membership_remove,
+    school_year_renew,
     teacher_password_regenerate,
     test_admin_deactivate,
     test_admin_issue,
@@ -260,6 +263,10 @@ def teacher_register(request: HttpRequest, code: str) -> HttpResponse:
 
 def _registered(request, school_unit, registration, *, mail: bool) -> HttpResponse:
     slip = _slip_for(registration.membership, registration.password)
+    if registration.linked:
+        # SECURITY: linking needs only an e-mail address; the slip does not
+        # tell the linking school the existing account's username.
+        slip = dataclasses.replace(slip, username="")
     if mail:
         send_slip_by_mail(slip=slip, email=registration.user.email)
     subjects = list(registration.membership.subjects.order_by("name"))
@@ -332,6 +339,9 @@ def teacher_detail(request: HttpRequest, code: str, username: str) -> HttpRespon
                 valid_until=membership.valid_until, today=day
             ),
             "may_remove": policy.can_remove_membership(user=request.user, school_unit=school_unit),
+            "may_regenerate_password": policy.can_regenerate_teacher_password(
+                user=request.user, membership=membership, today=day
+            ),
             "other_schools": membership.user.memberships.filter(removed_at__isnull=True)
             .exclude(pk=membership.pk)
             .count(),
@@ -342,10 +352,14 @@ def teacher_detail(request: HttpRequest, code: str, username: str) -> HttpRespon
 @etjanster_required
 @require_POST
 def teacher_password(request: HttpRequest, code: str, username: str) -> HttpResponse:
-    school_unit = _school_unit(request, code, today())
+    day = today()
+    school_unit = _school_unit(request, code, day)
     membership = _membership(school_unit, username)
+    _require(
+        policy.can_regenerate_teacher_password(user=request.user, membership=membership, today=day)
+    )
     password = teacher_password_regenerate(
-        membership=membership, actor=request.user, request=request
+        membership=membership, actor=request.user, today=day, request=request
     )
     return _no_store(
         render(
@@ -499,10 +513,9 @@ def teacher_import_apply(request: HttpRequest, code: str) -> HttpResponse:
     )
     for item in imported:
         row = item.row
-        writer.writerow(
-            [row.number, row.first_name, row.last_name, row.email, item.username]
-            + [row.outcome_label, " ".join(row.subject_codes), item.valid_until.isoformat()]
-        )
+        cells = [row.number, row.first_name, row.last_name, row.email, item.username]
+        cells += [row.outcome_label, " ".join(row.subject_codes), item.valid_until.isoformat()]
+        writer.writerow([spreadsheet_safe(cell) for cell in cells])
     # UTF-8 with BOM so that Excel opens the Swedish letters right.
     report_bytes = "\ufeff".encode() + report.getvalue().encode("utf-8")
     return _no_store(
@@ -535,41 +548,44 @@ def new_school_year(request: HttpRequest, code: str) -> HttpResponse:
         .select_related("user", "school_unit")
         .order_by("user__last_name", "user__first_name")
     )
+    form = SchoolYearRenewForm(request.POST or None, memberships=last_year)
     if request.method == "POST":
-        keep = {int(pk) for pk in request.POST.getlist("keep") if pk.isdigit()}
-        kept = membership_reactivate_many(
+        if not form.is_valid():
+            return _new_school_year_page(request, school_unit, form, may_remove, day, status=400)
+        renewal = school_year_renew(
             school_unit=school_unit,
-            membership_ids=keep,
+            keep=form.cleaned_data["keep"],
+            remove_rest=may_remove and form.cleaned_data["remove_unkept"],
             actor=request.user,
             today=day,
             request=request,
         )
-        removed = 0
-        if may_remove and request.POST.get("remove_unkept") == "yes":
-            # Removal deletes accounts one by one (each its own decision).
-            for membership in last_year.exclude(pk__in=keep):
-                membership_remove(membership=membership, actor=request.user, request=request)
-                removed += 1
-        slips = [_slip_for(membership, None) for membership in kept]
+        slips = [_slip_for(membership, None) for membership in renewal.kept]
         return render(
             request,
             "schools/new_school_year_done.html",
             {
                 "school_unit": school_unit,
-                "kept": kept,
-                "removed": removed,
+                "kept": renewal.kept,
+                "removed": renewal.removed,
                 "slips_url": data_url(render_slips(slips)) if slips else None,
             },
         )
+    return _new_school_year_page(request, school_unit, form, may_remove, day)
+
+
+def _new_school_year_page(request, school_unit, form, may_remove, day, status=200):
     return render(
         request,
         "schools/new_school_year.html",
         {
             "school_unit": school_unit,
-            "memberships": last_year,
+            "form": form,
+            "memberships": list(form.offered.values()),
             "may_remove": may_remove,
             "school_year": school_year_label(day),
         },
+        status=status,
     )
 
 

@@ -40,7 +40,8 @@ def test_superuser_with_password_only_cannot_use_admin(client, national_admin):
 def test_superuser_without_a_totp_device_cannot_log_in(client, national_admin):
     response = post_login(client, national_admin, "123456")
     assert response.status_code == 200
-    assert "autentiseringsapp" in response.content.decode()
+    # The same answer as for a wrong password: no hint that the password was right.
+    assert "Fel användarnamn, lösenord eller kod." in response.content.decode()
     assert client.get("/admin/").status_code == 302
 
 

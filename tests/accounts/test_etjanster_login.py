@@ -288,3 +288,48 @@ def test_idle_session_ends_after_30_minutes(half_logged_in, principal_card):
         response = half_logged_in.get("/e-tjanster/")
     assert response.status_code == 302
     assert response["Location"].startswith(LOGIN)
+
+
+def test_after_only_the_password_the_header_names_nobody(half_logged_in, principal_card):
+    html = half_logged_in.get(MATRIX).content.decode()
+    assert "Inloggad som" not in html
+    assert "Rektor Testsson" not in html
+    # The matrix page offers Cancel instead, a POST that logs out.
+    assert re.search(r'<form method="post" action="/logga-ut/"[^>]*>.*?Avbryt', html, re.S)
+    assert half_logged_in.get("/hjalp/").content.decode().count("Inloggad som") == 0
+
+
+def test_after_the_card_the_header_names_the_user(half_logged_in, principal_card):
+    cells = asked_cells(half_logged_in.get(MATRIX))
+    answer(half_logged_in, principal_card, cells)
+    html = half_logged_in.get("/hjalp/").content.decode()
+    assert "Inloggad som Rektor Testsson" in html
+
+
+def test_cancel_on_the_matrix_page_logs_out(half_logged_in, principal_card):
+    response = half_logged_in.post("/logga-ut/")
+    assert response.status_code == 302
+    assert "_auth_user_id" not in half_logged_in.session
+
+
+def test_an_unknown_username_is_audited_and_counted_only_as_a_keyed_hash(client, principal):
+    from accounts.models import PasswordFailure
+
+    typed = "MittHemligaLosenord"
+    log_in_with_password(client, username=typed, password="x")
+    event = AuditEvent.objects.get(action="login_failed")
+    assert event.target.startswith("okänt användarnamn (hash ")
+    assert typed.lower() not in event.target.lower()
+    failure = PasswordFailure.objects.get()
+    assert typed.lower() not in failure.username.lower()
+    # The same text gives the same hash: repeated attempts can be told apart.
+    log_in_with_password(client, username=typed, password="y")
+    targets = set(AuditEvent.objects.filter(action="login_failed").values_list("target", flat=True))
+    assert targets == {event.target}
+
+
+def test_a_wrong_password_for_a_known_account_is_recorded_under_its_school(client, test_admin):
+    log_in_with_password(client, username="provadmin", password="fel")
+    event = AuditEvent.objects.get(action="login_failed")
+    assert event.target == "provadmin"
+    assert event.school_unit is not None

@@ -43,3 +43,9 @@ def test_security_headers_are_sent(client):
     assert "script-src 'self'" in response["Content-Security-Policy"]
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_browser_asking_for_english_still_gets_swedish(client):
+    html = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert 'lang="sv"' in html
+    assert "Hoppa till innehållet" in html

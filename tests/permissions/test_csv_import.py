@@ -12,6 +12,7 @@ from permissions.csv_import import (
     Outcome,
     decode_upload,
     plan_import,
+    spreadsheet_safe,
 )
 from permissions.models import AuditEvent, Membership
 from permissions.services import ServiceRefused, csv_import_apply
@@ -192,3 +193,84 @@ def test_a_header_row_is_skipped_and_rows_keep_their_file_numbers(grundskola):
 def test_empty_cells_excel_pads_a_row_with_are_not_extra_columns(grundskola):
     plan = plan_import(school_unit=grundskola, text="Ada;Ek;ada@skola.example;GRGRMAT01;;\n")
     assert plan.is_valid
+
+
+# --- Lengths the database holds -----------------------------------------------------------
+
+
+def long_email(length: int) -> str:
+    """A valid address of exactly `length` characters (labels of at most 63)."""
+    labels, room = [], length - len("a@") - len(".se")
+    while room > 0:
+        labels.append("d" * min(room, 60))
+        room -= min(room, 60) + 1
+    return "a@" + ".".join(labels) + ".se"
+
+
+@pytest.mark.parametrize(
+    ("column", "limit", "message"),
+    [
+        (0, 150, "Förnamnet är längre än 150 tecken"),
+        (1, 150, "Efternamnet är längre än 150 tecken"),
+        (2, 254, "E-postadressen är längre än 254 tecken"),
+    ],
+)
+def test_a_value_longer_than_the_database_holds_is_a_row_error(
+    principal, grundskola, column, limit, message
+):
+    def line(length):
+        cells = ["Åsa", "Öberg", "asa@skola.example", "GRGRMAT01"]
+        cells[column] = long_email(length) if column == 2 else "Å" * length
+        return ";".join(cells)
+
+    at_limit = plan_import(school_unit=grundskola, text=line(limit))
+    assert at_limit.is_valid, at_limit.rows[0].errors
+    over = plan_import(school_unit=grundskola, text="Bo;Berg;bo@skola.example;\n" + line(limit + 1))
+    (error,) = over.errors
+    assert error.number == 2
+    assert message in " ".join(error.errors)
+    # At the limit it is stored whole, also on PostgreSQL (varchar limits).
+    (imported,) = csv_import_apply(
+        school_unit=grundskola, actor=principal, text=line(limit), today=SCHOOL_DAY
+    )
+    user = User.objects.get(username=imported.username)
+    assert len([user.first_name, user.last_name, user.email][column]) == limit
+
+
+# --- The result report is safe to open in Excel --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cell", "safe"),
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("+46701234567", "'+46701234567"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        ("Åsa", "Åsa"),
+        ("anna-lena@skola.example", "anna-lena@skola.example"),
+        (12, "12"),
+    ],
+)
+def test_cells_that_would_start_a_formula_are_made_text(cell, safe):
+    assert spreadsheet_safe(cell) == safe
+
+
+# --- Linking existing accounts ------------------------------------------------------------
+
+
+def test_importing_an_existing_account_hides_its_username_and_tells_its_other_school(
+    principal, grundskola, gymnasium, teacher
+):
+    (imported,) = csv_import_apply(
+        school_unit=gymnasium,
+        actor=principal,
+        text=f"Larare;Testsson;{teacher.email};MAT",
+        today=SCHOOL_DAY,
+    )
+    assert imported.row.outcome == Outcome.LINKED
+    assert imported.username == ""
+    shared = AuditEvent.objects.get(action=AuditAction.TEACHER_ACCOUNT_SHARED)
+    assert (shared.school_unit, shared.target) == (grundskola, teacher.username)

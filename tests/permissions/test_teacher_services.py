@@ -1,7 +1,9 @@
 import datetime
+import threading
 
 import pytest
 from django.contrib.sessions.models import Session
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import ProtectedError
 from django.test import Client
@@ -195,7 +197,9 @@ def test_reactivating_many_ignores_memberships_of_other_schools(
 
 
 def test_a_new_teacher_password_replaces_the_old_one_at_once(principal, teacher):
-    password = teacher_password_regenerate(membership=teacher.memberships.get(), actor=principal)
+    password = teacher_password_regenerate(
+        membership=teacher.memberships.get(), actor=principal, today=SCHOOL_DAY
+    )
     teacher.refresh_from_db()
     assert teacher.check_password(password)
     assert not teacher.check_password("larare-password-1234")
@@ -247,3 +251,175 @@ def test_a_test_admin_account_cannot_be_deleted(test_admin):
     with pytest.raises(ProtectedError):
         test_admin.delete()
     assert Appointment.objects.filter(user=test_admin).exists()
+
+
+# --- A shared account: new passwords and the other schools' log --------------------------
+
+
+def test_no_new_password_for_an_account_shared_with_a_school_the_actor_does_not_administer(
+    principal, teacher, other_school
+):
+    Membership.objects.create(user=teacher, school_unit=other_school, valid_until=END_OF_YEAR)
+    old_hash = teacher.password
+    with pytest.raises(PermissionDenied):
+        teacher_password_regenerate(
+            membership=teacher.memberships.get(school_unit__code="11111111"),
+            actor=principal,
+            today=SCHOOL_DAY,
+        )
+    teacher.refresh_from_db()
+    assert teacher.password == old_hash
+
+
+def test_linking_by_email_records_an_event_at_each_other_school(
+    principal, teacher, gymnasium, grundskola
+):
+    registration = register(gymnasium, principal, email=teacher.email)
+    assert registration.linked
+    shared = AuditEvent.objects.get(action=AuditAction.TEACHER_ACCOUNT_SHARED)
+    assert (shared.school_unit, shared.target) == (grundskola, teacher.username)
+    assert shared.details["school_unit"] == gymnasium.code
+
+
+def test_a_new_account_records_no_shared_account_event(principal, grundskola):
+    register(grundskola, principal)
+    assert not AuditEvent.objects.filter(action=AuditAction.TEACHER_ACCOUNT_SHARED).exists()
+
+
+# --- The new school year in one service ----------------------------------------------------
+
+LAST_YEAR = datetime.date(2027, 7, 31)
+
+
+def last_years_teachers(school_unit, other_school_unit, count, prefix):
+    """`count` to keep and `count` to remove, half of those also teaching elsewhere."""
+    kept = make_teachers(school_unit, count, valid_until=LAST_YEAR, prefix=prefix + "k")
+    removed = make_teachers(school_unit, count, valid_until=LAST_YEAR, prefix=prefix + "r")
+    Membership.objects.bulk_create(
+        [
+            Membership(user_id=m.user_id, school_unit=other_school_unit, valid_until=END_OF_YEAR)
+            for m in removed[: count // 2]
+        ]
+    )
+    return kept, removed
+
+
+def renew(school_unit, actor, kept, remove_rest=True):
+    return services.school_year_renew(
+        school_unit=school_unit,
+        keep=kept,
+        remove_rest=remove_rest,
+        actor=actor,
+        today=AUGUST,
+    )
+
+
+def test_renewing_the_school_year_keeps_reactivates_removes_and_deletes(
+    principal, grundskola, gymnasium
+):
+    kept, removed = last_years_teachers(grundskola, gymnasium, 4, "a")
+    renewal = renew(grundskola, principal, kept)
+    assert (len(renewal.kept), renewal.removed, renewal.accounts_deleted) == (4, 4, 2)
+    assert set(
+        Membership.objects.filter(pk__in=[m.pk for m in kept]).values_list("valid_until", flat=True)
+    ) == {datetime.date(2028, 7, 31)}
+    # Teaching elsewhere: the account stays, the membership here is ended.
+    for membership in removed[:2]:
+        membership.refresh_from_db()
+        assert membership.removed_at is not None
+        assert membership.user.memberships.filter(removed_at__isnull=True).count() == 1
+    # This was the last school: the account and its personal data are gone.
+    assert not User.objects.filter(pk__in=[m.user_id for m in removed[2:]]).exists()
+    actions = list(AuditEvent.objects.values_list("action", flat=True))
+    assert actions.count(AuditAction.MEMBERSHIP_REACTIVATED) == 4
+    assert actions.count(AuditAction.MEMBERSHIP_REMOVED) == 4
+    assert actions.count(AuditAction.ACCOUNT_DELETED) == 2
+
+
+def test_renewing_ends_the_sessions_of_deleted_accounts(principal, grundskola):
+    (old,) = make_teachers(grundskola, 1, valid_until=LAST_YEAR, prefix="s")
+    teacher_client = Client()
+    teacher_client.force_login(old.user)
+    renew(grundskola, principal, [])
+    assert not teacher_client.get("/").wsgi_request.user.is_authenticated
+
+
+def test_renewing_takes_the_same_number_of_queries_for_5_and_50_teachers(
+    principal, grundskola, gymnasium
+):
+    counts = []
+    for count, prefix in ((5, "a"), (50, "b")):
+        kept, _removed = last_years_teachers(grundskola, gymnasium, count, prefix)
+        with CaptureQueriesContext(connection) as queries:
+            renewal = renew(grundskola, principal, kept)
+        assert (len(renewal.kept), renewal.removed) == (count, count)
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+
+
+def test_a_failure_while_renewing_leaves_nothing_changed(
+    principal, grundskola, gymnasium, monkeypatch
+):
+    kept, removed = last_years_teachers(grundskola, gymnasium, 3, "f")
+    real_bulk_create = AuditEvent.objects.bulk_create
+    calls = []
+
+    def fail_on_the_removal_events(events, *args, **kwargs):
+        calls.append(len(events))
+        if len(calls) == 2:  # after reactivating and removing, before the log
+            raise RuntimeError("disk full")
+        return real_bulk_create(events, *args, **kwargs)
+
+    monkeypatch.setattr(AuditEvent.objects, "bulk_create", fail_on_the_removal_events)
+    with pytest.raises(RuntimeError):
+        renew(grundskola, principal, kept)
+    assert len(calls) == 2
+    assert set(
+        Membership.objects.filter(pk__in=[m.pk for m in kept + removed]).values_list(
+            "valid_until", "removed_at"
+        )
+    ) == {(LAST_YEAR, None)}
+    assert User.objects.filter(pk__in=[m.user_id for m in removed]).count() == 3
+    assert not AuditEvent.objects.exists()
+
+
+def test_a_test_admin_cannot_remove_through_the_renewal_service(test_admin, grundskola):
+    (old,) = make_teachers(grundskola, 1, valid_until=LAST_YEAR, prefix="t")
+    with pytest.raises(PermissionDenied):
+        renew(grundskola, test_admin, [])
+    assert Membership.objects.filter(pk=old.pk, removed_at__isnull=True).exists()
+
+
+# --- Concurrent registration of one new e-mail -----------------------------------------------
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite serializes every write transaction"
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_registrations_of_one_new_email_make_one_account(
+    principal, grundskola, gymnasium
+):
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def register_at(school_unit):
+        try:
+            barrier.wait(timeout=10)
+            register(school_unit, principal, email="samtidig@skola.example")
+        except Exception as error:  # noqa: BLE001  (reported below)
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=register_at, args=(s,)) for s in (grundskola, gymnasium)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    (user,) = User.objects.filter(email__iexact="samtidig@skola.example")
+    assert set(user.memberships.values_list("school_unit__code", flat=True)) == {
+        grundskola.code,
+        gymnasium.code,
+    }

@@ -69,6 +69,16 @@ def test_import_preview_then_apply_gives_slips_and_a_report(principal_client, gr
     assert User.objects.filter(email="ada@skola.example").count() == 1
 
 
+def test_the_import_report_writes_formula_like_names_as_text(principal_client, grundskola):
+    base = f"/e-tjanster/skolor/{grundskola.code}/larare/importera/"
+    evil = "=2+5*cmd|A0;-Ek;ada@skola.example;GRGRMAT01\n"
+    principal_client.post(base, {"file": upload(evil.encode())})
+    html = principal_client.post(base + "genomfor/").content.decode()
+    report = re.search(r'href="data:text/csv;charset=utf-8;base64,([^"]+)"', html).group(1)
+    report_text = base64.b64decode(report).decode("utf-8-sig")
+    assert ";'=2+5*cmd|A0;'-Ek;ada@skola.example;" in report_text
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -149,6 +159,34 @@ def test_test_admin_may_keep_but_not_remove_on_the_new_school_year_page(
         client.post(base, {"keep": [old[0].pk], "remove_unkept": "yes"})
     assert Membership.objects.filter(pk=old[1].pk, removed_at__isnull=True).exists()
     assert Membership.objects.get(pk=old[0].pk).valid_until == datetime.date(2027, 7, 31)
+
+
+@pytest.mark.parametrize("keep", ["²", "99999999999999999999999", "-1", "abc", ""])
+def test_a_malformed_keep_value_is_refused_without_an_error_page(principal, grundskola, keep):
+    old = make_teachers(grundskola, 2, valid_until=datetime.date(2027, 7, 31))
+    base = f"/e-tjanster/skolor/{grundskola.code}/nytt-lasar/"
+    with time_machine.travel(AUGUST_FIRST, tick=False):
+        client = verify_session(Client(), principal)
+        response = client.post(base, {"keep": [old[0].pk, keep], "remove_unkept": "yes"})
+    assert response.status_code == 400
+    assert 'role="alert"' in response.content.decode()
+    # Nothing was done: neither the valid id kept nor the others removed.
+    assert set(
+        Membership.objects.filter(pk__in=[m.pk for m in old]).values_list(
+            "valid_until", "removed_at"
+        )
+    ) == {(datetime.date(2027, 7, 31), None)}
+
+
+def test_a_membership_not_offered_cannot_be_kept_by_its_id(principal, grundskola, other_school):
+    (foreign,) = make_teachers(other_school, 1, valid_until=datetime.date(2027, 7, 31))
+    base = f"/e-tjanster/skolor/{grundskola.code}/nytt-lasar/"
+    with time_machine.travel(AUGUST_FIRST, tick=False):
+        client = verify_session(Client(), principal)
+        response = client.post(base, {"keep": [foreign.pk]})
+    assert response.status_code == 400
+    foreign.refresh_from_db()
+    assert foreign.valid_until == datetime.date(2027, 7, 31)
 
 
 # --- Test administrators ----------------------------------------------------------------

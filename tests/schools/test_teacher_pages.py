@@ -6,11 +6,14 @@ import re
 import pytest
 import time_machine
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from pypdf import PdfReader
 
 from accounts.models import Role, User
+from permissions.audit import AuditAction
 from permissions.models import AuditEvent, Membership
+from tests.conftest import END_OF_YEAR, verify_session
 from tests.schools.conftest import make_teachers
 
 pytestmark = pytest.mark.django_db
@@ -310,3 +313,155 @@ def test_home_counts_a_teacher_without_subjects_apart_from_the_active(
     cells = re.findall(r"<td>(?:<a [^>]+>)?(\d+)", html)
     assert cells == ["0", "0", "0", "0", "0", "0", "1", "0"]
     assert f"/e-tjanster/skolor/{grundskola.code}/larare/?state=no_subjects" in html
+
+
+# --- A shared teacher account: who may give it a new password ---------------------------
+
+
+@pytest.fixture
+def other_principal_client(other_principal):
+    return verify_session(Client(), other_principal)
+
+
+def link_at_other_school(other_principal_client, other_school, teacher):
+    """Another huvudman's principal registers the teacher's e-mail: a link."""
+    return other_principal_client.post(
+        url(other_school, "ny/"),
+        {"first_name": "Vem", "last_name": "Som helst", "email": teacher.email},
+    )
+
+
+def test_linking_an_existing_account_does_not_show_its_username(
+    other_principal_client, other_school, teacher
+):
+    response = link_at_other_school(other_principal_client, other_school, teacher)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "redan ett lärarkonto" in html
+    assert f"<code>{teacher.username}</code>" not in html
+    slip = pdf_text(pdf_from_data_url(html))
+    assert teacher.username not in slip
+    assert "använd det användarnamn du redan har" in slip.lower()
+
+
+def test_linking_is_logged_at_the_teachers_other_schools(
+    other_principal_client, other_principal, other_school, grundskola, teacher
+):
+    link_at_other_school(other_principal_client, other_school, teacher)
+    event = AuditEvent.objects.get(action=AuditAction.TEACHER_ACCOUNT_SHARED)
+    assert event.school_unit == grundskola
+    assert event.target == teacher.username
+    assert event.actor_username == other_principal.username
+    assert event.details["school_unit"] == other_school.code
+    assert AuditEvent.objects.filter(
+        action=AuditAction.MEMBERSHIP_REGISTERED, school_unit=other_school
+    ).exists()
+
+
+def test_a_principal_cannot_give_a_new_password_to_a_teacher_shared_with_another_huvudman(
+    other_principal_client, other_school, teacher
+):
+    link_at_other_school(other_principal_client, other_school, teacher)
+    old_hash = User.objects.get(pk=teacher.pk).password
+    page = other_principal_client.get(url(other_school, f"{teacher.username}/")).content.decode()
+    assert "/losenord/" not in page
+    assert "Nytt lösenord" not in page
+    response = other_principal_client.post(url(other_school, f"{teacher.username}/losenord/"))
+    assert response.status_code == 403
+    assert "data:application/pdf" not in response.content.decode()
+    assert User.objects.get(pk=teacher.pk).password == old_hash
+    assert not AuditEvent.objects.filter(action=AuditAction.PASSWORD_REGENERATED).exists()
+
+
+def test_the_teachers_own_principal_cannot_either_once_the_account_is_shared(
+    principal_client, other_principal_client, grundskola, other_school, teacher
+):
+    link_at_other_school(other_principal_client, other_school, teacher)
+    old_hash = User.objects.get(pk=teacher.pk).password
+    response = principal_client.post(url(grundskola, f"{teacher.username}/losenord/"))
+    assert response.status_code == 403
+    assert User.objects.get(pk=teacher.pk).password == old_hash
+    page = principal_client.get(url(grundskola, f"{teacher.username}/")).content.decode()
+    assert "en skola som du inte administrerar" in page
+
+
+def test_a_principal_of_all_the_teachers_schools_gives_a_new_password(
+    principal_client, grundskola, gymnasium, teacher
+):
+    Membership.objects.create(user=teacher, school_unit=gymnasium, valid_until=END_OF_YEAR)
+    page = principal_client.get(url(gymnasium, f"{teacher.username}/")).content.decode()
+    assert "Nytt lösenord" in page
+    response = principal_client.post(url(gymnasium, f"{teacher.username}/losenord/"))
+    assert response.status_code == 200
+    password = re.search(r"Lösenord</dt><dd><code>([^<]+)</code>", response.content.decode())
+    teacher.refresh_from_db()
+    assert teacher.check_password(password.group(1))
+
+
+def test_a_removed_membership_elsewhere_does_not_block_a_new_password(
+    principal_client, grundskola, other_school, teacher
+):
+    Membership.objects.create(
+        user=teacher,
+        school_unit=other_school,
+        valid_until=END_OF_YEAR,
+        removed_at=datetime.datetime(2026, 10, 1, tzinfo=datetime.UTC),
+    )
+    response = principal_client.post(url(grundskola, f"{teacher.username}/losenord/"))
+    assert response.status_code == 200
+
+
+def test_a_test_admin_gives_a_new_password_only_to_teachers_of_its_own_school_alone(
+    test_admin_client, grundskola, gymnasium, teacher
+):
+    assert test_admin_client.post(url(grundskola, "larare/losenord/")).status_code == 200
+    Membership.objects.create(user=teacher, school_unit=gymnasium, valid_until=END_OF_YEAR)
+    assert test_admin_client.post(url(grundskola, "larare/losenord/")).status_code == 403
+
+
+def email_of_length(length: int) -> str:
+    """A valid address of exactly `length` characters: the local part may be
+    at most 64 and each domain label at most 63, so the length is in the domain."""
+    tail = ".se"
+    labels = []
+    room = length - len("nora@") - len(tail)
+    while room > 0:
+        label = min(room, 60)
+        labels.append("d" * label)
+        room -= label + 1  # the dot before the next label
+    return "nora@" + ".".join(labels) + tail
+
+
+@pytest.mark.parametrize(
+    ("field", "limit"), [("first_name", 150), ("last_name", 150), ("email", 254)]
+)
+def test_register_form_refuses_a_value_longer_than_the_database_holds(
+    principal_client, grundskola, field, limit
+):
+    def post(value):
+        data = {"first_name": "Nora", "last_name": "Nysson", "email": "nora@skola.example"}
+        data[field] = value
+        return principal_client.post(url(grundskola, "ny/"), data)
+
+    def of_length(length):
+        if field == "email":
+            return "a" * (length - len("@skola.example")) + "@skola.example"
+        return "Å" * length
+
+    too_long = post(of_length(limit + 1))
+    assert too_long.status_code == 200
+    assert f"som mest {limit} tecken" in too_long.content.decode()
+    assert not User.objects.filter(role=Role.TEACHER).exists()
+    # An address local part is at most 64 characters, so the longest valid
+    # e-mail needs a long domain.
+    at_limit = email_of_length(limit) if field == "email" else of_length(limit)
+    assert len(at_limit) == limit
+    response = post(at_limit)
+    assert response.status_code == 200
+    assert User.objects.filter(role=Role.TEACHER).count() == 1
+
+
+def test_subject_labels_are_written_as_in_the_catalogue_with_the_code(principal_client, grundskola):
+    html = principal_client.get(url(grundskola, "ny/")).content.decode()
+    assert "Matematik (grundskola, GRGRMAT01)" in html
+    assert "(Grundskola," not in html

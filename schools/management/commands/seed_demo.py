@@ -6,6 +6,7 @@ printout is always the current one; nothing is duplicated.
 
 import json
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -145,23 +146,24 @@ class Command(BaseCommand):
             result["teacher"],
             result["huvudman_staff"],
         )
+        site = settings.SITE_URL
         lines = [
             "Demo data is ready. Log in as:",
             "",
-            "  Principal (E-tjänster, http://127.0.0.1:8000/e-tjanster/logga-in/)",
+            f"  Principal (E-tjänster, {site}/e-tjanster/logga-in/)",
             f"    username {principal['username']}  password {principal['password']}",
             f"    matrix card {principal['card']['serial']}:",
             *_card_grid(principal["card"]["cells"]),
             "",
-            "  Teacher (Bedömningsportalen, http://127.0.0.1:8000/bedomningsportalen/logga-in/)",
+            f"  Teacher (Bedömningsportalen, {site}/bedomningsportalen/logga-in/)",
             f"    username {teacher['username']}  password {teacher['password']}",
             f"    school {teacher['school']}, subjects {', '.join(teacher['subjects'])}",
             "",
-            "  Huvudman staff (http://127.0.0.1:8000/huvudman/)",
+            f"  Huvudman staff ({site}/huvudman/)",
             f"    username {staff['username']}  password {staff['password']}",
             f"    TOTP key (add to an authenticator app): {staff['totp_uri']}",
             "",
-            "  National admin (http://127.0.0.1:8000/admin/)",
+            f"  National admin ({site}/admin/)",
             f"    username {result['national_admin']['username']}"
             f"  password {result['national_admin']['password']}",
             f"    TOTP key: {result['national_admin']['totp_uri']}",

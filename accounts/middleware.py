@@ -1,0 +1,36 @@
+"""The absolute session timeout (ASVS 7.3.2).
+
+The idle timeout (SESSION_IDLE_MINUTES) ends a session nobody uses; this ends
+one that is used all day long: SESSION_ABSOLUTE_HOURS after the login, the
+user logs in again, whatever they were doing.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+
+from accounts.sessions import login_url_for, session_expire, session_is_too_old
+
+
+class AbsoluteSessionTimeoutMiddleware:
+    """Log out a session whose login is older than SESSION_ABSOLUTE_HOURS.
+
+    Goes after AuthenticationMiddleware, OTPMiddleware and MessageMiddleware.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if user.is_authenticated and session_is_too_old(request=request):
+            login_url = login_url_for(user=user)
+            session_expire(request=request)
+            messages.info(request, _("Your session has ended. Log in again."))
+            if request.method == "GET":
+                return redirect_to_login(request.get_full_path(), login_url)
+            # SECURITY: a POST from an ended session is not carried out.
+            return redirect(login_url)
+        return self.get_response(request)
