@@ -124,6 +124,10 @@ class CardState(models.TextChoices):
     REPLACED = "replaced", _("Replaced")
 
 
+# A person's current card: a locked card stays current until it is replaced.
+CURRENT_CARD_STATES = (CardState.ACTIVE, CardState.LOCKED)
+
+
 class ChallengeRefused(Exception):
     """No new challenge may be issued: the daily cap is reached or the card is not active."""
 

@@ -17,6 +17,7 @@ from accounts.models import (
     CARD_ALPHABET,
     CARD_CELL_LENGTH,
     CARD_CELLS,
+    CURRENT_CARD_STATES,
     CardState,
     MatrixCardDevice,
     Role,
@@ -35,7 +36,7 @@ from accounts.usernames import generate_password
 from permissions import policy
 from permissions.audit import AuditAction, audit_record
 from permissions.models import TestAdministrator
-from schools.models import PrincipalAssignment
+from schools.models import PrincipalAssignment, SchoolUnit
 
 
 @transaction.atomic
@@ -69,9 +70,7 @@ class IssuedCard:
 
 def current_card(*, user: User, for_update: bool = False) -> MatrixCardDevice | None:
     """The user's active or locked card, if any."""
-    cards = MatrixCardDevice.objects.filter(
-        user=user, state__in=[CardState.ACTIVE, CardState.LOCKED]
-    )
+    cards = MatrixCardDevice.objects.filter(user=user, state__in=CURRENT_CARD_STATES)
     if for_update:
         cards = cards.select_for_update()
     return cards.first()
@@ -88,7 +87,7 @@ def card_issue(*, user: User, actor: User | None, request=None) -> IssuedCard:
     now = timezone.now()
     replaced = list(
         MatrixCardDevice.objects.select_for_update().filter(
-            user=user, state__in=[CardState.ACTIVE, CardState.LOCKED]
+            user=user, state__in=CURRENT_CARD_STATES
         )
     )
     for old in replaced:
@@ -148,22 +147,26 @@ def card_unlock(*, user: User, actor: User | None, request=None) -> MatrixCardDe
 
 
 @transaction.atomic
-def password_regenerate(*, user: User, actor: User | None, request=None) -> str:
+def password_regenerate(
+    *, user: User, actor: User | None, request=None, school_unit: SchoolUnit | None = None
+) -> str:
     """Give the user a new generated password, shown once.
 
     The old password stops working at once, and because Django's session
     auth hash is derived from the password hash, every session of the user
-    ends with it.
+    ends with it. The audit event belongs to `school_unit` when given (a
+    teacher's, changed at one of their schools), else to the account's own.
     """
     password = generate_password()
     user.set_password(password)
     user.save(update_fields=["password"])
+    scope = {"school_unit": school_unit} if school_unit is not None else _audit_scope(user)
     audit_record(
         action=AuditAction.PASSWORD_REGENERATED,
         actor=actor,
         request=request,
         target=user.username,
-        **_audit_scope(user),
+        **scope,
     )
     return password
 

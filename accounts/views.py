@@ -32,6 +32,7 @@ from accounts.selectors import card_contacts
 from accounts.services import (
     AnswerOutcome,
     Door,
+    PasswordCheck,
     card_answer,
     card_challenge,
     current_card,
@@ -77,6 +78,23 @@ def _card_problem(request: HttpRequest, *, user, problem: str) -> HttpResponse:
     )
 
 
+def _check_login_form(request: HttpRequest, form: PasswordLoginForm, door: Door) -> PasswordCheck:
+    return password_check(
+        request=request,
+        username=form.cleaned_data["username"],
+        password=form.cleaned_data["password"],
+        door=door,
+    )
+
+
+def _wrong_door(
+    request: HttpRequest, *, user, door: Door, refused: str, belongs: str
+) -> HttpResponse:
+    """A right password at the wrong login: say which door the account `belongs` to."""
+    login_audit(user=user, request=request, door=door, factor="password", refused=refused)
+    return render(request, "accounts/wrong_door.html", {"door": belongs})
+
+
 # --- E-tjänster -----------------------------------------------------------------
 
 
@@ -96,33 +114,22 @@ def etjanster_login(request: HttpRequest) -> HttpResponse:
     form = PasswordLoginForm(request.POST or None)
     error = ""
     if request.method == "POST" and form.is_valid():
-        check = password_check(
-            request=request,
-            username=form.cleaned_data["username"],
-            password=form.cleaned_data["password"],
-            door=Door.ETJANSTER,
-        )
+        check = _check_login_form(request, form, Door.ETJANSTER)
         person = check.user
         if person is None:
             error = _login_error(check.retry_at)
         elif can_use_portal(user=person):
-            login_audit(
+            return _wrong_door(
+                request,
                 user=person,
-                request=request,
                 door=Door.ETJANSTER,
-                factor="password",
                 refused="teacher_account",
+                belongs="etjanster",
             )
-            return render(request, "accounts/wrong_door.html", {"door": "etjanster"})
         elif not can_use_etjanster(user=person):
-            login_audit(
-                user=person,
-                request=request,
-                door=Door.ETJANSTER,
-                factor="password",
-                refused="wrong_role",
+            return _wrong_door(
+                request, user=person, door=Door.ETJANSTER, refused="wrong_role", belongs="admin"
             )
-            return render(request, "accounts/wrong_door.html", {"door": "admin"})
         else:
             card = current_card(user=person)
             if card is None or card.state == CardState.LOCKED:
@@ -240,24 +247,14 @@ def portal_login(request: HttpRequest) -> HttpResponse:
     form = PasswordLoginForm(request.POST or None)
     error = ""
     if request.method == "POST" and form.is_valid():
-        check = password_check(
-            request=request,
-            username=form.cleaned_data["username"],
-            password=form.cleaned_data["password"],
-            door=Door.PORTAL,
-        )
+        check = _check_login_form(request, form, Door.PORTAL)
         person = check.user
         if person is None:
             error = _login_error(check.retry_at)
         elif not can_use_portal(user=person):
-            login_audit(
-                user=person,
-                request=request,
-                door=Door.PORTAL,
-                factor="password",
-                refused="not_teacher",
+            return _wrong_door(
+                request, user=person, door=Door.PORTAL, refused="not_teacher", belongs="portal"
             )
-            return render(request, "accounts/wrong_door.html", {"door": "portal"})
         else:
             login_audit(user=person, request=request, door=Door.PORTAL, factor="password")
             auth_login(request, person)

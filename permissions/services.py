@@ -12,6 +12,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
+from accounts.services import card_issue, password_regenerate
 from accounts.usernames import (
     USERNAME_ALPHABET,
     USERNAME_LENGTH,
@@ -471,18 +472,9 @@ def teacher_password_regenerate(
     """
     if not can_regenerate_teacher_password(user=actor, membership=membership, today=today):
         raise PermissionDenied
-    user = membership.user
-    password = generate_password()
-    user.set_password(password)
-    user.save(update_fields=["password"])
-    audit_record(
-        action=AuditAction.PASSWORD_REGENERATED,
-        actor=actor,
-        request=request,
-        school_unit=membership.school_unit,
-        target=user.username,
+    return password_regenerate(
+        user=membership.user, actor=actor, request=request, school_unit=membership.school_unit
     )
-    return password
 
 
 @dataclasses.dataclass(frozen=True)
@@ -683,8 +675,6 @@ def test_admin_issue(
 ) -> TestAdminIssue:
     """A new provadministratör at one school: account, password and matrix
     card, valid to the end of the school year."""
-    from accounts.services import card_issue  # the card is A1's: accounts owns devices
-
     password = generate_password()
     user = User.objects.create_user(
         username=generate_username(),

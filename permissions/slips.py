@@ -8,6 +8,8 @@ never written to disk or stored in the database.
 import dataclasses
 import datetime
 import io
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -18,8 +20,13 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
-PORTAL_LOGIN_PATH = "/bedomningsportalen/logga-in/"
-ETJANSTER_LOGIN_PATH = "/e-tjanster/logga-in/"
+if TYPE_CHECKING:
+    from permissions.services import ImportedTeacher
+    from schools.models import SchoolUnit
+
+# The login addresses printed on slips are the ones the settings define.
+PORTAL_LOGIN_PATH = settings.PORTAL_LOGIN_URL
+ETJANSTER_LOGIN_PATH = settings.ETJANSTER_LOGIN_URL
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,6 +41,20 @@ class Slip:
     password: str | None = None
     # The address the slip's holder logs in at.
     login_path: str = PORTAL_LOGIN_PATH
+
+
+def import_slips(imported: Iterable["ImportedTeacher"], *, school_unit: "SchoolUnit") -> list[Slip]:
+    """One slip per row of a CSV import; only new accounts' slips carry a password."""
+    return [
+        Slip(
+            name=f"{item.row.first_name} {item.row.last_name}",
+            username=item.username,
+            school_name=str(school_unit),
+            valid_until=item.valid_until,
+            password=item.password,
+        )
+        for item in imported
+    ]
 
 
 def portal_login_url() -> str:

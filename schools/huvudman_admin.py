@@ -9,8 +9,6 @@ Every change goes through a service in `schools.services` or
 `accounts.services`, which records its audit event.
 """
 
-import base64
-
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
@@ -22,7 +20,13 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from accounts.card_pdf import render_card_pdf
-from accounts.models import CARD_COLUMNS, CARD_ROWS, CardState, MatrixCardDevice
+from accounts.models import (
+    CARD_COLUMNS,
+    CARD_ROWS,
+    CURRENT_CARD_STATES,
+    CardState,
+    MatrixCardDevice,
+)
 from accounts.services import card_unlock, current_card
 from accounts.sites import HuvudmanSite
 from permissions.admin import AuditEventAdmin
@@ -55,6 +59,7 @@ from schools.services import (
     principal_unlink,
     school_unit_save,
 )
+from schools.views import data_url
 
 huvudman_site = HuvudmanSite(name="huvudman")
 
@@ -202,9 +207,7 @@ class PrincipalAdmin(ScopedAdmin):
                 ),
                 Prefetch(
                     "matrixcarddevice_set",
-                    queryset=MatrixCardDevice.objects.filter(
-                        state__in=[CardState.ACTIVE, CardState.LOCKED]
-                    ),
+                    queryset=MatrixCardDevice.objects.filter(state__in=CURRENT_CARD_STATES),
                     to_attr="cards",
                 ),
             )
@@ -284,7 +287,7 @@ class PrincipalAdmin(ScopedAdmin):
             pdf = render_card_pdf(user=principal, card=card, password=password)
             context["card_rows"] = card_rows(card.cells)
             context["card_columns"] = CARD_COLUMNS
-            context["pdf_href"] = "data:application/pdf;base64," + base64.b64encode(pdf).decode()
+            context["pdf_href"] = data_url(pdf)
             context["pdf_filename"] = f"inloggningsmatris-{principal.username}-{card.serial}.pdf"
         # admin_view() marks every page of the site never_cache (no-store).
         return self.render_page(request, "huvudman/principal_credentials.html", context)

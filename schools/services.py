@@ -258,19 +258,8 @@ def principal_deactivate(
     huvudman: Huvudman | None = None,
 ) -> None:
     """The account can no longer log in, and its sessions end at once."""
-    principal = _locked_principal(principal)
-    if not principal.is_active:
-        return
-    principal.is_active = False
-    principal.save(update_fields=["is_active"])
-    sessions_end(user=principal)
-    audit_record(
-        action=AuditAction.ACCOUNT_DEACTIVATED,
-        actor=actor,
-        request=request,
-        huvudman=huvudman,
-        target=principal.username,
-        details={"school_units": _audit_units(principal)},
+    _principal_set_active(
+        actor=actor, request=request, principal=principal, huvudman=huvudman, active=False
     )
 
 
@@ -284,14 +273,27 @@ def principal_reactivate(
 ) -> None:
     """The same username, password and card work again. Sessions from before
     the deactivation stay ended."""
+    _principal_set_active(
+        actor=actor, request=request, principal=principal, huvudman=huvudman, active=True
+    )
+
+
+def _principal_set_active(
+    *,
+    actor: User | None,
+    request: HttpRequest | None,
+    principal: User,
+    huvudman: Huvudman | None,
+    active: bool,
+) -> None:
     principal = _locked_principal(principal)
-    if principal.is_active:
+    if principal.is_active == active:
         return
-    principal.is_active = True
+    principal.is_active = active
     principal.save(update_fields=["is_active"])
     sessions_end(user=principal)
     audit_record(
-        action=AuditAction.ACCOUNT_REACTIVATED,
+        action=AuditAction.ACCOUNT_REACTIVATED if active else AuditAction.ACCOUNT_DEACTIVATED,
         actor=actor,
         request=request,
         huvudman=huvudman,

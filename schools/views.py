@@ -59,7 +59,13 @@ from permissions.services import (
     test_admin_issue,
     test_admin_reactivate,
 )
-from permissions.slips import ETJANSTER_LOGIN_PATH, Slip, render_slips, send_slip_by_mail
+from permissions.slips import (
+    ETJANSTER_LOGIN_PATH,
+    Slip,
+    import_slips,
+    render_slips,
+    send_slip_by_mail,
+)
 from schools.models import SchoolUnit
 
 PAGE_SIZE = 100
@@ -94,10 +100,13 @@ def _require(allowed: bool) -> None:
         raise PermissionDenied
 
 
-def _pdf_data_url(pdf: bytes) -> str:
-    # SECURITY: the slip (with a password in clear) goes to this browser only,
-    # inside this response; it is never stored on the server.
-    return "data:application/pdf;base64," + base64.b64encode(pdf).decode("ascii")
+def data_url(content: bytes, media_type: str = "application/pdf") -> str:
+    """A file handed over inside the page, for a link with `download`.
+
+    SECURITY: for files with secrets in clear (slips, cards): they go to this
+    browser only, inside this response, and are never stored on the server.
+    """
+    return f"data:{media_type};base64," + base64.b64encode(content).decode("ascii")
 
 
 def _no_store(response: HttpResponse) -> HttpResponse:
@@ -269,7 +278,7 @@ def _registered(request, school_unit, registration, *, mail: bool) -> HttpRespon
                 "school_unit": school_unit,
                 "registration": registration,
                 "subjects": subjects,
-                "slip_url": _pdf_data_url(render_slips([slip])),
+                "slip_url": data_url(render_slips([slip])),
                 "mailed": mail,
             },
         )
@@ -360,7 +369,7 @@ def teacher_password(request: HttpRequest, code: str, username: str) -> HttpResp
                 "school_unit": school_unit,
                 "membership": membership,
                 "password": password,
-                "slip_url": _pdf_data_url(render_slips([_slip_for(membership, password)])),
+                "slip_url": data_url(render_slips([_slip_for(membership, password)])),
             },
         )
     )
@@ -495,16 +504,7 @@ def teacher_import_apply(request: HttpRequest, code: str) -> HttpResponse:
         messages.error(request, str(refusal))
         return redirect("schools:teacher_import", code=school_unit.code)
     del request.session[IMPORT_SESSION_KEY]
-    slips = [
-        Slip(
-            name=f"{item.row.first_name} {item.row.last_name}",
-            username=item.username,
-            school_name=str(school_unit),
-            valid_until=item.valid_until,
-            password=item.password,
-        )
-        for item in imported
-    ]
+    slips = import_slips(imported, school_unit=school_unit)
     report = io.StringIO()
     writer = csv.writer(report, delimiter=";")
     writer.writerow(
@@ -526,9 +526,8 @@ def teacher_import_apply(request: HttpRequest, code: str) -> HttpResponse:
                 "school_unit": school_unit,
                 "imported": imported,
                 "new_count": sum(1 for item in imported if item.password),
-                "slips_url": _pdf_data_url(render_slips(slips)),
-                "report_url": "data:text/csv;charset=utf-8;base64,"
-                + base64.b64encode(report_bytes).decode("ascii"),
+                "slips_url": data_url(render_slips(slips)),
+                "report_url": data_url(report_bytes, "text/csv;charset=utf-8"),
             },
         )
     )
@@ -569,7 +568,7 @@ def new_school_year(request: HttpRequest, code: str) -> HttpResponse:
                 "school_unit": school_unit,
                 "kept": renewal.kept,
                 "removed": renewal.removed,
-                "slips_url": _pdf_data_url(render_slips(slips)) if slips else None,
+                "slips_url": data_url(render_slips(slips)) if slips else None,
             },
         )
     return _new_school_year_page(request, school_unit, form, may_remove, day)
@@ -653,7 +652,7 @@ def _test_admin_credentials(request, school_unit, appointment, password, card) -
                 "appointment": appointment,
                 "password": password,
                 "card": card,
-                "slip_url": _pdf_data_url(pdf),
+                "slip_url": data_url(pdf),
             },
         )
     )

@@ -1,8 +1,11 @@
 """The shared cast: two huvudmän, their schools, and one person of each role."""
 
 import datetime
+from importlib import import_module
 
 import pytest
+import pytest_django.fixtures
+from django.apps import apps as django_apps
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -14,6 +17,40 @@ from schools.models import Huvudman, PrincipalAssignment, SchoolUnit
 # A school day inside the school year 2026/27 (which ends 31 July 2027).
 SCHOOL_DAY = datetime.date(2026, 11, 28)
 END_OF_YEAR = datetime.date(2027, 7, 31)
+
+
+# The data migrations that seed rows, each with a model it always fills.
+MIGRATION_SEEDS = {
+    "schools.migrations.0002_seed_school_forms": "schools.SchoolForm",
+    "permissions.migrations.0002_seed_subjects_and_policy": "permissions.LevelPolicy",
+}
+
+# Every way a test gets a database (the django_db marker, `db`,
+# `transactional_db`, `live_server`, request.getfixturevalue) goes through this
+# pytest-django fixture; fail loudly if a new version renames it.
+DATABASE_FIXTURE = "_django_db_helper"
+assert hasattr(pytest_django.fixtures, DATABASE_FIXTURE), "pytest-django renamed its db fixture"
+
+
+def restore_migration_rows() -> None:
+    """Put back the rows the data migrations seed, if a flush removed them.
+
+    A transactional test (every browser test) ends with a flush that empties
+    every table, seeded ones included, and tests that only ask for a
+    database later (request.getfixturevalue) may run after it. The seeds are
+    idempotent; an untouched table costs one query.
+    """
+    for module, model in MIGRATION_SEEDS.items():
+        if not django_apps.get_model(model).objects.exists():
+            import_module(module).seed(django_apps, None)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef, request):
+    result = yield
+    if fixturedef.argname == DATABASE_FIXTURE:
+        restore_migration_rows()
+    return result
 
 
 def make_school(code: str, name: str, huvudman: Huvudman, forms: list[str]) -> SchoolUnit:

@@ -5,12 +5,18 @@ CI=true a missing browser is an error, never a skip. axe-core runs on every
 page a test loads and fails the test on a serious or critical violation.
 """
 
+import datetime
 import os
 import shutil
 
 import pytest
+import time_machine
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Page
+
+from tests.conftest import SCHOOL_DAY
+from tests.portal.conftest import STOCKHOLM
 
 # Playwright's sync API runs an event loop in this thread; Django refuses ORM
 # calls from a thread with a running loop unless told it is safe here.
@@ -100,6 +106,28 @@ class AxeWatch:
                 self.violations.append(
                     f"{url}: {violation['id']} ({violation['impact']}) {targets}"
                 )
+
+
+@pytest.fixture
+def clock():
+    """10:00 in Stockholm on a school day; ticks, and the live server follows."""
+    moment = datetime.datetime.combine(SCHOOL_DAY, datetime.time(10), tzinfo=STOCKHOLM)
+    with time_machine.travel(moment, tick=True) as traveller:
+        yield traveller
+
+
+def log_in_to_portal(page: Page, username: str, password: str) -> None:
+    page.get_by_label("Användarnamn").fill(username)
+    page.get_by_label("Lösenord").fill(password)
+    page.get_by_role("button", name="Logga in").click()
+
+
+def download_bytes(page: Page, link_name: str) -> bytes:
+    """Click a download link as a person would and return the file's bytes."""
+    with page.expect_download() as info:
+        page.get_by_role("link", name=link_name).click()
+    with open(info.value.path(), "rb") as handle:
+        return handle.read()
 
 
 @pytest.fixture

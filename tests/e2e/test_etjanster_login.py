@@ -7,7 +7,8 @@ from playwright.sync_api import Page, expect
 
 from accounts.models import Role, User
 from accounts.services import card_issue
-from schools.models import Huvudman, PrincipalAssignment, SchoolForm, SchoolUnit
+from schools.models import Huvudman, PrincipalAssignment
+from tests.conftest import make_school
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,11 +23,7 @@ def principal_with_card():
         contact_name="Kim Kontakt",
         contact_email="kontakt@webbkommun.se",
     )
-    school = SchoolUnit.objects.create(code="33333333", name="Webbskolan", huvudman=huvudman)
-    # A transactional test that ran before may have emptied the rows the
-    # migrations seeded, school forms among them.
-    form, _ = SchoolForm.objects.get_or_create(code="grundskola")
-    school.forms.set([form])
+    school = make_school("33333333", "Webbskolan", huvudman, ["grundskola"])
     user = User.objects.create_user(
         "webbrektor", password=PASSWORD, role=Role.PRINCIPAL, first_name="Rut", last_name="Rektor"
     )

@@ -10,19 +10,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Browser, Page, expect
 
 from accounts.models import Role
-from schools.models import SchoolForm, SchoolFormCode
 from tests.conftest import make_user
 from tests.e2e.conftest import AxeWatch
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def school_forms(db):
-    """The school forms a migration seeds; an earlier transactional test's
-    flush may have emptied the table."""
-    for code in SchoolFormCode.values:
-        SchoolForm.objects.get_or_create(code=code)
 
 
 def staff_logs_in(page: Page, live_server, huvudman) -> None:
@@ -50,7 +41,7 @@ def read_card(page: Page) -> dict[str, str]:
 
 
 def test_staff_issue_a_principal_who_then_logs_in_with_the_card(
-    page: Page, browser: Browser, live_server, huvudman, school_forms
+    page: Page, browser: Browser, live_server, huvudman
 ):
     staff_logs_in(page, live_server, huvudman)
 

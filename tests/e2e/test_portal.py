@@ -1,48 +1,17 @@
 """People use Bedömningsportalen in Chromium: open material, the gate, refusals.
 
 The server runs in this process (live_server), so time-machine moves its
-clock too: every test runs on a school day, and one moves to 1 August.
+clock too: every test runs on a school day.
 """
 
-import datetime
-import zoneinfo
-
 import pytest
-import time_machine
 from playwright.sync_api import Page, expect
 
 from portal.models import SupportTicket
-from tests.conftest import SCHOOL_DAY
-from tests.portal.conftest import PDF_BYTES, make_material, reseed_migration_rows
+from tests.e2e.conftest import download_bytes
+from tests.portal.conftest import PDF_BYTES, make_material
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-STOCKHOLM = zoneinfo.ZoneInfo("Europe/Stockholm")
-
-
-@pytest.fixture(autouse=True)
-def seeded_rows(transactional_db):
-    reseed_migration_rows()
-
-
-@pytest.fixture
-def clock():
-    moment = datetime.datetime.combine(SCHOOL_DAY, datetime.time(10), tzinfo=STOCKHOLM)
-    with time_machine.travel(moment, tick=True) as traveller:
-        yield traveller
-
-
-def log_in_to_portal(page: Page, username: str, password: str) -> None:
-    page.get_by_label("Användarnamn").fill(username)
-    page.get_by_label("Lösenord").fill(password)
-    page.get_by_role("button", name="Logga in").click()
-
-
-def download_bytes(page: Page, link_name: str) -> bytes:
-    with page.expect_download() as info:
-        page.get_by_role("link", name=link_name).click()
-    with open(info.value.path(), "rb") as handle:
-        return handle.read()
 
 
 def test_anyone_opens_an_open_item_and_its_file(page: Page, live_server, clock):

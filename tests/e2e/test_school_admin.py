@@ -4,13 +4,10 @@ imports a CSV (the preview names the bad row; the fixed file applies),
 issues a test administrator, who logs in with its own card, registers a
 teacher and has no way to remove one."""
 
-import importlib
 import io
-import pathlib
 import re
 
 import pytest
-from django.apps import apps as django_apps
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
@@ -20,28 +17,15 @@ from accounts.services import card_issue
 from schools.models import PrincipalAssignment
 from tests.accounts.test_card_pdf import printed_cells
 from tests.conftest import make_school
+from tests.e2e.conftest import download_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-SEEDING_MIGRATIONS = [
-    "schools.migrations.0002_seed_school_forms",
-    "permissions.migrations.0002_seed_subjects_and_policy",
-]
-
-
-@pytest.fixture
-def seeded_rows(db):
-    """An earlier transactional test flushes the rows the data migrations
-    seed (school forms, subjects, policy); put them back (idempotent)."""
-    for module in SEEDING_MIGRATIONS:
-        importlib.import_module(module).seed(django_apps, None)
-
 
 PASSWORD = "rektorns-langa-losenord-42"
 
 
 @pytest.fixture
-def school(seeded_rows):
+def school():
     from schools.models import Huvudman
 
     huvudman = Huvudman.objects.create(name="E2E kommun", organisationsnummer="212000-0142")
@@ -75,9 +59,7 @@ def log_in(page: Page, base: str, username: str, password: str, cells: dict[str,
 
 
 def download_pdf_text(page: Page, link_name: str) -> str:
-    with page.expect_download() as info:
-        page.get_by_role("link", name=link_name).click()
-    data = pathlib.Path(info.value.path()).read_bytes()
+    data = download_bytes(page, link_name)
     assert data.startswith(b"%PDF")
     reader = PdfReader(io.BytesIO(data))
     return "\n".join(p.extract_text() for p in reader.pages)

@@ -393,20 +393,12 @@ def test_a_test_admin_cannot_remove_through_the_renewal_service(test_admin, grun
 # --- Concurrent registration of one new e-mail -----------------------------------------------
 
 
-@pytest.fixture
-def migration_rows(transactional_db):
-    # A transactional test starts after another one's flush emptied the seeded rows.
-    from tests.portal.conftest import reseed_migration_rows
-
-    reseed_migration_rows()
-
-
 @pytest.mark.skipif(
     connection.vendor != "postgresql", reason="SQLite serializes every write transaction"
 )
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_registrations_of_one_new_email_make_one_account(
-    migration_rows, principal, grundskola, gymnasium
+    principal, grundskola, gymnasium
 ):
     barrier = threading.Barrier(2)
     errors = []

@@ -2,11 +2,9 @@
 
 import datetime
 import zoneinfo
-from importlib import import_module
 
 import pytest
 import time_machine
-from django.apps import apps as django_apps
 from django.core.files.base import ContentFile
 
 from permissions.models import MaterialLevel, Subject
@@ -68,17 +66,3 @@ def english_item(db) -> Material:
 @pytest.fixture
 def gymnasial_item(db) -> Material:
     return make_material("gy-matte-prov", subject_code="MAT", level=MaterialLevel.GYMNASIAL)
-
-
-def reseed_migration_rows() -> None:
-    """Put back the rows the data migrations seed (school forms, subjects, the policy table).
-
-    A transactional test (every browser test) ends with a flush that empties
-    them; serialized_rollback does not restore them reliably under
-    Playwright's greenlets, so the browser tests re-run the idempotent seeds.
-    """
-    for module in (
-        "schools.migrations.0002_seed_school_forms",
-        "permissions.migrations.0002_seed_subjects_and_policy",
-    ):
-        import_module(module).seed(django_apps, None)

@@ -15,7 +15,7 @@ from accounts.models import Role, User
 from permissions.csv_import import decode_upload, plan_import
 from permissions.schoolyear import today
 from permissions.services import csv_import_apply
-from permissions.slips import Slip, render_slips
+from permissions.slips import import_slips, render_slips
 from schools.models import SchoolUnit
 
 
@@ -62,18 +62,7 @@ class Command(BaseCommand):
                 result["apply_queries"] = len(queries)
 
                 started = time.perf_counter()
-                pdf = render_slips(
-                    [
-                        Slip(
-                            name=f"{item.row.first_name} {item.row.last_name}",
-                            username=item.username,
-                            school_name=str(school_unit),
-                            valid_until=item.valid_until,
-                            password=item.password,
-                        )
-                        for item in imported
-                    ]
-                )
+                pdf = render_slips(import_slips(imported, school_unit=school_unit))
                 result["slips_pdf_seconds"] = round(time.perf_counter() - started, 3)
                 result["slips_pdf_bytes"] = len(pdf)
                 raise _Rollback
