@@ -53,6 +53,30 @@ def pytest_fixture_setup(fixturedef, request):
     return result
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _end_stray_test_database_sessions(django_db_setup, django_db_blocker):
+    """Let Django drop the PostgreSQL test database at the end of the run.
+
+    Tests that start threads (concurrent card answers, parallel password
+    guesses) or the live server can leave a pooled connection checked out by
+    a thread that has ended; the pool never gets it back, so DROP DATABASE
+    would fail with "being accessed by other users". Set up after the test
+    database, this is torn down before it and ends such sessions. (Production
+    runs gunicorn's sync workers: one thread per process, no such leak.)
+    """
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection._nodb_cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            [connection.settings_dict["NAME"]],
+        )
+
+
 def make_school(code: str, name: str, huvudman: Huvudman, forms: list[str]) -> SchoolUnit:
     unit = SchoolUnit.objects.create(code=code, name=name, huvudman=huvudman)
     unit.forms.set(forms)
