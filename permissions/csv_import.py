@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Role, User
+from accounts.validators import CONTROL_CHARACTER_MESSAGE, has_control_characters
 from permissions.models import Membership, Subject
 from permissions.policy import school_memberships
 from schools.models import SchoolUnit
@@ -174,11 +175,14 @@ def parse_rows(text: str) -> list[PlannedRow]:
                 first_name=cells[0] if cells else "",
                 last_name=cells[1] if len(cells) > 1 else "",
                 email=cells[2] if len(cells) > 2 else "",
-                subject_codes=[
-                    code.upper()
-                    for code in SUBJECT_SEPARATORS.split(cells[3] if len(cells) > 3 else "")
-                    if code
-                ],
+                # A code named twice (in any case) is granted once.
+                subject_codes=list(
+                    dict.fromkeys(
+                        code.upper()
+                        for code in SUBJECT_SEPARATORS.split(cells[3] if len(cells) > 3 else "")
+                        if code
+                    )
+                ),
             )
             if len(cells) > COLUMNS:
                 row.errors.append(
@@ -235,6 +239,8 @@ def plan_import(*, school_unit: SchoolUnit, text: str) -> ImportPlan:
             row.errors.append(
                 _("The last name is longer than %(max)d characters.") % {"max": LAST_NAME_MAX}
             )
+        if has_control_characters(row.first_name + row.last_name):
+            row.errors.append(str(CONTROL_CHARACTER_MESSAGE))
         email_error = _email_error(row.email)
         if email_error:
             row.errors.append(email_error)

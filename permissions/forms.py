@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from accounts.validators import validate_person_name
 from permissions.models import Membership, Subject
 from permissions.policy import MembershipState
 
@@ -34,8 +35,16 @@ def _max_length(name: str) -> int:
 
 
 class TeacherRegisterForm(forms.Form):
-    first_name = forms.CharField(label=_("First name"), max_length=_max_length("first_name"))
-    last_name = forms.CharField(label=_("Last name"), max_length=_max_length("last_name"))
+    first_name = forms.CharField(
+        label=_("First name"),
+        max_length=_max_length("first_name"),
+        validators=[validate_person_name],
+    )
+    last_name = forms.CharField(
+        label=_("Last name"),
+        max_length=_max_length("last_name"),
+        validators=[validate_person_name],
+    )
     email = forms.EmailField(label=_("E-mail"), max_length=_max_length("email"))
     subjects = SubjectChoiceField()
     send_email = forms.BooleanField(label=_("Also e-mail the slip to the teacher"), required=False)
@@ -46,8 +55,16 @@ class SubjectGrantForm(forms.Form):
 
 
 class TestAdminIssueForm(forms.Form):
-    first_name = forms.CharField(label=_("First name"), max_length=_max_length("first_name"))
-    last_name = forms.CharField(label=_("Last name"), max_length=_max_length("last_name"))
+    first_name = forms.CharField(
+        label=_("First name"),
+        max_length=_max_length("first_name"),
+        validators=[validate_person_name],
+    )
+    last_name = forms.CharField(
+        label=_("Last name"),
+        max_length=_max_length("last_name"),
+        validators=[validate_person_name],
+    )
     email = forms.EmailField(label=_("E-mail"), max_length=_max_length("email"))
 
 

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
 from schools.models import Huvudman, SchoolUnit
 from schools.validators import normalize_organisationsnummer
 
@@ -41,7 +42,7 @@ class HuvudmanContactForm(forms.ModelForm):
 
 class PrincipalIssueForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=300)
-    email = forms.EmailField(label=_("E-mail"))
+    email = forms.EmailField(label=_("E-mail"), max_length=User._meta.get_field("email").max_length)
     school_units = forms.ModelMultipleChoiceField(
         label=_("School units"),
         queryset=SchoolUnit.objects.none(),

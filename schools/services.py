@@ -20,6 +20,7 @@ from accounts.models import Role, User
 from accounts.services import IssuedCard, card_issue, password_regenerate
 from accounts.sessions import sessions_end
 from accounts.usernames import generate_password, generate_username
+from accounts.validators import CONTROL_CHARACTER_MESSAGE, has_control_characters
 from permissions.audit import AuditAction, audit_record
 from schools.models import Huvudman, PrincipalAssignment, SchoolForm, SchoolUnit
 
@@ -113,6 +114,8 @@ def _split_name(name: str) -> tuple[str, str]:
     words = (name or "").split()
     if not words:
         raise ValidationError({"name": _("Enter the principal's name.")})
+    if has_control_characters(name):
+        raise ValidationError({"name": CONTROL_CHARACTER_MESSAGE})
     first, last = (" ".join(words[:-1]), words[-1]) if len(words) > 1 else (words[0], "")
     if len(first) > NAME_MAX_LENGTH or len(last) > NAME_MAX_LENGTH:
         raise ValidationError({"name": _("The name is too long.")})
@@ -121,6 +124,8 @@ def _split_name(name: str) -> tuple[str, str]:
 
 def _clean_email(email: str) -> str:
     email = BaseUserManager.normalize_email((email or "").strip())
+    if len(email) > User._meta.get_field("email").max_length:
+        raise ValidationError({"email": _("The e-mail address is too long.")})
     try:
         validate_email(email)
     except ValidationError as error:

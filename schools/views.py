@@ -264,8 +264,9 @@ def teacher_register(request: HttpRequest, code: str) -> HttpResponse:
 def _registered(request, school_unit, registration, *, mail: bool) -> HttpResponse:
     slip = _slip_for(registration.membership, registration.password)
     if registration.linked:
-        # SECURITY: linking needs only an e-mail address; the slip does not
-        # tell the linking school the existing account's username.
+        # The teacher keeps the login they already have (SPEC: "the slip says
+        # to use the existing login"), so the slip carries no username. The
+        # school still sees it in its teacher list, as for every teacher there.
         slip = dataclasses.replace(slip, username="")
     if mail:
         send_slip_by_mail(slip=slip, email=registration.user.email)

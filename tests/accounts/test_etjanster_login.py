@@ -231,6 +231,27 @@ def test_daily_cap_of_challenges_is_explained(client, principal, principal_card)
     assert client.get("/e-tjanster/").status_code == 302
 
 
+def test_ten_abandoned_challenges_in_a_day_close_the_card_step_until_tomorrow(
+    client, principal, principal_card
+):
+    # From 09:00, so that the ten 16-minute waits stay within one Stockholm day.
+    morning = timezone.make_aware(datetime.datetime(2026, 11, 30, 9, 0))
+    with time_machine.travel(morning, tick=False) as traveller:
+        log_in_with_password(client)
+        for _ in range(10):
+            assert len(asked_cells(client.get(MATRIX))) == 3
+            traveller.shift(datetime.timedelta(minutes=16))
+        refused = client.get(MATRIX).content.decode()
+        assert "För många inloggningsförsök i dag" in refused
+        principal_card.device.refresh_from_db()
+        # Abandoned challenges are no failures: nothing towards the lock.
+        assert principal_card.device.throttling_failure_count == 0
+        traveller.move_to(morning + datetime.timedelta(days=1))
+        fresh = Client()
+        log_in_with_password(fresh)
+        assert len(asked_cells(fresh.get(MATRIX))) == 3
+
+
 def test_an_expired_challenge_gets_new_cells_without_counting(half_logged_in, principal_card):
     with time_machine.travel(timezone.now(), tick=False) as traveller:
         cells = asked_cells(half_logged_in.get(MATRIX))

@@ -66,6 +66,8 @@ def test_rows_are_planned_as_new_linked_or_updated(grundskola, teacher, gymnasiu
         ("Ann;Ek;ann@skola.example;XYZ99", "Okänd ämneskod: XYZ99"),
         ("Ann;Ek;ann@skola.example;GRGRMAT01;extra", "För många kolumner (5)"),
         (";Ek;ann@skola.example;GRGRMAT01", "Förnamn saknas"),
+        ("Ann\x01;Ek;ann@skola.example;GRGRMAT01", "osynliga tecken eller styrtecken"),
+        ("Ann\u202e;Ek;ann@skola.example;GRGRMAT01", "osynliga tecken eller styrtecken"),
     ],
 )
 def test_a_bad_row_is_named_with_its_number_and_reason(grundskola, line, message):
@@ -274,3 +276,17 @@ def test_importing_an_existing_account_hides_its_username_and_tells_its_other_sc
     assert imported.username == ""
     shared = AuditEvent.objects.get(action=AuditAction.TEACHER_ACCOUNT_SHARED)
     assert (shared.school_unit, shared.target) == (grundskola, teacher.username)
+
+
+def test_a_subject_code_named_twice_on_a_row_is_granted_once(principal, grundskola, teacher):
+    text = (
+        "Nya;Lärare;ny@skola.example;GRGRMAT01 grgrmat01 GRGRSVE01\n"
+        f"Larare;Testsson;{teacher.email};GRGRENG01 GRGRENG01"
+    )
+    plan = plan_import(school_unit=grundskola, text=text)
+    assert plan.is_valid
+    assert plan.rows[0].subject_codes == ["GRGRMAT01", "GRGRSVE01"]
+    csv_import_apply(school_unit=grundskola, actor=principal, text=text, today=SCHOOL_DAY)
+    new = Membership.objects.get(user__email="ny@skola.example")
+    assert sorted(new.subjects.values_list("code", flat=True)) == ["GRGRMAT01", "GRGRSVE01"]
+    assert list(teacher.memberships.get().subjects.values_list("code", flat=True)) == ["GRGRENG01"]

@@ -50,6 +50,22 @@ def test_command_prints_the_whole_card_as_text(grundskola):
         (["--school", "12345678", "--name", "Rut", "--email", "rut@x.se"], "12345678"),
         (["--school", "11111111", "--name", "  ", "--email", "rut@x.se"], "namn"),
         (["--school", "11111111", "--name", "Rut", "--email", "inte-en-adress"], "e-post"),
+        # Longer than the database's 254 characters, though the shape is valid.
+        (
+            [
+                "--school",
+                "11111111",
+                "--name",
+                "Rut",
+                "--email",
+                "a" * 64 + "@" + "b" * 190 + ".se",
+            ],
+            "för lång",
+        ),
+        (
+            ["--school", "11111111", "--name", "Rut\u202eSvensson", "--email", "rut@x.se"],
+            "styrtecken",
+        ),
     ],
 )
 def test_command_refuses_bad_input_clearly_and_saves_nothing(grundskola, args, message):

@@ -67,6 +67,7 @@ def test_seed_demo_prints_the_principals_whole_current_card():
     principal = User.objects.get(username=second["username"])
     device = MatrixCardDevice.objects.get(user=principal, state=CardState.ACTIVE)
     assert device.serial == card["serial"]
+    assert card["issued_on"] == device.issued_on.isoformat()
     cells = device.generate_challenge().split(",")
     token = "".join(card["cells"][cell] for cell in cells)
     assert verify_token(principal, device.persistent_id, token)

@@ -165,6 +165,8 @@ def test_registering_without_subjects_warns(principal_client, grundskola):
         ({"email": "inte-en-adress"}, "giltig e-postadress"),
         ({"subjects": ["NOPE"]}, "NOPE"),
         ({"first_name": ""}, "måste fyllas i"),
+        ({"last_name": "B\u202eA"}, "styrtecken"),
+        ({"first_name": "A\x07"}, "styrtecken"),
     ],
 )
 def test_bad_registration_input_is_explained_and_nothing_is_saved(

@@ -106,7 +106,11 @@ class Command(BaseCommand):
             "principal": {
                 "username": principal.username,
                 "password": principal_password,
-                "card": {"serial": principal_card.serial, "cells": principal_card.cells},
+                "card": {
+                    "serial": principal_card.serial,
+                    "issued_on": principal_card.issued_on.isoformat(),
+                    "cells": principal_card.cells,
+                },
             },
             "teacher": {
                 "username": teacher.username,
