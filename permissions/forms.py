@@ -34,7 +34,9 @@ def _max_length(name: str) -> int:
     return User._meta.get_field(name).max_length
 
 
-class TeacherRegisterForm(forms.Form):
+class PersonForm(forms.Form):
+    """A person's name and e-mail, as an account stores them."""
+
     first_name = forms.CharField(
         label=_("First name"),
         max_length=_max_length("first_name"),
@@ -46,6 +48,9 @@ class TeacherRegisterForm(forms.Form):
         validators=[validate_person_name],
     )
     email = forms.EmailField(label=_("E-mail"), max_length=_max_length("email"))
+
+
+class TeacherRegisterForm(PersonForm):
     subjects = SubjectChoiceField()
     send_email = forms.BooleanField(label=_("Also e-mail the slip to the teacher"), required=False)
 
@@ -54,18 +59,8 @@ class SubjectGrantForm(forms.Form):
     subjects = SubjectChoiceField()
 
 
-class TestAdminIssueForm(forms.Form):
-    first_name = forms.CharField(
-        label=_("First name"),
-        max_length=_max_length("first_name"),
-        validators=[validate_person_name],
-    )
-    last_name = forms.CharField(
-        label=_("Last name"),
-        max_length=_max_length("last_name"),
-        validators=[validate_person_name],
-    )
-    email = forms.EmailField(label=_("E-mail"), max_length=_max_length("email"))
+class TestAdminIssueForm(PersonForm):
+    """A test administrator: a name and an e-mail; username, password and card are issued."""
 
 
 class SchoolYearRenewForm(forms.Form):
