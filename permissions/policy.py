@@ -271,6 +271,18 @@ def reactivation_is_open(*, valid_until: datetime.date, today: datetime.date) ->
     return valid_until < school_year_start(today)
 
 
+def can_reactivate_test_admin(*, appointment: TestAdministrator, today: datetime.date) -> bool:
+    """A deactivated test administrator may be reactivated at any time; an
+    active one only for a new school year, like a teacher's membership."""
+    return appointment.deactivated_at is not None or reactivation_is_open(
+        valid_until=appointment.valid_until, today=today
+    )
+
+
+def can_deactivate_test_admin(*, appointment: TestAdministrator) -> bool:
+    return appointment.deactivated_at is None
+
+
 def reactivated_until(*, today: datetime.date) -> datetime.date:
     """Reactivation and registration last to the end of the current school year."""
     return school_year_end(today)

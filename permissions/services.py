@@ -31,6 +31,8 @@ from permissions.models import (
 )
 from permissions.passwords import hash_generated_password
 from permissions.policy import (
+    can_deactivate_test_admin,
+    can_reactivate_test_admin,
     can_regenerate_teacher_password,
     can_remove_membership,
     reactivated_until,
@@ -704,7 +706,7 @@ def test_admin_deactivate(*, appointment: TestAdministrator, actor: User, reques
     """SECURITY: the only way to end a test administrator's access. The
     account stays (PROTECT) so that what it did stays attributable; its
     sessions end because an inactive user is not authenticated."""
-    if appointment.deactivated_at is not None:
+    if not can_deactivate_test_admin(appointment=appointment):
         raise ServiceRefused(_("The test administrator is already deactivated."))
     appointment.deactivated_at = timezone.now()
     appointment.save(update_fields=["deactivated_at"])
@@ -724,7 +726,7 @@ def test_admin_reactivate(
 ) -> None:
     """Undo a deactivation, or renew for the new school year (from 1 August).
     Either way valid to the end of the current school year."""
-    if appointment.deactivated_at is None:
+    if not can_reactivate_test_admin(appointment=appointment, today=today):
         _refuse_unless_reactivation_open(valid_until=appointment.valid_until, today=today)
     appointment.deactivated_at = None
     appointment.valid_until = reactivated_until(today=today)

@@ -621,11 +621,9 @@ def test_admin_list(request: HttpRequest, code: str) -> HttpResponse:
         actions = [("losenord", _("New password")), ("kort", _("New card"))]
         if appointment.card_locked:
             actions.append(("las-upp", _("Unlock card")))
-        if appointment.deactivated_at is None:
+        if policy.can_deactivate_test_admin(appointment=appointment):
             actions.append(("inaktivera", _("Deactivate")))
-        if appointment.deactivated_at is not None or policy.reactivation_is_open(
-            valid_until=appointment.valid_until, today=day
-        ):
+        if policy.can_reactivate_test_admin(appointment=appointment, today=day):
             actions.append(("ateraktivera", _("Reactivate")))
         rows.append(
             {
