@@ -1,6 +1,9 @@
 """The matrix card as a django-otp device: cells, pinned challenge, throttle, lock."""
 
 import datetime
+import hashlib
+import hmac
+import re
 import threading
 import time
 
@@ -58,13 +61,20 @@ def test_card_has_80_cells_of_two_unambiguous_characters(principal_card):
         assert len(value) == 2 and set(value) <= set(CARD_ALPHABET)
 
 
-def test_database_keeps_only_macs_never_the_cells(principal_card):
+def test_database_keeps_only_macs_never_the_cells(principal_card, settings):
     device = MatrixCardDevice.objects.get(pk=principal_card.device.pk)
     assert sorted(device.cell_macs) == sorted(CARD_CELLS)
+    stored = set(device.cell_macs.values())
+    assert stored.isdisjoint(principal_card.cells.values()), "a clear cell value was stored"
+    key = settings.MATRIX_CARD_KEY.encode()
     for cell, mac in device.cell_macs.items():
-        assert len(mac) == 64 and int(mac, 16) >= 0
+        assert re.fullmatch(r"[0-9a-f]{64}", mac)
         value = principal_card.cells[cell]
-        assert mac == cell_mac(user_id=device.user_id, serial=device.serial, cell=cell, value=value)
+        # Computed independently of cell_mac: HMAC-SHA256 of user, serial, cell, value.
+        message = f"{device.user_id}:{device.serial}:{cell}:{value}".encode()
+        assert mac == hmac.new(key, message, hashlib.sha256).hexdigest()
+    # Every cell's MAC differs, also where two cells hold the same value.
+    assert len(stored) == len(CARD_CELLS)
 
 
 def test_macs_depend_on_the_key_from_the_environment(principal_card, settings):

@@ -44,12 +44,24 @@ def pdf_text(reader: PdfReader) -> str:
 # --- The list -------------------------------------------------------------------------
 
 
+def table_row(html: str, username: str) -> str:
+    """The list's <tr> of one teacher (the status filter also says "Aktiv")."""
+    rows = [row for row in re.findall(r"<tr>.*?</tr>", html, re.S) if f'value="{username}"' in row]
+    assert len(rows) == 1, f"expected one row for {username}"
+    return rows[0]
+
+
 def test_teacher_list_shows_name_username_subjects_and_state(principal_client, grundskola, teacher):
+    expired = make_teachers(grundskola, 1, prefix="old")[0].user
+    Membership.objects.filter(user=expired).update(valid_until=datetime.date(2026, 7, 31))
     html = principal_client.get(url(grundskola)).content.decode()
-    assert "Testsson, Larare" in html
-    assert teacher.username in html
-    assert "Matematik" in html
-    assert "Aktiv" in html
+    row = table_row(html, teacher.username)
+    assert "Testsson, Larare" in row
+    assert "Matematik" in row
+    assert re.search(r'class="tag tag-ok">\s*Aktivt\s*<', row)
+    expired_row = table_row(html, expired.username)
+    assert "tag-ok" not in expired_row
+    assert "Väntar på återaktivering" in expired_row
 
 
 def list_queries(client, school) -> int:
