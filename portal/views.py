@@ -131,8 +131,8 @@ def material_file(request: HttpRequest, slug: str) -> HttpResponse:
     )
     # SECURITY: a protected file must not stay in a shared cache or in the
     # browser cache of a shared staff-room computer. Open files are private
-    # too: a logged-in user's response carries the session cookie
-    # (SESSION_SAVE_EVERY_REQUEST), which a shared cache must never replay.
+    # too: a logged-in user's response may carry the session cookie (the
+    # idle timeout's once-a-minute save), which a shared cache must never replay.
     response["Cache-Control"] = (
         "private, no-store" if material.is_protected else "private, max-age=3600"
     )
