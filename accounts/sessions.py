@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.network import audit_context
 from permissions import policy
 from permissions.audit import AuditAction, audit_record
 
@@ -126,8 +127,7 @@ def session_expire(*, request) -> None:
     user = request.user
     audit_record(
         action=AuditAction.LOGOUT,
-        actor=user,
-        request=request,
+        context=audit_context(request),
         target=user.username,
         details={"reason": "absolute_timeout"},
     )

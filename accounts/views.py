@@ -28,6 +28,7 @@ from accounts.models import (
     ChallengeRefused,
     MatrixCardDevice,
 )
+from accounts.network import audit_context
 from accounts.selectors import card_contacts
 from accounts.services import (
     AnswerOutcome,
@@ -80,7 +81,7 @@ def _card_problem(request: HttpRequest, *, user, problem: str) -> HttpResponse:
 
 def _check_login_form(request: HttpRequest, form: PasswordLoginForm, door: Door) -> PasswordCheck:
     return password_check(
-        request=request,
+        context=audit_context(request),
         username=form.cleaned_data["username"],
         password=form.cleaned_data["password"],
         door=door,
@@ -91,7 +92,9 @@ def _wrong_door(
     request: HttpRequest, *, user, door: Door, refused: str, belongs: str
 ) -> HttpResponse:
     """A right password at the wrong login: say which door the account `belongs` to."""
-    login_audit(user=user, request=request, door=door, factor="password", refused=refused)
+    login_audit(
+        user=user, context=audit_context(request), door=door, factor="password", refused=refused
+    )
     return render(request, "accounts/wrong_door.html", {"door": belongs})
 
 
@@ -136,13 +139,15 @@ def etjanster_login(request: HttpRequest) -> HttpResponse:
                 problem = "no_card" if card is None else "locked"
                 login_audit(
                     user=person,
-                    request=request,
+                    context=audit_context(request),
                     door=Door.ETJANSTER,
                     factor="password",
                     refused=problem,
                 )
                 return _card_problem(request, user=person, problem=problem)
-            login_audit(user=person, request=request, door=Door.ETJANSTER, factor="password")
+            login_audit(
+                user=person, context=audit_context(request), door=Door.ETJANSTER, factor="password"
+            )
             # SECURITY: a new session for the half-logged-in state (Django's
             # login cycles the key); it opens nothing until the card step.
             auth_login(request, person)
@@ -177,7 +182,7 @@ def etjanster_matrix(request: HttpRequest) -> HttpResponse:
     error = ""
     if request.method == "POST":
         answers = {name: value for name, value in request.POST.items() if name not in NOT_ANSWERS}
-        result = card_answer(user=user, answers=answers, request=request)
+        result = card_answer(user=user, answers=answers, context=audit_context(request))
         if result.outcome == AnswerOutcome.ACCEPTED:
             django_otp.login(request, result.device)
             # SECURITY (ASVS 7.2.4): a new session key after the second factor.
@@ -256,7 +261,9 @@ def portal_login(request: HttpRequest) -> HttpResponse:
                 request, user=person, door=Door.PORTAL, refused="not_teacher", belongs="portal"
             )
         else:
-            login_audit(user=person, request=request, door=Door.PORTAL, factor="password")
+            login_audit(
+                user=person, context=audit_context(request), door=Door.PORTAL, factor="password"
+            )
             auth_login(request, person)
             return redirect(next_url)
     return render(
@@ -275,7 +282,9 @@ def logout(request: HttpRequest) -> HttpResponse:
     """Log out of either half, also from the middle of the E-tjänster login."""
     user = request.user
     if user.is_authenticated:
-        audit_record(action=AuditAction.LOGOUT, actor=user, request=request, target=user.username)
+        audit_record(
+            action=AuditAction.LOGOUT, context=audit_context(request), target=user.username
+        )
     auth_logout(request)
     messages.success(request, _("You are logged out."))
     return redirect("home")

@@ -7,7 +7,6 @@ from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
-from django.http import HttpRequest
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -19,7 +18,7 @@ from accounts.usernames import (
     generate_password,
     generate_username,
 )
-from permissions.audit import AuditAction, audit_build, audit_record
+from permissions.audit import AuditAction, AuditContext, audit_build, audit_record
 from permissions.csv_import import OUTCOME_LABELS, Outcome, PlannedRow, parse_rows, plan_import
 from permissions.models import (
     AuditEvent,
@@ -44,12 +43,11 @@ from schools.models import SchoolUnit
 
 
 @transaction.atomic
-def policy_rule_add(*, actor, request: HttpRequest | None, school_form, level: str) -> LevelPolicy:
+def policy_rule_add(*, context: AuditContext, school_form, level: str) -> LevelPolicy:
     rule = LevelPolicy.objects.create(school_form=school_form, level=level)
     audit_record(
         action=AuditAction.POLICY_CHANGED,
-        actor=actor,
-        request=request,
+        context=context,
         target=str(rule),
         details={"change": "added", "school_form": school_form.pk, "level": level},
     )
@@ -57,14 +55,13 @@ def policy_rule_add(*, actor, request: HttpRequest | None, school_form, level: s
 
 
 @transaction.atomic
-def policy_rule_remove(*, actor, request: HttpRequest | None, rule: LevelPolicy) -> None:
+def policy_rule_remove(*, context: AuditContext, rule: LevelPolicy) -> None:
     details = {"change": "removed", "school_form": rule.school_form_id, "level": rule.level}
     target = str(rule)
     rule.delete()
     audit_record(
         action=AuditAction.POLICY_CHANGED,
-        actor=actor,
-        request=request,
+        context=context,
         target=target,
         details=details,
     )
@@ -101,13 +98,12 @@ def find_teacher_account(*, email: str) -> User | None:
 def membership_register(
     *,
     school_unit: SchoolUnit,
-    actor: User,
+    context: AuditContext,
     first_name: str,
     last_name: str,
     email: str,
     subjects: Iterable[Subject],
     today: datetime.date,
-    request: HttpRequest | None = None,
 ) -> Registration:
     """Register a teacher at a school: a new account, or a link to the
     existing account with this e-mail. Valid to the end of the school year."""
@@ -128,8 +124,7 @@ def membership_register(
         )
         audit_record(
             action=AuditAction.PASSWORD_ISSUED,
-            actor=actor,
-            request=request,
+            context=context,
             school_unit=school_unit,
             target=user.username,
         )
@@ -147,8 +142,7 @@ def membership_register(
     )
     audit_record(
         action=AuditAction.MEMBERSHIP_REGISTERED,
-        actor=actor,
-        request=request,
+        context=context,
         school_unit=school_unit,
         target=user.username,
         details={
@@ -159,9 +153,7 @@ def membership_register(
     )
     if password is None:
         AuditEvent.objects.bulk_create(
-            _account_shared_events(
-                users=[user], school_unit=school_unit, actor=actor, request=request
-            )
+            _account_shared_events(users=[user], school_unit=school_unit, context=context)
         )
     return Registration(membership=membership, user=user, password=password)
 
@@ -190,7 +182,7 @@ def _serialize_by_email(*emails: str) -> None:
 
 
 def _account_shared_events(
-    *, users: list[User], school_unit: SchoolUnit, actor: User, request
+    *, users: list[User], school_unit: SchoolUnit, context: AuditContext
 ) -> list[AuditEvent]:
     """One event at each other school of these (linked, existing) accounts.
 
@@ -206,8 +198,7 @@ def _account_shared_events(
     return [
         audit_build(
             action=AuditAction.TEACHER_ACCOUNT_SHARED,
-            actor=actor,
-            request=request,
+            context=context,
             school_unit=other.school_unit,
             target=other.user.username,
             details={"school_unit": school_unit.code, "school_name": school_unit.name},
@@ -218,7 +209,7 @@ def _account_shared_events(
 
 @transaction.atomic
 def membership_register_self(
-    *, school_unit: SchoolUnit, actor: User, today: datetime.date, request=None
+    *, school_unit: SchoolUnit, context: AuditContext, today: datetime.date
 ) -> Registration:
     """ "Registrera mig som lärare": a separate teacher account for the
     principal or test administrator, who keeps their E-tjänster account.
@@ -227,13 +218,12 @@ def membership_register_self(
     the portal, and teacher credentials must not open E-tjänster."""
     return membership_register(
         school_unit=school_unit,
-        actor=actor,
-        first_name=actor.first_name,
-        last_name=actor.last_name,
-        email=actor.email,
+        context=context,
+        first_name=context.actor.first_name,
+        last_name=context.actor.last_name,
+        email=context.actor.email,
         subjects=[],
         today=today,
-        request=request,
     )
 
 
@@ -242,8 +232,7 @@ def membership_grant(
     *,
     membership: Membership,
     subjects: Iterable[Subject],
-    actor: User,
-    request: HttpRequest | None = None,
+    context: AuditContext,
 ) -> tuple[set[str], set[str]]:
     """Set the membership's subjects to exactly `subjects`. Returns the codes
     added and removed."""
@@ -260,8 +249,7 @@ def membership_grant(
     if added_codes or removed_codes:
         audit_record(
             action=AuditAction.MEMBERSHIP_GRANTED,
-            actor=actor,
-            request=request,
+            context=context,
             school_unit=membership.school_unit,
             target=membership.user.username,
             details={"added": sorted(added_codes), "removed": sorted(removed_codes)},
@@ -282,15 +270,14 @@ def _refuse_unless_reactivation_open(*, valid_until: datetime.date, today: datet
 
 @transaction.atomic
 def membership_reactivate(
-    *, membership: Membership, actor: User, today: datetime.date, request=None
+    *, membership: Membership, context: AuditContext, today: datetime.date
 ) -> Membership:
     _refuse_unless_reactivation_open(valid_until=membership.valid_until, today=today)
     membership.valid_until = reactivated_until(today=today)
     membership.save(update_fields=["valid_until"])
     audit_record(
         action=AuditAction.MEMBERSHIP_REACTIVATED,
-        actor=actor,
-        request=request,
+        context=context,
         school_unit=membership.school_unit,
         target=membership.user.username,
         details={"valid_until": membership.valid_until.isoformat()},
@@ -303,9 +290,8 @@ def membership_reactivate_many(
     *,
     school_unit: SchoolUnit,
     membership_ids: Iterable[int],
-    actor: User,
+    context: AuditContext,
     today: datetime.date,
-    request=None,
 ) -> list[Membership]:
     """Reactivate many memberships of one school in a constant number of
     queries. Ids outside the school, removed or not yet reactivatable are
@@ -324,8 +310,7 @@ def membership_reactivate_many(
         [
             audit_build(
                 action=AuditAction.MEMBERSHIP_REACTIVATED,
-                actor=actor,
-                request=request,
+                context=context,
                 school_unit=school_unit,
                 target=membership.user.username,
                 details={"valid_until": until.isoformat()},
@@ -349,9 +334,8 @@ def school_year_renew(
     school_unit: SchoolUnit,
     keep: Iterable[Membership],
     remove_rest: bool,
-    actor: User,
+    context: AuditContext,
     today: datetime.date,
-    request: HttpRequest | None = None,
 ) -> SchoolYearRenewal:
     """The new-school-year page in one transaction: reactivate the kept
     memberships of last year and, when asked, remove the rest — all of it or
@@ -361,15 +345,14 @@ def school_year_renew(
     last live one deletes the account and its personal data, which ends its
     sessions at once (ASVS 7.4.2).
     """
-    if remove_rest and not can_remove_membership(user=actor, school_unit=school_unit):
+    if remove_rest and not can_remove_membership(user=context.actor, school_unit=school_unit):
         raise PermissionDenied
     keep_ids = [membership.pk for membership in keep]
     kept = membership_reactivate_many(
         school_unit=school_unit,
         membership_ids=keep_ids,
-        actor=actor,
+        context=context,
         today=today,
-        request=request,
     )
     if not remove_rest:
         return SchoolYearRenewal(kept=kept, removed=0, accounts_deleted=0)
@@ -398,8 +381,7 @@ def school_year_renew(
     events = [
         audit_build(
             action=AuditAction.MEMBERSHIP_REMOVED,
-            actor=actor,
-            request=request,
+            context=context,
             school_unit=school_unit,
             target=membership.user.username,
             details={"account_deleted": membership.user_id not in staying},
@@ -408,8 +390,7 @@ def school_year_renew(
     ] + [
         audit_build(
             action=AuditAction.ACCOUNT_DELETED,
-            actor=actor,
-            request=request,
+            context=context,
             school_unit=school_unit,
             target=membership.user.username,
         )
@@ -420,7 +401,7 @@ def school_year_renew(
 
 
 @transaction.atomic
-def membership_remove(*, membership: Membership, actor: User, request=None) -> bool:
+def membership_remove(*, membership: Membership, context: AuditContext) -> bool:
     """End a membership. With the teacher's last one, delete the account and
     its personal data. Returns True when the account was deleted.
 
@@ -445,8 +426,7 @@ def membership_remove(*, membership: Membership, actor: User, request=None) -> b
         user.delete()
     audit_record(
         action=AuditAction.MEMBERSHIP_REMOVED,
-        actor=actor,
-        request=request,
+        context=context,
         school_unit=school_unit,
         target=username,
         details={"account_deleted": not others},
@@ -454,8 +434,7 @@ def membership_remove(*, membership: Membership, actor: User, request=None) -> b
     if not others:
         audit_record(
             action=AuditAction.ACCOUNT_DELETED,
-            actor=actor,
-            request=request,
+            context=context,
             school_unit=school_unit,
             target=username,
         )
@@ -464,7 +443,7 @@ def membership_remove(*, membership: Membership, actor: User, request=None) -> b
 
 @transaction.atomic
 def teacher_password_regenerate(
-    *, membership: Membership, actor: User, today: datetime.date, request=None
+    *, membership: Membership, context: AuditContext, today: datetime.date
 ) -> str:
     """A new password for the teacher, replacing the old one at once. Shown once.
 
@@ -472,10 +451,10 @@ def teacher_password_regenerate(
     account (`can_regenerate_teacher_password`); the view checks it first, this
     is the second line.
     """
-    if not can_regenerate_teacher_password(user=actor, membership=membership, today=today):
+    if not can_regenerate_teacher_password(user=context.actor, membership=membership, today=today):
         raise PermissionDenied
     return password_regenerate(
-        user=membership.user, actor=actor, request=request, school_unit=membership.school_unit
+        user=membership.user, context=context, school_unit=membership.school_unit
     )
 
 
@@ -491,10 +470,9 @@ class ImportedTeacher:
 def csv_import_apply(
     *,
     school_unit: SchoolUnit,
-    actor: User,
+    context: AuditContext,
     text: str,
     today: datetime.date,
-    request: HttpRequest | None = None,
 ) -> list[ImportedTeacher]:
     """Import every row of `text`, or nothing: any row with an error refuses
     the whole file. A bounded number of queries whatever the row count.
@@ -562,8 +540,7 @@ def csv_import_apply(
             events.append(
                 audit_build(
                     action=AuditAction.PASSWORD_ISSUED,
-                    actor=actor,
-                    request=request,
+                    context=context,
                     school_unit=school_unit,
                     target=row.user.username,
                 )
@@ -571,8 +548,7 @@ def csv_import_apply(
         events.append(
             audit_build(
                 action=AuditAction.MEMBERSHIP_REGISTERED,
-                actor=actor,
-                request=request,
+                context=context,
                 school_unit=school_unit,
                 target=row.user.username,
                 details={
@@ -594,8 +570,7 @@ def csv_import_apply(
             events.append(
                 audit_build(
                     action=AuditAction.MEMBERSHIP_GRANTED,
-                    actor=actor,
-                    request=request,
+                    context=context,
                     school_unit=school_unit,
                     target=row.user.username,
                     details={
@@ -608,16 +583,14 @@ def csv_import_apply(
     events += _account_shared_events(
         users=[row.user for row in joining if row.outcome == Outcome.LINKED],
         school_unit=school_unit,
-        actor=actor,
-        request=request,
+        context=context,
     )
     SubjectGrant.objects.filter(pk__in=stale_grants).delete()
     SubjectGrant.objects.bulk_create(new_grants)
     events.append(
         audit_build(
             action=AuditAction.TEACHERS_IMPORTED,
-            actor=actor,
-            request=request,
+            context=context,
             school_unit=school_unit,
             target=school_unit.code,
             details={outcome: plan.count(outcome) for outcome in OUTCOME_LABELS},
@@ -668,12 +641,11 @@ class TestAdminIssue:
 def test_admin_issue(
     *,
     school_unit: SchoolUnit,
-    actor: User,
+    context: AuditContext,
     first_name: str,
     last_name: str,
     email: str,
     today: datetime.date,
-    request: HttpRequest | None = None,
 ) -> TestAdminIssue:
     """A new provadministratör at one school: account, password and matrix
     card, valid to the end of the school year."""
@@ -689,11 +661,10 @@ def test_admin_issue(
     appointment = TestAdministrator.objects.create(
         user=user, school_unit=school_unit, valid_until=reactivated_until(today=today)
     )
-    card = card_issue(user=user, actor=actor, request=request)
+    card = card_issue(user=user, context=context)
     audit_record(
         action=AuditAction.TEST_ADMIN_ISSUED,
-        actor=actor,
-        request=request,
+        context=context,
         school_unit=school_unit,
         target=user.username,
         details={"valid_until": appointment.valid_until.isoformat()},
@@ -702,7 +673,7 @@ def test_admin_issue(
 
 
 @transaction.atomic
-def test_admin_deactivate(*, appointment: TestAdministrator, actor: User, request=None) -> None:
+def test_admin_deactivate(*, appointment: TestAdministrator, context: AuditContext) -> None:
     """SECURITY: the only way to end a test administrator's access. The
     account stays (PROTECT) so that what it did stays attributable; its
     sessions end because an inactive user is not authenticated."""
@@ -713,8 +684,7 @@ def test_admin_deactivate(*, appointment: TestAdministrator, actor: User, reques
     User.objects.filter(pk=appointment.user_id).update(is_active=False)
     audit_record(
         action=AuditAction.TEST_ADMIN_DEACTIVATED,
-        actor=actor,
-        request=request,
+        context=context,
         school_unit=appointment.school_unit,
         target=appointment.user.username,
     )
@@ -722,7 +692,7 @@ def test_admin_deactivate(*, appointment: TestAdministrator, actor: User, reques
 
 @transaction.atomic
 def test_admin_reactivate(
-    *, appointment: TestAdministrator, actor: User, today: datetime.date, request=None
+    *, appointment: TestAdministrator, context: AuditContext, today: datetime.date
 ) -> None:
     """Undo a deactivation, or renew for the new school year (from 1 August).
     Either way valid to the end of the current school year."""
@@ -734,8 +704,7 @@ def test_admin_reactivate(
     User.objects.filter(pk=appointment.user_id).update(is_active=True)
     audit_record(
         action=AuditAction.TEST_ADMIN_REACTIVATED,
-        actor=actor,
-        request=request,
+        context=context,
         school_unit=appointment.school_unit,
         target=appointment.user.username,
         details={"valid_until": appointment.valid_until.isoformat()},

@@ -3,7 +3,7 @@ and the public support pages."""
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.contrib.auth import REDIRECT_FIELD_NAME, update_session_auth_hash
 from django.contrib.auth.forms import PasswordChangeForm
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.decorators import teacher_required
 from accounts.models import User
-from accounts.network import client_address
+from accounts.network import audit_context, client_address
 from permissions import schoolyear
 from permissions.models import LevelPolicy, Membership, Subject
 from permissions.policy import Access, material_access, with_material_access
@@ -79,7 +79,7 @@ def _refusal(
     """The 403 page: which condition failed and whom to contact. Never the bytes."""
     if request.user.is_authenticated:
         services.material_refusal_record(
-            user=request.user, material=material, access=access, request=request, what=what
+            material=material, access=access, context=audit_context(request), what=what
         )
     detail_url = reverse("portal:material", args=[material.slug])
     login_url = f"{settings.PORTAL_LOGIN_URL}?{urlencode({REDIRECT_FIELD_NAME: detail_url})}"
@@ -121,7 +121,7 @@ def material_file(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404 from missing
     if material.is_protected:
         services.material_download_record(
-            user=request.user, material=material, access=access, request=request
+            material=material, access=access, context=audit_context(request)
         )
     response = FileResponse(
         handle,
@@ -153,8 +153,12 @@ def account(request: HttpRequest) -> HttpResponse:
         password_form = PasswordChangeForm(user, request.POST)
         if password_form.is_valid():
             services.teacher_password_change(
-                user=user, new_password=password_form.cleaned_data["new_password1"], request=request
+                user=user,
+                new_password=password_form.cleaned_data["new_password1"],
+                context=audit_context(request),
             )
+            # Every other session of the account ends; this one stays logged in.
+            update_session_auth_hash(request, user)
             messages.success(request, _("Your password has been changed."))
             return redirect("portal:account")
     else:

@@ -24,8 +24,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.decorators import etjanster_required
 from accounts.models import MatrixCardDevice
+from accounts.network import audit_context
 from permissions import policy
-from permissions.audit import AuditAction
+from permissions.audit import AuditAction, AuditContext
 from permissions.csv_import import (
     MAX_BYTES,
     ImportFileError,
@@ -93,6 +94,11 @@ def _test_admin(school_unit: SchoolUnit, username: str) -> TestAdministrator:
         school_unit=school_unit,
         user__username=username,
     )
+
+
+def _context(request: HttpRequest, school_unit: SchoolUnit) -> AuditContext:
+    """Who acts, from where, at this school: what every service here is given."""
+    return audit_context(request, school_unit=school_unit)
 
 
 def _require(allowed: bool) -> None:
@@ -244,13 +250,12 @@ def teacher_register(request: HttpRequest, code: str) -> HttpResponse:
         try:
             registration = membership_register(
                 school_unit=school_unit,
-                actor=request.user,
+                context=_context(request, school_unit),
                 first_name=data["first_name"],
                 last_name=data["last_name"],
                 email=data["email"],
                 subjects=data["subjects"],
                 today=day,
-                request=request,
             )
         except ServiceRefused as refusal:
             form.add_error("email", str(refusal))
@@ -293,7 +298,7 @@ def teacher_register_self(request: HttpRequest, code: str) -> HttpResponse:
     school_unit = _school_unit(request, code, day)
     try:
         registration = membership_register_self(
-            school_unit=school_unit, actor=request.user, today=day, request=request
+            school_unit=school_unit, context=_context(request, school_unit), today=day
         )
     except ServiceRefused as refusal:
         messages.error(request, str(refusal))
@@ -315,8 +320,7 @@ def teacher_detail(request: HttpRequest, code: str, username: str) -> HttpRespon
         added, removed = membership_grant(
             membership=membership,
             subjects=form.cleaned_data["subjects"],
-            actor=request.user,
-            request=request,
+            context=_context(request, school_unit),
         )
         if added or removed:
             messages.success(request, _("The subjects were saved."))
@@ -360,7 +364,7 @@ def teacher_password(request: HttpRequest, code: str, username: str) -> HttpResp
         policy.can_regenerate_teacher_password(user=request.user, membership=membership, today=day)
     )
     password = teacher_password_regenerate(
-        membership=membership, actor=request.user, today=day, request=request
+        membership=membership, context=_context(request, school_unit), today=day
     )
     return _no_store(
         render(
@@ -417,7 +421,9 @@ def teacher_reactivate(request: HttpRequest, code: str, username: str) -> HttpRe
     school_unit = _school_unit(request, code, day)
     membership = _membership(school_unit, username)
     try:
-        membership_reactivate(membership=membership, actor=request.user, today=day, request=request)
+        membership_reactivate(
+            membership=membership, context=_context(request, school_unit), today=day
+        )
     except ServiceRefused as refusal:
         messages.error(request, str(refusal))
     else:
@@ -432,7 +438,7 @@ def teacher_remove(request: HttpRequest, code: str, username: str) -> HttpRespon
     membership = _membership(school_unit, username)
     _require(policy.can_remove_membership(user=request.user, school_unit=school_unit))
     name = membership.user.get_full_name()
-    deleted = membership_remove(membership=membership, actor=request.user, request=request)
+    deleted = membership_remove(membership=membership, context=_context(request, school_unit))
     if deleted:
         messages.success(
             request,
@@ -496,10 +502,9 @@ def teacher_import_apply(request: HttpRequest, code: str) -> HttpResponse:
     try:
         imported = csv_import_apply(
             school_unit=school_unit,
-            actor=request.user,
+            context=_context(request, school_unit),
             text=pending["text"],
             today=day,
-            request=request,
         )
     except (ServiceRefused, ImportFileError) as refusal:
         messages.error(request, str(refusal))
@@ -557,9 +562,8 @@ def new_school_year(request: HttpRequest, code: str) -> HttpResponse:
             school_unit=school_unit,
             keep=form.cleaned_data["keep"],
             remove_rest=may_remove and form.cleaned_data["remove_unkept"],
-            actor=request.user,
+            context=_context(request, school_unit),
             today=day,
-            request=request,
         )
         slips = [_slip_for(membership, None) for membership in renewal.kept]
         return render(
@@ -603,9 +607,8 @@ def test_admin_list(request: HttpRequest, code: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         issued = test_admin_issue(
             school_unit=school_unit,
-            actor=request.user,
+            context=_context(request, school_unit),
             today=day,
-            request=request,
             **form.cleaned_data,
         )
         return _test_admin_credentials(
@@ -688,29 +691,29 @@ def test_admin_action(request: HttpRequest, code: str, username: str, action: st
         if action == "losenord":
             from accounts.services import password_regenerate
 
-            password = password_regenerate(user=user, actor=request.user, request=request)
+            password = password_regenerate(user=user, context=_context(request, school_unit))
             return _test_admin_credentials(request, school_unit, appointment, password, None)
         if action == "kort":
             from accounts.services import card_issue
 
-            card = card_issue(user=user, actor=request.user, request=request)
+            card = card_issue(user=user, context=_context(request, school_unit))
             return _test_admin_credentials(request, school_unit, appointment, None, card)
         if action == "las-upp":
             from accounts.services import card_unlock
 
             try:
-                card_unlock(user=user, actor=request.user, request=request)
+                card_unlock(user=user, context=_context(request, school_unit))
             except MatrixCardDevice.DoesNotExist:
                 raise ServiceRefused(
                     _("The test administrator has no card to unlock: issue a new card.")
                 ) from None
             messages.success(request, _("The card was unlocked."))
         elif action == "inaktivera":
-            test_admin_deactivate(appointment=appointment, actor=request.user, request=request)
+            test_admin_deactivate(appointment=appointment, context=_context(request, school_unit))
             messages.success(request, _("The test administrator was deactivated."))
         elif action == "ateraktivera":
             test_admin_reactivate(
-                appointment=appointment, actor=request.user, today=day, request=request
+                appointment=appointment, context=_context(request, school_unit), today=day
             )
             messages.success(
                 request, _("The test administrator was reactivated for this school year.")

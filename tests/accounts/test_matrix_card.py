@@ -28,6 +28,7 @@ from accounts.models import (
     cell_mac,
 )
 from accounts.services import card_issue
+from permissions.audit import AuditContext
 from tests.accounts.conftest import answer_token
 
 
@@ -40,7 +41,7 @@ class MatrixCardThrottlingTest(ThrottlingTestMixin, TestCase):
 
     def setUp(self):
         user = User.objects.create_user("kortholder", password="x" * 16, role=Role.PRINCIPAL)
-        self.card = card_issue(user=user, actor=None)
+        self.card = card_issue(user=user, context=AuditContext.system())
         self.device = self.card.device
         self.cells = pinned(self.device)
 
@@ -89,8 +90,8 @@ def test_macs_depend_on_the_key_from_the_environment(principal_card, settings):
 
 
 def test_equal_values_on_two_cards_have_different_macs(principal, teacher):
-    first = card_issue(user=principal, actor=None).device
-    second = card_issue(user=teacher, actor=None).device
+    first = card_issue(user=principal, context=AuditContext.system()).device
+    second = card_issue(user=teacher, context=AuditContext.system()).device
     first.cell_macs = {}
     first.set_cells(dict.fromkeys(CARD_CELLS, "K7"))
     second.set_cells(dict.fromkeys(CARD_CELLS, "K7"))
@@ -201,7 +202,7 @@ def test_ten_simultaneous_answers_are_judged_one_at_a_time():
     wrong answer sets the throttle and the nine waiting for the lock see it.
     """
     user = User.objects.create_user("samtidig", password="x" * 16, role=Role.PRINCIPAL)
-    card = card_issue(user=user, actor=None)
+    card = card_issue(user=user, context=AuditContext.system())
     cells = pinned(card.device)
     judged = []
     original = MatrixCardDevice._answer_matches
