@@ -35,6 +35,7 @@ from accounts.usernames import generate_password
 from permissions import policy
 from permissions.audit import AuditAction, AuditContext, audit_record
 from permissions.models import TestAdministrator
+from permissions.refusals import RefusalCode, Refused
 from schools.models import PrincipalAssignment, SchoolUnit
 
 
@@ -127,7 +128,7 @@ def card_unlock(*, user: User, context: AuditContext) -> MatrixCardDevice:
     """Unlock the user's locked card and clear its throttle; the same card works again."""
     device = current_card(user=user, for_update=True)
     if device is None:
-        raise MatrixCardDevice.DoesNotExist("The user has no card to unlock.")
+        raise Refused(RefusalCode.NO_CARD)
     device.state = CardState.ACTIVE
     device.locked_at = None
     device.throttle_reset(commit=False)
@@ -190,12 +191,12 @@ def _audit_scope(user: User) -> dict:
 def card_challenge(*, user: User) -> tuple[str, ...]:
     """The three cells the user must answer now: the pinned ones, or new ones.
 
-    Raises ChallengeRefused when the card is not active or the day's cap of
-    new challenges is reached, and MatrixCardDevice.DoesNotExist without a card.
+    Refused: NO_CARD without a card, CARD_NOT_ACTIVE when it is locked,
+    DAILY_CAP when the day's new challenges are used up.
     """
     device = current_card(user=user, for_update=True)
     if device is None:
-        raise MatrixCardDevice.DoesNotExist("The user has no matrix card.")
+        raise Refused(RefusalCode.NO_CARD)
     return tuple(device.generate_challenge().split(","))
 
 
@@ -389,12 +390,17 @@ def password_check(
 
 
 def login_audit(
-    *, user: User, context: AuditContext, door: Door, factor: str, refused: str = ""
+    *,
+    user: User,
+    context: AuditContext,
+    door: Door,
+    factor: str,
+    refused: RefusalCode | None = None,
 ) -> None:
     """Record the outcome of a right password: passed on, or refused at this door and why."""
     details = {"factor": factor, "door": door}
     if refused:
-        details["refused"] = refused
+        details["refused"] = str(refused)
     audit_record(
         action=AuditAction.LOGIN_FAILED if refused else AuditAction.LOGIN_SUCCEEDED,
         context=context.acting(user),
@@ -434,14 +440,14 @@ def admin_login(
     if user is None:
         return check
     address = context.address
-    refused = ""
+    refused = None
     device = None
     if not (user.is_staff and ADMIN_DOORS[door](user=user)):
-        refused = "wrong_role"
+        refused = RefusalCode.WRONG_ROLE
     else:
         device = TOTPDevice.objects.devices_for_user(user, confirmed=True).first()
         if device is None:
-            refused = "no_device"
+            refused = RefusalCode.NO_DEVICE
     login_audit(user=user, context=context, door=door, factor="password", refused=refused)
     if refused:
         password_failure_record(username=username, address=address)

@@ -25,8 +25,6 @@ from accounts.models import (
     CARD_COLUMNS,
     CARD_ROWS,
     CardState,
-    ChallengeRefused,
-    MatrixCardDevice,
 )
 from accounts.network import audit_context
 from accounts.selectors import card_contacts
@@ -47,6 +45,7 @@ from permissions.policy import (
     is_etjanster_half_logged_in,
     is_etjanster_verified,
 )
+from permissions.refusals import RefusalCode, Refused
 
 ETJANSTER_HOME = "/e-tjanster/"
 PORTAL_HOME = "/bedomningsportalen/"
@@ -70,7 +69,7 @@ def _with_next(url: str, next_url: str, default: str) -> str:
     return url
 
 
-def _card_problem(request: HttpRequest, *, user, problem: str) -> HttpResponse:
+def _card_problem(request: HttpRequest, *, user, problem: RefusalCode) -> HttpResponse:
     """A right password, but the card cannot be used: locked, missing, or used up today."""
     return render(
         request,
@@ -89,7 +88,7 @@ def _check_login_form(request: HttpRequest, form: PasswordLoginForm, door: Door)
 
 
 def _wrong_door(
-    request: HttpRequest, *, user, door: Door, refused: str, belongs: str
+    request: HttpRequest, *, user, door: Door, refused: RefusalCode, belongs: str
 ) -> HttpResponse:
     """A right password at the wrong login: say which door the account `belongs` to."""
     login_audit(
@@ -126,17 +125,21 @@ def etjanster_login(request: HttpRequest) -> HttpResponse:
                 request,
                 user=person,
                 door=Door.ETJANSTER,
-                refused="teacher_account",
+                refused=RefusalCode.TEACHER_ACCOUNT,
                 belongs="etjanster",
             )
         elif not can_use_etjanster(user=person):
             return _wrong_door(
-                request, user=person, door=Door.ETJANSTER, refused="wrong_role", belongs="admin"
+                request,
+                user=person,
+                door=Door.ETJANSTER,
+                refused=RefusalCode.WRONG_ROLE,
+                belongs="admin",
             )
         else:
             card = current_card(user=person)
             if card is None or card.state == CardState.LOCKED:
-                problem = "no_card" if card is None else "locked"
+                problem = RefusalCode.NO_CARD if card is None else RefusalCode.CARD_LOCKED
                 login_audit(
                     user=person,
                     context=audit_context(request),
@@ -188,8 +191,10 @@ def etjanster_matrix(request: HttpRequest) -> HttpResponse:
             # SECURITY (ASVS 7.2.4): a new session key after the second factor.
             request.session.cycle_key()
             return redirect(next_url)
-        if result.outcome in (AnswerOutcome.LOCKED, AnswerOutcome.NO_CARD):
-            return _leave_with_card_problem(request, result.outcome)
+        if result.outcome == AnswerOutcome.LOCKED:
+            return _leave_with_card_problem(request, RefusalCode.CARD_LOCKED)
+        if result.outcome == AnswerOutcome.NO_CARD:
+            return _leave_with_card_problem(request, RefusalCode.NO_CARD)
         if result.outcome == AnswerOutcome.EXPIRED:
             error = _("The time for these cells ran out. Answer the new cells below.")
         elif result.outcome == AnswerOutcome.TOO_SOON:
@@ -202,12 +207,12 @@ def etjanster_matrix(request: HttpRequest) -> HttpResponse:
 
     try:
         cells = card_challenge(user=user)
-    except MatrixCardDevice.DoesNotExist:
-        return _leave_with_card_problem(request, AnswerOutcome.NO_CARD)
-    except ChallengeRefused as refused:
-        if str(refused) == "daily_cap":
-            return _leave_with_card_problem(request, "daily_cap")
-        return _leave_with_card_problem(request, AnswerOutcome.LOCKED)
+    except Refused as refused:
+        # CARD_NOT_ACTIVE: the card was locked (by answers from elsewhere) meanwhile.
+        problem = refused.code
+        if problem == RefusalCode.CARD_NOT_ACTIVE:
+            problem = RefusalCode.CARD_LOCKED
+        return _leave_with_card_problem(request, problem)
     grid = [
         [{"name": f"{column}{row}", "asked": f"{column}{row}" in cells} for column in CARD_COLUMNS]
         for row in CARD_ROWS
@@ -225,14 +230,11 @@ def etjanster_matrix(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _leave_with_card_problem(request: HttpRequest, problem: str) -> HttpResponse:
+def _leave_with_card_problem(request: HttpRequest, problem: RefusalCode) -> HttpResponse:
     """End the half-logged-in session and say why the card cannot be used."""
     user = request.user
     auth_logout(request)
-    problem = {AnswerOutcome.LOCKED: "locked", AnswerOutcome.NO_CARD: "no_card"}.get(
-        problem, problem
-    )
-    return _card_problem(request, user=user, problem=str(problem))
+    return _card_problem(request, user=user, problem=problem)
 
 
 # --- Bedömningsportalen -------------------------------------------------------------
@@ -258,7 +260,11 @@ def portal_login(request: HttpRequest) -> HttpResponse:
             error = _login_error(check.retry_at)
         elif not can_use_portal(user=person):
             return _wrong_door(
-                request, user=person, door=Door.PORTAL, refused="not_teacher", belongs="portal"
+                request,
+                user=person,
+                door=Door.PORTAL,
+                refused=RefusalCode.NOT_TEACHER,
+                belongs="portal",
             )
         else:
             login_audit(

@@ -6,7 +6,6 @@ reads the clock once (`permissions.schoolyear.today()`) and passes `today`.
 """
 
 import datetime
-import enum
 from dataclasses import dataclass, field
 
 from django.db import models
@@ -30,6 +29,7 @@ from permissions.models import (
     SubjectGrant,
     TestAdministrator,
 )
+from permissions.refusals import RefusalCode
 from permissions.schoolyear import school_year_end, school_year_start
 from portal.models import Material
 from schools.models import Huvudman, PrincipalAssignment, SchoolForm, SchoolUnit
@@ -329,19 +329,13 @@ def test_admins_needing_attention(
 # opens nothing.
 
 
-class AccessFailure(enum.StrEnum):
-    NOT_TEACHER = "not_teacher"  # condition 1
-    NO_VALID_MEMBERSHIP = "no_valid_membership"  # condition 2
-    SCHOOL_FORM = "school_form"  # condition 3
-    SUBJECT = "subject"  # condition 4
-
-
 @dataclass(frozen=True)
 class Access:
     """The gate's answer for one user and one item, with what the refusal page needs."""
 
     allowed: bool
-    failure: AccessFailure | None = None
+    # Which condition failed: NOT_TEACHER, NO_VALID_MEMBERSHIP, SCHOOL_FORM or SUBJECT.
+    failure: RefusalCode | None = None
     # The school whose membership opened the item (None for open items).
     granted_by: SchoolUnit | None = None
     # NO_VALID_MEMBERSHIP: the live memberships that expired (school and principals
@@ -383,7 +377,7 @@ def material_access(*, user: User, material: Material, today: datetime.date) -> 
     if not material.is_protected:
         return Access(allowed=True)
     if not _is_portal_teacher(user):
-        return Access(allowed=False, failure=AccessFailure.NOT_TEACHER)
+        return Access(allowed=False, failure=RefusalCode.NOT_TEACHER)
 
     opening = (
         _grants_opening(user=user, today=today)
@@ -410,7 +404,7 @@ def material_access(*, user: User, material: Material, today: datetime.date) -> 
     if not valid:
         return Access(
             allowed=False,
-            failure=AccessFailure.NO_VALID_MEMBERSHIP,
+            failure=RefusalCode.NO_VALID_MEMBERSHIP,
             expired=tuple(live),
             subject=material.subject,
             level=material.level,
@@ -425,7 +419,7 @@ def material_access(*, user: User, material: Material, today: datetime.date) -> 
     if not reaching:
         return Access(
             allowed=False,
-            failure=AccessFailure.SCHOOL_FORM,
+            failure=RefusalCode.SCHOOL_FORM,
             memberships=tuple(valid),
             subject=material.subject,
             level=material.level,
@@ -433,7 +427,7 @@ def material_access(*, user: User, material: Material, today: datetime.date) -> 
         )
     return Access(
         allowed=False,
-        failure=AccessFailure.SUBJECT,
+        failure=RefusalCode.SUBJECT,
         memberships=tuple(reaching),
         subject=material.subject,
         level=material.level,

@@ -5,10 +5,8 @@ import datetime
 import secrets
 from collections.abc import Iterable
 
-from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
-from django.utils import formats, timezone
-from django.utils.translation import gettext as _
+from django.utils import timezone
 
 from accounts.models import Role, User
 from accounts.services import card_issue, password_regenerate
@@ -38,6 +36,7 @@ from permissions.policy import (
     reactivation_is_open,
     school_memberships,
 )
+from permissions.refusals import RefusalCode, Refused
 from permissions.schoolyear import school_year_start
 from schools.models import SchoolUnit
 
@@ -68,10 +67,6 @@ def policy_rule_remove(*, context: AuditContext, rule: LevelPolicy) -> None:
 
 
 # --- Teachers and their memberships ------------------------------------------------
-
-
-class ServiceRefused(Exception):
-    """A rule refused the change; the message is for the person who asked."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,9 +124,7 @@ def membership_register(
             target=user.username,
         )
     elif school_memberships(school_unit=school_unit).filter(user=user).exists():
-        raise ServiceRefused(
-            _("%(email)s is already registered as a teacher at this school.") % {"email": email}
-        )
+        raise Refused(RefusalCode.ALREADY_REGISTERED, email=email)
     membership = Membership.objects.create(
         user=user,
         school_unit=school_unit,
@@ -259,13 +252,7 @@ def membership_grant(
 
 def _refuse_unless_reactivation_open(*, valid_until: datetime.date, today: datetime.date):
     if not reactivation_is_open(valid_until=valid_until, today=today):
-        raise ServiceRefused(
-            _(
-                "Already valid for this school year (until %(date)s). "
-                "Reactivation opens on 1 August, when the next school year begins."
-            )
-            % {"date": formats.date_format(valid_until, "j F Y")}
-        )
+        raise Refused(RefusalCode.REACTIVATION_NOT_OPEN, date=valid_until)
 
 
 @transaction.atomic
@@ -346,7 +333,7 @@ def school_year_renew(
     sessions at once (ASVS 7.4.2).
     """
     if remove_rest and not can_remove_membership(user=context.actor, school_unit=school_unit):
-        raise PermissionDenied
+        raise Refused(RefusalCode.NOT_ALLOWED)
     keep_ids = [membership.pk for membership in keep]
     kept = membership_reactivate_many(
         school_unit=school_unit,
@@ -452,7 +439,7 @@ def teacher_password_regenerate(
     is the second line.
     """
     if not can_regenerate_teacher_password(user=context.actor, membership=membership, today=today):
-        raise PermissionDenied
+        raise Refused(RefusalCode.NOT_ALLOWED)
     return password_regenerate(
         user=membership.user, context=context, school_unit=membership.school_unit
     )
@@ -483,10 +470,7 @@ def csv_import_apply(
     _serialize_by_email(*(row.email for row in parse_rows(text)))
     plan = plan_import(school_unit=school_unit, text=text)
     if not plan.is_valid:
-        raise ServiceRefused(
-            _("The file has errors on %(count)d rows; nothing was imported.")
-            % {"count": len(plan.errors)}
-        )
+        raise Refused(RefusalCode.IMPORT_HAS_ERRORS, count=len(plan.errors))
     until = reactivated_until(today=today)
     new_rows = [row for row in plan.rows if row.outcome == Outcome.NEW]
     usernames = generate_usernames(len(new_rows))
@@ -678,7 +662,7 @@ def test_admin_deactivate(*, appointment: TestAdministrator, context: AuditConte
     account stays (PROTECT) so that what it did stays attributable; its
     sessions end because an inactive user is not authenticated."""
     if not can_deactivate_test_admin(appointment=appointment):
-        raise ServiceRefused(_("The test administrator is already deactivated."))
+        raise Refused(RefusalCode.ALREADY_DEACTIVATED)
     appointment.deactivated_at = timezone.now()
     appointment.save(update_fields=["deactivated_at"])
     User.objects.filter(pk=appointment.user_id).update(is_active=False)

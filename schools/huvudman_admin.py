@@ -42,6 +42,7 @@ from permissions.policy import (
     huvudman_principals,
     huvudman_school_units,
 )
+from permissions.refusals import Refused
 from schools.forms import (
     HuvudmanContactForm,
     PrincipalIssueForm,
@@ -429,9 +430,8 @@ class PrincipalAdmin(ScopedAdmin):
             principal_unlink(
                 context=audit_context(request), principal=principal, school_unit=school_unit
             )
-        except ValidationError as error:
-            for message in error.messages:
-                self.message_user(request, message, messages.ERROR)
+        except Refused as refusal:
+            self.message_user(request, refusal.message, messages.ERROR)
         else:
             self.message_user(
                 request,

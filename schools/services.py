@@ -21,6 +21,7 @@ from accounts.sessions import sessions_end
 from accounts.usernames import generate_password, generate_username
 from accounts.validators import CONTROL_CHARACTER_MESSAGE, has_control_characters
 from permissions.audit import AuditAction, AuditContext, audit_record
+from permissions.refusals import RefusalCode, Refused
 from schools.models import Huvudman, PrincipalAssignment, SchoolForm, SchoolUnit
 
 NAME_MAX_LENGTH = 150
@@ -226,12 +227,7 @@ def principal_unlink(
     if assignment is None:
         return False
     if assignments.count() == 1:
-        raise ValidationError(
-            _(
-                "A principal must lead at least one school unit. "
-                "Deactivate the account instead if it should no longer be used."
-            )
-        )
+        raise Refused(RefusalCode.LAST_SCHOOL_UNIT)
     assignment.delete()
     audit_record(
         action=AuditAction.PRINCIPAL_UNLINKED,

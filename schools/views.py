@@ -23,7 +23,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import etjanster_required
-from accounts.models import MatrixCardDevice
 from accounts.network import audit_context
 from permissions import policy
 from permissions.audit import AuditAction, AuditContext
@@ -45,9 +44,9 @@ from permissions.forms import (
     TestAdminIssueForm,
 )
 from permissions.models import AuditEvent, Membership, SubjectGrant, TestAdministrator
+from permissions.refusals import Refused
 from permissions.schoolyear import school_year_label, school_year_start, today
 from permissions.services import (
-    ServiceRefused,
     csv_import_apply,
     membership_grant,
     membership_reactivate,
@@ -257,7 +256,7 @@ def teacher_register(request: HttpRequest, code: str) -> HttpResponse:
                 subjects=data["subjects"],
                 today=day,
             )
-        except ServiceRefused as refusal:
+        except Refused as refusal:
             form.add_error("email", str(refusal))
         else:
             return _registered(request, school_unit, registration, mail=data["send_email"])
@@ -300,7 +299,7 @@ def teacher_register_self(request: HttpRequest, code: str) -> HttpResponse:
         registration = membership_register_self(
             school_unit=school_unit, context=_context(request, school_unit), today=day
         )
-    except ServiceRefused as refusal:
+    except Refused as refusal:
         messages.error(request, str(refusal))
         return redirect("schools:teacher_list", code=school_unit.code)
     return _registered(request, school_unit, registration, mail=False)
@@ -424,7 +423,7 @@ def teacher_reactivate(request: HttpRequest, code: str, username: str) -> HttpRe
         membership_reactivate(
             membership=membership, context=_context(request, school_unit), today=day
         )
-    except ServiceRefused as refusal:
+    except Refused as refusal:
         messages.error(request, str(refusal))
     else:
         messages.success(request, _("The membership was reactivated for this school year."))
@@ -506,7 +505,7 @@ def teacher_import_apply(request: HttpRequest, code: str) -> HttpResponse:
             text=pending["text"],
             today=day,
         )
-    except (ServiceRefused, ImportFileError) as refusal:
+    except (Refused, ImportFileError) as refusal:
         messages.error(request, str(refusal))
         return redirect("schools:teacher_import", code=school_unit.code)
     del request.session[IMPORT_SESSION_KEY]
@@ -701,12 +700,7 @@ def test_admin_action(request: HttpRequest, code: str, username: str, action: st
         if action == "las-upp":
             from accounts.services import card_unlock
 
-            try:
-                card_unlock(user=user, context=_context(request, school_unit))
-            except MatrixCardDevice.DoesNotExist:
-                raise ServiceRefused(
-                    _("The test administrator has no card to unlock: issue a new card.")
-                ) from None
+            card_unlock(user=user, context=_context(request, school_unit))
             messages.success(request, _("The card was unlocked."))
         elif action == "inaktivera":
             test_admin_deactivate(appointment=appointment, context=_context(request, school_unit))
@@ -720,7 +714,7 @@ def test_admin_action(request: HttpRequest, code: str, username: str, action: st
             )
         else:
             raise Http404
-    except ServiceRefused as refusal:
+    except Refused as refusal:
         messages.error(request, str(refusal))
     return redirect("schools:test_admin_list", code=school_unit.code)
 

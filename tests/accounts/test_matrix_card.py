@@ -21,7 +21,6 @@ from accounts.models import (
     CARD_CELLS,
     DAILY_CHALLENGE_CAP,
     CardState,
-    ChallengeRefused,
     MatrixCardDevice,
     Role,
     User,
@@ -29,6 +28,7 @@ from accounts.models import (
 )
 from accounts.services import card_issue
 from permissions.audit import AuditContext
+from permissions.refusals import RefusalCode, Refused
 from tests.accounts.conftest import answer_token
 
 
@@ -144,8 +144,9 @@ def test_daily_cap_of_new_challenges_without_a_success(principal_card):
         for _ in range(DAILY_CHALLENGE_CAP):
             pinned(device)
             traveller.shift(datetime.timedelta(minutes=16))
-        with pytest.raises(ChallengeRefused):
+        with pytest.raises(Refused) as refused:
             pinned(device)
+        assert refused.value.code == RefusalCode.DAILY_CAP
         # The next day the count starts again.
         traveller.shift(datetime.timedelta(days=1))
         assert len(pinned(device)) == 3
@@ -175,8 +176,9 @@ def test_card_locks_after_five_wrong_answers_in_a_row(principal_card):
         assert device.verify_is_allowed()[0] is False
         device.challenge = ""
         device.challenge_issued_at = None
-        with pytest.raises(ChallengeRefused):
+        with pytest.raises(Refused) as refused:
             device.generate_challenge()
+        assert refused.value.code == RefusalCode.CARD_NOT_ACTIVE
 
 
 def test_one_current_card_per_person_is_a_database_rule(principal_card, principal):

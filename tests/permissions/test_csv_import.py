@@ -15,7 +15,8 @@ from permissions.csv_import import (
     spreadsheet_safe,
 )
 from permissions.models import AuditEvent, Membership
-from permissions.services import ServiceRefused, csv_import_apply
+from permissions.refusals import Refused
+from permissions.services import csv_import_apply
 from tests.conftest import END_OF_YEAR, SCHOOL_DAY
 
 pytestmark = pytest.mark.django_db
@@ -120,7 +121,7 @@ def test_applying_creates_accounts_memberships_grants_and_events(principal, grun
 
 def test_applying_a_file_with_one_bad_row_saves_nothing(principal, grundskola):
     text = rows(3) + "\nBad;Row;not-an-address;GRGRMAT01"
-    with pytest.raises(ServiceRefused):
+    with pytest.raises(Refused):
         csv_import_apply(
             school_unit=grundskola,
             context=AuditContext(actor=principal),

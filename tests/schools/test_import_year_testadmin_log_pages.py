@@ -344,7 +344,7 @@ def test_unlocking_without_a_card_explains_instead_of_failing(
     base = f"/e-tjanster/skolor/{grundskola.code}/provadministratorer/provadmin/"
     response = principal_client.post(base + "las-upp/", follow=True)
     assert response.status_code == 200
-    assert "har inget kort" in response.content.decode()
+    assert "har ingen inloggningsmatris" in response.content.decode()
 
 
 def test_teacher_page_reactivates_from_1_august_stockholm_time(principal, grundskola, teacher):
