@@ -28,6 +28,7 @@ from permissions.models import (
     Subject,
     SubjectGrant,
     TestAdministrator,
+    membership_valid_q,
 )
 from permissions.refusals import RefusalCode
 from permissions.schoolyear import school_year_end, school_year_start
@@ -205,11 +206,11 @@ def memberships_in_state(
     """The same rule as `membership_state`, as a queryset filter."""
     has_subjects = Exists(SubjectGrant.objects.filter(membership=OuterRef("pk")))
     if state == MembershipState.AWAITING_REACTIVATION:
-        return memberships.filter(valid_until__lt=today)
+        return memberships.expired_on(today)
     if state == MembershipState.NO_SUBJECTS:
-        return memberships.filter(~has_subjects, valid_until__gte=today)
+        return memberships.valid_on(today).filter(~has_subjects)
     if state == MembershipState.ACTIVE:
-        return memberships.filter(has_subjects, valid_until__gte=today)
+        return memberships.valid_on(today).filter(has_subjects)
     return memberships
 
 
@@ -219,7 +220,7 @@ def school_memberships(*, school_unit: SchoolUnit) -> QuerySet[Membership]:
     SECURITY: the only way views reach memberships, always below a school unit
     that came from `etjanster_school_units`.
     """
-    return Membership.objects.filter(school_unit=school_unit, removed_at__isnull=True)
+    return Membership.objects.live().filter(school_unit=school_unit)
 
 
 def can_remove_membership(*, user: User, school_unit: SchoolUnit) -> bool:
@@ -248,7 +249,8 @@ def can_regenerate_teacher_password(
         and etjanster_school_units(user=user, today=today)
         .filter(pk=membership.school_unit_id)
         .exists()
-        and not Membership.objects.filter(user_id=membership.user_id, removed_at__isnull=True)
+        and not Membership.objects.live()
+        .filter(user_id=membership.user_id)
         .exclude(Exists(administered))
         .exists()
     )
@@ -362,9 +364,7 @@ def _grants_opening(*, user: User, today: datetime.date) -> QuerySet[SubjectGran
     and on subject (condition 4) to get the rows that open an item.
     """
     return SubjectGrant.objects.filter(
-        membership__user=user,
-        membership__removed_at__isnull=True,
-        membership__valid_until__gte=today,
+        membership_valid_q(today, prefix="membership__"), membership__user=user
     )
 
 
@@ -395,7 +395,8 @@ def material_access(*, user: User, material: Material, today: datetime.date) -> 
         "school_unit__principals", queryset=User.objects.filter(is_active=True).order_by("pk")
     )
     live = list(
-        Membership.objects.filter(user=user, removed_at__isnull=True)
+        Membership.objects.live()
+        .filter(user=user)
         .select_related("school_unit__huvudman")
         .prefetch_related("school_unit__forms", principals)
         .order_by("school_unit__name")

@@ -37,7 +37,6 @@ from permissions.policy import (
     school_memberships,
 )
 from permissions.refusals import RefusalCode, Refused
-from permissions.schoolyear import school_year_start
 from schools.models import SchoolUnit
 
 
@@ -184,7 +183,8 @@ def _account_shared_events(
     account is now shared, by whom and where. One query whatever the count.
     """
     others = (
-        Membership.objects.filter(user__in=users, removed_at__isnull=True)
+        Membership.objects.live()
+        .filter(user__in=users)
         .exclude(school_unit=school_unit)
         .select_related("user", "school_unit")
     )
@@ -285,7 +285,8 @@ def membership_reactivate_many(
     left alone (the page only offers the reactivatable ones)."""
     candidates = list(
         school_memberships(school_unit=school_unit)
-        .filter(pk__in=list(membership_ids), valid_until__lt=school_year_start(today))
+        .reactivatable(today)
+        .filter(pk__in=list(membership_ids))
         .select_related("user", "school_unit")
         .select_for_update(of=("self",))
     )
@@ -345,16 +346,15 @@ def school_year_renew(
         return SchoolYearRenewal(kept=kept, removed=0, accounts_deleted=0)
     removing = list(
         school_memberships(school_unit=school_unit)
-        .filter(valid_until__lt=school_year_start(today))
+        .reactivatable(today)
         .exclude(pk__in=keep_ids)
         .select_related("user")
         .select_for_update(of=("self",))
     )
     removing_ids = [membership.pk for membership in removing]
     staying = set(
-        Membership.objects.filter(
-            user__in=[membership.user_id for membership in removing], removed_at__isnull=True
-        )
+        Membership.objects.live()
+        .filter(user__in=[membership.user_id for membership in removing])
         .exclude(pk__in=removing_ids)
         .values_list("user_id", flat=True)
     )
@@ -398,11 +398,7 @@ def membership_remove(*, membership: Membership, context: AuditContext) -> bool:
     """
     user = membership.user
     school_unit = membership.school_unit
-    others = (
-        Membership.objects.filter(user=user, removed_at__isnull=True)
-        .exclude(pk=membership.pk)
-        .exists()
-    )
+    others = Membership.objects.live().filter(user=user).exclude(pk=membership.pk).exists()
     username = user.username
     if others:
         membership.removed_at = timezone.now()

@@ -164,7 +164,8 @@ def account(request: HttpRequest) -> HttpResponse:
     else:
         password_form = PasswordChangeForm(user)
     memberships = (
-        Membership.objects.filter(user=user, removed_at__isnull=True)
+        Membership.objects.live()
+        .filter(user=user)
         .select_related("school_unit__huvudman")
         .prefetch_related(
             Prefetch("subjects", queryset=Subject.objects.order_by("name")),

@@ -45,7 +45,7 @@ from permissions.forms import (
 )
 from permissions.models import AuditEvent, Membership, SubjectGrant, TestAdministrator
 from permissions.refusals import Refused
-from permissions.schoolyear import school_year_label, school_year_start, today
+from permissions.schoolyear import school_year_label, today
 from permissions.services import (
     csv_import_apply,
     membership_grant,
@@ -137,7 +137,7 @@ def _slip_for(membership: Membership, password: str | None) -> Slip:
 @require_GET
 def etjanster_home(request: HttpRequest) -> HttpResponse:
     day = today()
-    live = Membership.objects.filter(school_unit=OuterRef("pk"), removed_at__isnull=True)
+    live = Membership.objects.live().filter(school_unit=OuterRef("pk"))
     states = policy.MembershipState
 
     def in_state(state):
@@ -346,9 +346,7 @@ def teacher_detail(request: HttpRequest, code: str, username: str) -> HttpRespon
             "may_regenerate_password": policy.can_regenerate_teacher_password(
                 user=request.user, membership=membership, today=day
             ),
-            "other_schools": membership.user.memberships.filter(removed_at__isnull=True)
-            .exclude(pk=membership.pk)
-            .count(),
+            "other_schools": membership.user.memberships.live().exclude(pk=membership.pk).count(),
         },
     )
 
@@ -549,7 +547,7 @@ def new_school_year(request: HttpRequest, code: str) -> HttpResponse:
     may_remove = policy.can_remove_membership(user=request.user, school_unit=school_unit)
     last_year = (
         policy.school_memberships(school_unit=school_unit)
-        .filter(valid_until__lt=school_year_start(day))
+        .reactivatable(day)
         .select_related("user", "school_unit")
         .order_by("user__last_name", "user__first_name")
     )

@@ -80,10 +80,8 @@ class Command(BaseCommand):
         as_principal = AuditContext(actor=principal, school_unit=grundskola)
         subjects = Subject.objects.filter(code__in=TEACHER_SUBJECTS)
         membership = (
-            Membership.objects.filter(
-                user__email=TEACHER_EMAIL, user__role=Role.TEACHER, school_unit=grundskola
-            )
-            .filter(removed_at__isnull=True)
+            Membership.objects.live()
+            .filter(user__email=TEACHER_EMAIL, user__role=Role.TEACHER, school_unit=grundskola)
             .select_related("user", "school_unit")
             .first()
         )
