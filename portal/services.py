@@ -2,10 +2,10 @@
 changes and downloads are audited in the same transaction."""
 
 from django.conf import settings
-from django.core.mail import EmailMessage, send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 
+from accounts.mail import mail_enqueue
 from accounts.models import Role, User
 from permissions.audit import AuditAction, AuditContext, audit_record
 from permissions.policy import Access
@@ -68,14 +68,7 @@ def support_ticket_submit(
     # SECURITY: line breaks in a header are refused by Django (BadHeaderError,
     # a 500); fold all whitespace so the typed subject can never add headers.
     mail_subject = " ".join(f"[Support #{ticket.pk}] {subject}".split())[:200]
-    message = EmailMessage(
-        mail_subject,
-        body,
-        settings.DEFAULT_FROM_EMAIL,
-        [settings.SUPPORT_EMAIL],
-        reply_to=[email],
-    )
-    transaction.on_commit(message.send)
+    mail_enqueue(subject=mail_subject, body=body, to=[settings.SUPPORT_EMAIL], reply_to=[email])
     return ticket
 
 
@@ -114,7 +107,5 @@ def huvudman_contact_send(*, skolenhetskod: str, email: str) -> bool:
     subject = render_to_string(
         "emails/huvudman_contact_subject.txt", {"school_unit": school_unit}
     ).strip()
-    transaction.on_commit(
-        lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient])
-    )
+    mail_enqueue(subject=subject, body=body, to=[recipient])
     return True
