@@ -1,76 +1,278 @@
+"""/admin/: national admins manage accounts.
+
+SECURITY: every change here goes through a service in `accounts.services`
+that records its audit event and, when the account loses access, ends its
+sessions for good (`access_end`). Nobody types a password for someone else:
+a new admin-site account, or one whose password or phone was lost, gets a
+one-time password (shown once) and enrols its authenticator app at its first
+login; a TOTP key is never shown here.
+"""
+
 from django import forms
-from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import ADMIN_ROLES, MatrixCardDevice, Role, User
+from accounts.network import audit_context
+from accounts.services import (
+    IssuedStaff,
+    account_admin_update,
+    admin_password_issue,
+    staff_create,
+)
+from accounts.validators import validate_chosen_username, validate_person_name
+from permissions.refusals import Refused
+from schools.models import Huvudman
+
+ADMIN_ROLE_CHOICES = [(role.value, role.label) for role in Role if role in ADMIN_ROLES]
 
 
-class StaffCreationForm(UserCreationForm):
-    """National admins create admin-site accounts: other national admins and
-    huvudman staff. Principals are issued by huvudman staff, teachers by
-    principals; those never start here."""
+class StaffCreationForm(forms.Form):
+    """A new national admin or huvudman staff member. Input validation only;
+    `accounts.services.staff_create` checks the rules again and saves."""
 
-    role = forms.ChoiceField(
-        label=_("role"), choices=[(role.value, role.label) for role in Role if role in ADMIN_ROLES]
+    username = forms.CharField(
+        label=_("Username"),
+        max_length=30,
+        required=False,
+        help_text=_("Leave empty to generate one (recommended)."),
+    )
+    first_name = forms.CharField(
+        label=_("First name"),
+        max_length=User._meta.get_field("first_name").max_length,
+        validators=[validate_person_name],
+    )
+    last_name = forms.CharField(
+        label=_("Last name"),
+        max_length=User._meta.get_field("last_name").max_length,
+        validators=[validate_person_name],
+    )
+    email = forms.EmailField(label=_("E-mail"), max_length=User._meta.get_field("email").max_length)
+    role = forms.ChoiceField(label=_("Role"), choices=ADMIN_ROLE_CHOICES)
+    huvudman = forms.ModelChoiceField(
+        label=_("Huvudman"),
+        queryset=Huvudman.objects.order_by("name"),
+        required=False,
+        help_text=_("Only for huvudman staff: the huvudman whose data they manage."),
     )
 
-    class Meta(UserCreationForm.Meta):
-        model = User
-        fields = ("username", "first_name", "last_name", "email", "role", "huvudman")
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"].strip().lower()
+        if username:
+            validate_chosen_username(username)
+        return username
 
     def clean(self):
         cleaned_data = super().clean()
         role = cleaned_data.get("role")
         huvudman = cleaned_data.get("huvudman")
+        if role == Role.HUVUDMAN_STAFF and huvudman is None and "huvudman" not in self.errors:
+            self.add_error("huvudman", _("Huvudman staff must belong to a huvudman."))
+        if role == Role.NATIONAL_ADMIN and huvudman is not None:
+            self.add_error("huvudman", _("A national administrator belongs to no huvudman."))
+        return cleaned_data
+
+
+class AccountChangeForm(forms.ModelForm):
+    """Names, e-mail, active; role and huvudman for admin-site accounts only."""
+
+    class Meta:
+        model = User
+        fields = ("first_name", "last_name", "email", "role", "huvudman", "is_active")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("first_name", "last_name"):
+            self.fields[name].validators.append(validate_person_name)
+        if "role" in self.fields:
+            self.fields["role"].choices = ADMIN_ROLE_CHOICES
+
+    def _post_clean(self):
+        # The service checks the model's rules on the account it locks; the
+        # form checks only its fields (and the role/huvudman pair, below).
+        pass
+
+    def clean(self):
+        cleaned_data = super().clean()
+        role = cleaned_data.get("role", self.instance.role)
+        huvudman = cleaned_data.get("huvudman", self.instance.huvudman)
         if role == Role.HUVUDMAN_STAFF and huvudman is None:
             self.add_error("huvudman", _("Huvudman staff must belong to a huvudman."))
         if role == Role.NATIONAL_ADMIN and huvudman is not None:
             self.add_error("huvudman", _("A national administrator belongs to no huvudman."))
-        # Admin-site accounts need is_staff to reach their site's login.
-        self.instance.is_staff = True
-        self.instance.is_superuser = role == Role.NATIONAL_ADMIN
         return cleaned_data
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
-    add_form = StaffCreationForm
-    add_fieldsets = (
-        (
-            None,
-            {
-                "classes": ("wide",),
-                "fields": (
-                    "username",
-                    "first_name",
-                    "last_name",
-                    "email",
-                    "role",
-                    "huvudman",
-                    "password1",
-                    "password2",
-                ),
-            },
-        ),
-    )
-    fieldsets = (
-        (None, {"fields": ("username", "role", "huvudman")}),
-        (_("Personal info"), {"fields": ("first_name", "last_name", "email")}),
-        (_("Status"), {"fields": ("is_active", "last_login", "date_joined")}),
-    )
-    readonly_fields = ("username", "role", "huvudman", "last_login", "date_joined")
+class UserAdmin(admin.ModelAdmin):
+    form = AccountChangeForm
     list_display = ("username", "first_name", "last_name", "role", "huvudman", "is_active")
     list_filter = ("role", "is_active", "huvudman")
     list_select_related = ("huvudman",)
     search_fields = ("username", "first_name", "last_name", "email")
+    ordering = ("username",)
     show_full_result_count = False
+    actions = None
+
+    def get_fields(self, request, obj=None):
+        fields = ["username", "first_name", "last_name", "email", "role", "huvudman", "is_active"]
+        return [*fields, "last_login", "date_joined", "password_link"]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = ["username", "last_login", "date_joined", "password_link"]
+        if obj is not None and obj.role not in ADMIN_ROLES:
+            # A principal's, test administrator's or teacher's role is bound to
+            # its appointment (issued by the role above), never changed here.
+            readonly += ["role", "huvudman"]
+        return readonly
+
+    @admin.display(description=_("Password"))
+    def password_link(self, obj: User) -> str:
+        from django.utils.html import format_html
+
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:accounts_user_password", args=[obj.pk]),
+            gettext("Issue a new password"),
+        )
 
     def has_delete_permission(self, request, obj=None) -> bool:
         # Accounts end through their services (removal of the last membership,
         # deactivation), each with its audit event; never by a raw delete here.
         return False
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/password/",
+                self.admin_site.admin_view(self.password_view),
+                name="accounts_user_password",
+            ),
+            *super().get_urls(),
+        ]
+
+    # -- changes, through the service ------------------------------------------
+
+    def save_model(self, request, obj, form, change) -> None:
+        data = form.cleaned_data
+        try:
+            account_admin_update(
+                context=audit_context(request),
+                user=obj,
+                first_name=data.get("first_name", obj.first_name),
+                last_name=data.get("last_name", obj.last_name),
+                email=data.get("email", obj.email),
+                is_active=data.get("is_active", obj.is_active),
+                role=data.get("role"),
+                huvudman=data.get("huvudman", obj.huvudman),
+            )
+        except (Refused, ValidationError) as error:
+            raise _FormRefused(error) from error
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except _FormRefused as refused:
+            messages.error(request, refused.message)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def log_change(self, request, obj, message):
+        # The audit log has the change (written by the service); the stock
+        # admin's LogEntry would only repeat it.
+        return None
+
+    # -- a new account, through the service ------------------------------------
+
+    @sensitive_variables("issued")
+    def add_view(self, request, form_url="", extra_context=None):
+        """A national admin or huvudman staff member with a one-time password, shown once."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = StaffCreationForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                issued = staff_create(
+                    context=audit_context(request),
+                    role=data["role"],
+                    huvudman=data["huvudman"],
+                    first_name=data["first_name"],
+                    last_name=data["last_name"],
+                    email=data["email"],
+                    username=data["username"],
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                return self._issued_page(request, issued, title=gettext("Account created"))
+        return TemplateResponse(
+            request,
+            "admin/accounts/staff_create.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": gettext("New administrator account"),
+                "opts": self.opts,
+                "form": form,
+            },
+        )
+
+    def _issued_page(self, request, issued: IssuedStaff | str, *, title: str):
+        context = {**self.admin_site.each_context(request), "title": title, "opts": self.opts}
+        if isinstance(issued, IssuedStaff):
+            context.update(account=issued.user, password=issued.password, one_time=True)
+            context["valid_until"] = issued.onboarding_until
+        else:
+            context.update(account=None, password=issued, one_time=False)
+        # admin_view() marks every page of the site never_cache (no-store).
+        return TemplateResponse(request, "admin/accounts/password_issued.html", context)
+
+    @sensitive_variables("issued")
+    def password_view(self, request, object_id):
+        """GET: what a new password means; POST: issue it (shown once)."""
+        user = self.get_object(request, unquote(object_id))
+        if user is None:
+            raise Http404
+        if not self.has_change_permission(request, user):
+            raise PermissionDenied
+        if request.method == "POST":
+            try:
+                issued = admin_password_issue(context=audit_context(request), user=user)
+            except Refused as refusal:
+                messages.error(request, refusal.message)
+                return HttpResponseRedirect(request.get_full_path())
+            page = self._issued_page(request, issued, title=gettext("New password"))
+            page.context_data["account"] = user
+            return page
+        return TemplateResponse(
+            request,
+            "admin/accounts/password_confirm.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": gettext("Issue a new password"),
+                "opts": self.opts,
+                "account": user,
+                "original": user,
+                "one_time": user.role in ADMIN_ROLES,
+            },
+        )
+
+
+class _FormRefused(Exception):
+    def __init__(self, error):
+        if isinstance(error, Refused):
+            self.message = error.message
+        else:
+            self.message = " ".join(error.messages)
+        super().__init__(self.message)
 
 
 @admin.register(MatrixCardDevice)
@@ -103,3 +305,40 @@ class MatrixCardAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+# django-otp registers an admin for TOTP devices that shows and edits every
+# key (and its QR code) and adds devices without an audit event.
+if admin.site.is_registered(TOTPDevice):
+    admin.site.unregister(TOTPDevice)
+
+
+@admin.register(TOTPDevice)
+class TOTPDeviceAdmin(admin.ModelAdmin):
+    """Read-only, and without the key. SECURITY: a TOTP key is shown once, at
+    enrolment, to its holder only. A lost phone is replaced through the
+    account's "Issue a new password" (a one-time password and a new
+    enrolment), which is audited."""
+
+    list_display = ("user", "name", "confirmed", "created_at", "last_used_at")
+    list_filter = ("confirmed",)
+    list_select_related = ("user",)
+    search_fields = ("user__username",)
+    fields = ("user", "name", "confirmed", "created_at", "last_used_at")
+    readonly_fields = fields
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+# Roles decide who may do what; groups and model permissions are not used,
+# and a group edited here would change nothing but leave no audit event.
+if admin.site.is_registered(Group):
+    admin.site.unregister(Group)

@@ -24,15 +24,21 @@ INSTRUCTIONS = [
     "1. Gå till {login_url} och skriv ditt användarnamn och lösenord.",
     "2. Sidan frågar efter tre rutor, till exempel C4. Skriv de två tecknen",
     "   som står i den rutan på kortet (stora eller små bokstäver går bra).",
-    "Förvara kortet för sig, inte tillsammans med lösenordet. Visa det aldrig för någon:",
-    "ingen från skolan, huvudmannen eller Skolverket frågar efter innehållet.",
+    "Lösenordet får du på ett eget papper. Förvara kortet för sig, aldrig tillsammans",
+    "med lösenordet. Byt gärna lösenordet under Mitt konto i E-tjänster.",
+    "Visa aldrig kortet för någon: ingen från skolan, huvudmannen eller Skolverket",
+    "frågar efter innehållet.",
     "Tappar du bort kortet eller låses det: kontakta den som gav dig kortet.",
     "Ett nytt kort ersätter det här direkt. Kontrollera serienumret.",
 ]
 
 
-def render_card_pdf(*, user: User, card: IssuedCard, password: str | None) -> bytes:
-    """One A4 page: the grid, serial, issue date, username, the password if given."""
+def render_card_pdf(*, user: User, card: IssuedCard) -> bytes:
+    """One A4 page: the grid, serial, issue date, username and how to log in.
+
+    SECURITY: never the password. The card and the password are the two
+    factors of the login; on one sheet, one lost paper would be both.
+    """
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=A4, pageCompression=1)
     pdf.setTitle(f"Inloggningsmatris {card.serial}")
@@ -48,16 +54,11 @@ def render_card_pdf(*, user: User, card: IssuedCard, password: str | None) -> by
     lines = [
         f"Namn: {user.get_full_name() or user.username}",
         f"Användarnamn: {user.username}",
+        f"Serienummer: {card.serial}",
+        f"Utfärdat: {card.issued_on.isoformat()}",
     ]
-    if password:
-        lines.append(f"Lösenord: {password}")
-    lines += [f"Serienummer: {card.serial}", f"Utfärdat: {card.issued_on.isoformat()}"]
     for line in lines:
         pdf.drawString(left, y, line)
-        y -= 6 * mm
-    if password:
-        pdf.setFont(SANS, 9)
-        pdf.drawString(left, y, "Lösenordet visas bara här. Byt det inte mot något lättgissat.")
         y -= 6 * mm
 
     # The grid: a header row A–H and ten numbered rows.

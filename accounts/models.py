@@ -9,6 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device, ThrottlingMixin
 
@@ -49,6 +50,28 @@ class User(AbstractUser):
         related_name="staff",
         help_text=_("Only for huvudman staff: the huvudman whose data they manage."),
     )
+    # SECURITY: raised by `accounts.services.access_end` whenever the account
+    # loses access. It is part of the session auth hash, so every session
+    # started before stays invalid for good, also after a reactivation.
+    session_epoch = models.PositiveIntegerField(default=0, editable=False)
+    # An admin-site account issued with a one-time password: until it has
+    # enrolled its authenticator app and chosen its own password (before this
+    # moment), it opens nothing but the enrolment page.
+    onboarding_until = models.DateTimeField(
+        _("one-time password valid until"), null=True, blank=True, editable=False
+    )
+    # "Registrera mig som lärare": the principal's or test administrator's own
+    # teacher account points to their E-tjänster account. SECURITY: such an
+    # account is found through this link only, never by its e-mail address.
+    etjanster_owner = models.OneToOneField(
+        "self",
+        verbose_name=_("E-tjänster account of its owner"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="own_teacher_account",
+    )
 
     objects = AccountManager()
 
@@ -76,6 +99,24 @@ class User(AbstractUser):
     def __str__(self) -> str:
         full_name = self.get_full_name()
         return f"{full_name} ({self.username})" if full_name else self.username
+
+    def _get_session_auth_hash(self, secret=None):
+        """Django's session hash (from the password hash), plus the session epoch.
+
+        SECURITY: a session stores this hash at login and is valid only while
+        it matches. Raising `session_epoch` therefore ends every session of
+        the account at once and for good: reactivating the account, or
+        setting the old password again, never brings one back. Epoch 0 gives
+        Django's own hash, so sessions from before this field stay valid.
+        """
+        if not self.session_epoch:
+            return super()._get_session_auth_hash(secret=secret)
+        return salted_hmac(
+            "accounts.User.session_auth_hash",
+            f"{self.password}:{self.session_epoch}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     @property
     def is_national_admin(self) -> bool:
@@ -330,6 +371,9 @@ class PasswordFailure(models.Model):
 
     username = models.CharField(max_length=150)
     address = models.GenericIPAddressField(null=True, blank=True)
+    # The keyed hash of the trusted-device cookie's id when the browser had
+    # logged in to this username before; "" for any other browser.
+    device = models.CharField(max_length=32, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -343,3 +387,35 @@ class PasswordFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} from {self.address} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ThrottleBurst(models.Model):
+    """Attempts refused by the password throttle, counted while the burst lasts.
+
+    SECURITY: a refused attempt is not written to the append-only audit log
+    one by one (a flood would fill it); each burst becomes one audit event
+    with its count once it has been quiet a while
+    (`accounts.throttle.throttle_bursts_flush`).
+    """
+
+    key = models.CharField(max_length=200, unique=True)
+    reason = models.CharField(max_length=20)
+    target = models.CharField(max_length=200, blank=True)
+    door = models.CharField(max_length=20, blank=True)
+    address = models.GenericIPAddressField(null=True, blank=True)
+    school_unit = models.ForeignKey(
+        "schools.SchoolUnit", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    huvudman = models.ForeignKey(
+        "schools.Huvudman", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    started_at = models.DateTimeField()
+    last_at = models.DateTimeField(db_index=True)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("burst of throttled attempts")
+        verbose_name_plural = _("bursts of throttled attempts")
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"

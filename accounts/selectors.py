@@ -1,15 +1,20 @@
-"""Reads about accounts for the login pages."""
+"""Reads about accounts for the login pages: whom to contact."""
 
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.db.models import Prefetch
+from django.utils.translation import gettext
+
 from accounts.models import Role, User
-from permissions.models import TestAdministrator
+from permissions.models import Membership, TestAdministrator
 from schools.models import Huvudman
 
 
 @dataclass(frozen=True)
 class Contact:
-    """Whom to ask for a new card or an unlock: always the role one level up."""
+    """Whom to ask for a new password or card, an unlock or a reactivation:
+    always the role one level up, by name."""
 
     name: str
     organisation: str
@@ -17,8 +22,21 @@ class Contact:
     phone: str = ""
 
 
-def card_contacts(*, user: User) -> list[Contact]:
-    """A principal asks their huvudman's contact person; a test administrator the principal."""
+def _principals_of(units_filter: dict) -> list[User]:
+    return list(
+        User.objects.filter(role=Role.PRINCIPAL, is_active=True, **units_filter)
+        .distinct()
+        .order_by("last_name", "first_name")
+    )
+
+
+def account_contacts(*, user: User) -> list[Contact]:
+    """The people who issue this account's credentials and reactivate it.
+
+    A principal: their huvudmän's contact persons. A test administrator: the
+    principals of its school. A teacher: the principals of each of its
+    schools. Admin-site accounts: the national administration (support).
+    """
     if user.role == Role.PRINCIPAL:
         huvudmän = Huvudman.objects.filter(school_units__principals=user).distinct()
         return [
@@ -31,19 +49,46 @@ def card_contacts(*, user: User) -> list[Contact]:
             for huvudman in huvudmän
         ]
     if user.role == Role.TEST_ADMIN:
-        principals = (
-            User.objects.filter(
-                role=Role.PRINCIPAL,
-                is_active=True,
-                principal_assignments__school_unit__test_administrators__user=user,
-            )
-            .distinct()
-            .order_by("last_name", "first_name")
+        appointment = (
+            TestAdministrator.objects.filter(user=user).select_related("school_unit").first()
         )
-        appointment = TestAdministrator.objects.filter(user=user).select_related("school_unit")
-        school = appointment[0].school_unit.name if appointment else ""
+        if appointment is None:
+            return []
         return [
-            Contact(name=principal.get_full_name(), organisation=school, email=principal.email)
-            for principal in principals
+            Contact(
+                name=principal.get_full_name(),
+                organisation=appointment.school_unit.name,
+                email=principal.email,
+            )
+            for principal in _principals_of(
+                {"principal_assignments__school_unit": appointment.school_unit}
+            )
         ]
-    return []
+    if user.role == Role.TEACHER:
+        principals = Prefetch(
+            "school_unit__principals",
+            queryset=User.objects.filter(is_active=True).order_by("last_name", "first_name"),
+        )
+        memberships = (
+            Membership.objects.live()
+            .filter(user=user)
+            .select_related("school_unit")
+            .prefetch_related(principals)
+            .order_by("school_unit__name")
+        )
+        return [
+            Contact(
+                name=principal.get_full_name(),
+                organisation=membership.school_unit.name,
+                email=principal.email,
+            )
+            for membership in memberships
+            for principal in membership.school_unit.principals.all()
+        ]
+    return [
+        Contact(
+            name=gettext("The national administration"),
+            organisation=gettext("Behörighetsportalen"),
+            email=settings.SUPPORT_EMAIL,
+        )
+    ]

@@ -1,5 +1,6 @@
-"""Ending sessions: when an account is deactivated or reactivated, and when a
-session idles out or reaches its absolute timeout."""
+"""Ending sessions: the rows of an account that lost access
+(`accounts.services.access_end` decides), and a session that idles out or
+reaches its absolute timeout."""
 
 import datetime
 
@@ -16,27 +17,34 @@ from permissions import policy
 from permissions.audit import AuditAction, audit_record
 
 
-def sessions_end(*, user: User) -> int:
-    """Delete every live session of `user`; returns how many ended.
+def sessions_end_many(*, user_ids, keep_session_key: str = "") -> dict[int, int]:
+    """Delete every live session of these users (but `keep_session_key`);
+    returns how many ended per user id.
 
-    SECURITY (ASVS 7.4.2): a deactivated user is already refused by the
-    authentication backend, but its session row would stay, kept alive by
-    the idle timeout, and work again after reactivation. A new
-    password or card ends sessions by itself (the session hash, the
-    unconfirmed old card); deactivation needs this.
-
-    Sessions are stored signed, not indexed by user, so this reads every live
-    session once: cheap at the sizes here (sessions idle out after 30
-    minutes), and only ever run by an explicit staff action.
+    Only `accounts.services.access_end` calls this: the session epoch it
+    raises is what makes the end final (also for a session row this misses,
+    say one being saved at this very moment); deleting the rows frees them
+    at once. Sessions are stored signed, not indexed by user, so this reads
+    every live session once: cheap at the sizes here (sessions idle out
+    after 30 minutes), and only run when an account loses access.
     """
-    wanted = str(user.pk)
-    ended = [
-        session.pk
-        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
-        if session.get_decoded().get(SESSION_KEY) == wanted
-    ]
-    Session.objects.filter(pk__in=ended).delete()
-    return len(ended)
+    wanted = {str(user_id): user_id for user_id in user_ids}
+    ended: dict[int, int] = {}
+    keys = []
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if session.pk == keep_session_key:
+            continue
+        user_id = wanted.get(session.get_decoded().get(SESSION_KEY))
+        if user_id is not None:
+            keys.append(session.pk)
+            ended[user_id] = ended.get(user_id, 0) + 1
+    Session.objects.filter(pk__in=keys).delete()
+    return ended
+
+
+def sessions_end(*, user: User) -> int:
+    """Delete every live session of `user`; returns how many ended."""
+    return sum(sessions_end_many(user_ids=[user.pk]).values())
 
 
 # --- Idle timeout (ASVS 7.3.1) without a write per request ---------------------

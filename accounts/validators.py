@@ -1,5 +1,6 @@
 """Validation of what people type about people: names."""
 
+import re
 import unicodedata
 
 from django.core.exceptions import ValidationError
@@ -20,3 +21,38 @@ def has_control_characters(text: str) -> bool:
 def validate_person_name(value: str) -> None:
     if has_control_characters(value):
         raise ValidationError(CONTROL_CHARACTER_MESSAGE, code="control_characters")
+
+
+def validate_person_name_field(field: str, value: str) -> None:
+    """For services: a name with control characters is a field error."""
+    if has_control_characters(value):
+        raise ValidationError({field: CONTROL_CHARACTER_MESSAGE}, code="control_characters")
+
+
+# A chosen username (admin-site accounts only; everyone else's is generated):
+# the characters of generated usernames (no 0/O, 1/l/I) and . and -.
+CHOSEN_USERNAME = re.compile(r"^[a-hjkmnp-z][a-hjkmnp-z2-9.-]{2,29}$")
+# SECURITY: never a personal identity number (SPEC), nor anything like one.
+DIGIT_RUN = re.compile(r"[0-9]{6}")
+
+CHOSEN_USERNAME_MESSAGE = _(
+    "A username has 3–30 characters: lower-case letters, the digits 2–9, '.' and '-', "
+    "and starts with a letter. It may not contain 0, 1, i, l or o (easily misread) nor "
+    "six digits in a row."
+)
+
+
+def validate_chosen_username(value: str) -> None:
+    from accounts.models import User
+
+    if not CHOSEN_USERNAME.match(value) or DIGIT_RUN.search(value):
+        raise ValidationError(CHOSEN_USERNAME_MESSAGE, code="invalid_username")
+    if User.objects.filter(username__iexact=value).exists():
+        raise ValidationError(_("That username is taken."), code="username_taken")
+
+
+def validate_chosen_username_field(value: str) -> None:
+    try:
+        validate_chosen_username(value)
+    except ValidationError as error:
+        raise ValidationError({"username": error.messages}) from error

@@ -1,13 +1,12 @@
 """The two login doors: E-tjänster (password + matrix card) and
 Bedömningsportalen (password), and one logout for both."""
 
-import datetime
 from urllib.parse import urlencode
 
 import django_otp
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.contrib.auth import REDIRECT_FIELD_NAME, update_session_auth_hash
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.http import HttpRequest, HttpResponse
@@ -20,32 +19,45 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.forms import PasswordLoginForm, clock, with_retry_time
+from accounts.decorators import etjanster_required
+from accounts.forms import (
+    OwnPasswordChangeForm,
+    PasswordLoginForm,
+    clock,
+    throttle_message,
+    with_retry_time,
+)
 from accounts.models import (
     CARD_COLUMNS,
     CARD_ROWS,
     CardState,
 )
-from accounts.network import audit_context
-from accounts.selectors import card_contacts
+from accounts.network import audit_context, device_cookie_remember, trusted_device
+from accounts.selectors import account_contacts
 from accounts.services import (
     AnswerOutcome,
+    CheckOutcome,
     Door,
     PasswordCheck,
     card_answer,
     card_challenge,
     current_card,
     login_audit,
+    own_password_change,
     password_check,
 )
 from permissions.audit import AuditAction, audit_record
+from permissions.models import Membership
 from permissions.policy import (
     can_use_etjanster,
     can_use_portal,
+    credentials_issuer,
+    etjanster_appointment_ended,
     is_etjanster_half_logged_in,
     is_etjanster_verified,
 )
 from permissions.refusals import RefusalCode, Refused
+from permissions.schoolyear import today
 
 ETJANSTER_HOME = "/e-tjanster/"
 PORTAL_HOME = "/bedomningsportalen/"
@@ -74,17 +86,43 @@ def _card_problem(request: HttpRequest, *, user, problem: RefusalCode) -> HttpRe
     return render(
         request,
         "accounts/card_problem.html",
-        {"problem": problem, "contacts": card_contacts(user=user), "holder": user},
+        {
+            "problem": problem,
+            "contacts": account_contacts(user=user),
+            "issuer": credentials_issuer(user=user),
+        },
+    )
+
+
+def _account_closed(request: HttpRequest, *, user, problem: RefusalCode) -> HttpResponse:
+    """A right password for a deactivated account or an ended appointment:
+    say so, and whom to ask by name (never just "wrong password")."""
+    return render(
+        request,
+        "accounts/account_closed.html",
+        {
+            "problem": problem,
+            "contacts": account_contacts(user=user),
+            "issuer": credentials_issuer(user=user),
+        },
     )
 
 
 def _check_login_form(request: HttpRequest, form: PasswordLoginForm, door: Door) -> PasswordCheck:
+    username = form.cleaned_data["username"]
     return password_check(
         context=audit_context(request),
-        username=form.cleaned_data["username"],
+        username=username,
         password=form.cleaned_data["password"],
         door=door,
+        device=trusted_device(request, username),
     )
+
+
+def _trusting(response: HttpResponse, request: HttpRequest, user) -> HttpResponse:
+    """This browser knew the password: from now on it has a throttle of its own."""
+    device_cookie_remember(response, request, user.get_username())
+    return response
 
 
 def _wrong_door(
@@ -118,8 +156,12 @@ def etjanster_login(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         check = _check_login_form(request, form, Door.ETJANSTER)
         person = check.user
+        if check.outcome == CheckOutcome.INACTIVE:
+            return _account_closed(
+                request, user=check.account, problem=RefusalCode.ACCOUNT_INACTIVE
+            )
         if person is None:
-            error = _login_error(check.retry_at)
+            error = _login_error(check)
         elif can_use_portal(user=person):
             return _wrong_door(
                 request,
@@ -136,6 +178,15 @@ def etjanster_login(request: HttpRequest) -> HttpResponse:
                 refused=RefusalCode.WRONG_ROLE,
                 belongs="admin",
             )
+        elif etjanster_appointment_ended(user=person, today=today()):
+            login_audit(
+                user=person,
+                context=audit_context(request),
+                door=Door.ETJANSTER,
+                factor="password",
+                refused=RefusalCode.APPOINTMENT_ENDED,
+            )
+            return _account_closed(request, user=person, problem=RefusalCode.APPOINTMENT_ENDED)
         else:
             card = current_card(user=person)
             if card is None or card.state == CardState.LOCKED:
@@ -154,7 +205,11 @@ def etjanster_login(request: HttpRequest) -> HttpResponse:
             # SECURITY: a new session for the half-logged-in state (Django's
             # login cycles the key); it opens nothing until the card step.
             auth_login(request, person)
-            return redirect(_with_next(reverse("accounts:matrix"), next_url, ETJANSTER_HOME))
+            return _trusting(
+                redirect(_with_next(reverse("accounts:matrix"), next_url, ETJANSTER_HOME)),
+                request,
+                person,
+            )
     return render(
         request,
         "accounts/etjanster_login.html",
@@ -162,9 +217,13 @@ def etjanster_login(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _login_error(retry_at: datetime.datetime | None) -> str:
+def _login_error(check: PasswordCheck) -> str:
+    if check.outcome == CheckOutcome.THROTTLED:
+        # SECURITY (ASVS 6.3.1): the password was not looked at, so this never
+        # says it was wrong; the owner learns when to try, nothing more.
+        return throttle_message(check.retry_at)
     # SECURITY: one message for an unknown username and a wrong password.
-    return with_retry_time(_("The username or password is wrong."), retry_at)
+    return with_retry_time(_("The username or password is wrong."), check.retry_at)
 
 
 # SECURITY: every field may be a card cell (their names vary), so all are hidden
@@ -217,10 +276,13 @@ def etjanster_matrix(request: HttpRequest) -> HttpResponse:
         [{"name": f"{column}{row}", "asked": f"{column}{row}" in cells} for column in CARD_COLUMNS]
         for row in CARD_ROWS
     ]
+    card = current_card(user=user)
     return render(
         request,
         "accounts/etjanster_matrix.html",
         {
+            # The holder can tell which card is meant: the serial is on the paper.
+            "card": card,
             "cells": cells,
             "grid": grid,
             "columns": CARD_COLUMNS,
@@ -256,8 +318,12 @@ def portal_login(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         check = _check_login_form(request, form, Door.PORTAL)
         person = check.user
+        if check.outcome == CheckOutcome.INACTIVE:
+            return _account_closed(
+                request, user=check.account, problem=RefusalCode.ACCOUNT_INACTIVE
+            )
         if person is None:
-            error = _login_error(check.retry_at)
+            error = _login_error(check)
         elif not can_use_portal(user=person):
             return _wrong_door(
                 request,
@@ -271,7 +337,17 @@ def portal_login(request: HttpRequest) -> HttpResponse:
                 user=person, context=audit_context(request), door=Door.PORTAL, factor="password"
             )
             auth_login(request, person)
-            return redirect(next_url)
+            if not Membership.objects.filter(user=person).valid_on(today()).exists():
+                # SPEC: an expired teacher still logs in (open material, the
+                # account page); the account page says why and whom to ask.
+                messages.warning(
+                    request,
+                    _(
+                        "None of your memberships is valid this school year, so protected "
+                        "material is closed. Your account page says whom to ask."
+                    ),
+                )
+            return _trusting(redirect(next_url), request, person)
     return render(
         request,
         "accounts/portal_login.html",
@@ -294,3 +370,55 @@ def logout(request: HttpRequest) -> HttpResponse:
     auth_logout(request)
     messages.success(request, _("You are logged out."))
     return redirect("home")
+
+
+# --- Mitt konto (E-tjänster) -------------------------------------------------------
+
+
+@sensitive_post_parameters("old_password", "new_password1", "new_password2")
+@csrf_protect
+@never_cache
+@etjanster_required
+@require_http_methods(["GET", "POST"])
+def etjanster_account(request: HttpRequest) -> HttpResponse:
+    """A principal's or test administrator's own account: the card it has and
+    a password change (throttled and audited; the other sessions end)."""
+    user = request.user
+    form = OwnPasswordChangeForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        error = own_password_change_view(request, form, door=Door.ETJANSTER)
+        if error is None:
+            messages.success(request, _("Your password has been changed."))
+            return redirect("accounts:etjanster_account")
+        form.add_error("old_password", error)
+    return render(
+        request,
+        "accounts/etjanster_account.html",
+        {"form": form, "card": current_card(user=user), "issuer": credentials_issuer(user=user)},
+    )
+
+
+def own_password_change_view(
+    request: HttpRequest, form: OwnPasswordChangeForm, *, door: Door
+) -> str | None:
+    """Run `own_password_change` for the logged-in user; an error to show, or None.
+
+    This session stays logged in (its new hash is stored); every other
+    session of the account ends.
+    """
+    user = request.user
+    check = own_password_change(
+        user=user,
+        old_password=form.cleaned_data["old_password"],
+        new_password=form.cleaned_data["new_password1"],
+        door=door,
+        context=audit_context(request),
+        device=trusted_device(request, user.get_username()),
+        keep_session_key=request.session.session_key or "",
+    )
+    if check.outcome == CheckOutcome.ACCEPTED:
+        update_session_auth_hash(request, user)
+        return None
+    if check.outcome == CheckOutcome.THROTTLED:
+        return throttle_message(check.retry_at)
+    return with_retry_time(_("The current password is wrong."), check.retry_at)

@@ -4,7 +4,12 @@ from django.utils.translation import gettext_lazy as _
 from accounts.network import audit_context
 from permissions.audit import AuditAction
 from permissions.models import AuditEvent, LevelPolicy, Subject
-from permissions.services import policy_rule_add, policy_rule_remove
+from permissions.services import (
+    policy_rule_add,
+    policy_rule_remove,
+    subject_delete,
+    subject_save,
+)
 
 
 @admin.register(Subject)
@@ -12,6 +17,16 @@ class SubjectAdmin(admin.ModelAdmin):
     list_display = ("name", "code", "level")
     list_filter = ("level",)
     search_fields = ("name", "code")
+
+    def save_model(self, request, obj, form, change) -> None:
+        subject_save(context=audit_context(request), subject=obj)
+
+    def delete_model(self, request, obj) -> None:
+        subject_delete(context=audit_context(request), subject=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for subject in queryset:
+            subject_delete(context=audit_context(request), subject=subject)
 
 
 @admin.register(LevelPolicy)

@@ -48,16 +48,26 @@ class AuditAction(models.TextChoices):
     LOGIN_SUCCEEDED = "login_succeeded", _("Login succeeded")
     LOGIN_FAILED = "login_failed", _("Login failed")
     LOGOUT = "logout", _("Logged out")
+    # One event per burst of attempts the throttle refused, with their count.
+    LOGIN_THROTTLED = "login_throttled", _("Attempts refused by the throttle")
+    SESSIONS_ENDED = "sessions_ended", _("Sessions ended")
     # Credentials
     PASSWORD_ISSUED = "password_issued", _("Password issued")
     PASSWORD_REGENERATED = "password_regenerated", _("Password regenerated")
     PASSWORD_CHANGED = "password_changed", _("Password changed")
+    PASSWORD_CHANGE_FAILED = "password_change_failed", _("Password change refused")
     CARD_ISSUED = "card_issued", _("Matrix card issued")
     CARD_REGENERATED = "card_regenerated", _("Matrix card regenerated")
     CARD_LOCKED = "card_locked", _("Matrix card locked")
     CARD_UNLOCKED = "card_unlocked", _("Matrix card unlocked")
     TOTP_ENROLLED = "totp_enrolled", _("TOTP device enrolled")
+    TOTP_REMOVED = "totp_removed", _("TOTP device removed")
+    EMAIL_CODE_SENT = "email_code_sent", _("Code sent by e-mail")
+    EMAIL_CODE_REFUSED = "email_code_refused", _("E-mailed code refused")
     # Accounts
+    ACCOUNT_CREATED = "account_created", _("Account created")
+    ACCOUNT_CHANGED = "account_changed", _("Account changed")
+    ROLE_CHANGED = "role_changed", _("Role changed")
     PRINCIPAL_ISSUED = "principal_issued", _("Principal issued")
     PRINCIPAL_LINKED = "principal_linked", _("Principal linked to school unit")
     PRINCIPAL_UNLINKED = "principal_unlinked", _("Principal unlinked from school unit")
@@ -69,6 +79,8 @@ class AuditAction(models.TextChoices):
     TEST_ADMIN_DEACTIVATED = "test_admin_deactivated", _("Test administrator deactivated")
     # Memberships
     MEMBERSHIP_REGISTERED = "membership_registered", _("Membership registered")
+    MEMBERSHIP_CONFIRMED = "membership_confirmed", _("Membership confirmed by the teacher")
+    MEMBERSHIP_DECLINED = "membership_declined", _("Membership declined by the teacher")
     MEMBERSHIP_GRANTED = "membership_granted", _("Subjects changed")
     MEMBERSHIP_REACTIVATED = "membership_reactivated", _("Membership reactivated")
     MEMBERSHIP_REMOVED = "membership_removed", _("Membership removed")
@@ -82,6 +94,9 @@ class AuditAction(models.TextChoices):
     HUVUDMAN_CHANGED = "huvudman_changed", _("Huvudman changed")
     SCHOOL_UNIT_CHANGED = "school_unit_changed", _("School unit changed")
     POLICY_CHANGED = "policy_changed", _("Access policy changed")
+    SUBJECT_CHANGED = "subject_changed", _("Subject changed")
+    MATERIAL_CHANGED = "material_changed", _("Material changed")
+    SITE_NOTICE_CHANGED = "site_notice_changed", _("Site notice changed")
     # The portal
     MATERIAL_DOWNLOADED = "material_downloaded", _("Protected material downloaded")
     ACCESS_REFUSED = "access_refused", _("Access refused")
@@ -143,3 +158,20 @@ def audit_build(
         ip_address=context.address,
         details=details or {},
     )
+
+
+def field_changes(*, instance: models.Model, fields: tuple[str, ...]) -> dict[str, list[str]]:
+    """What saving `instance` would change, field by field, as text for the log:
+    {field: [before, after]}. Read from the database row before the save."""
+    if instance.pk is None:
+        return {}
+    stored = type(instance)._default_manager.filter(pk=instance.pk).first()
+    if stored is None:
+        return {}
+    changes = {}
+    for name in fields:
+        field = instance._meta.get_field(name)
+        before, after = field.value_from_object(stored), field.value_from_object(instance)
+        if str(before) != str(after):
+            changes[name] = [str(before)[:200], str(after)[:200]]
+    return changes

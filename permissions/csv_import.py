@@ -19,14 +19,13 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import Role, User
+from accounts.models import User
 from accounts.validators import CONTROL_CHARACTER_MESSAGE, has_control_characters
 from permissions.models import Membership, Subject
-from permissions.policy import school_memberships
+from permissions.policy import linkable_teacher_accounts, school_memberships
 from schools.models import SchoolUnit
 
 # SECURITY: a bound on what one request reads and holds (also in the session
@@ -51,7 +50,9 @@ class Outcome:
 
 OUTCOME_LABELS = {
     Outcome.NEW: gettext_lazy("New teacher account"),
-    Outcome.LINKED: gettext_lazy("Existing account linked to this school"),
+    Outcome.LINKED: gettext_lazy(
+        "Existing account: linked once its teacher confirms (a code goes to the e-mail address)"
+    ),
     Outcome.UPDATED: gettext_lazy("Already at this school: subjects set to the file's"),
     Outcome.ERROR: gettext_lazy("Error"),
 }
@@ -259,11 +260,8 @@ def plan_import(*, school_unit: SchoolUnit, text: str) -> ImportPlan:
         row.subjects = [subjects[code] for code in row.subject_codes if code in subjects]
 
     accounts: dict[str, User] = {}
-    for user in (
-        User.objects.annotate(email_lower=Lower("email"))
-        .filter(role=Role.TEACHER, email_lower__in=list(seen))
-        .order_by("-pk")
-    ):
+    # The same rule as a single registration (never a principal's own teacher account).
+    for user in linkable_teacher_accounts(emails=list(seen)).reverse():
         accounts[user.email_lower] = user  # the oldest account wins, as in registration
     members = {
         membership.user_id: membership

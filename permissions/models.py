@@ -72,9 +72,23 @@ def membership_live_q(prefix: str = "") -> Q:
     return Q(**{f"{prefix}removed_at__isnull": True})
 
 
+def membership_confirmed_q(prefix: str = "") -> Q:
+    """Confirmed: created with a new account, or its teacher confirmed it.
+
+    SECURITY: a membership that linked an existing account by e-mail grants
+    nothing until the account's owner confirms it (SPEC), so every rule that
+    opens something requires this.
+    """
+    return Q(**{f"{prefix}confirmed_at__isnull": False})
+
+
 def membership_valid_q(day: datetime.date, prefix: str = "") -> Q:
-    """Live and valid on `day`: gate condition 2 (SPEC)."""
-    return membership_live_q(prefix) & Q(**{f"{prefix}valid_until__gte": day})
+    """Live, confirmed and valid on `day`: gate condition 2 (SPEC)."""
+    return (
+        membership_live_q(prefix)
+        & membership_confirmed_q(prefix)
+        & Q(**{f"{prefix}valid_until__gte": day})
+    )
 
 
 class MembershipQuerySet(models.QuerySet):
@@ -87,9 +101,13 @@ class MembershipQuerySet(models.QuerySet):
     def valid_on(self, day: datetime.date) -> "MembershipQuerySet":
         return self.filter(membership_valid_q(day))
 
+    def pending(self) -> "MembershipQuerySet":
+        """Live, waiting for its teacher's confirmation (grants nothing yet)."""
+        return self.live().filter(~membership_confirmed_q())
+
     def expired_on(self, day: datetime.date) -> "MembershipQuerySet":
-        """Live, but its validity ended before `day`."""
-        return self.live().filter(valid_until__lt=day)
+        """Live and confirmed, but its validity ended before `day`."""
+        return self.live().filter(membership_confirmed_q(), valid_until__lt=day)
 
     def reactivatable(self, today: datetime.date) -> "MembershipQuerySet":
         """Live, and valid only for an earlier school year: reactivation is open
@@ -119,6 +137,11 @@ class Membership(models.Model):
     valid_until = models.DateField(_("valid until"))
     removed_at = models.DateTimeField(_("removed"), null=True, blank=True)
     created_at = models.DateTimeField(_("registered"), default=timezone.now)
+    # None while an existing account linked by its e-mail address waits for
+    # its owner's confirmation (`permissions.services.membership_link_existing`).
+    confirmed_at = models.DateTimeField(
+        _("confirmed by the teacher"), null=True, blank=True, default=timezone.now
+    )
     subjects = models.ManyToManyField(
         Subject, through="SubjectGrant", related_name="memberships", blank=True
     )
@@ -145,8 +168,61 @@ class Membership(models.Model):
     def is_removed(self) -> bool:
         return self.removed_at is not None
 
+    @property
+    def is_pending(self) -> bool:
+        return not self.is_removed and self.confirmed_at is None
+
     def is_valid_on(self, day) -> bool:
-        return not self.is_removed and self.valid_until >= day
+        return not self.is_removed and self.confirmed_at is not None and self.valid_until >= day
+
+
+class EmailCodePurpose(models.TextChoices):
+    # The owner of an existing teacher account confirms (or declines) a school's registration.
+    CONFIRM_MEMBERSHIP = "confirm_membership", _("Confirm a registration")
+    # The owner of a teacher account chooses a new password (the account is shared by
+    # schools the principal who sent it does not all administer).
+    NEW_PASSWORD = "new_password", _("Choose a new password")
+
+
+class EmailCode(models.Model):
+    """A one-time code mailed to a teacher account's e-mail address.
+
+    SECURITY: an e-mail address is all a school types to find an existing
+    account, so proof of that address is what the account's owner gives back.
+    Only a keyed hash of the code is stored; a code works once, until
+    `expires_at`, and wrong codes are throttled like passwords
+    (`permissions.services.email_code_redeem`).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="email_codes"
+    )
+    purpose = models.CharField(max_length=30, choices=EmailCodePurpose.choices)
+    membership = models.ForeignKey(
+        Membership, on_delete=models.CASCADE, null=True, blank=True, related_name="email_codes"
+    )
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("e-mailed code")
+        verbose_name_plural = _("e-mailed codes")
+        constraints = [
+            models.CheckConstraint(
+                name="emailcode_purpose_known",
+                condition=Q(purpose__in=["confirm_membership", "new_password"]),
+            ),
+            models.CheckConstraint(
+                name="emailcode_membership_iff_confirming",
+                condition=(Q(purpose="confirm_membership") & Q(membership__isnull=False))
+                | (Q(purpose="new_password") & Q(membership__isnull=True)),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} ({self.created_at:%Y-%m-%d %H:%M})"
 
 
 class SubjectGrant(models.Model):

@@ -18,9 +18,10 @@ from django.db.models import (
     Q,
     QuerySet,
 )
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import ETJANSTER_ROLES, MatrixCardDevice, Role, User
+from accounts.models import ADMIN_ROLES, ETJANSTER_ROLES, MatrixCardDevice, Role, User
 from permissions.models import (
     AuditEvent,
     LevelPolicy,
@@ -99,8 +100,64 @@ def can_use_portal(*, user: User) -> bool:
 
 
 def _admin_session_verified(user: User) -> bool:
-    # SECURITY: a password alone is never enough on an admin site.
-    return bool(user.is_authenticated and user.is_active and user.is_staff and user.is_verified())
+    # SECURITY: a password alone is never enough on an admin site, nor a
+    # one-time password before the enrolment is complete.
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and user.is_staff
+        and user.onboarding_until is None
+        and user.is_verified()
+    )
+
+
+def admin_site_of_role(*, user: User) -> str | None:
+    """Which admin site the account's role logs in to ("admin", "huvudman"), if any.
+
+    By role alone, whether or not the account is active: the login uses it
+    to tell a deactivated account so, after both factors were right.
+    """
+    if user.role == Role.NATIONAL_ADMIN:
+        return "admin"
+    if user.role == Role.HUVUDMAN_STAFF and user.huvudman_id is not None:
+        return "huvudman"
+    return None
+
+
+def is_admin_enrolment_pending(*, user: User) -> bool:
+    """Logged in with a one-time password: only the enrolment page opens.
+
+    SECURITY: such a session is not verified by any device, so no admin
+    site opens for it (`_admin_session_verified`), and E-tjänster and the
+    portal are for other roles; it exists only to enrol an authenticator app
+    and choose a password (`accounts.services.admin_enrolment_complete`).
+    """
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and user.role in ADMIN_ROLES
+        and user.onboarding_until is not None
+    )
+
+
+def credentials_issuer(*, user: User) -> str:
+    """Who issues this account a new password or card (the role one level up):
+    "huvudman" for a principal, "principal" for a test administrator or a
+    teacher, "national_admin" for the admin-site accounts."""
+    if user.role == Role.PRINCIPAL:
+        return "huvudman"
+    if user.role in (Role.TEST_ADMIN, Role.TEACHER):
+        return "principal"
+    return "national_admin"
+
+
+def etjanster_appointment_ended(*, user: User, today: datetime.date) -> bool:
+    """A test administrator whose appointment was deactivated or has expired:
+    the right password opens nothing, and the login says so."""
+    if user.role != Role.TEST_ADMIN:
+        return False
+    appointment = TestAdministrator.objects.filter(user=user).first()
+    return appointment is None or not appointment.is_valid_on(today)
 
 
 def can_open_national_admin(*, user: User) -> bool:
@@ -188,11 +245,22 @@ class MembershipState(models.TextChoices):
     ACTIVE = "active", _("Active")
     AWAITING_REACTIVATION = "awaiting_reactivation", _("Awaiting reactivation")
     NO_SUBJECTS = "no_subjects", _("No subjects")
+    AWAITING_CONFIRMATION = "awaiting_confirmation", _("Awaiting the teacher's confirmation")
 
 
-def membership_state(*, valid_until: datetime.date, subject_count: int, today: datetime.date):
-    """Expiry wins over a missing subject: the expired teacher sees nothing
-    protected either way, and reactivation is what the principal must do first."""
+def membership_state(
+    *,
+    valid_until: datetime.date,
+    subject_count: int,
+    today: datetime.date,
+    pending: bool = False,
+):
+    """A membership waiting for its teacher's confirmation grants nothing
+    whatever else holds, so that comes first. Expiry wins over a missing
+    subject: the expired teacher sees nothing protected either way, and
+    reactivation is what the principal must do first."""
+    if pending:
+        return MembershipState.AWAITING_CONFIRMATION
     if valid_until < today:
         return MembershipState.AWAITING_REACTIVATION
     if subject_count == 0:
@@ -205,6 +273,8 @@ def memberships_in_state(
 ) -> QuerySet[Membership]:
     """The same rule as `membership_state`, as a queryset filter."""
     has_subjects = Exists(SubjectGrant.objects.filter(membership=OuterRef("pk")))
+    if state == MembershipState.AWAITING_CONFIRMATION:
+        return memberships.pending()
     if state == MembershipState.AWAITING_REACTIVATION:
         return memberships.expired_on(today)
     if state == MembershipState.NO_SUBJECTS:
@@ -246,6 +316,9 @@ def can_regenerate_teacher_password(
     return (
         user.is_active
         and membership.removed_at is None
+        # SECURITY: not before the teacher confirmed: until then this school
+        # has not been shown to know the teacher at all.
+        and membership.confirmed_at is not None
         and etjanster_school_units(user=user, today=today)
         .filter(pk=membership.school_unit_id)
         .exists()
@@ -253,6 +326,44 @@ def can_regenerate_teacher_password(
         .filter(user_id=membership.user_id)
         .exclude(Exists(administered))
         .exists()
+    )
+
+
+def can_send_password_code(*, user: User, membership: Membership, today: datetime.date) -> bool:
+    """Whether `user` may have a code mailed to the teacher, with which the
+    teacher chooses a new password themself.
+
+    For the teacher of schools with different principals: no one principal
+    may read a new password for the shared account
+    (`can_regenerate_teacher_password`), but any of them may start this,
+    since only whoever reads the account's e-mail can use the code.
+    """
+    return (
+        user.is_active
+        and membership.removed_at is None
+        and membership.confirmed_at is not None
+        and bool(membership.user.email)
+        and etjanster_school_units(user=user, today=today)
+        .filter(pk=membership.school_unit_id)
+        .exists()
+    )
+
+
+def linkable_teacher_accounts(*, emails) -> QuerySet[User]:
+    """Teacher accounts a school may link by typing their e-mail address.
+
+    SECURITY: a principal's or test administrator's own teacher account
+    ("Registrera mig som lärare") is never among them: it is reached only
+    through its owner's E-tjänster account, so nobody can register a
+    principal's address to link it, and a principal's self-registration
+    never links somebody else's account. Linking an account found here
+    grants nothing until its owner confirms (`membership_link_existing`).
+    """
+    lowered = sorted({email.strip().lower() for email in emails})
+    return (
+        User.objects.annotate(email_lower=Lower("email"))
+        .filter(role=Role.TEACHER, etjanster_owner__isnull=True, email_lower__in=lowered)
+        .order_by("pk")
     )
 
 

@@ -29,6 +29,12 @@ class RefusalCode(enum.StrEnum):
     CARD_NOT_ACTIVE = "card_not_active"
     DAILY_CAP = "daily_cap"
     NO_DEVICE = "no_device"
+    # The password throttle: params `time` (shown), `retry_at`, `reason` (for the log).
+    THROTTLED = "throttled"
+    # A right password for an account that may not log in (now).
+    ACCOUNT_INACTIVE = "account_inactive"
+    ONBOARDING_EXPIRED = "onboarding_expired"
+    APPOINTMENT_ENDED = "appointment_ended"
 
     # School administration.
     NOT_ALLOWED = "not_allowed"
@@ -37,6 +43,13 @@ class RefusalCode(enum.StrEnum):
     IMPORT_HAS_ERRORS = "import_has_errors"
     ALREADY_DEACTIVATED = "already_deactivated"
     LAST_SCHOOL_UNIT = "last_school_unit"
+    NOT_CONFIRMED = "not_confirmed"
+    OWN_ACCOUNT = "own_account"
+
+    # Codes sent by e-mail (confirming a school's registration, a new password).
+    CODE_WRONG = "code_wrong"
+    CODE_USED = "code_used"
+    CODE_EXPIRED = "code_expired"
 
 
 REFUSAL_MESSAGES = {
@@ -51,6 +64,12 @@ REFUSAL_MESSAGES = {
     RefusalCode.CARD_NOT_ACTIVE: _("The matrix card is not active."),
     RefusalCode.DAILY_CAP: _("Too many new login attempts today."),
     RefusalCode.NO_DEVICE: _("The account has no authenticator app."),
+    RefusalCode.THROTTLED: _("Too many attempts: wait until %(time)s."),
+    RefusalCode.ACCOUNT_INACTIVE: _("The account is deactivated."),
+    RefusalCode.ONBOARDING_EXPIRED: _(
+        "The one-time password has expired. Ask a national administrator for a new one."
+    ),
+    RefusalCode.APPOINTMENT_ENDED: _("The appointment as test administrator has ended."),
     RefusalCode.NOT_ALLOWED: _("You may not do this."),
     RefusalCode.ALREADY_REGISTERED: _(
         "%(email)s is already registered as a teacher at this school."
@@ -66,6 +85,19 @@ REFUSAL_MESSAGES = {
     RefusalCode.LAST_SCHOOL_UNIT: _(
         "A principal must lead at least one school unit. "
         "Deactivate the account instead if it should no longer be used."
+    ),
+    RefusalCode.NOT_CONFIRMED: _(
+        "The teacher has not yet confirmed the registration at this school."
+    ),
+    RefusalCode.OWN_ACCOUNT: _(
+        "You cannot deactivate your own account or change its role; ask another "
+        "national administrator."
+    ),
+    RefusalCode.CODE_WRONG: _("The username or the code is wrong."),
+    RefusalCode.CODE_USED: _("The code has already been used."),
+    RefusalCode.CODE_EXPIRED: _(
+        "The code has expired or been replaced by a newer one. "
+        "Ask your principal to send a new code."
     ),
 }
 

@@ -2,24 +2,50 @@
 
 import dataclasses
 import datetime
+import hmac
 import secrets
 from collections.abc import Iterable
+from enum import StrEnum
+from urllib.parse import urlencode
 
+from django.conf import settings
+from django.contrib.auth import password_validation
 from django.db import connection, transaction
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.crypto import salted_hmac
 
-from accounts.models import Role, User
-from accounts.services import card_issue, password_regenerate
+from accounts.mail import mail_enqueue
+from accounts.models import CARD_ALPHABET, ETJANSTER_ROLES, Role, User
+from accounts.services import access_end, card_issue, login_failure_target, password_regenerate
+from accounts.throttle import (
+    password_attempt_refusal,
+    password_failure_record,
+    password_success_record,
+    throttle_burst_count,
+    throttle_bursts_flush,
+    username_lock,
+)
 from accounts.usernames import (
     USERNAME_ALPHABET,
     USERNAME_LENGTH,
     generate_password,
     generate_username,
 )
-from permissions.audit import AuditAction, AuditContext, audit_build, audit_record
+from permissions import policy
+from permissions.audit import (
+    AuditAction,
+    AuditContext,
+    audit_build,
+    audit_record,
+    field_changes,
+)
 from permissions.csv_import import OUTCOME_LABELS, Outcome, PlannedRow, parse_rows, plan_import
 from permissions.models import (
     AuditEvent,
+    EmailCode,
+    EmailCodePurpose,
     LevelPolicy,
     Membership,
     Subject,
@@ -72,20 +98,83 @@ def policy_rule_remove(*, context: AuditContext, rule: LevelPolicy) -> None:
 class Registration:
     membership: Membership
     user: User
-    # The new account's password, shown once; None when an existing account was linked.
+    # A new account's password, shown once; None for an account that existed.
     password: str | None
+    # An existing account linked by e-mail: it waits for its owner's confirmation.
+    pending: bool = False
 
     @property
     def linked(self) -> bool:
-        return self.password is None
+        return self.pending
 
 
 def find_teacher_account(*, email: str) -> User | None:
-    """One person, one teacher account: an e-mail already used by a teacher
-    (at any school) gets a membership here instead of a second account."""
-    return (
-        User.objects.filter(role=Role.TEACHER, email__iexact=email.strip()).order_by("pk").first()
+    """One person, one teacher account: the account a school's registration
+    of this e-mail address links to (`policy.linkable_teacher_accounts`:
+    never a principal's own teacher account), the oldest if several."""
+    return policy.linkable_teacher_accounts(emails=[email]).first()
+
+
+def _teacher_account_create(
+    *,
+    school_unit: SchoolUnit,
+    context: AuditContext,
+    first_name: str,
+    last_name: str,
+    email: str,
+    owner: User | None = None,
+) -> tuple[User, str]:
+    password = generate_password()
+    user = User.objects.create_user(
+        username=generate_username(),
+        password=password,
+        role=Role.TEACHER,
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        email=email,
+        etjanster_owner=owner,
     )
+    audit_record(
+        action=AuditAction.PASSWORD_ISSUED,
+        context=context,
+        school_unit=school_unit,
+        target=user.username,
+    )
+    return user, password
+
+
+def _membership_create(
+    *,
+    user: User,
+    school_unit: SchoolUnit,
+    subjects: list[Subject],
+    context: AuditContext,
+    today: datetime.date,
+    confirmed: bool,
+    new_account: bool,
+) -> Membership:
+    membership = Membership.objects.create(
+        user=user,
+        school_unit=school_unit,
+        valid_until=reactivated_until(today=today),
+        confirmed_at=timezone.now() if confirmed else None,
+    )
+    SubjectGrant.objects.bulk_create(
+        [SubjectGrant(membership=membership, subject=subject) for subject in subjects]
+    )
+    audit_record(
+        action=AuditAction.MEMBERSHIP_REGISTERED,
+        context=context,
+        school_unit=school_unit,
+        target=user.username,
+        details={
+            "subjects": sorted(s.code for s in subjects),
+            "new_account": new_account,
+            "confirmed": confirmed,
+            "valid_until": membership.valid_until.isoformat(),
+        },
+    )
+    return membership
 
 
 @transaction.atomic
@@ -100,54 +189,87 @@ def membership_register(
     today: datetime.date,
 ) -> Registration:
     """Register a teacher at a school: a new account, or a link to the
-    existing account with this e-mail. Valid to the end of the school year."""
+    existing account with this e-mail, which grants nothing until the
+    account's owner confirms it (`membership_link_existing`). Valid to the
+    end of the school year."""
     subjects = list(subjects)
     email = email.strip()
     _serialize_by_email(email)
     user = find_teacher_account(email=email)
-    password = None
-    if user is None:
-        password = generate_password()
-        user = User.objects.create_user(
-            username=generate_username(),
-            password=password,
-            role=Role.TEACHER,
-            first_name=first_name.strip(),
-            last_name=last_name.strip(),
-            email=email,
+    if user is not None:
+        membership = membership_link_existing(
+            user=user, school_unit=school_unit, subjects=subjects, context=context, today=today
         )
-        audit_record(
-            action=AuditAction.PASSWORD_ISSUED,
-            context=context,
-            school_unit=school_unit,
-            target=user.username,
-        )
-    elif school_memberships(school_unit=school_unit).filter(user=user).exists():
-        raise Refused(RefusalCode.ALREADY_REGISTERED, email=email)
-    membership = Membership.objects.create(
+        return Registration(membership=membership, user=user, password=None, pending=True)
+    user, password = _teacher_account_create(
+        school_unit=school_unit,
+        context=context,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+    )
+    membership = _membership_create(
         user=user,
         school_unit=school_unit,
-        valid_until=reactivated_until(today=today),
-    )
-    SubjectGrant.objects.bulk_create(
-        [SubjectGrant(membership=membership, subject=subject) for subject in subjects]
-    )
-    audit_record(
-        action=AuditAction.MEMBERSHIP_REGISTERED,
+        subjects=subjects,
         context=context,
-        school_unit=school_unit,
-        target=user.username,
-        details={
-            "subjects": sorted(s.code for s in subjects),
-            "new_account": password is not None,
-            "valid_until": membership.valid_until.isoformat(),
-        },
+        today=today,
+        confirmed=True,
+        new_account=True,
     )
-    if password is None:
-        AuditEvent.objects.bulk_create(
-            _account_shared_events(users=[user], school_unit=school_unit, context=context)
-        )
     return Registration(membership=membership, user=user, password=password)
+
+
+@transaction.atomic
+def membership_link_existing(
+    *,
+    user: User,
+    school_unit: SchoolUnit,
+    subjects: Iterable[Subject],
+    context: AuditContext,
+    today: datetime.date,
+) -> Membership:
+    """Link an existing teacher account, found by its e-mail address, to one
+    more school. The one rule for every path that links by e-mail (single
+    registration, CSV import).
+
+    SECURITY: an e-mail address is not proof of identity. Whoever registered
+    the address first (another school, at this or another huvudman) knows the
+    account's first password, so a silent link would hand this school's
+    grants to them, or this school's "new password" the account (SPEC: no
+    school takes over another's teacher). The new membership therefore grants
+    nothing (`confirmed_at` is None; the gate, `valid_on` and
+    `membership_valid_q` require it) until the account's owner proves the
+    address: a one-time code goes to the account's e-mail, and with it the
+    owner confirms (choosing a new password that no school has seen) or
+    declines (`email_code_redeem`). The account's other schools get an audit
+    event naming who linked it. Refused when the account is already
+    registered here.
+    """
+    if user.etjanster_owner_id is not None or user.role != Role.TEACHER:
+        # A principal's own teacher account is never linked by e-mail.
+        raise Refused(RefusalCode.NOT_ALLOWED)
+    if school_memberships(school_unit=school_unit).filter(user=user).exists():
+        raise Refused(RefusalCode.ALREADY_REGISTERED, email=user.email)
+    membership = _membership_create(
+        user=user,
+        school_unit=school_unit,
+        subjects=list(subjects),
+        context=context,
+        today=today,
+        confirmed=False,
+        new_account=False,
+    )
+    AuditEvent.objects.bulk_create(
+        _account_shared_events(users=[user], school_unit=school_unit, context=context)
+    )
+    _email_code_issue(
+        user=user,
+        purpose=EmailCodePurpose.CONFIRM_MEMBERSHIP,
+        membership=membership,
+        context=context,
+    )
+    return membership
 
 
 def _serialize_by_email(*emails: str) -> None:
@@ -204,20 +326,44 @@ def _account_shared_events(
 def membership_register_self(
     *, school_unit: SchoolUnit, context: AuditContext, today: datetime.date
 ) -> Registration:
-    """ "Registrera mig som lärare": a separate teacher account for the
-    principal or test administrator, who keeps their E-tjänster account.
+    """ "Registrera mig som lärare": the principal's or test administrator's
+    own teacher account, a separate account they keep beside their
+    E-tjänster account, now a member of this school too.
 
-    SECURITY: never the same account — E-tjänster credentials must not open
-    the portal, and teacher credentials must not open E-tjänster."""
-    return membership_register(
+    SECURITY: never the same account (E-tjänster credentials must not open
+    the portal, nor teacher credentials E-tjänster), and never found by
+    e-mail: the own teacher account is the one that names this E-tjänster
+    account as its owner (`User.etjanster_owner`). At a second school the
+    principal leads, the same account gets a membership there, confirmed at
+    once (its owner is the one registering); an account some school
+    registered with the principal's address is never touched.
+    """
+    owner = User.objects.select_for_update().get(pk=context.actor.pk)
+    if owner.role not in ETJANSTER_ROLES:
+        raise Refused(RefusalCode.NOT_ALLOWED)
+    user = User.objects.filter(etjanster_owner=owner).first()
+    password = None
+    if user is None:
+        user, password = _teacher_account_create(
+            school_unit=school_unit,
+            context=context,
+            first_name=owner.first_name,
+            last_name=owner.last_name,
+            email=owner.email,
+            owner=owner,
+        )
+    elif school_memberships(school_unit=school_unit).filter(user=user).exists():
+        raise Refused(RefusalCode.ALREADY_REGISTERED, email=user.email)
+    membership = _membership_create(
+        user=user,
         school_unit=school_unit,
-        context=context,
-        first_name=context.actor.first_name,
-        last_name=context.actor.last_name,
-        email=context.actor.email,
         subjects=[],
+        context=context,
         today=today,
+        confirmed=True,
+        new_account=password is not None,
     )
+    return Registration(membership=membership, user=user, password=password)
 
 
 @transaction.atomic
@@ -360,6 +506,12 @@ def school_year_renew(
     )
     ending = [membership for membership in removing if membership.user_id in staying]
     deleting = [membership for membership in removing if membership.user_id not in staying]
+    access_end(
+        users=[membership.user for membership in removing],
+        context=context,
+        reason="removed",
+        school_unit=school_unit,
+    )
     Membership.objects.filter(pk__in=[membership.pk for membership in ending]).update(
         removed_at=timezone.now()
     )
@@ -392,14 +544,16 @@ def membership_remove(*, membership: Membership, context: AuditContext) -> bool:
     """End a membership. With the teacher's last one, delete the account and
     its personal data. Returns True when the account was deleted.
 
-    SECURITY: deleting the account ends its sessions at once (ASVS 7.4.2): a
-    session row holds only the user id, and a session whose user no longer
-    exists is anonymous on its next request.
+    SECURITY: the account's sessions end at once and for good (ASVS 7.4.2,
+    `access_end`), whether the account stays for other schools or goes.
     """
     user = membership.user
     school_unit = membership.school_unit
     others = Membership.objects.live().filter(user=user).exclude(pk=membership.pk).exists()
     username = user.username
+    # The teacher loses this school's access: every session ends, for good
+    # (the rows too, when the account goes with it).
+    access_end(users=[user], context=context, reason="removed", school_unit=school_unit)
     if others:
         membership.removed_at = timezone.now()
         membership.save(update_fields=["removed_at"])
@@ -490,7 +644,18 @@ def csv_import_apply(
     for row, user in zip(new_rows, new_users, strict=True):
         row.user = user
 
-    joining = [row for row in plan.rows if row.outcome in (Outcome.NEW, Outcome.LINKED)]
+    # Existing accounts go through the one linking rule (pending until their
+    # owners confirm, a code to each); a few queries per linked row.
+    for row in plan.rows:
+        if row.outcome == Outcome.LINKED:
+            row.membership = membership_link_existing(
+                user=row.user,
+                school_unit=school_unit,
+                subjects=row.subjects,
+                context=context,
+                today=today,
+            )
+    joining = [row for row in plan.rows if row.outcome == Outcome.NEW]
     memberships = Membership.objects.bulk_create(
         [Membership(user=row.user, school_unit=school_unit, valid_until=until) for row in joining]
     )
@@ -516,15 +681,14 @@ def csv_import_apply(
     events: list[AuditEvent] = []
     for row in joining:
         new_grants += [SubjectGrant(membership=row.membership, subject=s) for s in row.subjects]
-        if row.outcome == Outcome.NEW:
-            events.append(
-                audit_build(
-                    action=AuditAction.PASSWORD_ISSUED,
-                    context=context,
-                    school_unit=school_unit,
-                    target=row.user.username,
-                )
+        events.append(
+            audit_build(
+                action=AuditAction.PASSWORD_ISSUED,
+                context=context,
+                school_unit=school_unit,
+                target=row.user.username,
             )
+        )
         events.append(
             audit_build(
                 action=AuditAction.MEMBERSHIP_REGISTERED,
@@ -533,7 +697,8 @@ def csv_import_apply(
                 target=row.user.username,
                 details={
                     "subjects": sorted(s.code for s in row.subjects),
-                    "new_account": row.outcome == Outcome.NEW,
+                    "new_account": True,
+                    "confirmed": True,
                     "valid_until": until.isoformat(),
                     "csv_row": row.number,
                 },
@@ -560,11 +725,6 @@ def csv_import_apply(
                     },
                 )
             )
-    events += _account_shared_events(
-        users=[row.user for row in joining if row.outcome == Outcome.LINKED],
-        school_unit=school_unit,
-        context=context,
-    )
     SubjectGrant.objects.filter(pk__in=stale_grants).delete()
     SubjectGrant.objects.bulk_create(new_grants)
     events.append(
@@ -656,12 +816,18 @@ def test_admin_issue(
 def test_admin_deactivate(*, appointment: TestAdministrator, context: AuditContext) -> None:
     """SECURITY: the only way to end a test administrator's access. The
     account stays (PROTECT) so that what it did stays attributable; its
-    sessions end because an inactive user is not authenticated."""
+    sessions end for good (`access_end`), so a reactivation revives none."""
     if not can_deactivate_test_admin(appointment=appointment):
         raise Refused(RefusalCode.ALREADY_DEACTIVATED)
     appointment.deactivated_at = timezone.now()
     appointment.save(update_fields=["deactivated_at"])
     User.objects.filter(pk=appointment.user_id).update(is_active=False)
+    access_end(
+        users=[appointment.user],
+        context=context,
+        reason="deactivated",
+        school_unit=appointment.school_unit,
+    )
     audit_record(
         action=AuditAction.TEST_ADMIN_DEACTIVATED,
         context=context,
@@ -688,4 +854,274 @@ def test_admin_reactivate(
         school_unit=appointment.school_unit,
         target=appointment.user.username,
         details={"valid_until": appointment.valid_until.isoformat()},
+    )
+
+
+# --- Codes mailed to a teacher account's address ----------------------------------
+
+# How long a mailed code works.
+EMAIL_CODE_LIFETIME = datetime.timedelta(days=7)
+EMAIL_CODE_ALPHABET = CARD_ALPHABET
+# 8 characters of 32: 40 bits, under the password throttle's growing delay.
+EMAIL_CODE_LENGTH = 8
+
+
+def normalize_email_code(code: str) -> str:
+    """Codes are read off an e-mail: case, spaces and dashes do not matter."""
+    return "".join(char for char in str(code).upper() if char.isalnum())[:32]
+
+
+def email_code_digest(*, user_id: int, code: str) -> str:
+    """SECURITY: only this keyed hash (HMAC under SECRET_KEY) is stored."""
+    return salted_hmac(
+        "permissions.EmailCode", f"{user_id}:{normalize_email_code(code)}", algorithm="sha256"
+    ).hexdigest()
+
+
+def _email_code_throttle_name(username: str) -> str:
+    # Counted apart from the account's password, so that guessing codes never
+    # delays its owner's logins (and the reverse).
+    return "email-code:" + (username or "")
+
+
+def _email_code_issue(
+    *,
+    user: User,
+    purpose: str,
+    context: AuditContext,
+    membership: Membership | None = None,
+) -> None:
+    """Mail a new one-time code to the account's own address; any earlier
+    code for the same thing stops working."""
+    now = timezone.now()
+    earlier = EmailCode.objects.filter(user=user, purpose=purpose, used_at__isnull=True)
+    if membership is not None:
+        earlier = earlier.filter(membership=membership)
+    earlier.filter(expires_at__gt=now).update(expires_at=now)
+    raw = "".join(secrets.choice(EMAIL_CODE_ALPHABET) for _ in range(EMAIL_CODE_LENGTH))
+    code = f"{raw[:4]}-{raw[4:]}"
+    row = EmailCode.objects.create(
+        user=user,
+        purpose=purpose,
+        membership=membership,
+        code_hash=email_code_digest(user_id=user.pk, code=code),
+        created_at=now,
+        expires_at=now + EMAIL_CODE_LIFETIME,
+    )
+    school_unit = membership.school_unit if membership is not None else context.school_unit
+    actor = context.actor
+    with translation.override(settings.LANGUAGE_CODE):
+        template = (
+            "emails/membership_confirm"
+            if purpose == EmailCodePurpose.CONFIRM_MEMBERSHIP
+            else "emails/password_code"
+        )
+        values = {
+            "user": user,
+            "code": code,
+            "school_unit": school_unit,
+            "actor_name": actor.get_full_name() if actor is not None else "",
+            "valid_until": timezone.localtime(row.expires_at),
+            "url": f"{settings.SITE_URL}{reverse('portal:email_code')}?"
+            + urlencode({"anvandarnamn": user.username}),
+        }
+        mail_enqueue(
+            subject=render_to_string(f"{template}_subject.txt", values).strip(),
+            body=render_to_string(f"{template}.txt", values),
+            to=[user.email],
+        )
+    audit_record(
+        action=AuditAction.EMAIL_CODE_SENT,
+        context=context,
+        school_unit=school_unit,
+        target=user.username,
+        details={"purpose": purpose, "valid_until": row.expires_at.isoformat()},
+    )
+
+
+@transaction.atomic
+def membership_code_resend(*, membership: Membership, context: AuditContext) -> None:
+    """A new confirmation code for a membership still waiting for its teacher."""
+    if not membership.is_pending:
+        raise Refused(RefusalCode.NOT_ALLOWED)
+    _email_code_issue(
+        user=membership.user,
+        purpose=EmailCodePurpose.CONFIRM_MEMBERSHIP,
+        membership=membership,
+        context=context,
+    )
+
+
+@transaction.atomic
+def teacher_password_code_send(
+    *, membership: Membership, context: AuditContext, today: datetime.date
+) -> None:
+    """Mail the teacher a code with which they choose a new password themself.
+
+    For a teacher of schools with different principals, where no principal
+    may read a new password (`policy.can_regenerate_teacher_password`): any
+    of them may send this, and only whoever reads the account's e-mail can
+    use it. The current password keeps working until the code is used.
+    """
+    if not policy.can_send_password_code(user=context.actor, membership=membership, today=today):
+        raise Refused(RefusalCode.NOT_ALLOWED)
+    _email_code_issue(user=membership.user, purpose=EmailCodePurpose.NEW_PASSWORD, context=context)
+
+
+class CodeOutcome(StrEnum):
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+    PASSWORD_SET = "password_set"  # noqa: S105 (an outcome, not a password)
+
+
+@dataclasses.dataclass(frozen=True)
+class CodeRedemption:
+    outcome: CodeOutcome
+    user: User | None
+    school_unit: SchoolUnit | None = None
+
+
+@transaction.atomic
+def email_code_redeem(
+    *,
+    username: str,
+    code: str,
+    new_password: str | None,
+    decline: bool,
+    context: AuditContext,
+    keep_session_key: str = "",
+) -> CodeRedemption:
+    """Use a mailed code: confirm (or decline) a school's registration, or set
+    a new password. With confirmation, `new_password` is required too.
+
+    SECURITY: the code proves the account's e-mail address, the thing the
+    linking school relied on. Confirming also replaces the password with one
+    the owner chooses now: the first password was seen by whichever school
+    created the account, and must not open this school's grants. Every
+    session of the account ends (but `keep_session_key`). Wrong codes are
+    throttled by username like passwords (a delay, never a lock) and
+    audited; an unknown username answers like a wrong code. Raises
+    `Refused`: THROTTLED, CODE_WRONG (with `retry_at` when a delay began),
+    CODE_USED, CODE_EXPIRED. A failing step changes nothing.
+    """
+    throttle_bursts_flush()
+    name = _email_code_throttle_name(username)
+    address = context.address
+    username_lock(username=name)
+    account = User.objects.filter(username=username, role=Role.TEACHER).first()
+    refusal = password_attempt_refusal(username=name, address=address)
+    if refusal is not None:
+        throttle_burst_count(
+            refusal=refusal,
+            username=name,
+            target=login_failure_target(username, account),
+            door="email_code",
+            address=address,
+            scope={},
+        )
+        raise refusal
+    match = None
+    if account is not None:
+        digest = email_code_digest(user_id=account.pk, code=code)
+        for row in (
+            EmailCode.objects.select_for_update()
+            .filter(user=account)
+            .select_related("membership__school_unit")
+        ):
+            if hmac.compare_digest(row.code_hash, digest):
+                match = row
+    if match is None:
+        password_failure_record(username=name, address=address)
+        audit_record(
+            action=AuditAction.EMAIL_CODE_REFUSED,
+            context=context,
+            target=login_failure_target(username, account),
+        )
+        refusal = password_attempt_refusal(username=name, address=address)
+        raise Refused(
+            RefusalCode.CODE_WRONG, retry_at=refusal.params["retry_at"] if refusal else None
+        )
+    membership = match.membership
+    if match.used_at is not None:
+        raise Refused(RefusalCode.CODE_USED)
+    if match.expires_at <= timezone.now() or (membership is not None and not membership.is_pending):
+        # Expired, replaced by a newer code, or the school withdrew the registration.
+        raise Refused(RefusalCode.CODE_EXPIRED)
+    password_success_record(username=name, address=address)
+    now = timezone.now()
+    match.used_at = now
+    match.save(update_fields=["used_at"])
+    as_owner = context.acting(account) if context.actor is None else context
+    school_unit = membership.school_unit if membership is not None else None
+    if membership is not None and decline:
+        audit_record(
+            action=AuditAction.MEMBERSHIP_DECLINED,
+            context=as_owner,
+            school_unit=school_unit,
+            target=account.username,
+        )
+        membership_remove(membership=membership, context=as_owner)
+        return CodeRedemption(CodeOutcome.DECLINED, account, school_unit)
+    if not new_password:
+        raise Refused(RefusalCode.NOT_ALLOWED)
+    # A ValidationError here rolls everything back: the code stays unused.
+    password_validation.validate_password(new_password, account)
+    account.set_password(new_password)
+    account.save(update_fields=["password"])
+    audit_record(
+        action=AuditAction.PASSWORD_CHANGED,
+        context=as_owner,
+        school_unit=school_unit,
+        target=account.username,
+        details={"by": "self", "with": "email_code", "purpose": match.purpose},
+    )
+    outcome = CodeOutcome.PASSWORD_SET
+    if membership is not None:
+        membership.confirmed_at = now
+        membership.save(update_fields=["confirmed_at"])
+        audit_record(
+            action=AuditAction.MEMBERSHIP_CONFIRMED,
+            context=as_owner,
+            school_unit=school_unit,
+            target=account.username,
+        )
+        outcome = CodeOutcome.CONFIRMED
+    access_end(
+        users=[account],
+        context=as_owner,
+        reason="password_changed",
+        keep_session_key=keep_session_key,
+        school_unit=school_unit,
+    )
+    return CodeRedemption(outcome, account, school_unit)
+
+
+# --- /admin/: the subject catalogue ------------------------------------------------
+
+SUBJECT_FIELDS = ("code", "name", "level")
+
+
+@transaction.atomic
+def subject_save(*, context: AuditContext, subject: Subject) -> Subject:
+    created = subject.pk is None
+    changes = field_changes(instance=subject, fields=SUBJECT_FIELDS)
+    subject.save()
+    audit_record(
+        action=AuditAction.SUBJECT_CHANGED,
+        context=context,
+        target=subject.code,
+        details={"change": "created" if created else "updated", "fields": changes},
+    )
+    return subject
+
+
+@transaction.atomic
+def subject_delete(*, context: AuditContext, subject: Subject) -> None:
+    code = subject.code
+    subject.delete()
+    audit_record(
+        action=AuditAction.SUBJECT_CHANGED,
+        context=context,
+        target=code,
+        details={"change": "deleted"},
     )

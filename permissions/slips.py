@@ -34,7 +34,8 @@ class Slip:
     name: str
     username: str
     school_name: str
-    valid_until: datetime.date
+    # None for an account without a school-year validity (a principal).
+    valid_until: datetime.date | None
     # Empty for an existing account linked to another school: the teacher
     # knows it, and the linking principal needs no more than "use your login".
     # Only at the moment of issue or regeneration; None means "use your login".
@@ -100,8 +101,9 @@ def _draw_slip(canvas: Canvas, slip: Slip) -> None:
             slip.password if slip.password else _("Unchanged: use the password you already have."),
         ),
         (_("Log in at"), settings.SITE_URL + slip.login_path),
-        (_("Valid until"), formats.date_format(slip.valid_until, "j F Y")),
     ]
+    if slip.valid_until is not None:
+        rows.append((_("Valid until"), formats.date_format(slip.valid_until, "j F Y")))
     for label, value in rows:
         canvas.setFont("Helvetica", 11)
         canvas.drawString(left, y, label)
@@ -112,11 +114,24 @@ def _draw_slip(canvas: Canvas, slip: Slip) -> None:
         y -= 10 * mm
     y -= 6 * mm
     canvas.setFont("Helvetica", 10)
-    for line in [
+    lines = [
         _("Keep this slip safe. The password is shown only at issue and cannot be recovered."),
-        _("If you lose it, ask your principal for a new password; the username stays the same."),
-        _("Access to protected material follows the school year and ends on 31 July."),
-    ]:
+    ]
+    if slip.valid_until is None:
+        # A principal: issued by the huvudman, valid without a school year.
+        lines += [
+            _("If you lose it, ask your huvudman for a new password; the username stays the same."),
+            _("Change the password under My account in E-services."),
+        ]
+    else:
+        lines += [
+            _(
+                "If you lose it, ask your principal for a new password; the username stays "
+                "the same."
+            ),
+            _("Access to protected material follows the school year and ends on 31 July."),
+        ]
+    for line in lines:
         canvas.drawString(left, y, line)
         y -= 6 * mm
 

@@ -1,6 +1,13 @@
 from django.contrib import admin
 
+from accounts.network import audit_context
 from portal.models import Material, SiteNotice, SupportTicket
+from portal.services import (
+    material_delete,
+    material_save,
+    site_notice_delete,
+    site_notice_save,
+)
 
 
 @admin.register(Material)
@@ -14,11 +21,32 @@ class MaterialAdmin(admin.ModelAdmin):
     date_hierarchy = "published_on"
     show_full_result_count = False
 
+    # Every change through a service with its audit event (who un-protected what).
+    def save_model(self, request, obj, form, change) -> None:
+        material_save(context=audit_context(request), material=obj)
+
+    def delete_model(self, request, obj) -> None:
+        material_delete(context=audit_context(request), material=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for material in queryset:
+            material_delete(context=audit_context(request), material=material)
+
 
 @admin.register(SiteNotice)
 class SiteNoticeAdmin(admin.ModelAdmin):
     list_display = ["title", "starts_at", "ends_at"]
     search_fields = ["title", "body"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        site_notice_save(context=audit_context(request), notice=obj)
+
+    def delete_model(self, request, obj) -> None:
+        site_notice_delete(context=audit_context(request), notice=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for notice in queryset:
+            site_notice_delete(context=audit_context(request), notice=notice)
 
 
 @admin.register(SupportTicket)

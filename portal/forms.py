@@ -1,6 +1,10 @@
+import copy
+
 from django import forms
+from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import NewPasswordForm
 from permissions.models import MaterialLevel, Subject
 from portal.models import MaterialKind
 from schools.validators import validate_skolenhetskod
@@ -58,3 +62,43 @@ class HuvudmanLookupForm(forms.Form):
         max_length=254,
         help_text=_("The address your huvudman registered for you as principal."),
     )
+
+
+class EmailCodeForm(forms.Form):
+    """A code from an e-mail: confirm (or decline) a school's registration,
+    or choose a new password. Input validation only; the service checks the code."""
+
+    username = forms.CharField(
+        label=_("Username"),
+        max_length=150,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}
+        ),
+    )
+    code = forms.CharField(
+        label=_("Code from the e-mail"),
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autocapitalize": "characters"}
+        ),
+    )
+    new_password1 = copy.deepcopy(NewPasswordForm.base_fields["new_password1"])
+    new_password2 = copy.deepcopy(NewPasswordForm.base_fields["new_password2"])
+
+    def __init__(self, *args, decline: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.decline = decline
+        # Declining needs only the code.
+        self.fields["new_password1"].required = not decline
+        self.fields["new_password2"].required = not decline
+
+    def clean_new_password2(self) -> str:
+        if self.decline:
+            return ""
+        first = self.cleaned_data.get("new_password1")
+        second = self.cleaned_data.get("new_password2")
+        if first and second and first != second:
+            raise forms.ValidationError(_("The two new passwords differ."), code="mismatch")
+        if second:
+            password_validation.validate_password(second)
+        return second

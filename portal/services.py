@@ -7,9 +7,9 @@ from django.template.loader import render_to_string
 
 from accounts.mail import mail_enqueue
 from accounts.models import Role, User
-from permissions.audit import AuditAction, AuditContext, audit_record
+from permissions.audit import AuditAction, AuditContext, audit_record, field_changes
 from permissions.policy import Access
-from portal.models import Material, SupportTicket
+from portal.models import Material, SiteNotice, SupportTicket
 from schools.models import PrincipalAssignment
 
 
@@ -109,3 +109,82 @@ def huvudman_contact_send(*, skolenhetskod: str, email: str) -> bool:
     ).strip()
     mail_enqueue(subject=subject, body=body, to=[recipient])
     return True
+
+
+# --- /admin/: material and site notices, each change audited -------------------
+
+MATERIAL_FIELDS = (
+    "title",
+    "slug",
+    "description",
+    "subject",
+    "level",
+    "kind",
+    "is_protected",
+    "protection_reason",
+    "file",
+    "published_on",
+)
+
+
+@transaction.atomic
+def material_save(*, context: AuditContext, material: Material) -> Material:
+    """Create or change an item. SECURITY: whether it is protected decides
+    who may read it, so every change is audited with the fields before and
+    after (un-protecting an item is recorded as such)."""
+    created = material.pk is None
+    changes = field_changes(instance=material, fields=MATERIAL_FIELDS)
+    material.save()
+    audit_record(
+        action=AuditAction.MATERIAL_CHANGED,
+        context=context,
+        target=material.slug,
+        details={
+            "change": "created" if created else "updated",
+            "fields": changes,
+            "protected": material.is_protected,
+        },
+    )
+    return material
+
+
+@transaction.atomic
+def material_delete(*, context: AuditContext, material: Material) -> None:
+    details = {"change": "deleted", "title": material.title, "protected": material.is_protected}
+    slug = material.slug
+    material.delete()
+    audit_record(action=AuditAction.MATERIAL_CHANGED, context=context, target=slug, details=details)
+
+
+SITE_NOTICE_FIELDS = ("title", "body", "starts_at", "ends_at")
+
+
+@transaction.atomic
+def site_notice_save(*, context: AuditContext, notice: SiteNotice) -> SiteNotice:
+    created = notice.pk is None
+    changes = field_changes(instance=notice, fields=SITE_NOTICE_FIELDS)
+    notice.save()
+    audit_record(
+        action=AuditAction.SITE_NOTICE_CHANGED,
+        context=context,
+        target=notice.title,
+        details={
+            "change": "created" if created else "updated",
+            "fields": changes,
+            "starts_at": notice.starts_at.isoformat(),
+            "ends_at": notice.ends_at.isoformat(),
+        },
+    )
+    return notice
+
+
+@transaction.atomic
+def site_notice_delete(*, context: AuditContext, notice: SiteNotice) -> None:
+    title = notice.title
+    notice.delete()
+    audit_record(
+        action=AuditAction.SITE_NOTICE_CHANGED,
+        context=context,
+        target=title,
+        details={"change": "deleted"},
+    )

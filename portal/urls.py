@@ -9,4 +9,5 @@ urlpatterns = [
     path("material/<slug:slug>/", views.material_detail, name="material"),
     path("material/<slug:slug>/fil/", views.material_file, name="material_file"),
     path("konto/", views.account, name="account"),
+    path("kod/", views.email_code, name="email_code"),
 ]

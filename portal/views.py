@@ -4,7 +4,7 @@ and the public support pages."""
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import REDIRECT_FIELD_NAME, update_session_auth_hash
-from django.contrib.auth.forms import PasswordChangeForm
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -14,17 +14,23 @@ from django.utils.cache import patch_cache_control
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.decorators import teacher_required
+from accounts.forms import OwnPasswordChangeForm, with_retry_time
 from accounts.models import User
 from accounts.network import audit_context, client_address
+from accounts.services import Door
+from accounts.views import own_password_change_view
 from permissions import schoolyear
+from permissions import services as permission_services
 from permissions.models import LevelPolicy, Membership, Subject
-from permissions.policy import Access, material_access, with_material_access
+from permissions.policy import Access, can_use_portal, material_access, with_material_access
+from permissions.refusals import RefusalCode, Refused
 from portal import services
-from portal.forms import CatalogueFilterForm, ContactForm, HuvudmanLookupForm
+from portal.forms import CatalogueFilterForm, ContactForm, EmailCodeForm, HuvudmanLookupForm
 from portal.models import Material
 from portal.throttle import rate_limit_hit
 
@@ -64,7 +70,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
-            "is_teacher": request.user.is_authenticated and request.user.is_teacher,
+            "is_teacher": can_use_portal(user=request.user),
         },
     )
 
@@ -90,7 +96,7 @@ def _refusal(
             "material": material,
             "access": access,
             "login_url": login_url,
-            "other_role": request.user.is_authenticated and not request.user.is_teacher,
+            "other_role": request.user.is_authenticated and not can_use_portal(user=request.user),
         },
         status=403,
     )
@@ -149,20 +155,14 @@ def material_file(request: HttpRequest, slug: str) -> HttpResponse:
 def account(request: HttpRequest) -> HttpResponse:
     user: User = request.user
     today = schoolyear.today()
-    if request.method == "POST":
-        password_form = PasswordChangeForm(user, request.POST)
-        if password_form.is_valid():
-            services.teacher_password_change(
-                user=user,
-                new_password=password_form.cleaned_data["new_password1"],
-                context=audit_context(request),
-            )
-            # Every other session of the account ends; this one stays logged in.
-            update_session_auth_hash(request, user)
+    password_form = OwnPasswordChangeForm(user, request.POST or None)
+    if request.method == "POST" and password_form.is_valid():
+        # Throttled and audited like a login; every other session ends.
+        error = own_password_change_view(request, password_form, door=Door.PORTAL)
+        if error is None:
             messages.success(request, _("Your password has been changed."))
             return redirect("portal:account")
-    else:
-        password_form = PasswordChangeForm(user)
+        password_form.add_error("old_password", error)
     memberships = (
         Membership.objects.live()
         .filter(user=user)
@@ -180,17 +180,79 @@ def account(request: HttpRequest) -> HttpResponse:
     rows = [
         {"membership": m, "active": m.is_valid_on(today), "subjects": list(m.subjects.all())}
         for m in memberships
+        if not m.is_pending
     ]
+    pending = [m for m in memberships if m.is_pending]
     return render(
         request,
         "portal/account.html",
         {
             "rows": rows,
+            "pending": pending,
             "password_form": password_form,
             "school_year": schoolyear.school_year_label(today),
             "any_active": any(row["active"] for row in rows),
         },
     )
+
+
+@sensitive_post_parameters("code", "new_password1", "new_password2")
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "POST"])
+def email_code(request: HttpRequest) -> HttpResponse:
+    """A code from an e-mail: confirm or decline a school's registration, or
+    choose a new password. Open without login: the code is the proof."""
+    decline = "decline" in request.POST
+    form = EmailCodeForm(
+        request.POST or None,
+        decline=decline,
+        initial={"username": request.GET.get("anvandarnamn", "")[:150]},
+    )
+    status = 200
+    if request.method == "POST":
+        status = 400
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            result = permission_services.email_code_redeem(
+                username=data["username"],
+                code=data["code"],
+                new_password=None if decline else data["new_password1"],
+                decline=decline,
+                context=audit_context(request),
+                keep_session_key=request.session.session_key or "",
+            )
+        except Refused as refusal:
+            message = refusal.message
+            retry_at = refusal.params.get("retry_at")
+            if refusal.code == RefusalCode.CODE_WRONG and retry_at is not None:
+                message = with_retry_time(message, retry_at)
+            form.add_error(None, message)
+        except ValidationError as error:
+            form.add_error("new_password2", error)
+        else:
+            if request.user.is_authenticated and request.user.pk == result.user.pk:
+                # Confirmed from the portal while logged in: this session stays.
+                update_session_auth_hash(request, result.user)
+            messages.success(request, _code_done_message(result))
+            if can_use_portal(user=request.user):
+                return redirect("portal:account")
+            return redirect(settings.PORTAL_LOGIN_URL)
+    return render(request, "portal/email_code.html", {"form": form}, status=status)
+
+
+def _code_done_message(result) -> str:
+    school = result.school_unit.name if result.school_unit else ""
+    if result.outcome == permission_services.CodeOutcome.CONFIRMED:
+        return _(
+            "Thank you. You are now a teacher at %(school)s too. Log in with your new password."
+        ) % {"school": school}
+    if result.outcome == permission_services.CodeOutcome.DECLINED:
+        return _("You declined the registration at %(school)s. It has been removed.") % {
+            "school": school
+        }
+    return _("Your new password is set. Log in with it.")
 
 
 # --- Public support pages ----------------------------------------------------

@@ -1,7 +1,13 @@
+"""/admin/: national admins' huvudmän and school units, each change through
+an audited service. Neither is deleted here: a school unit or huvudman with
+history ends with its data, not by a click."""
+
 from django.contrib import admin
 
+from accounts.network import audit_context
 from schools.forms import HuvudmanForm
 from schools.models import Huvudman, SchoolUnit
+from schools.services import huvudman_save, school_unit_save
 
 
 @admin.register(Huvudman)
@@ -10,6 +16,12 @@ class HuvudmanAdmin(admin.ModelAdmin):
     list_display = ("name", "organisationsnummer", "contact_name", "contact_email")
     search_fields = ("name", "organisationsnummer")
     show_full_result_count = False
+
+    def save_model(self, request, obj, form, change) -> None:
+        huvudman_save(context=audit_context(request), huvudman=obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(SchoolUnit)
@@ -20,3 +32,26 @@ class SchoolUnitAdmin(admin.ModelAdmin):
     search_fields = ("name", "code")
     filter_horizontal = ("forms",)
     show_full_result_count = False
+
+    def get_readonly_fields(self, request, obj=None):
+        # The skolenhetskod is the unit's national identity, and a unit does
+        # not move between huvudmän (its principals and teachers would).
+        return ("code", "huvudman") if obj is not None else ()
+
+    def save_model(self, request, obj, form, change) -> None:
+        unit = school_unit_save(
+            context=audit_context(request),
+            huvudman=obj.huvudman,
+            school_unit=obj if change else None,
+            code=form.cleaned_data.get("code", ""),
+            name=form.cleaned_data["name"],
+            forms=form.cleaned_data["forms"],
+        )
+        obj.pk = unit.pk
+
+    def save_related(self, request, form, formsets, change) -> None:
+        # The service set the school forms in its own audited write.
+        pass
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

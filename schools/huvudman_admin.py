@@ -43,6 +43,7 @@ from permissions.policy import (
     huvudman_school_units,
 )
 from permissions.refusals import Refused
+from permissions.slips import ETJANSTER_LOGIN_PATH, Slip, render_slips
 from schools.forms import (
     HuvudmanContactForm,
     PrincipalIssueForm,
@@ -283,12 +284,24 @@ class PrincipalAdmin(ScopedAdmin):
         context = {"title": title, "principal": principal, "password": password, "card": card}
         if card is not None:
             # SECURITY: the PDF is made in this request and handed over inline,
-            # never stored: the secrets exist only in this response.
-            pdf = render_card_pdf(user=principal, card=card, password=password)
+            # never stored: the secrets exist only in this response. It never
+            # carries the password: the two factors travel apart.
+            pdf = render_card_pdf(user=principal, card=card)
             context["card_rows"] = card_rows(card.cells)
             context["card_columns"] = CARD_COLUMNS
             context["pdf_href"] = data_url(pdf)
             context["pdf_filename"] = f"inloggningsmatris-{principal.username}-{card.serial}.pdf"
+        if password:
+            slip = Slip(
+                name=principal.get_full_name(),
+                username=principal.username,
+                school_name=", ".join(str(unit) for unit in principal.led_school_units.all()),
+                valid_until=None,
+                password=password,
+                login_path=ETJANSTER_LOGIN_PATH,
+            )
+            context["slip_href"] = data_url(render_slips([slip]))
+            context["slip_filename"] = f"losenord-{principal.username}.pdf"
         # admin_view() marks every page of the site never_cache (no-store).
         return self.render_page(request, "huvudman/principal_credentials.html", context)
 

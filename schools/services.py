@@ -16,11 +16,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
-from accounts.services import IssuedCard, card_issue, password_regenerate
-from accounts.sessions import sessions_end
+from accounts.services import IssuedCard, access_end, card_issue, password_regenerate
 from accounts.usernames import generate_password, generate_username
 from accounts.validators import CONTROL_CHARACTER_MESSAGE, has_control_characters
-from permissions.audit import AuditAction, AuditContext, audit_record
+from permissions.audit import AuditAction, AuditContext, audit_record, field_changes
 from permissions.refusals import RefusalCode, Refused
 from schools.models import Huvudman, PrincipalAssignment, SchoolForm, SchoolUnit
 
@@ -235,6 +234,8 @@ def principal_unlink(
         school_unit=school_unit,
         target=principal.username,
     )
+    # The principal loses this school: sessions opened with it end for good.
+    access_end(users=[principal], context=context, reason="unlinked", school_unit=school_unit)
     return True
 
 
@@ -273,7 +274,6 @@ def _principal_set_active(
         return
     principal.is_active = active
     principal.save(update_fields=["is_active"])
-    sessions_end(user=principal)
     audit_record(
         action=AuditAction.ACCOUNT_REACTIVATED if active else AuditAction.ACCOUNT_DEACTIVATED,
         context=context,
@@ -281,6 +281,9 @@ def _principal_set_active(
         target=principal.username,
         details={"school_units": _audit_units(principal)},
     )
+    if not active:
+        # SECURITY: for good: a later reactivation revives none of them.
+        access_end(users=[principal], context=context, reason="deactivated", huvudman=huvudman)
 
 
 @dataclass(frozen=True)
@@ -305,10 +308,26 @@ def principal_regenerate(
     if not (password or card):
         raise ValidationError(_("Choose a new password, a new card or both."))
     principal = _locked_principal(principal)
+    # Each ends every session of the principal (`access_end`).
     new_password = password_regenerate(user=principal, context=context) if password else None
     new_card = card_issue(user=principal, context=context) if card else None
-    # A new password ends sessions through Django's session hash and a new
-    # card through the old card's device, but say it here too, whatever
-    # changes underneath.
-    sessions_end(user=principal)
     return RegeneratedCredentials(password=new_password, card=new_card)
+
+
+HUVUDMAN_FIELDS = ("name", "organisationsnummer", "contact_name", "contact_email", "contact_phone")
+
+
+@transaction.atomic
+def huvudman_save(*, context: AuditContext, huvudman: Huvudman) -> Huvudman:
+    """A national admin creates or changes a huvudman (validated by its form)."""
+    created = huvudman.pk is None
+    changes = field_changes(instance=huvudman, fields=HUVUDMAN_FIELDS)
+    huvudman.save()
+    audit_record(
+        action=AuditAction.HUVUDMAN_CHANGED,
+        context=context,
+        huvudman=huvudman,
+        target=str(huvudman),
+        details={"change": "created" if created else "updated", "fields": changes},
+    )
+    return huvudman

@@ -48,12 +48,14 @@ from permissions.refusals import Refused
 from permissions.schoolyear import school_year_label, today
 from permissions.services import (
     csv_import_apply,
+    membership_code_resend,
     membership_grant,
     membership_reactivate,
     membership_register,
     membership_register_self,
     membership_remove,
     school_year_renew,
+    teacher_password_code_send,
     teacher_password_regenerate,
     test_admin_deactivate,
     test_admin_issue,
@@ -170,7 +172,6 @@ def etjanster_home(request: HttpRequest) -> HttpResponse:
         {
             "school_units": school_units,
             "school_year": school_year_label(day),
-            "is_principal": policy.can_manage_test_admins(user=request.user, school_unit=None),
         },
     )
 
@@ -218,6 +219,7 @@ def teacher_list(request: HttpRequest, code: str) -> HttpResponse:
                 valid_until=membership.valid_until,
                 subject_count=len(membership.grants.all()),
                 today=day,
+                pending=membership.is_pending,
             ),
         }
         for membership in page
@@ -272,6 +274,8 @@ def _registered(request, school_unit, registration, *, mail: bool) -> HttpRespon
         # to use the existing login"), so the slip carries no username. The
         # school still sees it in its teacher list, as for every teacher there.
         slip = dataclasses.replace(slip, username="")
+    # A linked account's owner gets the confirmation code instead (the service mailed it).
+    mail = mail and not registration.linked
     if mail:
         send_slip_by_mail(slip=slip, email=registration.user.email)
     subjects = list(registration.membership.subjects.order_by("name"))
@@ -315,6 +319,9 @@ def teacher_detail(request: HttpRequest, code: str, username: str) -> HttpRespon
     form = SubjectGrantForm(
         request.POST or None, initial={"subjects": [subject.code for subject in current]}
     )
+    may_regenerate = policy.can_regenerate_teacher_password(
+        user=request.user, membership=membership, today=day
+    )
     if request.method == "POST" and form.is_valid():
         added, removed = membership_grant(
             membership=membership,
@@ -336,16 +343,19 @@ def teacher_detail(request: HttpRequest, code: str, username: str) -> HttpRespon
             "subjects": current,
             "form": form,
             "state": policy.membership_state(
-                valid_until=membership.valid_until, subject_count=len(current), today=day
+                valid_until=membership.valid_until,
+                subject_count=len(current),
+                today=day,
+                pending=membership.is_pending,
             ),
             "states": policy.MembershipState,
-            "may_reactivate": policy.reactivation_is_open(
-                valid_until=membership.valid_until, today=day
-            ),
+            "pending": membership.is_pending,
+            "may_reactivate": not membership.is_pending
+            and policy.reactivation_is_open(valid_until=membership.valid_until, today=day),
             "may_remove": policy.can_remove_membership(user=request.user, school_unit=school_unit),
-            "may_regenerate_password": policy.can_regenerate_teacher_password(
-                user=request.user, membership=membership, today=day
-            ),
+            "may_regenerate_password": may_regenerate,
+            "may_send_password_code": not may_regenerate
+            and policy.can_send_password_code(user=request.user, membership=membership, today=day),
             "other_schools": membership.user.memberships.live().exclude(pk=membership.pk).count(),
         },
     )
@@ -375,6 +385,46 @@ def teacher_password(request: HttpRequest, code: str, username: str) -> HttpResp
             },
         )
     )
+
+
+@etjanster_required
+@require_POST
+def teacher_code_resend(request: HttpRequest, code: str, username: str) -> HttpResponse:
+    """A new confirmation code to a teacher who has not confirmed this school yet."""
+    school_unit = _school_unit(request, code, today())
+    membership = _membership(school_unit, username)
+    if not membership.is_pending:
+        messages.info(request, _("The teacher has already confirmed."))
+    else:
+        membership_code_resend(membership=membership, context=_context(request, school_unit))
+        messages.success(
+            request,
+            _("A new code was sent to %(email)s.") % {"email": membership.user.email},
+        )
+    return redirect("schools:teacher_detail", code=school_unit.code, username=username)
+
+
+@etjanster_required
+@require_POST
+def teacher_password_code(request: HttpRequest, code: str, username: str) -> HttpResponse:
+    """The teacher of schools with different principals: a code to the
+    teacher's e-mail, with which they choose a new password themselves."""
+    day = today()
+    school_unit = _school_unit(request, code, day)
+    membership = _membership(school_unit, username)
+    _require(policy.can_send_password_code(user=request.user, membership=membership, today=day))
+    teacher_password_code_send(
+        membership=membership, context=_context(request, school_unit), today=day
+    )
+    messages.success(
+        request,
+        _(
+            "A code was sent to %(email)s. With it the teacher chooses a new password; "
+            "the current one works until then."
+        )
+        % {"email": membership.user.email},
+    )
+    return redirect("schools:teacher_detail", code=school_unit.code, username=username)
 
 
 @etjanster_required
@@ -640,8 +690,13 @@ def test_admin_list(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _test_admin_credentials(request, school_unit, appointment, password, card) -> HttpResponse:
-    """The one page that shows a test administrator's new password and/or card."""
-    pdf = _test_admin_pdf(appointment, password, card)
+    """The one page that shows a test administrator's new password and/or card.
+
+    SECURITY: the card and the password are two factors and travel apart:
+    the card's PDF never carries the password, which has its own slip.
+    """
+    from accounts.card_pdf import render_card_pdf
+
     return _no_store(
         render(
             request,
@@ -651,17 +706,18 @@ def _test_admin_credentials(request, school_unit, appointment, password, card) -
                 "appointment": appointment,
                 "password": password,
                 "card": card,
-                "slip_url": data_url(pdf),
+                "card_url": data_url(render_card_pdf(user=appointment.user, card=card))
+                if card is not None
+                else None,
+                "slip_url": data_url(_test_admin_password_slip(appointment, password))
+                if password
+                else None,
             },
         )
     )
 
 
-def _test_admin_pdf(appointment, password, card) -> bytes:
-    if card is not None:
-        from accounts.card_pdf import render_card_pdf
-
-        return render_card_pdf(user=appointment.user, card=card, password=password)
+def _test_admin_password_slip(appointment, password) -> bytes:
     return render_slips(
         [
             Slip(

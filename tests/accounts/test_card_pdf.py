@@ -32,7 +32,7 @@ def printed_cells(text: str) -> dict[str, str]:
 
 
 def test_every_printed_cell_is_accepted(principal, principal_card):
-    pages, text = pdf_text(render_card_pdf(user=principal, card=principal_card, password=None))
+    pages, text = pdf_text(render_card_pdf(user=principal, card=principal_card))
     assert pages == 1
     cells = printed_cells(text)
     assert len(cells) == 80
@@ -50,14 +50,21 @@ def test_every_printed_cell_is_accepted(principal, principal_card):
         assert verify_token(principal, device.persistent_id, token), asked
 
 
-def test_card_shows_serial_date_username_and_password_only_when_given(principal, principal_card):
-    _, with_password = pdf_text(
-        render_card_pdf(user=principal, card=principal_card, password="abcd-EFGH-2345-jkmn")
-    )
-    _, without = pdf_text(render_card_pdf(user=principal, card=principal_card, password=None))
-    assert principal_card.serial in with_password
-    assert principal_card.issued_on.isoformat() in with_password
-    assert principal.username in with_password
-    assert "abcd-EFGH-2345-jkmn" in with_password
-    assert "Lösenord" not in without
-    assert "/e-tjanster/logga-in/" in without
+def test_card_shows_serial_date_username_and_how_to_log_in_but_never_a_password(
+    principal, principal_card
+):
+    _, text = pdf_text(render_card_pdf(user=principal, card=principal_card))
+    assert principal_card.serial in text
+    assert principal_card.issued_on.isoformat() in text
+    assert principal.username in text
+    assert "/e-tjanster/logga-in/" in text
+    # SECURITY: the card and the password are two factors; the card says so.
+    assert "Lösenord:" not in text
+    assert "Lösenordet får du på ett eget papper" in text
+    assert "Mitt konto" in text
+
+
+def test_the_card_function_takes_no_password(principal, principal_card):
+    import inspect
+
+    assert "password" not in inspect.signature(render_card_pdf).parameters

@@ -133,8 +133,11 @@ def test_principal_runs_a_school_and_a_test_admin_helps(
     expect(page.get_by_role("heading", name="Provadministratörens inloggning")).to_be_visible()
     pia = User.objects.get(email="pia@skola.example", role=Role.TEST_ADMIN)
     pia_password = page.locator("dt:has-text('Lösenord') + dd code").inner_text()
-    card_text = download_pdf_text(page, "Ladda ner lappen (PDF)")
+    # The card and the password come on separate papers: the card never has it.
+    card_text = download_pdf_text(page, "Ladda ned kortet (pdf)")
+    assert pia_password not in card_text
     pia_cells = printed_cells(card_text)
+    assert pia_password in download_pdf_text(page, "Ladda ned lösenordslappen (pdf)")
     page.get_by_role("button", name="Logga ut").click()
 
     # The test administrator logs in with its own card and registers a teacher.

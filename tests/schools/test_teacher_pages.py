@@ -158,10 +158,16 @@ def test_registering_a_teacher_of_another_school_links_and_says_so(
         {"first_name": "L", "last_name": "T", "email": teacher.email, "subjects": ["MAT"]},
     )
     html = response.content.decode()
-    assert "hade redan ett lärarkonto" in html
+    assert "redan ett lärarkonto" in html
+    assert "väntar på lärarens bekräftelse" in html
     assert "Lösenord</dt>" not in html
     assert "använd det lösenord du redan har" in pdf_text(pdf_from_data_url(html))
     assert teacher.memberships.count() == 2
+    # It grants nothing until the teacher confirms with the code mailed to the account.
+    pending = teacher.memberships.get(school_unit=gymnasium)
+    assert pending.confirmed_at is None
+    listed = principal_client.get(url(gymnasium, "")).content.decode()
+    assert "Väntar på lärarens bekräftelse" in listed
 
 
 def test_registering_without_subjects_warns(principal_client, grundskola):
@@ -297,7 +303,13 @@ def test_every_change_on_the_pages_is_in_the_schools_log(principal_client, grund
     html = principal_client.get(f"/e-tjanster/skolor/{grundskola.code}/logg/").content.decode()
     assert "Lösenord" in html
     assert teacher.username in html
-    assert AuditEvent.objects.filter(school_unit=grundskola).count() == 2
+    assert sorted(
+        AuditEvent.objects.filter(school_unit=grundskola).values_list("action", flat=True)
+    ) == [
+        "membership_granted",
+        "password_regenerated",
+        "sessions_ended",
+    ]
 
 
 def test_home_counts_teachers_by_state_in_a_constant_number_of_queries(
