@@ -27,6 +27,7 @@ from accounts.services import (
     IssuedStaff,
     account_admin_update,
     admin_password_issue,
+    admin_role_rules,
     staff_create,
 )
 from accounts.validators import validate_chosen_username, validate_person_name
@@ -73,13 +74,18 @@ class StaffCreationForm(forms.Form):
 
     def clean(self):
         cleaned_data = super().clean()
-        role = cleaned_data.get("role")
-        huvudman = cleaned_data.get("huvudman")
-        if role == Role.HUVUDMAN_STAFF and huvudman is None and "huvudman" not in self.errors:
-            self.add_error("huvudman", _("Huvudman staff must belong to a huvudman."))
-        if role == Role.NATIONAL_ADMIN and huvudman is not None:
-            self.add_error("huvudman", _("A national administrator belongs to no huvudman."))
+        if "role" in cleaned_data and "huvudman" not in self.errors:
+            _role_rules(self, cleaned_data["role"], cleaned_data.get("huvudman"))
         return cleaned_data
+
+
+def _role_rules(form: forms.Form, role: str, huvudman) -> None:
+    """The service's rule, shown on the form's fields."""
+    try:
+        admin_role_rules(role=role, huvudman=huvudman)
+    except ValidationError as error:
+        for field, messages_ in error.message_dict.items():
+            form.add_error(field, messages_)
 
 
 class AccountChangeForm(forms.ModelForm):
@@ -103,12 +109,8 @@ class AccountChangeForm(forms.ModelForm):
 
     def clean(self):
         cleaned_data = super().clean()
-        role = cleaned_data.get("role", self.instance.role)
-        huvudman = cleaned_data.get("huvudman", self.instance.huvudman)
-        if role == Role.HUVUDMAN_STAFF and huvudman is None:
-            self.add_error("huvudman", _("Huvudman staff must belong to a huvudman."))
-        if role == Role.NATIONAL_ADMIN and huvudman is not None:
-            self.add_error("huvudman", _("A national administrator belongs to no huvudman."))
+        if "role" in self.fields and "role" in cleaned_data and "huvudman" not in self.errors:
+            _role_rules(self, cleaned_data["role"], cleaned_data.get("huvudman"))
         return cleaned_data
 
 

@@ -55,9 +55,10 @@ class TOTPAdminAuthenticationForm(AdminAuthenticationForm):
     otp_token = forms.CharField(
         label=_("Code from your authenticator app"),
         max_length=8,
-        widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "required": True}
-        ),
+        # Not required in the browser either: the first login, with a
+        # one-time password, has no app yet (it is enrolled next).
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        help_text=_("At your first login, with a one-time password, leave this empty."),
     )
 
     error_messages = {

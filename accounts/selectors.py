@@ -71,7 +71,8 @@ def account_contacts(*, user: User) -> list[Contact]:
         )
         memberships = (
             Membership.objects.live()
-            .filter(user=user)
+            # Not a school still waiting for the teacher's confirmation.
+            .filter(user=user, confirmed_at__isnull=False)
             .select_related("school_unit")
             .prefetch_related(principals)
             .order_by("school_unit__name")

@@ -760,7 +760,9 @@ class IssuedStaff:
     onboarding_until: datetime.datetime
 
 
-def _admin_role_rules(*, role: str, huvudman) -> None:
+def admin_role_rules(*, role: str, huvudman) -> None:
+    """The one rule of admin-site roles: staff belong to a huvudman, a
+    national admin to none. A `ValidationError` by field otherwise."""
     if role not in ADMIN_ROLES:
         raise ValidationError(
             {"role": gettext("Only national administrators and huvudman staff are created here.")}
@@ -793,7 +795,7 @@ def staff_create(
     initial secret expires and never becomes the long-term password).
     Invalid input is a `ValidationError` by field; nothing is saved.
     """
-    _admin_role_rules(role=role, huvudman=huvudman)
+    admin_role_rules(role=role, huvudman=huvudman)
     first_name, last_name, email = first_name.strip(), last_name.strip(), email.strip()
     for name, value in (("first_name", first_name), ("last_name", last_name)):
         validate_person_name_field(name, value)
@@ -940,6 +942,10 @@ def admin_enrolment_complete(
     return device
 
 
+# "Leave as it is", where None is a value (no huvudman).
+UNCHANGED = object()
+
+
 @transaction.atomic
 def account_admin_update(
     *,
@@ -950,7 +956,7 @@ def account_admin_update(
     email: str,
     is_active: bool,
     role: str | None = None,
-    huvudman=None,
+    huvudman=UNCHANGED,
 ) -> list[str]:
     """A national admin changes an account in /admin/. Returns the changed fields.
 
@@ -965,6 +971,7 @@ def account_admin_update(
     user = User.objects.select_for_update().get(pk=user.pk)
     own = context.actor is not None and context.actor.pk == user.pk
     role = user.role if role is None else role
+    huvudman = user.huvudman if huvudman is UNCHANGED else huvudman
     huvudman_id = getattr(huvudman, "pk", None)
     changed: list[str] = []
     before = {"first_name": user.first_name, "last_name": user.last_name, "email": user.email}
@@ -987,7 +994,7 @@ def account_admin_update(
             raise Refused(RefusalCode.NOT_ALLOWED)
         if own:
             raise Refused(RefusalCode.OWN_ACCOUNT)
-        _admin_role_rules(role=role, huvudman=huvudman)
+        admin_role_rules(role=role, huvudman=huvudman)
         old = {"role": user.role, "huvudman": user.huvudman_id}
         user.role = role
         user.huvudman = huvudman if role == Role.HUVUDMAN_STAFF else None

@@ -129,6 +129,8 @@ class TOTPAdminSite(AdminSite):
                 )
             else:
                 del request.session[ENROL_KEY_SESSION_KEY]
+                # The service changed the password and the session epoch.
+                user.refresh_from_db()
                 django_otp.login(request, device)
                 # SECURITY (ASVS 7.2.4): a new session key now that both factors
                 # are in place; the new password's hash is stored with it.

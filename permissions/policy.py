@@ -29,6 +29,7 @@ from permissions.models import (
     Subject,
     SubjectGrant,
     TestAdministrator,
+    membership_confirmed_q,
     membership_valid_q,
 )
 from permissions.refusals import RefusalCode
@@ -507,7 +508,9 @@ def material_access(*, user: User, material: Material, today: datetime.date) -> 
     )
     live = list(
         Membership.objects.live()
-        .filter(user=user)
+        # A membership waiting for its teacher's confirmation is not the
+        # teacher's yet: it is neither valid nor "expired".
+        .filter(membership_confirmed_q(), user=user)
         .select_related("school_unit__huvudman")
         .prefetch_related("school_unit__forms", principals)
         .order_by("school_unit__name")

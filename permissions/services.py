@@ -981,7 +981,6 @@ class CodeRedemption:
     school_unit: SchoolUnit | None = None
 
 
-@transaction.atomic
 def email_code_redeem(
     *,
     username: str,
@@ -1002,8 +1001,33 @@ def email_code_redeem(
     throttled by username like passwords (a delay, never a lock) and
     audited; an unknown username answers like a wrong code. Raises
     `Refused`: THROTTLED, CODE_WRONG (with `retry_at` when a delay began),
-    CODE_USED, CODE_EXPIRED. A failing step changes nothing.
+    CODE_USED, CODE_EXPIRED. A failing step changes nothing but the
+    throttle's count and the audit log, which are committed before the
+    refusal is raised.
     """
+    outcome = _email_code_redeem(
+        username=username,
+        code=code,
+        new_password=new_password,
+        decline=decline,
+        context=context,
+        keep_session_key=keep_session_key,
+    )
+    if isinstance(outcome, Refused):
+        raise outcome
+    return outcome
+
+
+@transaction.atomic
+def _email_code_redeem(
+    *,
+    username: str,
+    code: str,
+    new_password: str | None,
+    decline: bool,
+    context: AuditContext,
+    keep_session_key: str,
+) -> CodeRedemption | Refused:
     throttle_bursts_flush()
     name = _email_code_throttle_name(username)
     address = context.address
@@ -1019,7 +1043,7 @@ def email_code_redeem(
             address=address,
             scope={},
         )
-        raise refusal
+        return refusal
     match = None
     if account is not None:
         digest = email_code_digest(user_id=account.pk, code=code)
@@ -1038,15 +1062,15 @@ def email_code_redeem(
             target=login_failure_target(username, account),
         )
         refusal = password_attempt_refusal(username=name, address=address)
-        raise Refused(
+        return Refused(
             RefusalCode.CODE_WRONG, retry_at=refusal.params["retry_at"] if refusal else None
         )
     membership = match.membership
     if match.used_at is not None:
-        raise Refused(RefusalCode.CODE_USED)
+        return Refused(RefusalCode.CODE_USED)
     if match.expires_at <= timezone.now() or (membership is not None and not membership.is_pending):
         # Expired, replaced by a newer code, or the school withdrew the registration.
-        raise Refused(RefusalCode.CODE_EXPIRED)
+        return Refused(RefusalCode.CODE_EXPIRED)
     password_success_record(username=name, address=address)
     now = timezone.now()
     match.used_at = now

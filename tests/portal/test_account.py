@@ -4,6 +4,8 @@ import datetime
 
 import pytest
 from django.contrib.auth import SESSION_KEY
+from django.test import Client
+from django.utils import timezone
 
 from permissions.audit import AuditAction
 from permissions.models import AuditEvent, Membership
@@ -127,3 +129,94 @@ def test_account_page_costs_the_same_queries_for_one_and_three_memberships(
     with CaptureQueriesContext(connection) as three:
         client.get(URL)
     assert len(one.captured_queries) == len(three.captured_queries)
+
+
+def test_wrong_current_passwords_are_throttled_and_audited(client, teacher):
+    """Issue item 7: a stolen session must not be a free guessing machine."""
+    import time_machine
+
+    from accounts.throttle import FREE_FAILURES
+
+    client.force_login(teacher)
+    wrong = {"old_password": "fel", "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+    with time_machine.travel(timezone.now(), tick=False):
+        for _ in range(FREE_FAILURES):
+            html = client.post(URL, wrong).content.decode()
+            assert "Det nuvarande lösenordet är fel." in html
+        right = {**wrong, "old_password": "larare-password-1234"}
+        html = client.post(URL, right).content.decode()
+    assert "För många försök, vänta till kl." in html
+    assert "Det nuvarande lösenordet är fel." not in html
+    teacher.refresh_from_db()
+    assert teacher.check_password("larare-password-1234")
+    failed = AuditEvent.objects.filter(action=AuditAction.PASSWORD_CHANGE_FAILED)
+    assert failed.count() == FREE_FAILURES
+    assert {event.actor_id for event in failed} == {teacher.pk}
+
+
+# --- "Mitt konto" in E-tjänster ------------------------------------------------------
+
+MY_ACCOUNT = "/e-tjanster/mitt-konto/"
+
+
+def test_my_account_is_for_principals_and_test_admins_past_both_factors(
+    client, principal, teacher, test_admin
+):
+    assert client.get(MY_ACCOUNT)["Location"].startswith("/e-tjanster/logga-in/")
+    teacher_client = Client()
+    teacher_client.force_login(teacher)
+    assert teacher_client.get(MY_ACCOUNT).status_code == 302
+    half = Client()
+    half.force_login(principal)  # past the password only
+    assert half.get(MY_ACCOUNT).status_code == 302
+    for user in (principal, test_admin):
+        page = verify_session(Client(), user).get(MY_ACCOUNT)
+        assert page.status_code == 200
+        assert "Byt lösenord" in page.content.decode()
+
+
+def test_my_account_names_the_current_card_and_changes_the_password(principal):
+    from accounts.services import current_card
+
+    session = verify_session(Client(), principal)
+    card = current_card(user=principal)
+    page = session.get(MY_ACCOUNT).content.decode()
+    assert f"Kort {card.serial}" in page
+    response = session.post(
+        MY_ACCOUNT,
+        {
+            "old_password": "rektor-password-1234",
+            "new_password1": NEW_PASSWORD,
+            "new_password2": NEW_PASSWORD,
+        },
+    )
+    assert response.status_code == 302
+    principal.refresh_from_db()
+    assert principal.check_password(NEW_PASSWORD)
+    assert session.get("/e-tjanster/").status_code == 200
+    event = AuditEvent.objects.get(action=AuditAction.PASSWORD_CHANGED)
+    assert event.huvudman == principal.led_school_units.first().huvudman
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"old_password": "fel"}, "Det nuvarande lösenordet är fel."),
+        ({"new_password2": "nagot-helt-annat-77"}, "De två nya lösenorden är olika."),
+        ({"new_password1": "a\x00" * 7, "new_password2": "a\x00" * 7}, "Null-tecken"),
+        ({"old_password": "x" * 201}, "som mest 200 tecken"),
+    ],
+)
+def test_my_account_explains_bad_input_and_changes_nothing(principal, data, message):
+    session = verify_session(Client(), principal)
+    form = {
+        "old_password": "rektor-password-1234",
+        "new_password1": NEW_PASSWORD,
+        "new_password2": NEW_PASSWORD,
+        **data,
+    }
+    response = session.post(MY_ACCOUNT, form)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    principal.refresh_from_db()
+    assert principal.check_password("rektor-password-1234")

@@ -1,0 +1,518 @@
+"""No account takeover by e-mail: registering an address that already has a
+teacher account links nothing until the account's owner proves the address
+with a mailed code, in both directions between two huvudmän, and a
+principal's own teacher account is never found by its e-mail address."""
+
+import datetime
+import re
+import threading
+
+import pytest
+import time_machine
+from django.contrib.auth import authenticate
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+
+from accounts.models import Role, User
+from accounts.throttle import FREE_FAILURES
+from permissions import policy
+from permissions.audit import AuditContext
+from permissions.models import AuditEvent, EmailCode, Membership, Subject
+from permissions.refusals import RefusalCode, Refused
+from permissions.services import (
+    EMAIL_CODE_LIFETIME,
+    email_code_redeem,
+    membership_register,
+    membership_register_self,
+    membership_remove,
+)
+from schools.models import PrincipalAssignment
+from tests.conftest import SCHOOL_DAY, make_user, verify_session
+from tests.portal.conftest import make_material
+
+pytestmark = pytest.mark.django_db
+
+EMAIL = "tove@larare.example"
+NEW_PASSWORD = "toves-eget-losenord-2026"
+CODE_PAGE = "/bedomningsportalen/kod/"
+
+
+@pytest.fixture
+def other_principal(other_school):
+    """Principal of a school of another huvudman."""
+    user = make_user("annanrektor", Role.PRINCIPAL)
+    PrincipalAssignment.objects.create(user=user, school_unit=other_school)
+    return user
+
+
+def register(school_unit, actor, email=EMAIL, codes=("MAT",), run=None):
+    def call():
+        return membership_register(
+            school_unit=school_unit,
+            context=AuditContext(actor=actor, school_unit=school_unit),
+            first_name="Tove",
+            last_name="Lärare",
+            email=email,
+            subjects=list(Subject.objects.filter(code__in=codes)),
+            today=SCHOOL_DAY,
+        )
+
+    if run is None:
+        return call()
+    with run(execute=True):
+        return call()
+
+
+def mailed_code(mailoutbox) -> str:
+    body = mailoutbox[-1].body
+    return re.search(r"Kod: ([A-Z0-9]{4}-[A-Z0-9]{4})", body).group(1)
+
+
+def portal_session(username, password) -> Client:
+    client = Client()
+    response = client.post(
+        "/bedomningsportalen/logga-in/", {"username": username, "password": password}
+    )
+    assert response.status_code == 302, response.content.decode()[:500]
+    return client
+
+
+@pytest.fixture
+def gymnasial_math(db):
+    return make_material("gy-matte-prov", subject_code="MAT", level="gymnasial")
+
+
+# --- The takeover of the issue, and its reverse ------------------------------------------
+
+
+def test_a_school_that_registered_an_address_first_gets_nothing_of_the_next_school(
+    principal,
+    other_principal,
+    other_school,
+    gymnasium,
+    gymnasial_math,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
+):
+    """School B (another huvudman) registers the teacher's address first and
+    keeps the printed password; school A (a gymnasium) registers the same
+    address. B must not read what only A's school form grants, nor may A's
+    registration hand B anything else."""
+    first = register(other_school, other_principal, codes=("GRGRMAT01",))
+    kept_password = first.password
+    second = register(gymnasium, principal, run=django_capture_on_commit_callbacks)
+    assert second.user == first.user
+    assert second.linked
+    assert second.membership.confirmed_at is None
+    # The confirmation code went to the account's address, not to either school.
+    assert mailoutbox[-1].to == [EMAIL]
+    code = mailed_code(mailoutbox)
+
+    # B, with the password it printed, logs in as the teacher: A's material stays shut.
+    b_as_teacher = portal_session(first.user.username, kept_password)
+    url = f"/bedomningsportalen/material/{gymnasial_math.slug}/fil/"
+    assert b_as_teacher.get(url).status_code == 403
+    # Nor can B confirm in the teacher's name without the mailed code.
+    with pytest.raises(Refused) as refused:
+        email_code_redeem(
+            username=first.user.username,
+            code="AAAA-BBBB",
+            new_password=NEW_PASSWORD,
+            decline=False,
+            context=AuditContext(),
+        )
+    assert refused.value.code == RefusalCode.CODE_WRONG
+    # A cannot give the account a new password while it waits.
+    a_client = verify_session(Client(), principal)
+    teacher_url = f"/e-tjanster/skolor/{gymnasium.code}/larare/{first.user.username}/"
+    assert a_client.post(teacher_url + "losenord/").status_code == 403
+    assert "Väntar på lärarens bekräftelse" in a_client.get(teacher_url).content.decode()
+
+    # The real teacher reads the mail and confirms with a password of their own.
+    result = email_code_redeem(
+        username=first.user.username,
+        code=code,
+        new_password=NEW_PASSWORD,
+        decline=False,
+        context=AuditContext(),
+    )
+    assert result.school_unit == gymnasium
+    # B's printed password and B's session are gone; the teacher gets A's material.
+    assert authenticate(username=first.user.username, password=kept_password) is None
+    assert b_as_teacher.get(url).status_code == 403
+    owner = portal_session(first.user.username, NEW_PASSWORD)
+    assert owner.get(url).status_code == 200
+    confirmed = AuditEvent.objects.get(action="membership_confirmed")
+    assert confirmed.school_unit == gymnasium
+
+
+def test_a_school_of_another_huvudman_cannot_take_over_a_teacher_registered_here(
+    principal, other_principal, grundskola, other_school, mailoutbox
+):
+    """The reverse: the teacher belongs to A; B registers the same address."""
+    mine = register(grundskola, principal, codes=("GRGRMAT01",))
+    theirs = register(other_school, other_principal, codes=("GRGRENG01",))
+    assert theirs.user == mine.user
+    assert theirs.password is None  # B is shown no password …
+    b_client = verify_session(Client(), other_principal)
+    teacher_url = f"/e-tjanster/skolor/{other_school.code}/larare/{mine.user.username}/"
+    assert b_client.post(teacher_url + "losenord/").status_code == 403  # … nor may make one
+    assert b_client.post(teacher_url + "losenordskod/").status_code == 403
+    # A's password still works and B's pending membership opens nothing.
+    assert authenticate(username=mine.user.username, password=mine.password) == mine.user
+    assert (
+        not Membership.objects.filter(user=mine.user)
+        .valid_on(SCHOOL_DAY)
+        .filter(school_unit=other_school)
+    )
+    # A sees in its own log who registered its teacher elsewhere.
+    shared = AuditEvent.objects.get(action="teacher_account_shared")
+    assert shared.school_unit == grundskola
+    assert shared.actor_username == other_principal.username
+    assert shared.details["school_unit"] == other_school.code
+
+
+def test_a_principals_own_teacher_account_is_never_found_by_its_address(
+    principal, other_principal, grundskola, other_school
+):
+    """Both orders: another school registering the principal's address first
+    never becomes the principal's own account, and the principal's own
+    account is never linked by another school typing the address."""
+    planted = register(other_school, other_principal, email=principal.email)
+    own = membership_register_self(
+        school_unit=grundskola,
+        context=AuditContext(actor=principal, school_unit=grundskola),
+        today=SCHOOL_DAY,
+    )
+    assert own.user != planted.user
+    assert own.user.etjanster_owner == principal
+    assert not planted.user.memberships.filter(school_unit=grundskola).exists()
+    assert planted.user.etjanster_owner is None
+
+
+def test_another_school_typing_a_principals_address_never_links_the_own_account(
+    principal, other_principal, grundskola, other_school
+):
+    own = membership_register_self(
+        school_unit=grundskola,
+        context=AuditContext(actor=principal, school_unit=grundskola),
+        today=SCHOOL_DAY,
+    )
+    typed = register(other_school, other_principal, email=principal.email.upper(), codes=())
+    assert typed.user != own.user
+    assert typed.password is not None and not typed.linked
+    assert not own.user.memberships.filter(school_unit=other_school).exists()
+    assert authenticate(username=own.user.username, password=own.password) == own.user
+
+
+def test_a_principal_of_two_schools_registers_the_same_own_account_at_the_second(
+    principal, grundskola, gymnasium, mailoutbox
+):
+    first = membership_register_self(
+        school_unit=grundskola,
+        context=AuditContext(actor=principal, school_unit=grundskola),
+        today=SCHOOL_DAY,
+    )
+    second = membership_register_self(
+        school_unit=gymnasium,
+        context=AuditContext(actor=principal, school_unit=gymnasium),
+        today=SCHOOL_DAY,
+    )
+    assert second.user == first.user
+    assert first.password and second.password is None
+    # The owner registers itself: confirmed at once, no code to mail.
+    assert second.membership.confirmed_at is not None
+    assert not EmailCode.objects.exists()
+    with pytest.raises(Refused):
+        membership_register_self(
+            school_unit=gymnasium,
+            context=AuditContext(actor=principal, school_unit=gymnasium),
+            today=SCHOOL_DAY,
+        )
+
+
+# --- The gate treats a waiting membership as nothing -----------------------------------
+
+
+def test_a_waiting_membership_opens_nothing_anywhere_the_gate_looks(
+    principal, other_principal, other_school, gymnasium, gymnasial_math
+):
+    first = register(other_school, other_principal, codes=("GRGRMAT01",))
+    register(gymnasium, principal)
+    user = first.user
+    waiting = user.memberships.get(school_unit=gymnasium)
+    assert not waiting.is_valid_on(SCHOOL_DAY)
+    assert waiting not in Membership.objects.valid_on(SCHOOL_DAY)
+    assert waiting not in Membership.objects.reactivatable(SCHOOL_DAY)
+    assert waiting in Membership.objects.pending()
+    access = policy.material_access(user=user, material=gymnasial_math, today=SCHOOL_DAY)
+    assert not access.allowed
+    listed = policy.with_material_access(
+        materials=type(gymnasial_math).objects.filter(pk=gymnasial_math.pk),
+        user=user,
+        today=SCHOOL_DAY,
+    ).get()
+    assert listed.opens is False
+    assert not policy.can_regenerate_teacher_password(
+        user=principal, membership=waiting, today=SCHOOL_DAY
+    )
+
+
+# --- The mailed code ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def waiting(
+    principal,
+    other_principal,
+    other_school,
+    gymnasium,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
+):
+    register(other_school, other_principal, codes=("GRGRMAT01",))
+    second = register(gymnasium, principal, run=django_capture_on_commit_callbacks)
+    return second.membership, mailed_code(mailoutbox)
+
+
+def redeem(username, code, *, decline=False, password=NEW_PASSWORD):
+    return email_code_redeem(
+        username=username,
+        code=code,
+        new_password=None if decline else password,
+        decline=decline,
+        context=AuditContext(),
+    )
+
+
+def test_the_code_is_stored_only_as_a_keyed_hash(waiting):
+    membership, code = waiting
+    row = EmailCode.objects.get()
+    assert code not in row.code_hash
+    assert code.replace("-", "") not in row.code_hash
+    assert row.membership == membership
+
+
+def test_a_code_works_once(waiting):
+    membership, code = waiting
+    redeem(membership.user.username, code.lower().replace("-", " "))
+    with pytest.raises(Refused) as refused:
+        redeem(membership.user.username, code)
+    assert refused.value.code == RefusalCode.CODE_USED
+
+
+def test_an_expired_code_is_refused_and_nothing_changes(waiting):
+    membership, code = waiting
+    later = timezone.now() + EMAIL_CODE_LIFETIME + datetime.timedelta(minutes=1)
+    with time_machine.travel(later), pytest.raises(Refused) as refused:
+        redeem(membership.user.username, code)
+    assert refused.value.code == RefusalCode.CODE_EXPIRED
+    assert Membership.objects.get(pk=membership.pk).confirmed_at is None
+
+
+def test_a_new_code_replaces_the_old_one(
+    waiting, principal, gymnasium, mailoutbox, django_capture_on_commit_callbacks
+):
+    membership, old = waiting
+    client = verify_session(Client(), principal)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/e-tjanster/skolor/{gymnasium.code}/larare/{membership.user.username}/ny-kod/"
+        )
+    assert response.status_code == 302
+    new = mailed_code(mailoutbox)
+    assert new != old
+    with pytest.raises(Refused) as refused:
+        redeem(membership.user.username, old)
+    assert refused.value.code == RefusalCode.CODE_EXPIRED
+    redeem(membership.user.username, new)
+    assert Membership.objects.get(pk=membership.pk).confirmed_at is not None
+
+
+def test_wrong_codes_are_throttled_and_audited_like_passwords(waiting):
+    membership, code = waiting
+    username = membership.user.username
+    with time_machine.travel(timezone.now(), tick=False):
+        for _ in range(FREE_FAILURES):
+            with pytest.raises(Refused) as refused:
+                redeem(username, "ZZZZ-ZZZZ")
+            assert refused.value.code == RefusalCode.CODE_WRONG
+        # Now even the right code waits.
+        with pytest.raises(Refused) as refused:
+            redeem(username, code)
+    assert refused.value.code == RefusalCode.THROTTLED
+    assert AuditEvent.objects.filter(action="email_code_refused").count() == FREE_FAILURES
+    assert Membership.objects.get(pk=membership.pk).confirmed_at is None
+    # The throttle of codes is not the password's: the teacher still logs in.
+    assert (
+        Client()
+        .post("/bedomningsportalen/logga-in/", {"username": username, "password": "x"})
+        .status_code
+        == 200
+    )
+
+
+def test_an_unknown_username_answers_like_a_wrong_code(waiting):
+    with pytest.raises(Refused) as refused:
+        redeem("finnsinte", "ABCD-EFGH")
+    assert refused.value.code == RefusalCode.CODE_WRONG
+
+
+def test_the_owner_may_decline(waiting, gymnasium):
+    membership, code = waiting
+    result = redeem(membership.user.username, code, decline=True)
+    assert result.school_unit == gymnasium
+    assert not Membership.objects.live().filter(pk=membership.pk).exists()
+    assert User.objects.filter(pk=membership.user_id).exists()  # the other school keeps it
+    assert AuditEvent.objects.get(action="membership_declined").school_unit == gymnasium
+
+
+def test_a_code_for_a_registration_the_school_withdrew_is_refused(waiting, principal):
+    membership, code = waiting
+    membership_remove(membership=membership, context=AuditContext(actor=principal))
+    with pytest.raises(Refused) as refused:
+        redeem(membership.user.username, code)
+    assert refused.value.code == RefusalCode.CODE_EXPIRED
+
+
+def test_a_weak_password_is_refused_and_the_code_stays_unused(waiting):
+    membership, code = waiting
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        redeem(membership.user.username, code, password=membership.user.username)
+    assert EmailCode.objects.get().used_at is None
+    redeem(membership.user.username, code)
+
+
+# --- The page ----------------------------------------------------------------------------
+
+
+def test_the_page_confirms_and_the_teacher_logs_in_with_the_new_password(client, waiting):
+    membership, code = waiting
+    response = client.post(
+        CODE_PAGE,
+        {
+            "username": membership.user.username,
+            "code": code,
+            "new_password1": NEW_PASSWORD,
+            "new_password2": NEW_PASSWORD,
+            "confirm": "",
+        },
+    )
+    assert response.status_code == 302
+    assert portal_session(membership.user.username, NEW_PASSWORD)
+
+
+def test_the_teachers_account_page_lists_what_waits_for_confirmation(waiting, gymnasium):
+    membership, _code = waiting
+    client = Client()
+    client.force_login(membership.user)
+    page = client.get("/bedomningsportalen/konto/").content.decode()
+    assert "Skolor som väntar på din bekräftelse" in page
+    assert gymnasium.name in page
+    assert f"{CODE_PAGE}?anvandarnamn={membership.user.username}" in page
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"code": "AB\x00D-EFGH"}, "Null-tecken"),
+        ({"code": "A" * 21}, "som mest 20 tecken"),
+        ({"username": "x" * 151}, "som mest 150 tecken"),
+        ({"code": ""}, "måste fyllas i"),
+        ({"new_password2": "annat-losenord-2026"}, "De två nya lösenorden är olika"),
+        ({"new_password1": "123", "new_password2": "123"}, "för kort"),
+        ({"code": "\u202eABCD-EFGH"}, "Fel användarnamn eller kod"),
+    ],
+)
+def test_bad_input_on_the_page_is_explained_never_a_500(client, waiting, data, message):
+    membership, code = waiting
+    form = {
+        "username": membership.user.username,
+        "code": code,
+        "new_password1": NEW_PASSWORD,
+        "new_password2": NEW_PASSWORD,
+        **data,
+    }
+    response = client.post(CODE_PAGE, form)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert Membership.objects.get(pk=membership.pk).confirmed_at is None
+
+
+def test_declining_on_the_page_needs_no_password(client, waiting):
+    membership, code = waiting
+    response = client.post(
+        CODE_PAGE, {"username": membership.user.username, "code": code, "decline": ""}
+    )
+    assert response.status_code == 302
+    assert not Membership.objects.live().filter(pk=membership.pk).exists()
+
+
+# --- The CSV import follows the same rule ------------------------------------------------
+
+
+def test_an_imported_row_with_a_known_address_waits_for_confirmation(
+    principal,
+    other_principal,
+    other_school,
+    gymnasium,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
+):
+    from permissions.services import csv_import_apply
+
+    existing = register(other_school, other_principal, codes=("GRGRMAT01",))
+    with django_capture_on_commit_callbacks(execute=True):
+        imported = csv_import_apply(
+            school_unit=gymnasium,
+            context=AuditContext(actor=principal, school_unit=gymnasium),
+            text=f"Tove;Lärare;{EMAIL};MAT\nNy;Person;ny@skola.example;MAT\n",
+            today=SCHOOL_DAY,
+        )
+    linked = existing.user.memberships.get(school_unit=gymnasium)
+    assert linked.confirmed_at is None
+    assert set(linked.subjects.values_list("code", flat=True)) == {"MAT"}
+    assert [item.password is None for item in imported] == [True, False]
+    assert [mail.to for mail in mailoutbox] == [[EMAIL]]
+    assert User.objects.get(email="ny@skola.example").memberships.get().confirmed_at is not None
+
+
+# --- The race -----------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="row locks need PostgreSQL (CI runs it)"
+)
+@pytest.mark.django_db(transaction=True)
+def test_one_code_redeemed_twice_at_once_confirms_once(
+    principal, other_principal, other_school, gymnasium, mailoutbox
+):
+    register(other_school, other_principal, codes=("GRGRMAT01",))
+    register(gymnasium, principal)  # on_commit runs: a transactional test commits
+    code = mailed_code(mailoutbox)
+    username = User.objects.get(email=EMAIL).username
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def attempt(password):
+        try:
+            barrier.wait(timeout=10)
+            redeem(username, code, password=password)
+            outcomes.append("ok")
+        except Refused as refusal:
+            outcomes.append(refusal.code)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=attempt, args=(f"forsta-losenordet-{n}-2026",)) for n in (1, 2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(map(str, outcomes)) == ["code_used", "ok"]
+    assert AuditEvent.objects.filter(action="membership_confirmed").count() == 1
