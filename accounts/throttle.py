@@ -249,7 +249,7 @@ def throttle_bursts_flush(*, now: datetime.datetime | None = None) -> int:
 
     now = now or timezone.now()
     bursts = list(
-        ThrottleBurst.objects.select_for_update(skip_locked=True)
+        ThrottleBurst.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(last_at__lt=now - BURST_QUIET)
         .select_related("school_unit", "huvudman")
     )

@@ -551,9 +551,11 @@ def membership_remove(*, membership: Membership, context: AuditContext) -> bool:
     school_unit = membership.school_unit
     others = Membership.objects.live().filter(user=user).exclude(pk=membership.pk).exists()
     username = user.username
-    # The teacher loses this school's access: every session ends, for good
-    # (the rows too, when the account goes with it).
-    access_end(users=[user], context=context, reason="removed", school_unit=school_unit)
+    if not others or not membership.is_pending:
+        # The teacher loses this school's access: every session ends, for
+        # good (the rows too, when the account goes with it). A registration
+        # still waiting for its confirmation granted nothing to lose.
+        access_end(users=[user], context=context, reason="removed", school_unit=school_unit)
     if others:
         membership.removed_at = timezone.now()
         membership.save(update_fields=["removed_at"])
@@ -1048,7 +1050,7 @@ def _email_code_redeem(
     if account is not None:
         digest = email_code_digest(user_id=account.pk, code=code)
         for row in (
-            EmailCode.objects.select_for_update()
+            EmailCode.objects.select_for_update(of=("self",))
             .filter(user=account)
             .select_related("membership__school_unit")
         ):

@@ -371,3 +371,37 @@ def test_create_staff_refuses_bad_input_and_saves_nothing(huvudman, arguments, m
     with pytest.raises(CommandError, match=message):
         call_command("create_staff", *arguments, *extra)
     assert User.objects.count() == before
+
+
+def test_the_enrolment_page_is_closed_to_anyone_not_enrolling(client, national_admin, principal):
+    assert client.get("/admin/aktivera/")["Location"] == "/admin/login/"
+    assert client.post("/huvudman/aktivera/", {"otp_token": "123456"}).status_code == 302
+    verified = verify_session(Client(), national_admin)
+    assert verified.get("/admin/aktivera/")["Location"] == "/admin/"
+    assert verify_session(Client(), principal).get("/admin/aktivera/").status_code == 302
+    assert not TOTPDevice.objects.filter(user=principal).exists()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"new_password1": "a\x00bcdefghijklm", "new_password2": "a\x00bcdefghijklm"},
+        {"new_password1": "x" * 201, "new_password2": "x" * 201},
+        {"otp_token": "1" * 9},
+        {"new_password2": "ett-annat-losenord-77"},
+    ],
+)
+def test_bad_input_at_enrolment_is_explained_and_enrols_nothing(client, new_staff, data):
+    log_in(client, "/huvudman/", new_staff.user.username, new_staff.password)
+    secret = shown(client.get("/huvudman/aktivera/").content.decode(), "totp-secret")
+    form = {
+        "otp_token": current_code(secret),
+        "new_password1": NEW_PASSWORD,
+        "new_password2": NEW_PASSWORD,
+        **data,
+    }
+    response = client.post("/huvudman/aktivera/", form)
+    assert response.status_code == 200
+    assert "errorlist" in response.content.decode()
+    assert not TOTPDevice.objects.filter(user=new_staff.user).exists()
+    assert User.objects.get(pk=new_staff.user.pk).check_password(new_staff.password)

@@ -516,3 +516,12 @@ def test_one_code_redeemed_twice_at_once_confirms_once(
         thread.join(timeout=30)
     assert sorted(map(str, outcomes)) == ["code_used", "ok"]
     assert AuditEvent.objects.filter(action="membership_confirmed").count() == 1
+
+
+def test_declining_or_withdrawing_a_waiting_registration_ends_no_session(waiting, principal):
+    membership, code = waiting
+    session = Client()
+    session.force_login(membership.user)
+    redeem(membership.user.username, code, decline=True)
+    assert session.get("/bedomningsportalen/konto/").status_code == 200
+    assert not AuditEvent.objects.filter(action="sessions_ended").exists()
