@@ -17,8 +17,8 @@ from accounts.models import Role
 from accounts.services import card_issue
 from config.env import database_from_url
 from schools.models import PrincipalAssignment
+from tests.deploy.browser import Browser, asked_cells
 from tests.deploy.conftest import IN_CI, database_url, password_form, person, server_env
-from tests.deploy.http import Browser, asked_cells
 from tests.processes import start_gunicorn
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -8,8 +8,8 @@ import time
 import pytest
 from django.db import connection
 
+from tests.deploy.browser import Browser
 from tests.deploy.conftest import TcpProxy, database_url, server_env
-from tests.deploy.http import Browser
 from tests.processes import start_gunicorn
 
 # The server reads the test database (the catalogue of an empty portal);

@@ -22,8 +22,8 @@ from permissions.models import AuditEvent, Membership, Subject
 from portal.models import Material
 from schools.models import PrincipalAssignment
 from tests.conftest import END_OF_YEAR
+from tests.deploy.browser import Browser, Response, asked_cells
 from tests.deploy.conftest import database_url, password_form, person, server_env
-from tests.deploy.http import Browser, Response, asked_cells
 from tests.portal.conftest import PDF_BYTES
 from tests.processes import S3Account, Server, start_gunicorn, start_nginx, wait_for_http
 
