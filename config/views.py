@@ -1,5 +1,7 @@
-"""Error pages in Swedish. Each renders without touching the database, so
-that a database outage still gets a readable page."""
+"""Error pages in Swedish, and the personal-data download several apps share.
+
+Each error page renders without touching the database, so that a database
+outage still gets a readable page."""
 
 import sys
 

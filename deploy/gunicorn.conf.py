@@ -57,7 +57,15 @@ if os.path.isdir(SHARED_MEMORY):
 # prometheus_client's multiprocess mode (config/metrics.py): every worker
 # writes its samples to files in this directory, and a scrape adds them up.
 # It must be set before any worker imports prometheus_client, hence here.
-os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="behorighet-metrics-"))
+_OWN_METRICS_DIR = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _OWN_METRICS_DIR:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="behorighet-metrics-")
+
+
+def _remove_metrics_files(directory: str) -> None:
+    # Only prometheus_client's own files: a configured directory is the operator's.
+    for path in glob.glob(os.path.join(directory, "*.db")):
+        os.remove(path)
 
 
 def on_starting(server):
@@ -65,9 +73,7 @@ def on_starting(server):
     run's counts to this one's."""
     directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
     os.makedirs(directory, exist_ok=True)
-    # Only prometheus_client's own files: the directory is the operator's.
-    for path in glob.glob(os.path.join(directory, "*.db")):
-        os.remove(path)
+    _remove_metrics_files(directory)
 
 
 def child_exit(server, worker):
@@ -75,3 +81,11 @@ def child_exit(server, worker):
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    """Leave no metrics files behind; and no directory, if it was our own."""
+    directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    _remove_metrics_files(directory)
+    if _OWN_METRICS_DIR:
+        os.rmdir(directory)
