@@ -1,4 +1,5 @@
-"""Middleware of the operations layer: probes and metrics, and the request log."""
+"""Middleware of the whole site: the operations layer (probes and metrics, the
+request log) and the refusal that no view handled."""
 
 import logging
 import re
@@ -12,6 +13,8 @@ from django.utils.functional import SimpleLazyObject, empty
 from config import metrics
 from config.logs import current_request_id
 from config.operations import ENDPOINTS
+from config.views import permission_denied
+from permissions.refusals import Refused
 
 request_logger = logging.getLogger("behorighet.request")
 
@@ -111,3 +114,24 @@ def _forget_request_id(**kwargs) -> None:
 
 
 request_finished.connect(_forget_request_id, dispatch_uid="config.middleware.request_id")
+
+
+class RefusedMiddleware:
+    """A `Refused` that no view turned into a message is a 403 page naming
+    the reason, never a 500.
+
+    Views check the policy before they call a service, and services check
+    it again (defence in depth); when only the second check says no, the
+    person still gets a readable refusal.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, Refused):
+            return permission_denied(request, exception)
+        return None

@@ -15,8 +15,10 @@ from portal.storage import is_storage_failure
 RETRY_AFTER_SECONDS = 10
 
 
-def _render(template: str, status: int, request: HttpRequest | None = None) -> HttpResponse:
-    return HttpResponse(loader.render_to_string(template, request=request), status=status)
+def _render(
+    template: str, status: int, request: HttpRequest | None = None, context: dict | None = None
+) -> HttpResponse:
+    return HttpResponse(loader.render_to_string(template, context, request=request), status=status)
 
 
 def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
@@ -24,7 +26,9 @@ def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
 
 
 def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
-    return _render("errors/403.html", 403)
+    # A `Refused` carries the rule's reason; a plain PermissionDenied does not.
+    reason = getattr(exception, "message", "")
+    return _render("errors/403.html", 403, context={"reason": reason})
 
 
 def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:

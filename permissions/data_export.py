@@ -22,8 +22,10 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from permissions.audit import AuditAction, audit_record
+from permissions.audit import AuditAction, AuditContext, audit_record
 from permissions.models import AuditEvent, Membership, SubjectGrant
+from permissions.policy import can_export_teacher_data
+from permissions.refusals import RefusalCode, Refused
 from schools.models import SchoolUnit
 
 FORMAT_VERSION = 1
@@ -147,22 +149,26 @@ def teacher_data_for_school(*, teacher: User, school_unit: SchoolUnit) -> dict:
 
 @transaction.atomic
 def teacher_data_export(
-    *, teacher: User, actor: User, request, school_unit: SchoolUnit | None = None
+    *, teacher: User, context: AuditContext, school_unit: SchoolUnit | None = None
 ) -> dict:
     """The export, recorded in the audit log in the same transaction.
 
-    Without `school_unit` the teacher exports their own data; with it, a
-    principal of that school exports the school's data about the teacher
-    (the caller has asked `policy.can_export_teacher_data`).
+    Without `school_unit` the teacher (the context's actor) exports their own
+    data; with it, a principal of that school exports the school's data about
+    the teacher. The view asks the policy first; this is the second line.
     """
+    actor = context.actor
     if school_unit is None:
+        if actor is None or actor.pk != teacher.pk:
+            raise Refused(RefusalCode.NOT_ALLOWED)
         data = teacher_data_for_self(teacher=teacher)
     else:
+        if actor is None or not can_export_teacher_data(user=actor, school_unit=school_unit):
+            raise Refused(RefusalCode.NOT_ALLOWED)
         data = teacher_data_for_school(teacher=teacher, school_unit=school_unit)
     audit_record(
         action=AuditAction.DATA_EXPORTED,
-        actor=actor,
-        request=request,
+        context=context,
         school_unit=school_unit,
         target=teacher.username,
         details={"scope": data["scope"]},

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
-from permissions.audit import AuditAction, audit_record
+from permissions.audit import AuditAction, AuditContext, audit_record
 from permissions.models import AuditEvent
 
 # The trigger's floor (migration 0004) and AUDIT_RETENTION_YEARS' minimum.
@@ -70,6 +70,7 @@ def audit_purge(*, years: int, now: datetime.datetime | None = None) -> PurgeRes
             break
     audit_record(
         action=AuditAction.AUDIT_PURGED,
+        context=AuditContext.system(),
         details={"before": before.isoformat(), "deleted": deleted, "retention_years": years},
     )
     return PurgeResult(before=before, deleted=deleted)

@@ -11,6 +11,7 @@ from django.utils.log import configure_logging
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.services import card_issue
+from permissions.audit import AuditContext
 from tests.accounts.test_admin_login import current_code
 from tests.accounts.test_etjanster_login import asked_cells
 
@@ -85,7 +86,7 @@ def test_whole_logins_leave_no_secret_in_the_log(client, json_log, principal, te
     settings.OTP_MATRIX_THROTTLE_FACTOR = 0  # the right answer right after a wrong one
     """The E-tjänster login (password and card), the portal login and the
     admin login (password and TOTP), including wrong attempts."""
-    card = card_issue(user=principal, actor=None)
+    card = card_issue(user=principal, context=AuditContext.system())
     client.post("/e-tjanster/logga-in/", {"username": "rektor", "password": "fel-1234-abcd"})
     client.post("/e-tjanster/logga-in/", {"username": "rektor", "password": "rektor-password-1234"})
     cells = asked_cells(client.get("/e-tjanster/logga-in/matris/"))

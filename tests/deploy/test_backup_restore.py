@@ -16,6 +16,7 @@ from django.db import connection
 from accounts.models import Role
 from accounts.services import card_issue
 from config.env import database_from_url
+from permissions.audit import AuditContext
 from schools.models import PrincipalAssignment
 from tests.deploy.browser import Browser, asked_cells
 from tests.deploy.conftest import IN_CI, database_url, password_form, person, server_env
@@ -72,7 +73,7 @@ def test_a_restored_dump_logs_in_a_principal_with_password_and_card_given_the_ca
 ):
     principal = person("rektor", Role.PRINCIPAL)
     PrincipalAssignment.objects.create(user=principal, school_unit=school)
-    card = card_issue(user=principal, actor=None)
+    card = card_issue(user=principal, context=AuditContext.system())
 
     dump = tmp_path / "behorighet.dump"
     source = urlparse(database_url())

@@ -17,7 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import MatrixCardDevice, PasswordFailure, Role
 from accounts.services import card_issue
-from permissions.audit import AuditAction
+from permissions.audit import AuditAction, AuditContext
 from permissions.models import AuditEvent, Membership, Subject
 from portal.models import Material
 from schools.models import PrincipalAssignment
@@ -107,7 +107,7 @@ def teacher(school):
 def principal_card(school):
     user = person("rektor", Role.PRINCIPAL)
     PrincipalAssignment.objects.create(user=user, school_unit=school)
-    return card_issue(user=user, actor=None)
+    return card_issue(user=user, context=AuditContext.system())
 
 
 # --- The tests --------------------------------------------------------------------------
