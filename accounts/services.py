@@ -43,6 +43,7 @@ from accounts.throttle import (
 )
 from accounts.usernames import generate_password, generate_username
 from accounts.validators import validate_chosen_username_field, validate_person_name_field
+from config import metrics
 from permissions import policy
 from permissions.audit import AuditAction, AuditContext, audit_build, audit_record
 from permissions.models import AuditEvent, TestAdministrator
@@ -273,6 +274,8 @@ def card_answer(*, user: User, answers: dict[str, str], context: AuditContext) -
         return CardAnswer(AnswerOutcome.LOCKED, device)
     allowed, data = device.verify_is_allowed()
     if not allowed:
+        # Not audited (no answer was looked at), so counted here.
+        metrics.throttle_hit(throttle="matrix_card")
         return CardAnswer(AnswerOutcome.TOO_SOON, device, retry_at=(data or {}).get("locked_until"))
     cells = device.pinned_cells()
     if cells is None:
@@ -458,6 +461,11 @@ def password_check(
             door=door,
             address=address,
             scope=_audit_scope(account) if account is not None else {},
+        )
+        # Not audited one by one (the burst is), so counted here.
+        metrics.login_observed(
+            action=AuditAction.LOGIN_FAILED,
+            details={"factor": "password", "door": door, "throttled": refusal.params["reason"]},
         )
         return PasswordCheck(CheckOutcome.THROTTLED, retry_at=refusal.params["retry_at"])
     if not password_matches(account=account, password=password):

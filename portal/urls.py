@@ -10,4 +10,5 @@ urlpatterns = [
     path("material/<slug:slug>/fil/", views.material_file, name="material_file"),
     path("konto/", views.account, name="account"),
     path("kod/", views.email_code, name="email_code"),
+    path("konto/mina-uppgifter/", views.account_data_export, name="account_data_export"),
 ]

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import teacher_required
 from accounts.forms import OwnPasswordChangeForm, with_retry_time
@@ -24,14 +24,17 @@ from accounts.models import User
 from accounts.network import audit_context, client_address
 from accounts.services import Door
 from accounts.views import own_password_change_view
+from config.views import personal_data_download, service_unavailable
 from permissions import schoolyear
 from permissions import services as permission_services
+from permissions.data_export import teacher_data_export
 from permissions.models import LevelPolicy, Membership, Subject
 from permissions.policy import Access, can_use_portal, material_access, with_material_access
 from permissions.refusals import RefusalCode, Refused
 from portal import services
 from portal.forms import CatalogueFilterForm, ContactForm, EmailCodeForm, HuvudmanLookupForm
 from portal.models import Material
+from portal.storage import StorageUnavailable, material_file_open
 from portal.throttle import rate_limit_hit
 
 CATALOGUE_PAGE_SIZE = 20
@@ -121,10 +124,13 @@ def material_file(request: HttpRequest, slug: str) -> HttpResponse:
     if not access.allowed:
         return _refusal(request, material=material, access=access, what="file")
     try:
-        handle = material.file.open("rb")
+        handle = material_file_open(file=material.file)
     except (FileNotFoundError, ValueError) as missing:
         # A row whose file is gone is a broken item, not a server error.
         raise Http404 from missing
+    except StorageUnavailable:
+        # Nothing was sent and nothing audited: the teacher may simply retry.
+        return service_unavailable("errors/storage.html")
     if material.is_protected:
         services.material_download_record(
             material=material, access=access, context=audit_context(request)
@@ -253,6 +259,17 @@ def _code_done_message(result) -> str:
             "school": school
         }
     return _("Your new password is set. Log in with it.")
+
+
+@never_cache
+@teacher_required
+@require_POST
+def account_data_export(request: HttpRequest) -> HttpResponse:
+    """The teacher's own data as JSON (README "Privacy"). A POST: it writes
+    an audit event, and no link prefetcher may trigger it."""
+    user: User = request.user
+    data = teacher_data_export(teacher=user, context=audit_context(request))
+    return personal_data_download(data, f"mina-uppgifter-{user.username}.json")
 
 
 # --- Public support pages ----------------------------------------------------

@@ -24,6 +24,7 @@ urlpatterns = [
     path(teacher + "lapp/", views.teacher_slip, name="teacher_slip"),
     path(teacher + "ny-kod/", views.teacher_code_resend, name="teacher_code_resend"),
     path(teacher + "losenordskod/", views.teacher_password_code, name="teacher_password_code"),
+    path(teacher + "uppgifter/", views.teacher_data, name="teacher_data"),
     path(teacher + "ateraktivera/", views.teacher_reactivate, name="teacher_reactivate"),
     path(teacher + "ta-bort/", views.teacher_remove, name="teacher_remove"),
     path(school + "nytt-lasar/", views.new_school_year, name="new_school_year"),

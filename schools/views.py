@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.decorators import etjanster_required
 from accounts.network import audit_context
+from config.views import personal_data_download
 from permissions import policy
 from permissions.audit import AuditAction, AuditContext
 from permissions.csv_import import (
@@ -34,6 +35,7 @@ from permissions.csv_import import (
     plan_import,
     spreadsheet_safe,
 )
+from permissions.data_export import teacher_data_export
 from permissions.forms import (
     SORTS,
     ImportUploadForm,
@@ -353,6 +355,9 @@ def teacher_detail(request: HttpRequest, code: str, username: str) -> HttpRespon
             "may_reactivate": not membership.is_pending
             and policy.reactivation_is_open(valid_until=membership.valid_until, today=day),
             "may_remove": policy.can_remove_membership(user=request.user, school_unit=school_unit),
+            "may_export": policy.can_export_teacher_data(
+                user=request.user, school_unit=school_unit
+            ),
             "may_regenerate_password": may_regenerate,
             "may_send_password_code": not may_regenerate
             and policy.can_send_password_code(user=request.user, membership=membership, today=day),
@@ -425,6 +430,20 @@ def teacher_password_code(request: HttpRequest, code: str, username: str) -> Htt
         % {"email": membership.user.email},
     )
     return redirect("schools:teacher_detail", code=school_unit.code, username=username)
+
+
+@etjanster_required
+@require_POST
+def teacher_data(request: HttpRequest, code: str, username: str) -> HttpResponse:
+    """The school's data about one teacher as JSON, on the teacher's request
+    (README "Privacy"); principals only, audited."""
+    school_unit = _school_unit(request, code, today())
+    membership = _membership(school_unit, username)
+    _require(policy.can_export_teacher_data(user=request.user, school_unit=school_unit))
+    data = teacher_data_export(
+        teacher=membership.user, context=_context(request, school_unit), school_unit=school_unit
+    )
+    return personal_data_download(data, f"uppgifter-{username}-{school_unit.code}.json")
 
 
 @etjanster_required

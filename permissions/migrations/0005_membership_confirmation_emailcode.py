@@ -16,7 +16,7 @@ def confirmed_when_registered(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('permissions', '0003_auditevent_append_only_trigger'),
+        ('permissions', '0004_auditevent_purge_path'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
