@@ -39,6 +39,7 @@ from accounts.services import (
     login_audit,
     password_check,
 )
+from config.i18n import localized_path
 from permissions.audit import AuditAction, audit_record
 from permissions.policy import (
     can_use_etjanster,
@@ -47,6 +48,8 @@ from permissions.policy import (
     is_etjanster_verified,
 )
 
+# Where each door leads after its login: the Swedish paths, prefixed with the
+# page's language when it is not Swedish (config.i18n.localized_path).
 ETJANSTER_HOME = "/e-tjanster/"
 PORTAL_HOME = "/bedomningsportalen/"
 # Fields of the matrix form that are not answers.
@@ -104,12 +107,13 @@ def _wrong_door(
 @require_http_methods(["GET", "POST"])
 def etjanster_login(request: HttpRequest) -> HttpResponse:
     """Step 1: username and password. Step 2 is the matrix card."""
-    next_url = _safe_next(request, ETJANSTER_HOME)
+    home = localized_path(ETJANSTER_HOME)
+    next_url = _safe_next(request, home)
     user = request.user
     if is_etjanster_verified(user=user):
         return redirect(next_url)
     if is_etjanster_half_logged_in(user=user):
-        return redirect(_with_next(reverse("accounts:matrix"), next_url, ETJANSTER_HOME))
+        return redirect(_with_next(reverse("accounts:matrix"), next_url, home))
 
     form = PasswordLoginForm(request.POST or None)
     error = ""
@@ -146,11 +150,11 @@ def etjanster_login(request: HttpRequest) -> HttpResponse:
             # SECURITY: a new session for the half-logged-in state (Django's
             # login cycles the key); it opens nothing until the card step.
             auth_login(request, person)
-            return redirect(_with_next(reverse("accounts:matrix"), next_url, ETJANSTER_HOME))
+            return redirect(_with_next(reverse("accounts:matrix"), next_url, home))
     return render(
         request,
         "accounts/etjanster_login.html",
-        {"form": form, "error": error, "next": next_url if next_url != ETJANSTER_HOME else ""},
+        {"form": form, "error": error, "next": next_url if next_url != home else ""},
     )
 
 
@@ -167,12 +171,13 @@ def _login_error(retry_at: datetime.datetime | None) -> str:
 @require_http_methods(["GET", "POST"])
 def etjanster_matrix(request: HttpRequest) -> HttpResponse:
     """Step 2: the three pinned cells of the user's own card."""
-    next_url = _safe_next(request, ETJANSTER_HOME)
+    home = localized_path(ETJANSTER_HOME)
+    next_url = _safe_next(request, home)
     user = request.user
     if not is_etjanster_half_logged_in(user=user):
         if is_etjanster_verified(user=user):
             return redirect(next_url)
-        return redirect(_with_next(settings.ETJANSTER_LOGIN_URL, next_url, ETJANSTER_HOME))
+        return redirect(_with_next(localized_path(settings.ETJANSTER_LOGIN_URL), next_url, home))
 
     error = ""
     if request.method == "POST":
@@ -215,7 +220,7 @@ def etjanster_matrix(request: HttpRequest) -> HttpResponse:
             "grid": grid,
             "columns": CARD_COLUMNS,
             "error": error,
-            "next": next_url if next_url != ETJANSTER_HOME else "",
+            "next": next_url if next_url != home else "",
         },
     )
 
@@ -239,7 +244,8 @@ def _leave_with_card_problem(request: HttpRequest, problem: str) -> HttpResponse
 @require_http_methods(["GET", "POST"])
 def portal_login(request: HttpRequest) -> HttpResponse:
     """The teacher login: username and password; other roles are told where to go."""
-    next_url = _safe_next(request, PORTAL_HOME)
+    home = localized_path(PORTAL_HOME)
+    next_url = _safe_next(request, home)
     user = request.user
     if can_use_portal(user=user):
         return redirect(next_url)
@@ -262,7 +268,7 @@ def portal_login(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/portal_login.html",
-        {"form": form, "error": error, "next": next_url if next_url != PORTAL_HOME else ""},
+        {"form": form, "error": error, "next": next_url if next_url != home else ""},
     )
 
 

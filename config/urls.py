@@ -1,3 +1,4 @@
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
@@ -5,7 +6,10 @@ from accounts import views as accounts_views
 from portal import views as portal_views
 from schools.huvudman_admin import huvudman_site
 
-urlpatterns = [
+# Every page in both languages: the Swedish public-contract paths unprefixed
+# (SPEC.md), English under /en/. LocaleMiddleware takes the language from the
+# path alone, so a bookmark or a printed address always opens in Swedish.
+urlpatterns = i18n_patterns(
     path("", portal_views.home, name="home"),
     # The logins come before the e-tjanster/ and bedomningsportalen/ includes.
     path("", include("accounts.urls")),
@@ -16,7 +20,8 @@ urlpatterns = [
     # After any explicit bedomningsportalen/... route (the teacher login).
     path("bedomningsportalen/", include("portal.urls")),
     path("", include("portal.support_urls")),
-]
+    prefix_default_language=False,
+)
 
 handler400 = "config.views.bad_request"
 handler403 = "config.views.permission_denied"

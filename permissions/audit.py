@@ -25,15 +25,15 @@ class AuditAction(models.TextChoices):
     CARD_REGENERATED = "card_regenerated", _("Matrix card regenerated")
     CARD_LOCKED = "card_locked", _("Matrix card locked")
     CARD_UNLOCKED = "card_unlocked", _("Matrix card unlocked")
-    TOTP_ENROLLED = "totp_enrolled", _("TOTP device enrolled")
+    TOTP_ENROLLED = "totp_enrolled", _("Authenticator app set up")
     # Accounts
-    PRINCIPAL_ISSUED = "principal_issued", _("Principal issued")
+    PRINCIPAL_ISSUED = "principal_issued", _("Credentials issued to a principal")
     PRINCIPAL_LINKED = "principal_linked", _("Principal linked to school unit")
     PRINCIPAL_UNLINKED = "principal_unlinked", _("Principal unlinked from school unit")
     ACCOUNT_DEACTIVATED = "account_deactivated", _("Account deactivated")
     ACCOUNT_REACTIVATED = "account_reactivated", _("Account reactivated")
     ACCOUNT_DELETED = "account_deleted", _("Account deleted")
-    TEST_ADMIN_ISSUED = "test_admin_issued", _("Test administrator issued")
+    TEST_ADMIN_ISSUED = "test_admin_issued", _("Credentials issued to a test administrator")
     TEST_ADMIN_REACTIVATED = "test_admin_reactivated", _("Test administrator reactivated")
     TEST_ADMIN_DEACTIVATED = "test_admin_deactivated", _("Test administrator deactivated")
     # Memberships

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from schools.forms import HuvudmanForm
 from schools.models import Huvudman, SchoolUnit
@@ -9,6 +10,7 @@ class HuvudmanAdmin(admin.ModelAdmin):
     form = HuvudmanForm
     list_display = ("name", "organisationsnummer", "contact_name", "contact_email")
     search_fields = ("name", "organisationsnummer")
+    search_help_text = _("Search name or organisationsnummer")
     show_full_result_count = False
 
 
@@ -18,5 +20,6 @@ class SchoolUnitAdmin(admin.ModelAdmin):
     list_filter = ("forms", "huvudman")
     list_select_related = ("huvudman",)
     search_fields = ("name", "code")
+    search_help_text = _("Search name or skolenhetskod")
     filter_horizontal = ("forms",)
     show_full_result_count = False

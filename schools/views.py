@@ -22,8 +22,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.card_pdf import card_rows, render_card_pdf
 from accounts.decorators import etjanster_required
-from accounts.models import MatrixCardDevice
+from accounts.models import CARD_COLUMNS, MatrixCardDevice
 from permissions import policy
 from permissions.audit import AuditAction
 from permissions.csv_import import (
@@ -238,7 +239,9 @@ def teacher_list(request: HttpRequest, code: str) -> HttpResponse:
 def teacher_register(request: HttpRequest, code: str) -> HttpResponse:
     day = today()
     school_unit = _school_unit(request, code, day)
-    form = TeacherRegisterForm(request.POST or None)
+    form = TeacherRegisterForm(
+        request.POST or None, reached_levels=policy.levels_reached_by(school_unit=school_unit)
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -309,7 +312,9 @@ def teacher_detail(request: HttpRequest, code: str, username: str) -> HttpRespon
     membership = _membership(school_unit, username)
     current = list(membership.subjects.order_by("level", "name"))
     form = SubjectGrantForm(
-        request.POST or None, initial={"subjects": [subject.code for subject in current]}
+        request.POST or None,
+        initial={"subjects": [subject.code for subject in current]},
+        reached_levels=policy.levels_reached_by(school_unit=school_unit),
     )
     if request.method == "POST" and form.is_valid():
         added, removed = membership_grant(
@@ -651,6 +656,9 @@ def _test_admin_credentials(request, school_unit, appointment, password, card) -
                 "appointment": appointment,
                 "password": password,
                 "card": card,
+                # The card on screen too, as a table: the PDF is not tagged.
+                "card_rows": card_rows(card.cells) if card is not None else None,
+                "card_columns": CARD_COLUMNS,
                 "slip_url": data_url(pdf),
             },
         )
@@ -659,8 +667,6 @@ def _test_admin_credentials(request, school_unit, appointment, password, card) -
 
 def _test_admin_pdf(appointment, password, card) -> bytes:
     if card is not None:
-        from accounts.card_pdf import render_card_pdf
-
         return render_card_pdf(user=appointment.user, card=card, password=password)
     return render_slips(
         [

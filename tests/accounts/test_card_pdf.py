@@ -3,7 +3,7 @@
 import io
 import re
 
-from django.utils import timezone
+from django.utils import formats, timezone
 from django_otp import verify_token
 from pypdf import PdfReader
 
@@ -56,7 +56,7 @@ def test_card_shows_serial_date_username_and_password_only_when_given(principal,
     )
     _, without = pdf_text(render_card_pdf(user=principal, card=principal_card, password=None))
     assert principal_card.serial in with_password
-    assert principal_card.issued_on.isoformat() in with_password
+    assert formats.date_format(principal_card.issued_on) in with_password
     assert principal.username in with_password
     assert "abcd-EFGH-2345-jkmn" in with_password
     assert "Lösenord" not in without
