@@ -51,7 +51,8 @@ class MaterialAdmin(admin.ModelAdmin):
     search_fields = ["title", "slug", "subject__name", "subject__code"]
     search_help_text = _("Search title, slug, subject or subject code")
     prepopulated_fields = {"slug": ["title"]}
-    autocomplete_fields = ["subject"]
+    # A plain select: some forty subjects, and the autocomplete widget's
+    # combobox has no accessible name (axe aria-input-field-name).
     list_select_related = ["subject"]
     date_hierarchy = "published_on"
     show_full_result_count = False
