@@ -4,26 +4,30 @@ that a database outage still gets a readable page."""
 from django.http import HttpRequest, HttpResponse
 from django.template import loader
 
+from portal.context_processors import language_links
 
-def _render(template: str, status: int, request: HttpRequest | None = None) -> HttpResponse:
-    return HttpResponse(loader.render_to_string(template, request=request), status=status)
+
+def _render(template: str, status: int, request: HttpRequest) -> HttpResponse:
+    # No RequestContext: its processors would read the session and the
+    # notices. The language switch needs only the URL map.
+    return HttpResponse(loader.render_to_string(template, language_links(request)), status=status)
 
 
 def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
-    return _render("errors/400.html", 400)
+    return _render("errors/400.html", 400, request)
 
 
 def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
-    return _render("errors/403.html", 403)
+    return _render("errors/403.html", 403, request)
 
 
 def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
-    return _render("errors/404.html", 404)
+    return _render("errors/404.html", 404, request)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    return _render("errors/500.html", 500)
+    return _render("errors/500.html", 500, request)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    return _render("errors/csrf.html", 403)
+    return _render("errors/csrf.html", 403, request)

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.admin.widgets import AdminFileWidget, AdminSplitDateTime
 from django.db import models
 from django.urls import reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Material, SiteNotice, SupportTicket
@@ -39,8 +40,9 @@ class LabelledSplitDateTime(AdminSplitDateTime):
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
         date, time = context["widget"]["subwidgets"]
-        date["attrs"]["aria-label"] = _("%(field)s, date") % {"field": self.field_label}
-        time["attrs"]["aria-label"] = _("%(field)s, time") % {"field": self.field_label}
+        field = capfirst(self.field_label)
+        date["attrs"]["aria-label"] = _("%(field)s, date") % {"field": field}
+        time["attrs"]["aria-label"] = _("%(field)s, time") % {"field": field}
         return context
 
 

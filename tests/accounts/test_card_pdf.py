@@ -61,3 +61,62 @@ def test_card_shows_serial_date_username_and_password_only_when_given(principal,
     assert "abcd-EFGH-2345-jkmn" in with_password
     assert "Lösenord" not in without
     assert "/e-tjanster/logga-in/" in without
+
+
+def pdf_facts(data: bytes) -> dict:
+    """Title, language, the fonts each page uses and the sizes its text is set in."""
+    reader = PdfReader(io.BytesIO(data))
+    sizes: set[float] = set()
+    fonts: set[str] = set()
+
+    def visit(text, cm, tm, font_dict, font_size):
+        if text.strip():
+            # ReportLab sets the size with Tf and leaves the text matrix at 1.
+            sizes.add(round(font_size * tm[0], 1))
+            fonts.add(str(font_dict["/BaseFont"]) if font_dict else "")
+
+    for page in reader.pages:
+        page.extract_text(visitor_text=visit)
+    return {
+        "title": reader.metadata.title,
+        "lang": str(reader.trailer["/Root"].get("/Lang")),
+        "display_title": reader.trailer["/Root"]["/ViewerPreferences"].get("/DisplayDocTitle"),
+        "fonts": fonts,
+        "smallest": min(sizes),
+    }
+
+
+def test_the_card_pdf_has_a_title_a_language_and_no_text_under_12_points(principal, principal_card):
+    from django.utils import translation
+
+    with translation.override("sv"):
+        facts = pdf_facts(render_card_pdf(user=principal, card=principal_card, password=None))
+    assert facts["title"] == f"Inloggningsmatris {principal_card.serial}"
+    assert facts["lang"] == "sv"
+    assert facts["display_title"]
+    assert facts["smallest"] >= 12
+    # The cells in a typeface that tells 8/B, 5/S, 2/Z and 6/G apart, embedded.
+    assert all("AtkinsonHyperlegible" in font for font in facts["fonts"]), facts["fonts"]
+
+    with translation.override("en"):
+        english = render_card_pdf(user=principal, card=principal_card, password=None)
+    assert pdf_facts(english)["lang"] == "en"
+    assert "How to log in to E-services" in pdf_text(english)[1]
+
+
+def test_slips_have_a_title_a_language_and_no_text_under_12_points():
+    from permissions.slips import Slip, render_slips
+    from tests.conftest import END_OF_YEAR
+
+    slip = Slip(
+        name="Lars Lärarsson",
+        username="lars1234",
+        school_name="Testskolan",
+        valid_until=END_OF_YEAR,
+        password="abcd-2345-EFGH",
+    )
+    facts = pdf_facts(render_slips([slip, slip]))
+    assert facts["title"] == "Inloggningslappar"
+    assert facts["lang"] == "sv"
+    assert facts["smallest"] >= 12
+    assert all("AtkinsonHyperlegible" in font for font in facts["fonts"]), facts["fonts"]
