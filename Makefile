@@ -40,13 +40,15 @@ lint: install
 	$(BIN)/ruff format .
 
 # Refresh both catalogues (locale/sv and locale/en) after changing UI strings:
-# fill every new empty msgstr in locale/sv (English entries are filled with
-# their msgid, since the source strings are English), check and remove any
-# "#, fuzzy" flag in either, then run `make messages` again to compile.
+# fill every new empty msgstr in locale/sv, check and remove any "#, fuzzy"
+# flag there, then run `make messages` again to compile. English entries need
+# no hand work: the source strings are English, so new and changed ones get
+# their msgid (a fuzzy English entry is an old text, so it is reset too).
 # tests/config/test_catalogues.py fails while either catalogue lags behind.
 MAKEMESSAGES_FLAGS := --no-location --no-obsolete --ignore '.venv/*' --ignore 'staticfiles/*' --ignore 'tests/*'
 messages: install
 	$(BIN)/python manage.py makemessages --locale sv --locale en $(MAKEMESSAGES_FLAGS)
+	msgattrib --clear-fuzzy --empty --clear-previous --output-file=locale/en/LC_MESSAGES/django.po locale/en/LC_MESSAGES/django.po
 	msgen --output-file=locale/en/LC_MESSAGES/django.po locale/en/LC_MESSAGES/django.po
 	$(BIN)/python manage.py compilemessages --locale sv --locale en --ignore '.venv/*'
 

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.network import audit_context
 from accounts.services import Door, admin_login
 
 
@@ -69,7 +70,7 @@ class TOTPAdminAuthenticationForm(AdminAuthenticationForm):
             # A field error ("This field is required") is already shown; nothing is counted.
             return self.cleaned_data
         result = admin_login(
-            request=self.request,
+            context=audit_context(self.request),
             username=username,
             password=password,
             token=self.cleaned_data.get("otp_token") or "",

@@ -1,8 +1,10 @@
-"""The absolute session timeout (ASVS 7.3.2).
+"""Session timeouts (ASVS 7.3.1 and 7.3.2).
 
-The idle timeout (SESSION_IDLE_MINUTES) ends a session nobody uses; this ends
-one that is used all day long: SESSION_ABSOLUTE_HOURS after the login, the
-user logs in again, whatever they were doing.
+The idle timeout (SESSION_IDLE_MINUTES) ends a session nobody uses: the
+session row expires that long after its last save, and this middleware
+changes it (and so saves it) at most once a minute. The absolute timeout
+ends one that is used all day long: SESSION_ABSOLUTE_HOURS after the login,
+the user logs in again, whatever they were doing.
 """
 
 from django.contrib import messages
@@ -11,11 +13,17 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
-from accounts.sessions import login_url_for, session_expire, session_is_too_old
+from accounts.sessions import (
+    login_url_for,
+    session_activity_touch,
+    session_expire,
+    session_is_too_old,
+)
 
 
-class AbsoluteSessionTimeoutMiddleware:
-    """Log out a session whose login is older than SESSION_ABSOLUTE_HOURS.
+class SessionTimeoutMiddleware:
+    """Log out a session whose login is older than SESSION_ABSOLUTE_HOURS, and
+    push a live session's idle timeout on (at most once a minute).
 
     Goes after AuthenticationMiddleware, OTPMiddleware and MessageMiddleware.
     """
@@ -33,4 +41,6 @@ class AbsoluteSessionTimeoutMiddleware:
                 return redirect_to_login(request.get_full_path(), login_url)
             # SECURITY: a POST from an ended session is not carried out.
             return redirect(login_url)
+        if user.is_authenticated:
+            session_activity_touch(request=request)
         return self.get_response(request)

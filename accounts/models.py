@@ -13,6 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device, ThrottlingMixin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from permissions.refusals import RefusalCode, Refused
+
 
 class Role(models.TextChoices):
     NATIONAL_ADMIN = "national_admin", _("National administrator")
@@ -139,10 +141,6 @@ class CardState(models.TextChoices):
 CURRENT_CARD_STATES = (CardState.ACTIVE, CardState.LOCKED)
 
 
-class ChallengeRefused(Exception):
-    """No new challenge may be issued: the daily cap is reached or the card is not active."""
-
-
 def normalize_answer(text: str) -> str:
     """Answers are case-insensitive and ignore spaces (also non-breaking ones)."""
     return "".join(str(text).split()).upper()
@@ -263,13 +261,13 @@ class MatrixCardDevice(ThrottlingMixin, Device):
             return ",".join(pinned)
         allowed, _data = self.generate_is_allowed()
         if not allowed:
-            raise ChallengeRefused("card_not_active")
+            raise Refused(RefusalCode.CARD_NOT_ACTIVE)
         day = timezone.localdate(now)
         if self.challenge_day != day:
             self.challenge_day = day
             self.challenges_on_day = 0
         if self.challenges_on_day >= DAILY_CHALLENGE_CAP:
-            raise ChallengeRefused("daily_cap")
+            raise Refused(RefusalCode.DAILY_CAP)
         cells = secrets.SystemRandom().sample(CARD_CELLS, CHALLENGE_SIZE)
         self.challenge = ",".join(cells)
         self.challenge_issued_at = now

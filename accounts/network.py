@@ -1,4 +1,5 @@
-"""The client's address, for throttling and the audit log."""
+"""What the web layer knows about a request's client: its address (for
+throttling and the audit log) and the audit context services are given."""
 
 import ipaddress
 
@@ -28,3 +29,17 @@ def client_address(request: HttpRequest) -> str | None:
         return str(ipaddress.ip_address(address))
     except ValueError:
         return None
+
+
+def audit_context(request: HttpRequest, *, school_unit=None):
+    """The `AuditContext` of this request: who is logged in, from which address,
+    and the school unit the page acts at (if any). Built by views, admin sites
+    and forms, and handed to services instead of the request."""
+    from permissions.audit import AuditContext
+
+    user = getattr(request, "user", None)
+    return AuditContext(
+        actor=user if user is not None and user.is_authenticated else None,
+        address=client_address(request),
+        school_unit=school_unit,
+    )

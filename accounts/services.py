@@ -24,7 +24,6 @@ from accounts.models import (
     User,
     normalize_answer,
 )
-from accounts.network import client_address
 from accounts.throttle import (
     normalize_username,
     password_attempt_refusal,
@@ -34,13 +33,14 @@ from accounts.throttle import (
 )
 from accounts.usernames import generate_password
 from permissions import policy
-from permissions.audit import AuditAction, audit_record
+from permissions.audit import AuditAction, AuditContext, audit_record
 from permissions.models import TestAdministrator
+from permissions.refusals import RefusalCode, Refused
 from schools.models import PrincipalAssignment, SchoolUnit
 
 
 @transaction.atomic
-def totp_enroll(*, user: User, actor: User | None = None, request=None) -> TOTPDevice:
+def totp_enroll(*, user: User, context: AuditContext) -> TOTPDevice:
     """Give an admin-site user a new authenticator key, replacing any old one.
 
     The key is shown once (as an otpauth:// URI or QR code); the old device
@@ -50,8 +50,7 @@ def totp_enroll(*, user: User, actor: User | None = None, request=None) -> TOTPD
     device = TOTPDevice.objects.create(user=user, name="Autentiseringsapp", confirmed=True)
     audit_record(
         action=AuditAction.TOTP_ENROLLED,
-        actor=actor,
-        request=request,
+        context=context,
         huvudman=user.huvudman,
         target=user.username,
     )
@@ -77,7 +76,7 @@ def current_card(*, user: User, for_update: bool = False) -> MatrixCardDevice | 
 
 
 @transaction.atomic
-def card_issue(*, user: User, actor: User | None, request=None) -> IssuedCard:
+def card_issue(*, user: User, context: AuditContext) -> IssuedCard:
     """Issue a new matrix card, replacing the current one at once.
 
     SECURITY: the replaced card is unconfirmed as well as marked replaced, so
@@ -109,8 +108,7 @@ def card_issue(*, user: User, actor: User | None, request=None) -> IssuedCard:
     device.save()
     audit_record(
         action=AuditAction.CARD_REGENERATED if replaced else AuditAction.CARD_ISSUED,
-        actor=actor,
-        request=request,
+        context=context,
         target=user.username,
         details={
             "serial": device.serial,
@@ -126,19 +124,18 @@ def _random_cell() -> str:
 
 
 @transaction.atomic
-def card_unlock(*, user: User, actor: User | None, request=None) -> MatrixCardDevice:
+def card_unlock(*, user: User, context: AuditContext) -> MatrixCardDevice:
     """Unlock the user's locked card and clear its throttle; the same card works again."""
     device = current_card(user=user, for_update=True)
     if device is None:
-        raise MatrixCardDevice.DoesNotExist("The user has no card to unlock.")
+        raise Refused(RefusalCode.NO_CARD)
     device.state = CardState.ACTIVE
     device.locked_at = None
     device.throttle_reset(commit=False)
     device.save()
     audit_record(
         action=AuditAction.CARD_UNLOCKED,
-        actor=actor,
-        request=request,
+        context=context,
         target=user.username,
         details={"serial": device.serial},
         **_audit_scope(user),
@@ -148,7 +145,7 @@ def card_unlock(*, user: User, actor: User | None, request=None) -> MatrixCardDe
 
 @transaction.atomic
 def password_regenerate(
-    *, user: User, actor: User | None, request=None, school_unit: SchoolUnit | None = None
+    *, user: User, context: AuditContext, school_unit: SchoolUnit | None = None
 ) -> str:
     """Give the user a new generated password, shown once.
 
@@ -163,8 +160,7 @@ def password_regenerate(
     scope = {"school_unit": school_unit} if school_unit is not None else _audit_scope(user)
     audit_record(
         action=AuditAction.PASSWORD_REGENERATED,
-        actor=actor,
-        request=request,
+        context=context,
         target=user.username,
         **scope,
     )
@@ -195,12 +191,12 @@ def _audit_scope(user: User) -> dict:
 def card_challenge(*, user: User) -> tuple[str, ...]:
     """The three cells the user must answer now: the pinned ones, or new ones.
 
-    Raises ChallengeRefused when the card is not active or the day's cap of
-    new challenges is reached, and MatrixCardDevice.DoesNotExist without a card.
+    Refused: NO_CARD without a card, CARD_NOT_ACTIVE when it is locked,
+    DAILY_CAP when the day's new challenges are used up.
     """
     device = current_card(user=user, for_update=True)
     if device is None:
-        raise MatrixCardDevice.DoesNotExist("The user has no matrix card.")
+        raise Refused(RefusalCode.NO_CARD)
     return tuple(device.generate_challenge().split(","))
 
 
@@ -238,7 +234,7 @@ def card_answer_token(*, cells: tuple[str, ...], answers: dict[str, str]) -> str
 
 
 @transaction.atomic
-def card_answer(*, user: User, answers: dict[str, str], request=None) -> CardAnswer:
+def card_answer(*, user: User, answers: dict[str, str], context: AuditContext) -> CardAnswer:
     """Check the answers to the pinned challenge on the user's own card.
 
     SECURITY: the card row stays locked (`select_for_update`) for the whole
@@ -257,6 +253,7 @@ def card_answer(*, user: User, answers: dict[str, str], request=None) -> CardAns
     cells = device.pinned_cells()
     if cells is None:
         return CardAnswer(AnswerOutcome.EXPIRED, device)
+    context = context.acting(user)
     token = card_answer_token(cells=cells, answers=answers)
     verified = verify_token(user, device.persistent_id, token)
     device.refresh_from_db()
@@ -264,8 +261,7 @@ def card_answer(*, user: User, answers: dict[str, str], request=None) -> CardAns
     if verified is not None:
         audit_record(
             action=AuditAction.LOGIN_SUCCEEDED,
-            actor=user,
-            request=request,
+            context=context,
             target=user.username,
             details={"factor": "matrix_card", "serial": device.serial},
             **scope,
@@ -273,8 +269,7 @@ def card_answer(*, user: User, answers: dict[str, str], request=None) -> CardAns
         return CardAnswer(AnswerOutcome.ACCEPTED, device)
     audit_record(
         action=AuditAction.LOGIN_FAILED,
-        actor=user,
-        request=request,
+        context=context,
         target=user.username,
         details={
             "factor": "matrix_card",
@@ -286,8 +281,7 @@ def card_answer(*, user: User, answers: dict[str, str], request=None) -> CardAns
     if device.state == CardState.LOCKED:
         audit_record(
             action=AuditAction.CARD_LOCKED,
-            actor=user,
-            request=request,
+            context=context,
             target=user.username,
             details={"serial": device.serial, "failures": device.throttling_failure_count},
             **scope,
@@ -340,12 +334,12 @@ def login_failure_target(username: str) -> str:
     return gettext("unknown username (hash %(hash)s)") % {"hash": digest}
 
 
-def _failed_login_audit(*, request, username: str, details: dict) -> None:
+def _failed_login_audit(*, context: AuditContext, username: str, details: dict) -> None:
     """A failed password step: the account and its school/huvudman when it exists."""
     account = _account_typed(username)
     audit_record(
         action=AuditAction.LOGIN_FAILED,
-        request=request,
+        context=context,
         target=login_failure_target(username),
         details=details,
         **(_audit_scope(account) if account is not None else {}),
@@ -354,7 +348,12 @@ def _failed_login_audit(*, request, username: str, details: dict) -> None:
 
 @transaction.atomic
 def password_check(
-    *, request, username: str, password: str, door: Door, clear_on_success: bool = True
+    *,
+    context: AuditContext,
+    username: str,
+    password: str,
+    door: Door,
+    clear_on_success: bool = True,
 ) -> PasswordCheck:
     """Check a username and password under the shared throttle, and audit a failure.
 
@@ -367,21 +366,21 @@ def password_check(
     is right: a door with a second factor in the same form clears them only
     when the whole login succeeds (see `admin_login`).
     """
-    address = client_address(request)
+    address = context.address
     username_lock(username=username)
     refusal = password_attempt_refusal(username=username, address=address)
     if refusal is not None:
         _failed_login_audit(
-            request=request,
+            context=context,
             username=username,
             details={"factor": "password", "door": door, "throttled": refusal.reason},
         )
         return PasswordCheck(user=None, retry_at=refusal.retry_at)
-    user = authenticate(request, username=username, password=password)
+    user = authenticate(None, username=username, password=password)
     if user is None:
         password_failure_record(username=username, address=address)
         _failed_login_audit(
-            request=request, username=username, details={"factor": "password", "door": door}
+            context=context, username=username, details={"factor": "password", "door": door}
         )
         refusal = password_attempt_refusal(username=username, address=address)
         return PasswordCheck(user=None, retry_at=refusal.retry_at if refusal else None)
@@ -390,15 +389,21 @@ def password_check(
     return PasswordCheck(user=user)
 
 
-def login_audit(*, user: User, request, door: Door, factor: str, refused: str = "") -> None:
+def login_audit(
+    *,
+    user: User,
+    context: AuditContext,
+    door: Door,
+    factor: str,
+    refused: RefusalCode | None = None,
+) -> None:
     """Record the outcome of a right password: passed on, or refused at this door and why."""
     details = {"factor": factor, "door": door}
     if refused:
-        details["refused"] = refused
+        details["refused"] = str(refused)
     audit_record(
         action=AuditAction.LOGIN_FAILED if refused else AuditAction.LOGIN_SUCCEEDED,
-        actor=user,
-        request=request,
+        context=context.acting(user),
         target=user.username,
         details=details,
         **_audit_scope(user),
@@ -414,7 +419,9 @@ ADMIN_DOORS = {
 
 
 @transaction.atomic
-def admin_login(*, request, username: str, password: str, token: str, door: Door) -> PasswordCheck:
+def admin_login(
+    *, context: AuditContext, username: str, password: str, token: str, door: Door
+) -> PasswordCheck:
     """The /admin/ or /huvudman/ login: password, role and TOTP code, throttled and audited.
 
     SECURITY: every way to fail (unknown user, wrong password, wrong role, no
@@ -427,21 +434,21 @@ def admin_login(*, request, username: str, password: str, token: str, door: Door
     transaction with the device row locked), never a matrix card.
     """
     check = password_check(
-        request=request, username=username, password=password, door=door, clear_on_success=False
+        context=context, username=username, password=password, door=door, clear_on_success=False
     )
     user = check.user
     if user is None:
         return check
-    address = client_address(request)
-    refused = ""
+    address = context.address
+    refused = None
     device = None
     if not (user.is_staff and ADMIN_DOORS[door](user=user)):
-        refused = "wrong_role"
+        refused = RefusalCode.WRONG_ROLE
     else:
         device = TOTPDevice.objects.devices_for_user(user, confirmed=True).first()
         if device is None:
-            refused = "no_device"
-    login_audit(user=user, request=request, door=door, factor="password", refused=refused)
+            refused = RefusalCode.NO_DEVICE
+    login_audit(user=user, context=context, door=door, factor="password", refused=refused)
     if refused:
         password_failure_record(username=username, address=address)
         return _admin_refusal(username=username, address=address)
@@ -452,8 +459,7 @@ def admin_login(*, request, username: str, password: str, token: str, door: Door
         device.refresh_from_db()
         audit_record(
             action=AuditAction.LOGIN_FAILED,
-            actor=user,
-            request=request,
+            context=context.acting(user),
             target=user.username,
             details={
                 "factor": "totp",
@@ -465,7 +471,7 @@ def admin_login(*, request, username: str, password: str, token: str, door: Door
         )
         return _admin_refusal(username=username, address=address)
     password_success_record(username=username)
-    login_audit(user=user, request=request, door=door, factor="totp")
+    login_audit(user=user, context=context, door=door, factor="totp")
     # django_otp's user_logged_in handler stores this device in the session.
     user.otp_device = verified
     return PasswordCheck(user=user)

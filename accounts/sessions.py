@@ -1,5 +1,7 @@
 """Ending sessions: when an account is deactivated or reactivated, and when a
-session reaches its absolute timeout."""
+session idles out or reaches its absolute timeout."""
+
+import datetime
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
@@ -9,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.network import audit_context
 from config.i18n import localized_path
 from permissions import policy
 from permissions.audit import AuditAction, audit_record
@@ -19,7 +22,7 @@ def sessions_end(*, user: User) -> int:
 
     SECURITY (ASVS 7.4.2): a deactivated user is already refused by the
     authentication backend, but its session row would stay, kept alive by
-    SESSION_SAVE_EVERY_REQUEST, and work again after reactivation. A new
+    the idle timeout, and work again after reactivation. A new
     password or card ends sessions by itself (the session hash, the
     unconfirmed old card); deactivation needs this.
 
@@ -37,6 +40,41 @@ def sessions_end(*, user: User) -> int:
     return len(ended)
 
 
+# --- Idle timeout (ASVS 7.3.1) without a write per request ---------------------
+
+# Seconds since the epoch when the idle timeout was last pushed on.
+SEEN_AT_SESSION_KEY = "accounts_seen_at"
+# The idle timeout is pushed on at most this often (seconds).
+ACTIVITY_RESOLUTION = 60
+
+
+def session_activity_touch(*, request) -> None:
+    """Push a logged-in session's idle timeout on, at most once a minute.
+
+    Django's database session ends SESSION_COOKIE_AGE (SESSION_IDLE_MINUTES)
+    after it was last saved, and saves it only when its data changed. Saving
+    on every request (SESSION_SAVE_EVERY_REQUEST) made every page view an
+    UPDATE of the session row; changing this stamp once a minute instead
+    keeps a busy session alive at the cost of one write a minute. The idle
+    timeout therefore strikes between one minute before and exactly
+    SESSION_IDLE_MINUTES after the last request.
+    """
+    now = int(timezone.now().timestamp())
+    seen = request.session.get(SEEN_AT_SESSION_KEY)
+    if not isinstance(seen, int) or now - seen >= ACTIVITY_RESOLUTION:
+        request.session[SEEN_AT_SESSION_KEY] = now
+
+
+def session_idle_expires_at(*, request) -> datetime.datetime | None:
+    """When this session ends if nothing more happens (None without a stamp)."""
+    seen = request.session.get(SEEN_AT_SESSION_KEY)
+    if not isinstance(seen, int):
+        return None
+    return datetime.datetime.fromtimestamp(seen, tz=datetime.UTC) + datetime.timedelta(
+        seconds=settings.SESSION_COOKIE_AGE
+    )
+
+
 # --- Absolute session timeout (ASVS 7.3.2) ------------------------------------
 
 # Seconds since the epoch of the last login, stored in the session at login.
@@ -44,8 +82,10 @@ LOGIN_AT_SESSION_KEY = "accounts_login_at"
 
 
 def login_time_store(*, request) -> None:
-    """Start the absolute timeout's clock for a session that just logged in."""
-    request.session[LOGIN_AT_SESSION_KEY] = int(timezone.now().timestamp())
+    """Start both timeouts' clocks for a session that just logged in."""
+    now = int(timezone.now().timestamp())
+    request.session[LOGIN_AT_SESSION_KEY] = now
+    request.session[SEEN_AT_SESSION_KEY] = now
 
 
 def on_user_logged_in(sender, request, user, **kwargs) -> None:
@@ -88,8 +128,7 @@ def session_expire(*, request) -> None:
     user = request.user
     audit_record(
         action=AuditAction.LOGOUT,
-        actor=user,
-        request=request,
+        context=audit_context(request),
         target=user.username,
         details={"reason": "absolute_timeout"},
     )

@@ -25,9 +25,8 @@ from accounts.models import (
     CARD_COLUMNS,
     CARD_ROWS,
     CardState,
-    ChallengeRefused,
-    MatrixCardDevice,
 )
+from accounts.network import audit_context
 from accounts.selectors import card_contacts
 from accounts.services import (
     AnswerOutcome,
@@ -47,6 +46,7 @@ from permissions.policy import (
     is_etjanster_half_logged_in,
     is_etjanster_verified,
 )
+from permissions.refusals import RefusalCode, Refused
 
 # Where each door leads after its login: the Swedish paths, prefixed with the
 # page's language when it is not Swedish (config.i18n.localized_path).
@@ -72,7 +72,7 @@ def _with_next(url: str, next_url: str, default: str) -> str:
     return url
 
 
-def _card_problem(request: HttpRequest, *, user, problem: str) -> HttpResponse:
+def _card_problem(request: HttpRequest, *, user, problem: RefusalCode) -> HttpResponse:
     """A right password, but the card cannot be used: locked, missing, or used up today."""
     return render(
         request,
@@ -83,7 +83,7 @@ def _card_problem(request: HttpRequest, *, user, problem: str) -> HttpResponse:
 
 def _check_login_form(request: HttpRequest, form: PasswordLoginForm, door: Door) -> PasswordCheck:
     return password_check(
-        request=request,
+        context=audit_context(request),
         username=form.cleaned_data["username"],
         password=form.cleaned_data["password"],
         door=door,
@@ -91,10 +91,12 @@ def _check_login_form(request: HttpRequest, form: PasswordLoginForm, door: Door)
 
 
 def _wrong_door(
-    request: HttpRequest, *, user, door: Door, refused: str, belongs: str
+    request: HttpRequest, *, user, door: Door, refused: RefusalCode, belongs: str
 ) -> HttpResponse:
     """A right password at the wrong login: say which door the account `belongs` to."""
-    login_audit(user=user, request=request, door=door, factor="password", refused=refused)
+    login_audit(
+        user=user, context=audit_context(request), door=door, factor="password", refused=refused
+    )
     return render(request, "accounts/wrong_door.html", {"door": belongs})
 
 
@@ -127,26 +129,32 @@ def etjanster_login(request: HttpRequest) -> HttpResponse:
                 request,
                 user=person,
                 door=Door.ETJANSTER,
-                refused="teacher_account",
+                refused=RefusalCode.TEACHER_ACCOUNT,
                 belongs="etjanster",
             )
         elif not can_use_etjanster(user=person):
             return _wrong_door(
-                request, user=person, door=Door.ETJANSTER, refused="wrong_role", belongs="admin"
+                request,
+                user=person,
+                door=Door.ETJANSTER,
+                refused=RefusalCode.WRONG_ROLE,
+                belongs="admin",
             )
         else:
             card = current_card(user=person)
             if card is None or card.state == CardState.LOCKED:
-                problem = "no_card" if card is None else "locked"
+                problem = RefusalCode.NO_CARD if card is None else RefusalCode.CARD_LOCKED
                 login_audit(
                     user=person,
-                    request=request,
+                    context=audit_context(request),
                     door=Door.ETJANSTER,
                     factor="password",
                     refused=problem,
                 )
                 return _card_problem(request, user=person, problem=problem)
-            login_audit(user=person, request=request, door=Door.ETJANSTER, factor="password")
+            login_audit(
+                user=person, context=audit_context(request), door=Door.ETJANSTER, factor="password"
+            )
             # SECURITY: a new session for the half-logged-in state (Django's
             # login cycles the key); it opens nothing until the card step.
             auth_login(request, person)
@@ -182,14 +190,16 @@ def etjanster_matrix(request: HttpRequest) -> HttpResponse:
     error = ""
     if request.method == "POST":
         answers = {name: value for name, value in request.POST.items() if name not in NOT_ANSWERS}
-        result = card_answer(user=user, answers=answers, request=request)
+        result = card_answer(user=user, answers=answers, context=audit_context(request))
         if result.outcome == AnswerOutcome.ACCEPTED:
             django_otp.login(request, result.device)
             # SECURITY (ASVS 7.2.4): a new session key after the second factor.
             request.session.cycle_key()
             return redirect(next_url)
-        if result.outcome in (AnswerOutcome.LOCKED, AnswerOutcome.NO_CARD):
-            return _leave_with_card_problem(request, result.outcome)
+        if result.outcome == AnswerOutcome.LOCKED:
+            return _leave_with_card_problem(request, RefusalCode.CARD_LOCKED)
+        if result.outcome == AnswerOutcome.NO_CARD:
+            return _leave_with_card_problem(request, RefusalCode.NO_CARD)
         if result.outcome == AnswerOutcome.EXPIRED:
             error = _("The time for these cells ran out. Answer the new cells below.")
         elif result.outcome == AnswerOutcome.TOO_SOON:
@@ -202,12 +212,12 @@ def etjanster_matrix(request: HttpRequest) -> HttpResponse:
 
     try:
         cells = card_challenge(user=user)
-    except MatrixCardDevice.DoesNotExist:
-        return _leave_with_card_problem(request, AnswerOutcome.NO_CARD)
-    except ChallengeRefused as refused:
-        if str(refused) == "daily_cap":
-            return _leave_with_card_problem(request, "daily_cap")
-        return _leave_with_card_problem(request, AnswerOutcome.LOCKED)
+    except Refused as refused:
+        # CARD_NOT_ACTIVE: the card was locked (by answers from elsewhere) meanwhile.
+        problem = refused.code
+        if problem == RefusalCode.CARD_NOT_ACTIVE:
+            problem = RefusalCode.CARD_LOCKED
+        return _leave_with_card_problem(request, problem)
     grid = [
         [{"name": f"{column}{row}", "asked": f"{column}{row}" in cells} for column in CARD_COLUMNS]
         for row in CARD_ROWS
@@ -225,14 +235,11 @@ def etjanster_matrix(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _leave_with_card_problem(request: HttpRequest, problem: str) -> HttpResponse:
+def _leave_with_card_problem(request: HttpRequest, problem: RefusalCode) -> HttpResponse:
     """End the half-logged-in session and say why the card cannot be used."""
     user = request.user
     auth_logout(request)
-    problem = {AnswerOutcome.LOCKED: "locked", AnswerOutcome.NO_CARD: "no_card"}.get(
-        problem, problem
-    )
-    return _card_problem(request, user=user, problem=str(problem))
+    return _card_problem(request, user=user, problem=problem)
 
 
 # --- Bedömningsportalen -------------------------------------------------------------
@@ -259,10 +266,16 @@ def portal_login(request: HttpRequest) -> HttpResponse:
             error = _login_error(check.retry_at)
         elif not can_use_portal(user=person):
             return _wrong_door(
-                request, user=person, door=Door.PORTAL, refused="not_teacher", belongs="portal"
+                request,
+                user=person,
+                door=Door.PORTAL,
+                refused=RefusalCode.NOT_TEACHER,
+                belongs="portal",
             )
         else:
-            login_audit(user=person, request=request, door=Door.PORTAL, factor="password")
+            login_audit(
+                user=person, context=audit_context(request), door=Door.PORTAL, factor="password"
+            )
             auth_login(request, person)
             return redirect(next_url)
     return render(
@@ -281,7 +294,9 @@ def logout(request: HttpRequest) -> HttpResponse:
     """Log out of either half, also from the middle of the E-tjänster login."""
     user = request.user
     if user.is_authenticated:
-        audit_record(action=AuditAction.LOGOUT, actor=user, request=request, target=user.username)
+        audit_record(
+            action=AuditAction.LOGOUT, context=audit_context(request), target=user.username
+        )
     auth_logout(request)
     messages.success(request, _("You are logged out."))
     return redirect("home")

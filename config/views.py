@@ -1,5 +1,5 @@
-"""Error pages in Swedish. Each renders without touching the database, so
-that a database outage still gets a readable page."""
+"""Error pages in the page's language. Each renders without touching the
+database, so that a database outage still gets a readable page."""
 
 from django.http import HttpRequest, HttpResponse
 from django.template import loader
@@ -7,10 +7,15 @@ from django.template import loader
 from portal.context_processors import language_links
 
 
-def _render(template: str, status: int, request: HttpRequest) -> HttpResponse:
+def _render(
+    template: str, status: int, request: HttpRequest, context: dict | None = None
+) -> HttpResponse:
     # No RequestContext: its processors would read the session and the
     # notices. The language switch needs only the URL map.
-    return HttpResponse(loader.render_to_string(template, language_links(request)), status=status)
+    return HttpResponse(
+        loader.render_to_string(template, {**language_links(request), **(context or {})}),
+        status=status,
+    )
 
 
 def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
@@ -18,7 +23,9 @@ def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
 
 
 def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
-    return _render("errors/403.html", 403, request)
+    # A `Refused` carries the rule's reason; a plain PermissionDenied does not.
+    reason = getattr(exception, "message", "")
+    return _render("errors/403.html", 403, request, {"reason": reason})
 
 
 def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from accounts.network import audit_context
 from permissions.audit import AuditAction
 from permissions.models import AuditEvent, LevelPolicy, Subject
 from permissions.services import policy_rule_add, policy_rule_remove
@@ -27,19 +28,18 @@ class LevelPolicyAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change) -> None:
         rule = policy_rule_add(
-            actor=request.user,
-            request=request,
+            context=audit_context(request),
             school_form=obj.school_form,
             level=obj.level,
         )
         obj.pk = rule.pk
 
     def delete_model(self, request, obj) -> None:
-        policy_rule_remove(actor=request.user, request=request, rule=obj)
+        policy_rule_remove(context=audit_context(request), rule=obj)
 
     def delete_queryset(self, request, queryset) -> None:
         for rule in queryset.select_related("school_form"):
-            policy_rule_remove(actor=request.user, request=request, rule=rule)
+            policy_rule_remove(context=audit_context(request), rule=rule)
 
 
 @admin.register(AuditEvent)

@@ -1,15 +1,46 @@
 """The audit log: one place that writes events, called by every service.
 
 Services call `audit_record` inside their own transaction, so an event exists
-exactly when the change it describes was committed.
+exactly when the change it describes was committed. Who acted and from where
+reach them as an `AuditContext`, never as the HTTP request: services and this
+writer know nothing of the web layer (`accounts.network.audit_context` builds
+the context of a request, commands use `AuditContext.system()`).
 """
 
+import dataclasses
+from typing import Any
+
 from django.db import models
-from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from accounts.network import client_address
 from permissions.models import AuditEvent
+
+
+@dataclasses.dataclass(frozen=True)
+class AuditContext:
+    """Who acts, from which client address, and at which school unit.
+
+    Built once per request (`accounts.network.audit_context`) and handed to
+    every service the request calls. `actor` is None for an anonymous
+    visitor or a system job; `school_unit` is the school a page acts at (an
+    E-tjänster school page), the default scope of its audit events.
+    """
+
+    actor: Any = None
+    address: str | None = None
+    school_unit: Any = None
+
+    @classmethod
+    def system(cls) -> "AuditContext":
+        """A management command, a migration or a test: no person, no address."""
+        return cls()
+
+    def acting(self, actor) -> "AuditContext":
+        """The same request, now on behalf of `actor` (e.g. the user a login identified)."""
+        return dataclasses.replace(self, actor=actor)
+
+    def at(self, school_unit) -> "AuditContext":
+        return dataclasses.replace(self, school_unit=school_unit)
 
 
 class AuditAction(models.TextChoices):
@@ -59,18 +90,16 @@ class AuditAction(models.TextChoices):
 def audit_record(
     *,
     action: AuditAction,
-    actor=None,
-    request: HttpRequest | None = None,
+    context: AuditContext,
     school_unit=None,
     huvudman=None,
     target: str = "",
     details: dict | None = None,
 ) -> AuditEvent:
-    """Append one event. `actor` is the user who acted (None for anonymous)."""
+    """Append one event in the caller's transaction."""
     event = audit_build(
         action=action,
-        actor=actor,
-        request=request,
+        context=context,
         school_unit=school_unit,
         huvudman=huvudman,
         target=target,
@@ -83,19 +112,25 @@ def audit_record(
 def audit_build(
     *,
     action: AuditAction,
-    actor=None,
-    request: HttpRequest | None = None,
+    context: AuditContext,
     school_unit=None,
     huvudman=None,
     target: str = "",
     details: dict | None = None,
 ) -> AuditEvent:
     """An unsaved event, for services that write many at once with
-    `AuditEvent.objects.bulk_create` (CSV import, reactivate all)."""
+    `AuditEvent.objects.bulk_create` (CSV import, reactivate all).
+
+    The event belongs to `school_unit` (and its huvudman), or to `huvudman`
+    alone; given neither, to the context's school unit, if any.
+    """
+    if school_unit is None and huvudman is None:
+        school_unit = context.school_unit
     if huvudman is not None:
         huvudman_id = huvudman.pk
     else:
         huvudman_id = school_unit.huvudman_id if school_unit is not None else None
+    actor = context.actor
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
     return AuditEvent(
         action=AuditAction(action).value,
@@ -105,6 +140,6 @@ def audit_build(
         school_unit=school_unit,
         huvudman_id=huvudman_id,
         target=str(target)[:200],
-        ip_address=client_address(request) if request is not None else None,
+        ip_address=context.address,
         details=details or {},
     )

@@ -1,8 +1,12 @@
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from permissions.schoolyear import school_year_start
 
 
 class MaterialLevel(models.TextChoices):
@@ -67,6 +71,37 @@ class LevelPolicy(models.Model):
         return f"{self.school_form} → {self.get_level_display()}"
 
 
+def membership_live_q(prefix: str = "") -> Q:
+    """Not removed. `prefix` reaches a membership through a relation
+    ("membership__" from a subject grant), so joins spell the rule the same way."""
+    return Q(**{f"{prefix}removed_at__isnull": True})
+
+
+def membership_valid_q(day: datetime.date, prefix: str = "") -> Q:
+    """Live and valid on `day`: gate condition 2 (SPEC)."""
+    return membership_live_q(prefix) & Q(**{f"{prefix}valid_until__gte": day})
+
+
+class MembershipQuerySet(models.QuerySet):
+    """The rules about a membership's life, spelled once."""
+
+    def live(self) -> "MembershipQuerySet":
+        """Not removed (removed memberships stay as history while the account lives)."""
+        return self.filter(membership_live_q())
+
+    def valid_on(self, day: datetime.date) -> "MembershipQuerySet":
+        return self.filter(membership_valid_q(day))
+
+    def expired_on(self, day: datetime.date) -> "MembershipQuerySet":
+        """Live, but its validity ended before `day`."""
+        return self.live().filter(valid_until__lt=day)
+
+    def reactivatable(self, today: datetime.date) -> "MembershipQuerySet":
+        """Live, and valid only for an earlier school year: reactivation is open
+        (`permissions.policy.reactivation_is_open`, the same rule for one row)."""
+        return self.expired_on(school_year_start(today))
+
+
 class Membership(models.Model):
     """A teacher's membership of one school unit: the unit of local access.
 
@@ -92,6 +127,8 @@ class Membership(models.Model):
     subjects = models.ManyToManyField(
         Subject, through="SubjectGrant", related_name="memberships", blank=True
     )
+
+    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("membership")

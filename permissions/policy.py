@@ -6,7 +6,6 @@ reads the clock once (`permissions.schoolyear.today()`) and passes `today`.
 """
 
 import datetime
-import enum
 from dataclasses import dataclass, field
 
 from django.db import models
@@ -29,7 +28,9 @@ from permissions.models import (
     Subject,
     SubjectGrant,
     TestAdministrator,
+    membership_valid_q,
 )
+from permissions.refusals import RefusalCode
 from permissions.schoolyear import school_year_end, school_year_start
 from portal.models import Material
 from schools.models import Huvudman, PrincipalAssignment, SchoolForm, SchoolUnit
@@ -205,11 +206,11 @@ def memberships_in_state(
     """The same rule as `membership_state`, as a queryset filter."""
     has_subjects = Exists(SubjectGrant.objects.filter(membership=OuterRef("pk")))
     if state == MembershipState.AWAITING_REACTIVATION:
-        return memberships.filter(valid_until__lt=today)
+        return memberships.expired_on(today)
     if state == MembershipState.NO_SUBJECTS:
-        return memberships.filter(~has_subjects, valid_until__gte=today)
+        return memberships.valid_on(today).filter(~has_subjects)
     if state == MembershipState.ACTIVE:
-        return memberships.filter(has_subjects, valid_until__gte=today)
+        return memberships.valid_on(today).filter(has_subjects)
     return memberships
 
 
@@ -219,7 +220,7 @@ def school_memberships(*, school_unit: SchoolUnit) -> QuerySet[Membership]:
     SECURITY: the only way views reach memberships, always below a school unit
     that came from `etjanster_school_units`.
     """
-    return Membership.objects.filter(school_unit=school_unit, removed_at__isnull=True)
+    return Membership.objects.live().filter(school_unit=school_unit)
 
 
 def levels_reached_by(*, school_unit: SchoolUnit) -> frozenset[str]:
@@ -261,7 +262,8 @@ def can_regenerate_teacher_password(
         and etjanster_school_units(user=user, today=today)
         .filter(pk=membership.school_unit_id)
         .exists()
-        and not Membership.objects.filter(user_id=membership.user_id, removed_at__isnull=True)
+        and not Membership.objects.live()
+        .filter(user_id=membership.user_id)
         .exclude(Exists(administered))
         .exists()
     )
@@ -342,19 +344,13 @@ def test_admins_needing_attention(
 # opens nothing.
 
 
-class AccessFailure(enum.StrEnum):
-    NOT_TEACHER = "not_teacher"  # condition 1
-    NO_VALID_MEMBERSHIP = "no_valid_membership"  # condition 2
-    SCHOOL_FORM = "school_form"  # condition 3
-    SUBJECT = "subject"  # condition 4
-
-
 @dataclass(frozen=True)
 class Access:
     """The gate's answer for one user and one item, with what the refusal page needs."""
 
     allowed: bool
-    failure: AccessFailure | None = None
+    # Which condition failed: NOT_TEACHER, NO_VALID_MEMBERSHIP, SCHOOL_FORM or SUBJECT.
+    failure: RefusalCode | None = None
     # The school whose membership opened the item (None for open items).
     granted_by: SchoolUnit | None = None
     # NO_VALID_MEMBERSHIP: the live memberships that expired (school and principals
@@ -381,9 +377,7 @@ def _grants_opening(*, user: User, today: datetime.date) -> QuerySet[SubjectGran
     and on subject (condition 4) to get the rows that open an item.
     """
     return SubjectGrant.objects.filter(
-        membership__user=user,
-        membership__removed_at__isnull=True,
-        membership__valid_until__gte=today,
+        membership_valid_q(today, prefix="membership__"), membership__user=user
     )
 
 
@@ -396,7 +390,7 @@ def material_access(*, user: User, material: Material, today: datetime.date) -> 
     if not material.is_protected:
         return Access(allowed=True)
     if not _is_portal_teacher(user):
-        return Access(allowed=False, failure=AccessFailure.NOT_TEACHER)
+        return Access(allowed=False, failure=RefusalCode.NOT_TEACHER)
 
     opening = (
         _grants_opening(user=user, today=today)
@@ -414,7 +408,8 @@ def material_access(*, user: User, material: Material, today: datetime.date) -> 
         "school_unit__principals", queryset=User.objects.filter(is_active=True).order_by("pk")
     )
     live = list(
-        Membership.objects.filter(user=user, removed_at__isnull=True)
+        Membership.objects.live()
+        .filter(user=user)
         .select_related("school_unit__huvudman")
         .prefetch_related("school_unit__forms", principals)
         .order_by("school_unit__name")
@@ -423,7 +418,7 @@ def material_access(*, user: User, material: Material, today: datetime.date) -> 
     if not valid:
         return Access(
             allowed=False,
-            failure=AccessFailure.NO_VALID_MEMBERSHIP,
+            failure=RefusalCode.NO_VALID_MEMBERSHIP,
             expired=tuple(live),
             subject=material.subject,
             level=material.level,
@@ -438,7 +433,7 @@ def material_access(*, user: User, material: Material, today: datetime.date) -> 
     if not reaching:
         return Access(
             allowed=False,
-            failure=AccessFailure.SCHOOL_FORM,
+            failure=RefusalCode.SCHOOL_FORM,
             memberships=tuple(valid),
             subject=material.subject,
             level=material.level,
@@ -446,7 +441,7 @@ def material_access(*, user: User, material: Material, today: datetime.date) -> 
         )
     return Access(
         allowed=False,
-        failure=AccessFailure.SUBJECT,
+        failure=RefusalCode.SUBJECT,
         memberships=tuple(reaching),
         subject=material.subject,
         level=material.level,

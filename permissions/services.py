@@ -5,11 +5,8 @@ import datetime
 import secrets
 from collections.abc import Iterable
 
-from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
-from django.http import HttpRequest
-from django.utils import formats, timezone
-from django.utils.translation import gettext as _
+from django.utils import timezone
 
 from accounts.models import Role, User
 from accounts.services import card_issue, password_regenerate
@@ -19,7 +16,7 @@ from accounts.usernames import (
     generate_password,
     generate_username,
 )
-from permissions.audit import AuditAction, audit_build, audit_record
+from permissions.audit import AuditAction, AuditContext, audit_build, audit_record
 from permissions.csv_import import OUTCOME_LABELS, Outcome, PlannedRow, parse_rows, plan_import
 from permissions.models import (
     AuditEvent,
@@ -39,17 +36,16 @@ from permissions.policy import (
     reactivation_is_open,
     school_memberships,
 )
-from permissions.schoolyear import school_year_start
+from permissions.refusals import RefusalCode, Refused
 from schools.models import SchoolUnit
 
 
 @transaction.atomic
-def policy_rule_add(*, actor, request: HttpRequest | None, school_form, level: str) -> LevelPolicy:
+def policy_rule_add(*, context: AuditContext, school_form, level: str) -> LevelPolicy:
     rule = LevelPolicy.objects.create(school_form=school_form, level=level)
     audit_record(
         action=AuditAction.POLICY_CHANGED,
-        actor=actor,
-        request=request,
+        context=context,
         target=str(rule),
         details={"change": "added", "school_form": school_form.pk, "level": level},
     )
@@ -57,24 +53,19 @@ def policy_rule_add(*, actor, request: HttpRequest | None, school_form, level: s
 
 
 @transaction.atomic
-def policy_rule_remove(*, actor, request: HttpRequest | None, rule: LevelPolicy) -> None:
+def policy_rule_remove(*, context: AuditContext, rule: LevelPolicy) -> None:
     details = {"change": "removed", "school_form": rule.school_form_id, "level": rule.level}
     target = str(rule)
     rule.delete()
     audit_record(
         action=AuditAction.POLICY_CHANGED,
-        actor=actor,
-        request=request,
+        context=context,
         target=target,
         details=details,
     )
 
 
 # --- Teachers and their memberships ------------------------------------------------
-
-
-class ServiceRefused(Exception):
-    """A rule refused the change; the message is for the person who asked."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,13 +92,12 @@ def find_teacher_account(*, email: str) -> User | None:
 def membership_register(
     *,
     school_unit: SchoolUnit,
-    actor: User,
+    context: AuditContext,
     first_name: str,
     last_name: str,
     email: str,
     subjects: Iterable[Subject],
     today: datetime.date,
-    request: HttpRequest | None = None,
 ) -> Registration:
     """Register a teacher at a school: a new account, or a link to the
     existing account with this e-mail. Valid to the end of the school year."""
@@ -128,15 +118,12 @@ def membership_register(
         )
         audit_record(
             action=AuditAction.PASSWORD_ISSUED,
-            actor=actor,
-            request=request,
+            context=context,
             school_unit=school_unit,
             target=user.username,
         )
     elif school_memberships(school_unit=school_unit).filter(user=user).exists():
-        raise ServiceRefused(
-            _("%(email)s is already registered as a teacher at this school.") % {"email": email}
-        )
+        raise Refused(RefusalCode.ALREADY_REGISTERED, email=email)
     membership = Membership.objects.create(
         user=user,
         school_unit=school_unit,
@@ -147,8 +134,7 @@ def membership_register(
     )
     audit_record(
         action=AuditAction.MEMBERSHIP_REGISTERED,
-        actor=actor,
-        request=request,
+        context=context,
         school_unit=school_unit,
         target=user.username,
         details={
@@ -159,9 +145,7 @@ def membership_register(
     )
     if password is None:
         AuditEvent.objects.bulk_create(
-            _account_shared_events(
-                users=[user], school_unit=school_unit, actor=actor, request=request
-            )
+            _account_shared_events(users=[user], school_unit=school_unit, context=context)
         )
     return Registration(membership=membership, user=user, password=password)
 
@@ -190,7 +174,7 @@ def _serialize_by_email(*emails: str) -> None:
 
 
 def _account_shared_events(
-    *, users: list[User], school_unit: SchoolUnit, actor: User, request
+    *, users: list[User], school_unit: SchoolUnit, context: AuditContext
 ) -> list[AuditEvent]:
     """One event at each other school of these (linked, existing) accounts.
 
@@ -199,15 +183,15 @@ def _account_shared_events(
     account is now shared, by whom and where. One query whatever the count.
     """
     others = (
-        Membership.objects.filter(user__in=users, removed_at__isnull=True)
+        Membership.objects.live()
+        .filter(user__in=users)
         .exclude(school_unit=school_unit)
         .select_related("user", "school_unit")
     )
     return [
         audit_build(
             action=AuditAction.TEACHER_ACCOUNT_SHARED,
-            actor=actor,
-            request=request,
+            context=context,
             school_unit=other.school_unit,
             target=other.user.username,
             details={"school_unit": school_unit.code, "school_name": school_unit.name},
@@ -218,7 +202,7 @@ def _account_shared_events(
 
 @transaction.atomic
 def membership_register_self(
-    *, school_unit: SchoolUnit, actor: User, today: datetime.date, request=None
+    *, school_unit: SchoolUnit, context: AuditContext, today: datetime.date
 ) -> Registration:
     """ "Registrera mig som lärare": a separate teacher account for the
     principal or test administrator, who keeps their E-tjänster account.
@@ -227,13 +211,12 @@ def membership_register_self(
     the portal, and teacher credentials must not open E-tjänster."""
     return membership_register(
         school_unit=school_unit,
-        actor=actor,
-        first_name=actor.first_name,
-        last_name=actor.last_name,
-        email=actor.email,
+        context=context,
+        first_name=context.actor.first_name,
+        last_name=context.actor.last_name,
+        email=context.actor.email,
         subjects=[],
         today=today,
-        request=request,
     )
 
 
@@ -242,8 +225,7 @@ def membership_grant(
     *,
     membership: Membership,
     subjects: Iterable[Subject],
-    actor: User,
-    request: HttpRequest | None = None,
+    context: AuditContext,
 ) -> tuple[set[str], set[str]]:
     """Set the membership's subjects to exactly `subjects`. Returns the codes
     added and removed."""
@@ -260,8 +242,7 @@ def membership_grant(
     if added_codes or removed_codes:
         audit_record(
             action=AuditAction.MEMBERSHIP_GRANTED,
-            actor=actor,
-            request=request,
+            context=context,
             school_unit=membership.school_unit,
             target=membership.user.username,
             details={"added": sorted(added_codes), "removed": sorted(removed_codes)},
@@ -271,26 +252,19 @@ def membership_grant(
 
 def _refuse_unless_reactivation_open(*, valid_until: datetime.date, today: datetime.date):
     if not reactivation_is_open(valid_until=valid_until, today=today):
-        raise ServiceRefused(
-            _(
-                "Already valid for this school year (until %(date)s). "
-                "Reactivation opens on 1 August, when the next school year begins."
-            )
-            % {"date": formats.date_format(valid_until, "j F Y")}
-        )
+        raise Refused(RefusalCode.REACTIVATION_NOT_OPEN, date=valid_until)
 
 
 @transaction.atomic
 def membership_reactivate(
-    *, membership: Membership, actor: User, today: datetime.date, request=None
+    *, membership: Membership, context: AuditContext, today: datetime.date
 ) -> Membership:
     _refuse_unless_reactivation_open(valid_until=membership.valid_until, today=today)
     membership.valid_until = reactivated_until(today=today)
     membership.save(update_fields=["valid_until"])
     audit_record(
         action=AuditAction.MEMBERSHIP_REACTIVATED,
-        actor=actor,
-        request=request,
+        context=context,
         school_unit=membership.school_unit,
         target=membership.user.username,
         details={"valid_until": membership.valid_until.isoformat()},
@@ -303,16 +277,16 @@ def membership_reactivate_many(
     *,
     school_unit: SchoolUnit,
     membership_ids: Iterable[int],
-    actor: User,
+    context: AuditContext,
     today: datetime.date,
-    request=None,
 ) -> list[Membership]:
     """Reactivate many memberships of one school in a constant number of
     queries. Ids outside the school, removed or not yet reactivatable are
     left alone (the page only offers the reactivatable ones)."""
     candidates = list(
         school_memberships(school_unit=school_unit)
-        .filter(pk__in=list(membership_ids), valid_until__lt=school_year_start(today))
+        .reactivatable(today)
+        .filter(pk__in=list(membership_ids))
         .select_related("user", "school_unit")
         .select_for_update(of=("self",))
     )
@@ -324,8 +298,7 @@ def membership_reactivate_many(
         [
             audit_build(
                 action=AuditAction.MEMBERSHIP_REACTIVATED,
-                actor=actor,
-                request=request,
+                context=context,
                 school_unit=school_unit,
                 target=membership.user.username,
                 details={"valid_until": until.isoformat()},
@@ -349,9 +322,8 @@ def school_year_renew(
     school_unit: SchoolUnit,
     keep: Iterable[Membership],
     remove_rest: bool,
-    actor: User,
+    context: AuditContext,
     today: datetime.date,
-    request: HttpRequest | None = None,
 ) -> SchoolYearRenewal:
     """The new-school-year page in one transaction: reactivate the kept
     memberships of last year and, when asked, remove the rest — all of it or
@@ -361,30 +333,28 @@ def school_year_renew(
     last live one deletes the account and its personal data, which ends its
     sessions at once (ASVS 7.4.2).
     """
-    if remove_rest and not can_remove_membership(user=actor, school_unit=school_unit):
-        raise PermissionDenied
+    if remove_rest and not can_remove_membership(user=context.actor, school_unit=school_unit):
+        raise Refused(RefusalCode.NOT_ALLOWED)
     keep_ids = [membership.pk for membership in keep]
     kept = membership_reactivate_many(
         school_unit=school_unit,
         membership_ids=keep_ids,
-        actor=actor,
+        context=context,
         today=today,
-        request=request,
     )
     if not remove_rest:
         return SchoolYearRenewal(kept=kept, removed=0, accounts_deleted=0)
     removing = list(
         school_memberships(school_unit=school_unit)
-        .filter(valid_until__lt=school_year_start(today))
+        .reactivatable(today)
         .exclude(pk__in=keep_ids)
         .select_related("user")
         .select_for_update(of=("self",))
     )
     removing_ids = [membership.pk for membership in removing]
     staying = set(
-        Membership.objects.filter(
-            user__in=[membership.user_id for membership in removing], removed_at__isnull=True
-        )
+        Membership.objects.live()
+        .filter(user__in=[membership.user_id for membership in removing])
         .exclude(pk__in=removing_ids)
         .values_list("user_id", flat=True)
     )
@@ -398,8 +368,7 @@ def school_year_renew(
     events = [
         audit_build(
             action=AuditAction.MEMBERSHIP_REMOVED,
-            actor=actor,
-            request=request,
+            context=context,
             school_unit=school_unit,
             target=membership.user.username,
             details={"account_deleted": membership.user_id not in staying},
@@ -408,8 +377,7 @@ def school_year_renew(
     ] + [
         audit_build(
             action=AuditAction.ACCOUNT_DELETED,
-            actor=actor,
-            request=request,
+            context=context,
             school_unit=school_unit,
             target=membership.user.username,
         )
@@ -420,7 +388,7 @@ def school_year_renew(
 
 
 @transaction.atomic
-def membership_remove(*, membership: Membership, actor: User, request=None) -> bool:
+def membership_remove(*, membership: Membership, context: AuditContext) -> bool:
     """End a membership. With the teacher's last one, delete the account and
     its personal data. Returns True when the account was deleted.
 
@@ -430,11 +398,7 @@ def membership_remove(*, membership: Membership, actor: User, request=None) -> b
     """
     user = membership.user
     school_unit = membership.school_unit
-    others = (
-        Membership.objects.filter(user=user, removed_at__isnull=True)
-        .exclude(pk=membership.pk)
-        .exists()
-    )
+    others = Membership.objects.live().filter(user=user).exclude(pk=membership.pk).exists()
     username = user.username
     if others:
         membership.removed_at = timezone.now()
@@ -445,8 +409,7 @@ def membership_remove(*, membership: Membership, actor: User, request=None) -> b
         user.delete()
     audit_record(
         action=AuditAction.MEMBERSHIP_REMOVED,
-        actor=actor,
-        request=request,
+        context=context,
         school_unit=school_unit,
         target=username,
         details={"account_deleted": not others},
@@ -454,8 +417,7 @@ def membership_remove(*, membership: Membership, actor: User, request=None) -> b
     if not others:
         audit_record(
             action=AuditAction.ACCOUNT_DELETED,
-            actor=actor,
-            request=request,
+            context=context,
             school_unit=school_unit,
             target=username,
         )
@@ -464,7 +426,7 @@ def membership_remove(*, membership: Membership, actor: User, request=None) -> b
 
 @transaction.atomic
 def teacher_password_regenerate(
-    *, membership: Membership, actor: User, today: datetime.date, request=None
+    *, membership: Membership, context: AuditContext, today: datetime.date
 ) -> str:
     """A new password for the teacher, replacing the old one at once. Shown once.
 
@@ -472,10 +434,10 @@ def teacher_password_regenerate(
     account (`can_regenerate_teacher_password`); the view checks it first, this
     is the second line.
     """
-    if not can_regenerate_teacher_password(user=actor, membership=membership, today=today):
-        raise PermissionDenied
+    if not can_regenerate_teacher_password(user=context.actor, membership=membership, today=today):
+        raise Refused(RefusalCode.NOT_ALLOWED)
     return password_regenerate(
-        user=membership.user, actor=actor, request=request, school_unit=membership.school_unit
+        user=membership.user, context=context, school_unit=membership.school_unit
     )
 
 
@@ -491,10 +453,9 @@ class ImportedTeacher:
 def csv_import_apply(
     *,
     school_unit: SchoolUnit,
-    actor: User,
+    context: AuditContext,
     text: str,
     today: datetime.date,
-    request: HttpRequest | None = None,
 ) -> list[ImportedTeacher]:
     """Import every row of `text`, or nothing: any row with an error refuses
     the whole file. A bounded number of queries whatever the row count.
@@ -505,10 +466,7 @@ def csv_import_apply(
     _serialize_by_email(*(row.email for row in parse_rows(text)))
     plan = plan_import(school_unit=school_unit, text=text)
     if not plan.is_valid:
-        raise ServiceRefused(
-            _("The file has errors on %(count)d rows; nothing was imported.")
-            % {"count": len(plan.errors)}
-        )
+        raise Refused(RefusalCode.IMPORT_HAS_ERRORS, count=len(plan.errors))
     until = reactivated_until(today=today)
     new_rows = [row for row in plan.rows if row.outcome == Outcome.NEW]
     usernames = generate_usernames(len(new_rows))
@@ -562,8 +520,7 @@ def csv_import_apply(
             events.append(
                 audit_build(
                     action=AuditAction.PASSWORD_ISSUED,
-                    actor=actor,
-                    request=request,
+                    context=context,
                     school_unit=school_unit,
                     target=row.user.username,
                 )
@@ -571,8 +528,7 @@ def csv_import_apply(
         events.append(
             audit_build(
                 action=AuditAction.MEMBERSHIP_REGISTERED,
-                actor=actor,
-                request=request,
+                context=context,
                 school_unit=school_unit,
                 target=row.user.username,
                 details={
@@ -594,8 +550,7 @@ def csv_import_apply(
             events.append(
                 audit_build(
                     action=AuditAction.MEMBERSHIP_GRANTED,
-                    actor=actor,
-                    request=request,
+                    context=context,
                     school_unit=school_unit,
                     target=row.user.username,
                     details={
@@ -608,16 +563,14 @@ def csv_import_apply(
     events += _account_shared_events(
         users=[row.user for row in joining if row.outcome == Outcome.LINKED],
         school_unit=school_unit,
-        actor=actor,
-        request=request,
+        context=context,
     )
     SubjectGrant.objects.filter(pk__in=stale_grants).delete()
     SubjectGrant.objects.bulk_create(new_grants)
     events.append(
         audit_build(
             action=AuditAction.TEACHERS_IMPORTED,
-            actor=actor,
-            request=request,
+            context=context,
             school_unit=school_unit,
             target=school_unit.code,
             details={outcome: plan.count(outcome) for outcome in OUTCOME_LABELS},
@@ -668,12 +621,11 @@ class TestAdminIssue:
 def test_admin_issue(
     *,
     school_unit: SchoolUnit,
-    actor: User,
+    context: AuditContext,
     first_name: str,
     last_name: str,
     email: str,
     today: datetime.date,
-    request: HttpRequest | None = None,
 ) -> TestAdminIssue:
     """A new provadministratör at one school: account, password and matrix
     card, valid to the end of the school year."""
@@ -689,11 +641,10 @@ def test_admin_issue(
     appointment = TestAdministrator.objects.create(
         user=user, school_unit=school_unit, valid_until=reactivated_until(today=today)
     )
-    card = card_issue(user=user, actor=actor, request=request)
+    card = card_issue(user=user, context=context)
     audit_record(
         action=AuditAction.TEST_ADMIN_ISSUED,
-        actor=actor,
-        request=request,
+        context=context,
         school_unit=school_unit,
         target=user.username,
         details={"valid_until": appointment.valid_until.isoformat()},
@@ -702,19 +653,18 @@ def test_admin_issue(
 
 
 @transaction.atomic
-def test_admin_deactivate(*, appointment: TestAdministrator, actor: User, request=None) -> None:
+def test_admin_deactivate(*, appointment: TestAdministrator, context: AuditContext) -> None:
     """SECURITY: the only way to end a test administrator's access. The
     account stays (PROTECT) so that what it did stays attributable; its
     sessions end because an inactive user is not authenticated."""
     if not can_deactivate_test_admin(appointment=appointment):
-        raise ServiceRefused(_("The test administrator is already deactivated."))
+        raise Refused(RefusalCode.ALREADY_DEACTIVATED)
     appointment.deactivated_at = timezone.now()
     appointment.save(update_fields=["deactivated_at"])
     User.objects.filter(pk=appointment.user_id).update(is_active=False)
     audit_record(
         action=AuditAction.TEST_ADMIN_DEACTIVATED,
-        actor=actor,
-        request=request,
+        context=context,
         school_unit=appointment.school_unit,
         target=appointment.user.username,
     )
@@ -722,7 +672,7 @@ def test_admin_deactivate(*, appointment: TestAdministrator, actor: User, reques
 
 @transaction.atomic
 def test_admin_reactivate(
-    *, appointment: TestAdministrator, actor: User, today: datetime.date, request=None
+    *, appointment: TestAdministrator, context: AuditContext, today: datetime.date
 ) -> None:
     """Undo a deactivation, or renew for the new school year (from 1 August).
     Either way valid to the end of the current school year."""
@@ -734,8 +684,7 @@ def test_admin_reactivate(
     User.objects.filter(pk=appointment.user_id).update(is_active=True)
     audit_record(
         action=AuditAction.TEST_ADMIN_REACTIVATED,
-        actor=actor,
-        request=request,
+        context=context,
         school_unit=appointment.school_unit,
         target=appointment.user.username,
         details={"valid_until": appointment.valid_until.isoformat()},

@@ -12,15 +12,14 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.core.mail import EmailMessage
-from django.db import transaction
-from django.utils import formats, translation
+from django.utils import formats
 from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen.canvas import Canvas
 
+from accounts.mail import mail_enqueue
 from config.i18n import localized_path
 from config.pdf import SANS, SANS_BOLD, TEXT_SIZE, new_canvas
 
@@ -136,24 +135,16 @@ def _draw_slip(canvas: Canvas, slip: Slip) -> None:
 
 def send_slip_by_mail(*, slip: Slip, email: str) -> None:
     """Mail the slip as a PDF attachment once the registration is committed."""
-
-    # The mail is in the language of the page that registered the teacher,
-    # also when it is sent after the commit.
-    language = translation.get_language() or settings.LANGUAGE_CODE
-
-    def send() -> None:
-        with translation.override(language):
-            message = EmailMessage(
-                subject=_("Your login to Bedömningsportalen"),
-                body=_(
-                    "Hello %(name)s,\n\nyour principal has registered you as a teacher at "
-                    "%(school)s. Your login is in the attached PDF. Log in at %(url)s\n"
-                )
-                % {"name": slip.name, "school": slip.school_name, "url": portal_login_url()},
-                to=[email],
-            )
-            filename = f"inloggning-{slip.username}.pdf" if slip.username else "inloggning.pdf"
-            message.attach(filename, render_slips([slip]), "application/pdf")
-            message.send()
-
-    transaction.on_commit(send)
+    # In the language of the page that registered the teacher (the mail is
+    # rendered now, in this request, and sent after the commit).
+    filename = f"inloggning-{slip.username}.pdf" if slip.username else "inloggning.pdf"
+    mail_enqueue(
+        subject=_("Your login to Bedömningsportalen"),
+        body=_(
+            "Hello %(name)s,\n\nyour principal has registered you as a teacher at "
+            "%(school)s. Your login is in the attached PDF. Log in at %(url)s\n"
+        )
+        % {"name": slip.name, "school": slip.school_name, "url": portal_login_url()},
+        to=[email],
+        attachments=[(filename, render_slips([slip]), "application/pdf")],
+    )

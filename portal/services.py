@@ -2,47 +2,41 @@
 changes and downloads are audited in the same transaction."""
 
 from django.conf import settings
-from django.contrib.auth import update_session_auth_hash
-from django.core.mail import EmailMessage, send_mail
 from django.db import transaction
-from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from accounts.mail import mail_enqueue
 from accounts.models import Role, User
-from permissions.audit import AuditAction, audit_record
+from permissions.audit import AuditAction, AuditContext, audit_record
 from permissions.policy import Access
 from portal.models import Material, SupportTicket, TicketCategory
 from schools.models import PrincipalAssignment
 
 
 @transaction.atomic
-def teacher_password_change(*, user: User, new_password: str, request: HttpRequest) -> None:
-    """Set the teacher's own new password and keep this session logged in.
+def teacher_password_change(*, user: User, new_password: str, context: AuditContext) -> None:
+    """Set the teacher's own new password.
 
     The caller has checked the current password and Django's validators.
-    Other sessions of the account end (their session hash no longer matches).
+    Every session of the account ends (their session hash no longer
+    matches); the view keeps its own with `update_session_auth_hash`.
     """
     user.set_password(new_password)
     user.save(update_fields=["password"])
     audit_record(
         action=AuditAction.PASSWORD_CHANGED,
-        actor=user,
-        request=request,
+        context=context,
         target=user.username,
         details={"by": "self"},
     )
-    update_session_auth_hash(request, user)
 
 
 @transaction.atomic
-def material_download_record(
-    *, user: User, material: Material, access: Access, request: HttpRequest
-) -> None:
+def material_download_record(*, material: Material, access: Access, context: AuditContext) -> None:
     audit_record(
         action=AuditAction.MATERIAL_DOWNLOADED,
-        actor=user,
-        request=request,
+        context=context,
         school_unit=access.granted_by,
         target=material.slug,
         details={"subject": material.subject.code, "level": material.level},
@@ -51,14 +45,13 @@ def material_download_record(
 
 @transaction.atomic
 def material_refusal_record(
-    *, user: User, material: Material, access: Access, request: HttpRequest, what: str
+    *, material: Material, access: Access, context: AuditContext, what: str
 ) -> None:
     """Refused access by a logged-in user (ASVS 16.3.2). Anonymous refusals are
     the ordinary "please log in" and are not logged."""
     audit_record(
         action=AuditAction.ACCESS_REFUSED,
-        actor=user,
-        request=request,
+        context=context,
         target=material.slug,
         details={"condition": str(access.failure), "what": what},
     )
@@ -89,14 +82,7 @@ def support_ticket_submit(
     # SECURITY: line breaks in a header are refused by Django (BadHeaderError,
     # a 500); fold all whitespace so the typed subject can never add headers.
     mail_subject = " ".join(f"[Support #{ticket.pk}] {subject}".split())[:200]
-    message = EmailMessage(
-        mail_subject,
-        body,
-        settings.DEFAULT_FROM_EMAIL,
-        [settings.SUPPORT_EMAIL],
-        reply_to=[email],
-    )
-    transaction.on_commit(message.send)
+    mail_enqueue(subject=mail_subject, body=body, to=[settings.SUPPORT_EMAIL], reply_to=[email])
     return ticket
 
 
@@ -135,7 +121,5 @@ def huvudman_contact_send(*, skolenhetskod: str, email: str) -> bool:
     subject = render_to_string(
         "emails/huvudman_contact_subject.txt", {"school_unit": school_unit}
     ).strip()
-    transaction.on_commit(
-        lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient])
-    )
+    mail_enqueue(subject=subject, body=body, to=[recipient])
     return True

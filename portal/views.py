@@ -5,7 +5,7 @@ import datetime
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.contrib.auth import REDIRECT_FIELD_NAME, update_session_auth_hash
 from django.contrib.auth.forms import PasswordChangeForm
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.decorators import teacher_required
 from accounts.models import User
-from accounts.network import client_address
+from accounts.network import audit_context, client_address
 from config.i18n import localized_path
 from permissions import schoolyear
 from permissions.models import LevelPolicy, MaterialLevel, Membership, Subject
@@ -83,7 +83,7 @@ def _refusal(
     """The 403 page: which condition failed and whom to contact. Never the bytes."""
     if request.user.is_authenticated:
         services.material_refusal_record(
-            user=request.user, material=material, access=access, request=request, what=what
+            material=material, access=access, context=audit_context(request), what=what
         )
     detail_url = reverse("portal:material", args=[material.slug])
     login_path = localized_path(settings.PORTAL_LOGIN_URL)
@@ -126,7 +126,7 @@ def material_file(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404 from missing
     if material.is_protected:
         services.material_download_record(
-            user=request.user, material=material, access=access, request=request
+            material=material, access=access, context=audit_context(request)
         )
     response = FileResponse(
         handle,
@@ -136,8 +136,8 @@ def material_file(request: HttpRequest, slug: str) -> HttpResponse:
     )
     # SECURITY: a protected file must not stay in a shared cache or in the
     # browser cache of a shared staff-room computer. Open files are private
-    # too: a logged-in user's response carries the session cookie
-    # (SESSION_SAVE_EVERY_REQUEST), which a shared cache must never replay.
+    # too: a logged-in user's response may carry the session cookie (the
+    # idle timeout's once-a-minute save), which a shared cache must never replay.
     response["Cache-Control"] = (
         "private, no-store" if material.is_protected else "private, max-age=3600"
     )
@@ -158,14 +158,19 @@ def account(request: HttpRequest) -> HttpResponse:
         password_form = PasswordChangeForm(user, request.POST)
         if password_form.is_valid():
             services.teacher_password_change(
-                user=user, new_password=password_form.cleaned_data["new_password1"], request=request
+                user=user,
+                new_password=password_form.cleaned_data["new_password1"],
+                context=audit_context(request),
             )
+            # Every other session of the account ends; this one stays logged in.
+            update_session_auth_hash(request, user)
             messages.success(request, _("Your password has been changed."))
             return redirect("portal:account")
     else:
         password_form = PasswordChangeForm(user)
     memberships = (
-        Membership.objects.filter(user=user, removed_at__isnull=True)
+        Membership.objects.live()
+        .filter(user=user)
         .select_related("school_unit__huvudman")
         .prefetch_related(
             Prefetch("subjects", queryset=Subject.objects.order_by("name")),

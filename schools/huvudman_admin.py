@@ -26,6 +26,7 @@ from accounts.models import (
     CardState,
     MatrixCardDevice,
 )
+from accounts.network import audit_context
 from accounts.services import card_unlock, current_card
 from accounts.sites import HuvudmanSite
 from permissions.admin import AuditEventAdmin
@@ -40,6 +41,7 @@ from permissions.policy import (
     huvudman_principals,
     huvudman_school_units,
 )
+from permissions.refusals import Refused
 from schools.forms import (
     HuvudmanContactForm,
     PrincipalIssueForm,
@@ -115,8 +117,7 @@ class SchoolUnitAdmin(ScopedAdmin):
 
     def save_model(self, request, obj, form, change) -> None:
         unit = school_unit_save(
-            actor=request.user,
-            request=request,
+            context=audit_context(request),
             huvudman=huvudman_of_staff(user=request.user),
             school_unit=obj if change else None,
             code=form.cleaned_data.get("code", ""),
@@ -154,8 +155,7 @@ class HuvudmanAdmin(ScopedAdmin):
 
     def save_model(self, request, obj, form, change) -> None:
         huvudman_contact_update(
-            actor=request.user,
-            request=request,
+            context=audit_context(request),
             huvudman=obj,
             contact_name=form.cleaned_data["contact_name"],
             contact_email=form.cleaned_data["contact_email"],
@@ -300,8 +300,7 @@ class PrincipalAdmin(ScopedAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 issued = principal_issue(
-                    actor=request.user,
-                    request=request,
+                    context=audit_context(request),
                     name=form.cleaned_data["name"],
                     email=form.cleaned_data["email"],
                     school_units=form.cleaned_data["school_units"],
@@ -353,8 +352,7 @@ class PrincipalAdmin(ScopedAdmin):
                 self.message_user(request, error, messages.ERROR)
             return HttpResponseRedirect(self.detail_url(principal))
         regenerated = principal_regenerate(
-            actor=request.user,
-            request=request,
+            context=audit_context(request),
             principal=principal,
             password=form.cleaned_data["password"],
             card=form.cleaned_data["card"],
@@ -374,15 +372,14 @@ class PrincipalAdmin(ScopedAdmin):
             # A stale page or a double click: nothing to unlock, nothing audited.
             self.message_user(request, gettext("The matrix card is not locked."), messages.INFO)
         else:
-            card_unlock(user=principal, actor=request.user, request=request)
+            card_unlock(user=principal, context=audit_context(request))
             self.message_user(request, gettext("The matrix card is unlocked."), messages.SUCCESS)
         return HttpResponseRedirect(self.detail_url(principal))
 
     def deactivate_view(self, request, object_id) -> HttpResponse:
         principal = self.principal_or_404(request, object_id)
         principal_deactivate(
-            actor=request.user,
-            request=request,
+            context=audit_context(request),
             principal=principal,
             huvudman=huvudman_of_staff(user=request.user),
         )
@@ -396,8 +393,7 @@ class PrincipalAdmin(ScopedAdmin):
     def reactivate_view(self, request, object_id) -> HttpResponse:
         principal = self.principal_or_404(request, object_id)
         principal_reactivate(
-            actor=request.user,
-            request=request,
+            context=audit_context(request),
             principal=principal,
             huvudman=huvudman_of_staff(user=request.user),
         )
@@ -416,9 +412,7 @@ class PrincipalAdmin(ScopedAdmin):
     def link_view(self, request, object_id) -> HttpResponse:
         principal = self.principal_or_404(request, object_id)
         school_unit = self.unit_or_404(request)
-        principal_link(
-            actor=request.user, request=request, principal=principal, school_unit=school_unit
-        )
+        principal_link(context=audit_context(request), principal=principal, school_unit=school_unit)
         self.message_user(
             request,
             gettext("Linked to %(unit)s.") % {"unit": school_unit},
@@ -431,11 +425,10 @@ class PrincipalAdmin(ScopedAdmin):
         school_unit = self.unit_or_404(request)
         try:
             principal_unlink(
-                actor=request.user, request=request, principal=principal, school_unit=school_unit
+                context=audit_context(request), principal=principal, school_unit=school_unit
             )
-        except ValidationError as error:
-            for message in error.messages:
-                self.message_user(request, message, messages.ERROR)
+        except Refused as refusal:
+            self.message_user(request, refusal.message, messages.ERROR)
         else:
             self.message_user(
                 request,

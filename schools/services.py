@@ -13,7 +13,6 @@ from django.contrib.auth.models import BaseUserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
@@ -21,7 +20,8 @@ from accounts.services import IssuedCard, card_issue, password_regenerate
 from accounts.sessions import sessions_end
 from accounts.usernames import generate_password, generate_username
 from accounts.validators import CONTROL_CHARACTER_MESSAGE, has_control_characters
-from permissions.audit import AuditAction, audit_record
+from permissions.audit import AuditAction, AuditContext, audit_record
+from permissions.refusals import RefusalCode, Refused
 from schools.models import Huvudman, PrincipalAssignment, SchoolForm, SchoolUnit
 
 NAME_MAX_LENGTH = 150
@@ -40,8 +40,7 @@ class IssuedPrincipal:
 @transaction.atomic
 def school_unit_save(
     *,
-    actor: User | None,
-    request: HttpRequest | None = None,
+    context: AuditContext,
     huvudman: Huvudman,
     name: str,
     forms: Iterable[SchoolForm],
@@ -65,8 +64,7 @@ def school_unit_save(
     school_unit.forms.set(forms)
     audit_record(
         action=AuditAction.SCHOOL_UNIT_CHANGED,
-        actor=actor,
-        request=request,
+        context=context,
         school_unit=school_unit,
         target=str(school_unit),
         details={
@@ -81,8 +79,7 @@ def school_unit_save(
 @transaction.atomic
 def huvudman_contact_update(
     *,
-    actor: User | None,
-    request: HttpRequest | None = None,
+    context: AuditContext,
     huvudman: Huvudman,
     contact_name: str,
     contact_email: str,
@@ -96,8 +93,7 @@ def huvudman_contact_update(
     huvudman.save(update_fields=["contact_name", "contact_email", "contact_phone"])
     audit_record(
         action=AuditAction.HUVUDMAN_CHANGED,
-        actor=actor,
-        request=request,
+        context=context,
         huvudman=huvudman,
         target=str(huvudman),
         details={
@@ -140,8 +136,7 @@ def _audit_units(principal: User) -> list[str]:
 @transaction.atomic
 def principal_issue(
     *,
-    actor: User | None,
-    request: HttpRequest | None = None,
+    context: AuditContext,
     name: str,
     email: str,
     school_units: Iterable[SchoolUnit],
@@ -171,8 +166,7 @@ def principal_issue(
         PrincipalAssignment.objects.create(user=principal, school_unit=school_unit)
     audit_record(
         action=AuditAction.PRINCIPAL_ISSUED,
-        actor=actor,
-        request=request,
+        context=context,
         school_unit=school_units[0] if len(school_units) == 1 else None,
         huvudman=school_units[0].huvudman,
         target=principal.username,
@@ -181,12 +175,11 @@ def principal_issue(
     for school_unit in school_units:
         audit_record(
             action=AuditAction.PRINCIPAL_LINKED,
-            actor=actor,
-            request=request,
+            context=context,
             school_unit=school_unit,
             target=principal.username,
         )
-    card = card_issue(user=principal, actor=actor, request=request)
+    card = card_issue(user=principal, context=context)
     return IssuedPrincipal(user=principal, password=password, card=card)
 
 
@@ -199,8 +192,7 @@ def _locked_principal(principal: User) -> User:
 @transaction.atomic
 def principal_link(
     *,
-    actor: User | None,
-    request: HttpRequest | None = None,
+    context: AuditContext,
     principal: User,
     school_unit: SchoolUnit,
 ) -> bool:
@@ -210,8 +202,7 @@ def principal_link(
     if created:
         audit_record(
             action=AuditAction.PRINCIPAL_LINKED,
-            actor=actor,
-            request=request,
+            context=context,
             school_unit=school_unit,
             target=principal.username,
         )
@@ -221,8 +212,7 @@ def principal_link(
 @transaction.atomic
 def principal_unlink(
     *,
-    actor: User | None,
-    request: HttpRequest | None = None,
+    context: AuditContext,
     principal: User,
     school_unit: SchoolUnit,
 ) -> bool:
@@ -237,17 +227,11 @@ def principal_unlink(
     if assignment is None:
         return False
     if assignments.count() == 1:
-        raise ValidationError(
-            _(
-                "A principal must lead at least one school unit. "
-                "Deactivate the account instead if it should no longer be used."
-            )
-        )
+        raise Refused(RefusalCode.LAST_SCHOOL_UNIT)
     assignment.delete()
     audit_record(
         action=AuditAction.PRINCIPAL_UNLINKED,
-        actor=actor,
-        request=request,
+        context=context,
         school_unit=school_unit,
         target=principal.username,
     )
@@ -257,36 +241,29 @@ def principal_unlink(
 @transaction.atomic
 def principal_deactivate(
     *,
-    actor: User | None,
-    request: HttpRequest | None = None,
+    context: AuditContext,
     principal: User,
     huvudman: Huvudman | None = None,
 ) -> None:
     """The account can no longer log in, and its sessions end at once."""
-    _principal_set_active(
-        actor=actor, request=request, principal=principal, huvudman=huvudman, active=False
-    )
+    _principal_set_active(context=context, principal=principal, huvudman=huvudman, active=False)
 
 
 @transaction.atomic
 def principal_reactivate(
     *,
-    actor: User | None,
-    request: HttpRequest | None = None,
+    context: AuditContext,
     principal: User,
     huvudman: Huvudman | None = None,
 ) -> None:
     """The same username, password and card work again. Sessions from before
     the deactivation stay ended."""
-    _principal_set_active(
-        actor=actor, request=request, principal=principal, huvudman=huvudman, active=True
-    )
+    _principal_set_active(context=context, principal=principal, huvudman=huvudman, active=True)
 
 
 def _principal_set_active(
     *,
-    actor: User | None,
-    request: HttpRequest | None,
+    context: AuditContext,
     principal: User,
     huvudman: Huvudman | None,
     active: bool,
@@ -299,8 +276,7 @@ def _principal_set_active(
     sessions_end(user=principal)
     audit_record(
         action=AuditAction.ACCOUNT_REACTIVATED if active else AuditAction.ACCOUNT_DEACTIVATED,
-        actor=actor,
-        request=request,
+        context=context,
         huvudman=huvudman,
         target=principal.username,
         details={"school_units": _audit_units(principal)},
@@ -318,8 +294,7 @@ class RegeneratedCredentials:
 @transaction.atomic
 def principal_regenerate(
     *,
-    actor: User | None,
-    request: HttpRequest | None = None,
+    context: AuditContext,
     principal: User,
     password: bool,
     card: bool,
@@ -330,10 +305,8 @@ def principal_regenerate(
     if not (password or card):
         raise ValidationError(_("Choose a new password, a new card or both."))
     principal = _locked_principal(principal)
-    new_password = (
-        password_regenerate(user=principal, actor=actor, request=request) if password else None
-    )
-    new_card = card_issue(user=principal, actor=actor, request=request) if card else None
+    new_password = password_regenerate(user=principal, context=context) if password else None
+    new_card = card_issue(user=principal, context=context) if card else None
     # A new password ends sessions through Django's session hash and a new
     # card through the old card's device, but say it here too, whatever
     # changes underneath.

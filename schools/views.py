@@ -24,9 +24,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.card_pdf import card_rows, render_card_pdf
 from accounts.decorators import etjanster_required
-from accounts.models import CARD_COLUMNS, MatrixCardDevice
+from accounts.models import CARD_COLUMNS
+from accounts.network import audit_context
 from permissions import policy
-from permissions.audit import AuditAction
+from permissions.audit import AuditAction, AuditContext
 from permissions.csv_import import (
     MAX_BYTES,
     ImportFileError,
@@ -45,9 +46,9 @@ from permissions.forms import (
     TestAdminIssueForm,
 )
 from permissions.models import AuditEvent, Membership, SubjectGrant, TestAdministrator
-from permissions.schoolyear import school_year_label, school_year_start, today
+from permissions.refusals import Refused
+from permissions.schoolyear import school_year_label, today
 from permissions.services import (
-    ServiceRefused,
     csv_import_apply,
     membership_grant,
     membership_reactivate,
@@ -96,6 +97,11 @@ def _test_admin(school_unit: SchoolUnit, username: str) -> TestAdministrator:
     )
 
 
+def _context(request: HttpRequest, school_unit: SchoolUnit) -> AuditContext:
+    """Who acts, from where, at this school: what every service here is given."""
+    return audit_context(request, school_unit=school_unit)
+
+
 def _require(allowed: bool) -> None:
     if not allowed:
         raise PermissionDenied
@@ -133,7 +139,7 @@ def _slip_for(membership: Membership, password: str | None) -> Slip:
 @require_GET
 def etjanster_home(request: HttpRequest) -> HttpResponse:
     day = today()
-    live = Membership.objects.filter(school_unit=OuterRef("pk"), removed_at__isnull=True)
+    live = Membership.objects.live().filter(school_unit=OuterRef("pk"))
     states = policy.MembershipState
 
     def in_state(state):
@@ -247,15 +253,14 @@ def teacher_register(request: HttpRequest, code: str) -> HttpResponse:
         try:
             registration = membership_register(
                 school_unit=school_unit,
-                actor=request.user,
+                context=_context(request, school_unit),
                 first_name=data["first_name"],
                 last_name=data["last_name"],
                 email=data["email"],
                 subjects=data["subjects"],
                 today=day,
-                request=request,
             )
-        except ServiceRefused as refusal:
+        except Refused as refusal:
             form.add_error("email", str(refusal))
         else:
             return _registered(request, school_unit, registration, mail=data["send_email"])
@@ -296,9 +301,9 @@ def teacher_register_self(request: HttpRequest, code: str) -> HttpResponse:
     school_unit = _school_unit(request, code, day)
     try:
         registration = membership_register_self(
-            school_unit=school_unit, actor=request.user, today=day, request=request
+            school_unit=school_unit, context=_context(request, school_unit), today=day
         )
-    except ServiceRefused as refusal:
+    except Refused as refusal:
         messages.error(request, str(refusal))
         return redirect("schools:teacher_list", code=school_unit.code)
     return _registered(request, school_unit, registration, mail=False)
@@ -320,8 +325,7 @@ def teacher_detail(request: HttpRequest, code: str, username: str) -> HttpRespon
         added, removed = membership_grant(
             membership=membership,
             subjects=form.cleaned_data["subjects"],
-            actor=request.user,
-            request=request,
+            context=_context(request, school_unit),
         )
         if added or removed:
             messages.success(request, _("The subjects were saved."))
@@ -348,9 +352,7 @@ def teacher_detail(request: HttpRequest, code: str, username: str) -> HttpRespon
             "may_regenerate_password": policy.can_regenerate_teacher_password(
                 user=request.user, membership=membership, today=day
             ),
-            "other_schools": membership.user.memberships.filter(removed_at__isnull=True)
-            .exclude(pk=membership.pk)
-            .count(),
+            "other_schools": membership.user.memberships.live().exclude(pk=membership.pk).count(),
         },
     )
 
@@ -365,7 +367,7 @@ def teacher_password(request: HttpRequest, code: str, username: str) -> HttpResp
         policy.can_regenerate_teacher_password(user=request.user, membership=membership, today=day)
     )
     password = teacher_password_regenerate(
-        membership=membership, actor=request.user, today=day, request=request
+        membership=membership, context=_context(request, school_unit), today=day
     )
     return _no_store(
         render(
@@ -422,8 +424,10 @@ def teacher_reactivate(request: HttpRequest, code: str, username: str) -> HttpRe
     school_unit = _school_unit(request, code, day)
     membership = _membership(school_unit, username)
     try:
-        membership_reactivate(membership=membership, actor=request.user, today=day, request=request)
-    except ServiceRefused as refusal:
+        membership_reactivate(
+            membership=membership, context=_context(request, school_unit), today=day
+        )
+    except Refused as refusal:
         messages.error(request, str(refusal))
     else:
         messages.success(request, _("The membership was reactivated for this school year."))
@@ -437,7 +441,7 @@ def teacher_remove(request: HttpRequest, code: str, username: str) -> HttpRespon
     membership = _membership(school_unit, username)
     _require(policy.can_remove_membership(user=request.user, school_unit=school_unit))
     name = membership.user.get_full_name()
-    deleted = membership_remove(membership=membership, actor=request.user, request=request)
+    deleted = membership_remove(membership=membership, context=_context(request, school_unit))
     if deleted:
         messages.success(
             request,
@@ -501,12 +505,11 @@ def teacher_import_apply(request: HttpRequest, code: str) -> HttpResponse:
     try:
         imported = csv_import_apply(
             school_unit=school_unit,
-            actor=request.user,
+            context=_context(request, school_unit),
             text=pending["text"],
             today=day,
-            request=request,
         )
-    except (ServiceRefused, ImportFileError) as refusal:
+    except (Refused, ImportFileError) as refusal:
         messages.error(request, str(refusal))
         return redirect("schools:teacher_import", code=school_unit.code)
     del request.session[IMPORT_SESSION_KEY]
@@ -550,7 +553,7 @@ def new_school_year(request: HttpRequest, code: str) -> HttpResponse:
     may_remove = policy.can_remove_membership(user=request.user, school_unit=school_unit)
     last_year = (
         policy.school_memberships(school_unit=school_unit)
-        .filter(valid_until__lt=school_year_start(day))
+        .reactivatable(day)
         .select_related("user", "school_unit")
         .order_by("user__last_name", "user__first_name")
     )
@@ -562,9 +565,8 @@ def new_school_year(request: HttpRequest, code: str) -> HttpResponse:
             school_unit=school_unit,
             keep=form.cleaned_data["keep"],
             remove_rest=may_remove and form.cleaned_data["remove_unkept"],
-            actor=request.user,
+            context=_context(request, school_unit),
             today=day,
-            request=request,
         )
         slips = [_slip_for(membership, None) for membership in renewal.kept]
         return render(
@@ -608,9 +610,8 @@ def test_admin_list(request: HttpRequest, code: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         issued = test_admin_issue(
             school_unit=school_unit,
-            actor=request.user,
+            context=_context(request, school_unit),
             today=day,
-            request=request,
             **form.cleaned_data,
         )
         return _test_admin_credentials(
@@ -694,36 +695,31 @@ def test_admin_action(request: HttpRequest, code: str, username: str, action: st
         if action == "losenord":
             from accounts.services import password_regenerate
 
-            password = password_regenerate(user=user, actor=request.user, request=request)
+            password = password_regenerate(user=user, context=_context(request, school_unit))
             return _test_admin_credentials(request, school_unit, appointment, password, None)
         if action == "kort":
             from accounts.services import card_issue
 
-            card = card_issue(user=user, actor=request.user, request=request)
+            card = card_issue(user=user, context=_context(request, school_unit))
             return _test_admin_credentials(request, school_unit, appointment, None, card)
         if action == "las-upp":
             from accounts.services import card_unlock
 
-            try:
-                card_unlock(user=user, actor=request.user, request=request)
-            except MatrixCardDevice.DoesNotExist:
-                raise ServiceRefused(
-                    _("The test administrator has no card to unlock: issue a new card.")
-                ) from None
+            card_unlock(user=user, context=_context(request, school_unit))
             messages.success(request, _("The card was unlocked."))
         elif action == "inaktivera":
-            test_admin_deactivate(appointment=appointment, actor=request.user, request=request)
+            test_admin_deactivate(appointment=appointment, context=_context(request, school_unit))
             messages.success(request, _("The test administrator was deactivated."))
         elif action == "ateraktivera":
             test_admin_reactivate(
-                appointment=appointment, actor=request.user, today=day, request=request
+                appointment=appointment, context=_context(request, school_unit), today=day
             )
             messages.success(
                 request, _("The test administrator was reactivated for this school year.")
             )
         else:
             raise Http404
-    except ServiceRefused as refusal:
+    except Refused as refusal:
         messages.error(request, str(refusal))
     return redirect("schools:test_admin_list", code=school_unit.code)
 

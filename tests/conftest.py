@@ -11,6 +11,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Role, User
+from permissions.audit import AuditContext
 from permissions.models import Membership, Subject, TestAdministrator
 from schools.models import Huvudman, PrincipalAssignment, SchoolUnit
 
@@ -104,7 +105,9 @@ def verify_session(client: Client, user: User, device=None) -> Client:
     if device is None and user.uses_etjanster:
         from accounts.services import card_issue, current_card
 
-        device = current_card(user=user) or card_issue(user=user, actor=None).device
+        device = (
+            current_card(user=user) or card_issue(user=user, context=AuditContext.system()).device
+        )
     if device is None:
         device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
     client.force_login(user)

@@ -1,6 +1,7 @@
 import pytest
 
 from accounts.services import card_issue
+from permissions.audit import AuditContext
 
 
 def answer_token(card, cells) -> str:
@@ -10,4 +11,4 @@ def answer_token(card, cells) -> str:
 
 @pytest.fixture
 def principal_card(principal):
-    return card_issue(user=principal, actor=None)
+    return card_issue(user=principal, context=AuditContext.system())

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.services import card_issue
-from permissions.audit import AuditAction
+from permissions.audit import AuditAction, AuditContext
 from tests.conftest import verify_session
 from tests.portal.conftest import make_material
 
@@ -52,7 +52,7 @@ def test_groups_and_their_english_permission_names_are_not_offered(admin_client)
 
 
 def test_matrix_cards_are_listed_with_swedish_columns(admin_client, principal):
-    card_issue(user=principal, actor=None)
+    card_issue(user=principal, context=AuditContext.system())
     page = admin_client.get("/admin/accounts/matrixcarddevice/").content.decode()
     assert "felaktiga svar i rad" in page.lower()
     assert "throttling" not in page.lower()

@@ -9,6 +9,7 @@ from django_otp import DEVICE_ID_SESSION_KEY, verify_token
 
 from accounts.models import CardState, MatrixCardDevice
 from accounts.services import card_issue, card_unlock, password_regenerate
+from permissions.audit import AuditContext
 from permissions.models import AuditEvent
 from tests.accounts.conftest import answer_token
 from tests.conftest import verify_session
@@ -19,7 +20,7 @@ def cells_of(device) -> tuple[str, ...]:
 
 
 def test_first_card_is_audited_as_issued(principal, huvudman_staff, grundskola):
-    card = card_issue(user=principal, actor=huvudman_staff)
+    card = card_issue(user=principal, context=AuditContext(actor=huvudman_staff))
     event = AuditEvent.objects.get(action="card_issued")
     assert event.target == principal.username
     assert event.actor_username == huvudman_staff.username
@@ -31,7 +32,7 @@ def test_first_card_is_audited_as_issued(principal, huvudman_staff, grundskola):
 
 def test_new_card_replaces_the_old_at_once(principal, principal_card):
     old_cells = cells_of(principal_card.device)
-    new = card_issue(user=principal, actor=None)
+    new = card_issue(user=principal, context=AuditContext.system())
     old_device = MatrixCardDevice.objects.get(pk=principal_card.device.pk)
     assert old_device.state == CardState.REPLACED
     assert not old_device.confirmed
@@ -47,7 +48,7 @@ def test_new_card_replaces_the_old_at_once(principal, principal_card):
 
 
 def test_a_regenerated_card_rejects_the_old_cards_values(principal, principal_card):
-    new = card_issue(user=principal, actor=None)
+    new = card_issue(user=principal, context=AuditContext.system())
     cells = cells_of(new.device)
     old_answer = answer_token(principal_card, cells)
     if old_answer == answer_token(new, cells):  # pragma: no cover - 1 in 2^30
@@ -58,7 +59,7 @@ def test_a_regenerated_card_rejects_the_old_cards_values(principal, principal_ca
 def test_replacing_the_card_ends_sessions_verified_with_it(client, principal, principal_card):
     verify_session(client, principal, principal_card.device)
     assert client.get("/e-tjanster/").status_code == 200
-    card_issue(user=principal, actor=None)
+    card_issue(user=principal, context=AuditContext.system())
     response = client.get("/e-tjanster/")
     assert response.status_code == 302
     assert DEVICE_ID_SESSION_KEY not in client.session
@@ -75,7 +76,7 @@ def test_unlock_opens_a_locked_card_and_the_right_answer_works(
             traveller.shift(datetime.timedelta(seconds=30))
         device.refresh_from_db()
         assert device.state == CardState.LOCKED
-        card_unlock(user=principal, actor=huvudman_staff)
+        card_unlock(user=principal, context=AuditContext(actor=huvudman_staff))
         device.refresh_from_db()
         assert device.state == CardState.ACTIVE
         assert device.throttling_failure_count == 0
@@ -87,7 +88,7 @@ def test_unlock_opens_a_locked_card_and_the_right_answer_works(
 def test_password_regeneration_ends_old_sessions(client, principal, huvudman_staff):
     client.force_login(principal)
     assert SESSION_KEY in client.session
-    password = password_regenerate(user=principal, actor=huvudman_staff)
+    password = password_regenerate(user=principal, context=AuditContext(actor=huvudman_staff))
     principal.refresh_from_db()
     assert principal.check_password(password)
     assert not principal.check_password("rektor-password-1234")

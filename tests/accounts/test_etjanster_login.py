@@ -11,6 +11,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 
 from accounts.models import CardState, MatrixCardDevice
 from accounts.services import card_issue, card_unlock
+from permissions.audit import AuditContext
 from permissions.models import AuditEvent
 
 LOGIN = "/e-tjanster/logga-in/"
@@ -206,14 +207,14 @@ def test_after_unlock_the_right_answer_works(client, principal, principal_card, 
         state=CardState.LOCKED, throttling_failure_count=5
     )
     assert log_in_with_password(client).status_code == 200
-    card_unlock(user=principal, actor=huvudman_staff)
+    card_unlock(user=principal, context=AuditContext(actor=huvudman_staff))
     assert log_in_with_password(client)["Location"] == MATRIX
     cells = asked_cells(client.get(MATRIX))
     assert answer(client, principal_card, cells)["Location"] == "/e-tjanster/"
 
 
 def test_locked_test_admin_is_told_to_ask_the_principal(client, test_admin, principal):
-    card = card_issue(user=test_admin, actor=principal)
+    card = card_issue(user=test_admin, context=AuditContext(actor=principal))
     MatrixCardDevice.objects.filter(pk=card.device.pk).update(state=CardState.LOCKED)
     response = log_in_with_password(client, "provadmin", "provadmin-password-1234")
     page = response.content.decode()

@@ -7,6 +7,7 @@ import re
 import pytest
 from django.test import Client
 
+from permissions.audit import AuditContext
 from schools.services import (
     principal_deactivate,
     principal_issue,
@@ -23,7 +24,10 @@ MATRIX = "/e-tjanster/logga-in/matris/"
 @pytest.fixture
 def issued(grundskola, huvudman_staff):
     return principal_issue(
-        actor=huvudman_staff, name="Rut Rektorsson", email="rut@x.se", school_units=[grundskola]
+        context=AuditContext(actor=huvudman_staff),
+        name="Rut Rektorsson",
+        email="rut@x.se",
+        school_units=[grundskola],
     )
 
 
@@ -44,12 +48,12 @@ def test_issued_principal_logs_in_and_sees_the_school(client, issued, grundskola
 
 
 def test_deactivated_principal_cannot_log_in_and_reactivated_can(client, issued, huvudman_staff):
-    principal_deactivate(actor=huvudman_staff, principal=issued.user)
+    principal_deactivate(context=AuditContext(actor=huvudman_staff), principal=issued.user)
     response = log_in(client, issued.user.username, issued.password, issued.card.cells)
     assert response.status_code == 200
     assert client.get("/e-tjanster/").status_code == 302
 
-    principal_reactivate(actor=huvudman_staff, principal=issued.user)
+    principal_reactivate(context=AuditContext(actor=huvudman_staff), principal=issued.user)
     response = log_in(Client(), issued.user.username, issued.password, issued.card.cells)
     assert response.status_code == 302 and response["Location"] == "/e-tjanster/"
 
@@ -58,7 +62,7 @@ def test_logged_in_principal_is_logged_out_by_new_credentials(client, issued, hu
     log_in(client, issued.user.username, issued.password, issued.card.cells)
     assert client.get("/e-tjanster/").status_code == 200
     new = principal_regenerate(
-        actor=huvudman_staff, principal=issued.user, password=True, card=True
+        context=AuditContext(actor=huvudman_staff), principal=issued.user, password=True, card=True
     )
     assert client.get("/e-tjanster/").status_code == 302
     assert (

@@ -21,13 +21,14 @@ from accounts.models import (
     CARD_CELLS,
     DAILY_CHALLENGE_CAP,
     CardState,
-    ChallengeRefused,
     MatrixCardDevice,
     Role,
     User,
     cell_mac,
 )
 from accounts.services import card_issue
+from permissions.audit import AuditContext
+from permissions.refusals import RefusalCode, Refused
 from tests.accounts.conftest import answer_token
 
 
@@ -40,7 +41,7 @@ class MatrixCardThrottlingTest(ThrottlingTestMixin, TestCase):
 
     def setUp(self):
         user = User.objects.create_user("kortholder", password="x" * 16, role=Role.PRINCIPAL)
-        self.card = card_issue(user=user, actor=None)
+        self.card = card_issue(user=user, context=AuditContext.system())
         self.device = self.card.device
         self.cells = pinned(self.device)
 
@@ -89,8 +90,8 @@ def test_macs_depend_on_the_key_from_the_environment(principal_card, settings):
 
 
 def test_equal_values_on_two_cards_have_different_macs(principal, teacher):
-    first = card_issue(user=principal, actor=None).device
-    second = card_issue(user=teacher, actor=None).device
+    first = card_issue(user=principal, context=AuditContext.system()).device
+    second = card_issue(user=teacher, context=AuditContext.system()).device
     first.cell_macs = {}
     first.set_cells(dict.fromkeys(CARD_CELLS, "K7"))
     second.set_cells(dict.fromkeys(CARD_CELLS, "K7"))
@@ -143,8 +144,9 @@ def test_daily_cap_of_new_challenges_without_a_success(principal_card):
         for _ in range(DAILY_CHALLENGE_CAP):
             pinned(device)
             traveller.shift(datetime.timedelta(minutes=16))
-        with pytest.raises(ChallengeRefused):
+        with pytest.raises(Refused) as refused:
             pinned(device)
+        assert refused.value.code == RefusalCode.DAILY_CAP
         # The next day the count starts again.
         traveller.shift(datetime.timedelta(days=1))
         assert len(pinned(device)) == 3
@@ -174,8 +176,9 @@ def test_card_locks_after_five_wrong_answers_in_a_row(principal_card):
         assert device.verify_is_allowed()[0] is False
         device.challenge = ""
         device.challenge_issued_at = None
-        with pytest.raises(ChallengeRefused):
+        with pytest.raises(Refused) as refused:
             device.generate_challenge()
+        assert refused.value.code == RefusalCode.CARD_NOT_ACTIVE
 
 
 def test_one_current_card_per_person_is_a_database_rule(principal_card, principal):
@@ -201,7 +204,7 @@ def test_ten_simultaneous_answers_are_judged_one_at_a_time():
     wrong answer sets the throttle and the nine waiting for the lock see it.
     """
     user = User.objects.create_user("samtidig", password="x" * 16, role=Role.PRINCIPAL)
-    card = card_issue(user=user, actor=None)
+    card = card_issue(user=user, context=AuditContext.system())
     cells = pinned(card.device)
     judged = []
     original = MatrixCardDevice._answer_matches

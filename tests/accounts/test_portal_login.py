@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from permissions.audit import AuditContext
 from permissions.models import AuditEvent
 
 PORTAL = "/bedomningsportalen/logga-in/"
@@ -79,7 +80,7 @@ def test_logout_is_a_post_and_ends_the_session(client, teacher):
 def test_logout_works_from_the_middle_of_the_e_tjanster_login(client, principal):
     from accounts.services import card_issue
 
-    card_issue(user=principal, actor=None)
+    card_issue(user=principal, context=AuditContext.system())
     client.post("/e-tjanster/logga-in/", {"username": "rektor", "password": "rektor-password-1234"})
     assert "_auth_user_id" in client.session
     client.post("/logga-ut/")

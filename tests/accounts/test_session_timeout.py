@@ -119,3 +119,62 @@ def test_the_admin_login_starts_the_clock(client, national_admin):
         },
     )
     assert isinstance(client.session[LOGIN_AT_SESSION_KEY], int)
+
+
+# --- The idle timeout (ASVS 7.3.1) without a database write per request ----------
+
+
+def session_writes(client, url: str) -> list[str]:
+    """The SQL statements of one GET that write the session table."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return [
+        query["sql"]
+        for query in queries.captured_queries
+        if "django_session" in query["sql"]
+        and query["sql"].lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE"))
+    ]
+
+
+def test_a_logged_in_get_writes_the_session_at_most_once_a_minute(client, teacher):
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        client.force_login(teacher)
+        assert session_writes(client, "/bedomningsportalen/konto/") == []
+        traveller.shift(datetime.timedelta(seconds=59))
+        assert session_writes(client, "/bedomningsportalen/konto/") == []
+        traveller.shift(datetime.timedelta(seconds=2))
+        assert len(session_writes(client, "/bedomningsportalen/konto/")) == 1
+        assert session_writes(client, "/bedomningsportalen/konto/") == []
+
+
+def test_a_session_used_every_few_minutes_outlives_the_idle_timeout(client, teacher):
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        client.force_login(teacher)
+        for _ in range(12):  # an hour, one request every five minutes
+            traveller.shift(datetime.timedelta(minutes=5))
+            assert client.get("/bedomningsportalen/konto/").status_code == 200
+
+
+def test_an_idle_session_ends_after_the_idle_timeout(client, teacher):
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        client.force_login(teacher)
+        traveller.shift(datetime.timedelta(minutes=10))
+        assert client.get("/bedomningsportalen/konto/").status_code == 200
+        traveller.shift(datetime.timedelta(minutes=30, seconds=1))
+        response = client.get("/bedomningsportalen/konto/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/bedomningsportalen/logga-in/")
+
+
+def test_the_idle_expiry_is_known_to_the_page(client, teacher, rf):
+    from accounts.sessions import session_idle_expires_at
+
+    with time_machine.travel(timezone.now(), tick=False):
+        client.force_login(teacher)
+        request = rf.get("/")
+        request.session = client.session
+        expected = timezone.now().replace(microsecond=0) + datetime.timedelta(minutes=30)
+        assert session_idle_expires_at(request=request) == expected

@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 from django.utils import translation
 
+from permissions.audit import AuditContext
 from permissions.slips import Slip, render_slips
 from tests.accounts.test_card_pdf import pdf_text
 from tests.conftest import END_OF_YEAR
@@ -77,7 +78,7 @@ def test_an_english_visitor_is_sent_to_the_english_login_and_back(client, teache
 def test_english_etjanster_login_leads_to_the_english_card_step(client, principal):
     from accounts.services import card_issue
 
-    card_issue(user=principal, actor=None)
+    card_issue(user=principal, context=AuditContext.system())
     response = client.post(
         "/en/e-tjanster/logga-in/", {"username": "rektor", "password": "rektor-password-1234"}
     )

@@ -19,6 +19,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from accounts.models import Role, User
 from permissions import services as permission_services
+from permissions.audit import AuditContext
 from permissions.models import Membership, Subject
 from portal.models import Material, SiteNotice
 from schools.management.commands.seed_demo import Command as SeedDemo
@@ -40,7 +41,7 @@ def demo(clock):
     principal = User.objects.get(username=data["principal"]["username"])
     issued = permission_services.test_admin_issue(
         school_unit=grundskola,
-        actor=principal,
+        context=AuditContext(actor=principal, school_unit=grundskola),
         first_name="Pia",
         last_name="Provadministratörsson",
         email="pia@demo-kommun.example",

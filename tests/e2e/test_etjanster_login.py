@@ -7,6 +7,7 @@ from playwright.sync_api import Page, expect
 
 from accounts.models import Role, User
 from accounts.services import card_issue
+from permissions.audit import AuditContext
 from schools.models import Huvudman, PrincipalAssignment
 from tests.conftest import make_school
 
@@ -28,7 +29,7 @@ def principal_with_card():
         "webbrektor", password=PASSWORD, role=Role.PRINCIPAL, first_name="Rut", last_name="Rektor"
     )
     PrincipalAssignment.objects.create(user=user, school_unit=school)
-    return user, card_issue(user=user, actor=None)
+    return user, card_issue(user=user, context=AuditContext.system())
 
 
 def asked_cells(page: Page) -> list[str]:

@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from accounts.models import Role, User
+from permissions.audit import AuditContext
 from schools.models import Huvudman, PrincipalAssignment
 from tests.conftest import make_school
 from tests.e2e.test_school_admin import PASSWORD
@@ -53,7 +54,7 @@ def principal_with_card(clock):
         username="tangentrektor", password=PASSWORD, role=Role.PRINCIPAL, first_name="Tove"
     )
     PrincipalAssignment.objects.create(user=user, school_unit=school)
-    return user, card_issue(user=user, actor=None).cells
+    return user, card_issue(user=user, context=AuditContext.system()).cells
 
 
 def test_principal_logs_in_and_registers_a_teacher_with_the_keyboard_only(

@@ -14,6 +14,7 @@ from pypdf import PdfReader
 from accounts.card_pdf import render_card_pdf  # noqa: F401 (the PDF the page hands out)
 from accounts.models import Role, User
 from accounts.services import card_issue
+from permissions.audit import AuditContext
 from schools.models import PrincipalAssignment
 from tests.accounts.test_card_pdf import printed_cells
 from tests.conftest import make_school
@@ -43,7 +44,7 @@ def principal_with_card(school):
         email="rut@skola.example",
     )
     PrincipalAssignment.objects.create(user=user, school_unit=school)
-    return user, card_issue(user=user, actor=None).cells
+    return user, card_issue(user=user, context=AuditContext.system()).cells
 
 
 def log_in(page: Page, base: str, username: str, password: str, cells: dict[str, str]) -> None:

@@ -43,9 +43,9 @@ def test_removing_a_policy_rule_is_audited(admin_client):
 
 
 def test_audit_log_is_read_only_in_the_admin(admin_client, principal):
-    from permissions.audit import AuditAction, audit_record
+    from permissions.audit import AuditAction, AuditContext, audit_record
 
-    event = audit_record(action=AuditAction.LOGIN_FAILED, actor=principal)
+    event = audit_record(action=AuditAction.LOGIN_FAILED, context=AuditContext(actor=principal))
     assert admin_client.get("/admin/permissions/auditevent/").status_code == 200
     assert admin_client.get(f"/admin/permissions/auditevent/{event.pk}/change/").status_code == 200
     assert admin_client.get("/admin/permissions/auditevent/add/").status_code == 403

@@ -3,7 +3,8 @@ from django.db import connection, transaction
 from django.db.utils import DatabaseError
 from django.test import RequestFactory
 
-from permissions.audit import AuditAction, audit_record
+from accounts.network import audit_context
+from permissions.audit import AuditAction, AuditContext, audit_record
 from permissions.models import AppendOnlyError, AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -12,10 +13,10 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def event(principal, grundskola):
     request = RequestFactory().get("/", REMOTE_ADDR="192.0.2.7")
+    request.user = principal
     return audit_record(
         action=AuditAction.MEMBERSHIP_REGISTERED,
-        actor=principal,
-        request=request,
+        context=audit_context(request),
         school_unit=grundskola,
         target="abc23456",
     )
@@ -64,4 +65,20 @@ def test_postgresql_refuses_raw_update_and_delete_of_audit_events(event):
 
 def test_unknown_action_is_refused(principal):
     with pytest.raises(ValueError):
-        audit_record(action="something_else", actor=principal)
+        audit_record(action="something_else", context=AuditContext(actor=principal))
+
+
+def test_an_event_without_a_school_belongs_to_the_school_the_context_acts_at(
+    principal, grundskola, gymnasium
+):
+    at_school = AuditContext(actor=principal, school_unit=grundskola)
+    assert audit_record(action=AuditAction.LOGOUT, context=at_school).school_unit == grundskola
+    explicit = audit_record(action=AuditAction.LOGOUT, context=at_school, school_unit=gymnasium)
+    assert explicit.school_unit == gymnasium
+    assert audit_record(action=AuditAction.LOGOUT, context=AuditContext()).school_unit is None
+
+
+def test_an_anonymous_context_records_no_actor():
+    event = audit_record(action=AuditAction.LOGIN_FAILED, context=AuditContext(address="192.0.2.9"))
+    assert (event.actor_id, event.actor_username, event.actor_role) == (None, "", "")
+    assert event.ip_address == "192.0.2.9"

@@ -5,7 +5,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role, User
-from permissions.audit import AuditAction
+from permissions.audit import AuditAction, AuditContext
 from permissions.csv_import import (
     MAX_BYTES,
     ImportFileError,
@@ -15,7 +15,8 @@ from permissions.csv_import import (
     spreadsheet_safe,
 )
 from permissions.models import AuditEvent, Membership
-from permissions.services import ServiceRefused, csv_import_apply
+from permissions.refusals import Refused
+from permissions.services import csv_import_apply
 from tests.conftest import END_OF_YEAR, SCHOOL_DAY
 
 pytestmark = pytest.mark.django_db
@@ -102,7 +103,10 @@ def test_an_unreadable_file_is_refused_with_a_clear_message(data, message):
 
 def test_applying_creates_accounts_memberships_grants_and_events(principal, grundskola):
     imported = csv_import_apply(
-        school_unit=grundskola, actor=principal, text=rows(3), today=SCHOOL_DAY
+        school_unit=grundskola,
+        context=AuditContext(actor=principal),
+        text=rows(3),
+        today=SCHOOL_DAY,
     )
     assert len(imported) == 3
     assert all(item.password for item in imported)
@@ -117,15 +121,22 @@ def test_applying_creates_accounts_memberships_grants_and_events(principal, grun
 
 def test_applying_a_file_with_one_bad_row_saves_nothing(principal, grundskola):
     text = rows(3) + "\nBad;Row;not-an-address;GRGRMAT01"
-    with pytest.raises(ServiceRefused):
-        csv_import_apply(school_unit=grundskola, actor=principal, text=text, today=SCHOOL_DAY)
+    with pytest.raises(Refused):
+        csv_import_apply(
+            school_unit=grundskola,
+            context=AuditContext(actor=principal),
+            text=text,
+            today=SCHOOL_DAY,
+        )
     assert not User.objects.filter(role=Role.TEACHER).exists()
     assert not AuditEvent.objects.exists()
 
 
 def test_importing_an_existing_member_sets_the_files_subjects(principal, grundskola, teacher):
     text = f"Larare;Testsson;{teacher.email};GRGRMAT01 GRGRENG01"
-    (item,) = csv_import_apply(school_unit=grundskola, actor=principal, text=text, today=SCHOOL_DAY)
+    (item,) = csv_import_apply(
+        school_unit=grundskola, context=AuditContext(actor=principal), text=text, today=SCHOOL_DAY
+    )
     assert item.password is None
     membership = teacher.memberships.get()
     assert set(membership.subjects.values_list("code", flat=True)) == {"GRGRMAT01", "GRGRENG01"}
@@ -138,7 +149,7 @@ def apply_counting_queries(principal, grundskola, count: int, start: int) -> int
     with CaptureQueriesContext(connection) as queries:
         csv_import_apply(
             school_unit=grundskola,
-            actor=principal,
+            context=AuditContext(actor=principal),
             text=rows(count, start=start),
             today=SCHOOL_DAY,
         )
@@ -168,7 +179,10 @@ def test_importing_1000_rows_takes_a_bounded_number_of_queries(principal, grunds
 )
 def test_an_imported_password_works_and_is_rehashed_at_first_login(principal, grundskola):
     (item,) = csv_import_apply(
-        school_unit=grundskola, actor=principal, text=rows(1), today=SCHOOL_DAY
+        school_unit=grundskola,
+        context=AuditContext(actor=principal),
+        text=rows(1),
+        today=SCHOOL_DAY,
     )
     user = User.objects.get(username=item.username)
     assert user.password.startswith("pbkdf2_sha256$1000$")
@@ -233,7 +247,10 @@ def test_a_value_longer_than_the_database_holds_is_a_row_error(
     assert message in " ".join(error.errors)
     # At the limit it is stored whole, also on PostgreSQL (varchar limits).
     (imported,) = csv_import_apply(
-        school_unit=grundskola, actor=principal, text=line(limit), today=SCHOOL_DAY
+        school_unit=grundskola,
+        context=AuditContext(actor=principal),
+        text=line(limit),
+        today=SCHOOL_DAY,
     )
     user = User.objects.get(username=imported.username)
     assert len([user.first_name, user.last_name, user.email][column]) == limit
@@ -268,7 +285,7 @@ def test_importing_an_existing_account_hides_its_username_and_tells_its_other_sc
 ):
     (imported,) = csv_import_apply(
         school_unit=gymnasium,
-        actor=principal,
+        context=AuditContext(actor=principal),
         text=f"Larare;Testsson;{teacher.email};MAT",
         today=SCHOOL_DAY,
     )
@@ -286,7 +303,9 @@ def test_a_subject_code_named_twice_on_a_row_is_granted_once(principal, grundsko
     plan = plan_import(school_unit=grundskola, text=text)
     assert plan.is_valid
     assert plan.rows[0].subject_codes == ["GRGRMAT01", "GRGRSVE01"]
-    csv_import_apply(school_unit=grundskola, actor=principal, text=text, today=SCHOOL_DAY)
+    csv_import_apply(
+        school_unit=grundskola, context=AuditContext(actor=principal), text=text, today=SCHOOL_DAY
+    )
     new = Membership.objects.get(user__email="ny@skola.example")
     assert sorted(new.subjects.values_list("code", flat=True)) == ["GRGRMAT01", "GRGRSVE01"]
     assert list(teacher.memberships.get().subjects.values_list("code", flat=True)) == ["GRGRENG01"]

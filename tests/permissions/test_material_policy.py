@@ -10,12 +10,12 @@ from django.utils import timezone
 from accounts.models import Role
 from permissions.models import LevelPolicy, MaterialLevel, Membership, Subject
 from permissions.policy import (
-    AccessFailure,
     can_view_material,
     material_access,
     materials_visible_to,
     with_material_access,
 )
+from permissions.refusals import RefusalCode
 from permissions.schoolyear import today as stockholm_today
 from portal.models import Material
 from schools.models import SchoolFormCode
@@ -73,11 +73,11 @@ def test_protected_material_opens_only_when_one_membership_meets_conditions_2_to
 
     reaches = (form in GRUNDSKOLA_FORMS) == (level == MaterialLevel.GRUNDSKOLA)
     if state != "active":
-        expected = AccessFailure.NO_VALID_MEMBERSHIP
+        expected = RefusalCode.NO_VALID_MEMBERSHIP
     elif not reaches:
-        expected = AccessFailure.SCHOOL_FORM
+        expected = RefusalCode.SCHOOL_FORM
     elif not granted:
-        expected = AccessFailure.SUBJECT
+        expected = RefusalCode.SUBJECT
     else:
         expected = None
     assert access.failure == expected
@@ -111,7 +111,7 @@ def test_other_roles_never_open_protected_material_but_open_material_is_open(
     open_item = make_material("oppet", protected=False)
 
     access = material_access(user=user, material=protected, today=SCHOOL_DAY)
-    assert access.failure == AccessFailure.NOT_TEACHER
+    assert access.failure == RefusalCode.NOT_TEACHER
     assert not opens_in_list(user, protected, SCHOOL_DAY)
     assert material_access(user=user, material=open_item, today=SCHOOL_DAY).allowed
     assert opens_in_list(user, open_item, SCHOOL_DAY)
@@ -124,7 +124,7 @@ def test_anonymous_is_refused_protected_material_with_condition_1(teacher):
     protected = make_material("skyddat")
     open_item = make_material("oppet", protected=False)
     assert material_access(user=anonymous, material=protected, today=SCHOOL_DAY).failure == (
-        AccessFailure.NOT_TEACHER
+        RefusalCode.NOT_TEACHER
     )
     assert material_access(user=anonymous, material=open_item, today=SCHOOL_DAY).allowed
     assert list(materials_visible_to(user=anonymous, today=SCHOOL_DAY)) == [open_item]
@@ -135,7 +135,7 @@ def test_a_deactivated_teacher_account_opens_nothing_protected(teacher):
     teacher.save()
     material = make_material("skyddat")
     assert material_access(user=teacher, material=material, today=SCHOOL_DAY).failure == (
-        AccessFailure.NOT_TEACHER
+        RefusalCode.NOT_TEACHER
     )
     assert not opens_in_list(teacher, material, SCHOOL_DAY)
 
@@ -157,7 +157,7 @@ def test_one_schools_form_never_combines_with_another_schools_subject(grundskola
     access = material_access(user=teacher, material=material, today=SCHOOL_DAY)
 
     assert not access.allowed
-    assert access.failure == AccessFailure.SUBJECT
+    assert access.failure == RefusalCode.SUBJECT
     # The refusal points at the school where a grant would help.
     assert [m.school_unit for m in access.memberships] == [grundskola]
     assert not opens_in_list(teacher, material, SCHOOL_DAY)
@@ -185,7 +185,7 @@ def test_memberships_at_two_schools_open_the_union_of_what_each_opens(grundskola
         gymnasium
     )
     assert material_access(user=teacher, material=gy_math, today=SCHOOL_DAY).failure == (
-        AccessFailure.SUBJECT
+        RefusalCode.SUBJECT
     )
     visible = set(materials_visible_to(user=teacher, today=SCHOOL_DAY))
     assert visible == {grund_math, gy_swedish}
@@ -201,7 +201,7 @@ def test_an_expired_membership_does_not_lend_its_school_to_an_active_one(grundsk
 
     access = material_access(user=teacher, material=material, today=SCHOOL_DAY)
 
-    assert access.failure == AccessFailure.SCHOOL_FORM
+    assert access.failure == RefusalCode.SCHOOL_FORM
     assert [m.school_unit for m in access.memberships] == [gymnasium]
 
 
@@ -212,7 +212,7 @@ def test_the_form_to_level_rule_is_read_from_the_policy_table(teacher, grundskol
     LevelPolicy.objects.filter(school_form_id="grundskola").delete()
 
     access = material_access(user=teacher, material=material, today=SCHOOL_DAY)
-    assert access.failure == AccessFailure.SCHOOL_FORM
+    assert access.failure == RefusalCode.SCHOOL_FORM
     assert not opens_in_list(teacher, material, SCHOOL_DAY)
     assert "grundskola" not in {form.code for form in access.reaching_forms}
 
@@ -246,7 +246,7 @@ def test_membership_expires_when_1_august_begins_in_stockholm(teacher, moment, o
     access = material_access(user=teacher, material=material, today=day)
     assert access.allowed is opens
     if not opens:
-        assert access.failure == AccessFailure.NO_VALID_MEMBERSHIP
+        assert access.failure == RefusalCode.NO_VALID_MEMBERSHIP
         assert [m.valid_until for m in access.expired] == [END_OF_YEAR]
 
 

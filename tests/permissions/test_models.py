@@ -55,3 +55,28 @@ def test_a_removed_membership_does_not_block_a_new_one(teacher, grundskola):
 def test_unknown_level_is_refused_by_the_database():
     with pytest.raises(IntegrityError), transaction.atomic():
         Subject.objects.create(code="XYZ", name="Påhittat", level="universitet")
+
+
+# --- The membership's life, spelled once (queryset methods) ----------------------------
+
+
+def test_membership_querysets_follow_removal_validity_and_the_school_year(teacher, gymnasium):
+    current = teacher.memberships.get()  # valid until 31 July 2027
+    old = Membership.objects.create(
+        user=teacher, school_unit=gymnasium, valid_until=datetime.date(2026, 7, 31)
+    )
+    last_day = datetime.date(2027, 7, 31)
+    first_day = datetime.date(2027, 8, 1)
+
+    assert set(Membership.objects.live()) == {current, old}
+    assert set(Membership.objects.valid_on(last_day)) == {current}
+    assert set(Membership.objects.valid_on(first_day)) == set()
+    assert set(Membership.objects.expired_on(last_day)) == {old}
+    # Reactivation opens when the school year the validity belongs to is over.
+    assert set(Membership.objects.reactivatable(last_day)) == {old}
+    assert set(Membership.objects.reactivatable(first_day)) == {current, old}
+
+    Membership.objects.filter(pk=old.pk).update(removed_at=timezone.now())
+    assert set(Membership.objects.live()) == {current}
+    assert set(Membership.objects.expired_on(last_day)) == set()
+    assert set(Membership.objects.reactivatable(first_day)) == {current}

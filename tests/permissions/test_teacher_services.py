@@ -3,7 +3,6 @@ import threading
 
 import pytest
 from django.contrib.sessions.models import Session
-from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import ProtectedError
 from django.test import Client
@@ -11,11 +10,11 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role, User
 from permissions import services
-from permissions.audit import AuditAction
+from permissions.audit import AuditAction, AuditContext
 from permissions.models import AuditEvent, Membership, Subject
 from permissions.models import TestAdministrator as Appointment
+from permissions.refusals import RefusalCode, Refused
 from permissions.services import (
-    ServiceRefused,
     membership_grant,
     membership_reactivate,
     membership_reactivate_many,
@@ -39,7 +38,7 @@ def subjects(*codes):
 def register(school_unit, actor, email="ny@skola.example", codes=("GRGRMAT01",), day=SCHOOL_DAY):
     return membership_register(
         school_unit=school_unit,
-        actor=actor,
+        context=AuditContext(actor=actor),
         first_name="Nora",
         last_name="Nysson",
         email=email,
@@ -78,14 +77,14 @@ def test_registering_a_known_teachers_email_links_the_account_without_a_new_pass
 
 
 def test_registering_a_teacher_twice_at_one_school_is_refused(principal, teacher, grundskola):
-    with pytest.raises(ServiceRefused):
+    with pytest.raises(Refused):
         register(grundskola, principal, email=teacher.email)
     assert teacher.memberships.count() == 1
 
 
 def test_register_me_makes_a_separate_teacher_account(principal, grundskola):
     registration = membership_register_self(
-        school_unit=grundskola, actor=principal, today=SCHOOL_DAY
+        school_unit=grundskola, context=AuditContext(actor=principal), today=SCHOOL_DAY
     )
     assert registration.user != principal
     assert registration.user.username != principal.username
@@ -99,7 +98,9 @@ def test_granting_sets_exactly_the_chosen_subjects_and_logs_the_change(
 ):
     membership = teacher.memberships.get()
     added, removed = membership_grant(
-        membership=membership, subjects=subjects("GRGRMAT01", "GRGRENG01"), actor=principal
+        membership=membership,
+        subjects=subjects("GRGRMAT01", "GRGRENG01"),
+        context=AuditContext(actor=principal),
     )
     assert added == {"GRGRENG01"}
     assert removed == {"GRGRSVE01"}
@@ -110,14 +111,15 @@ def test_granting_sets_exactly_the_chosen_subjects_and_logs_the_change(
 
 def test_revoking_every_subject_leaves_the_membership_without_subjects(principal, teacher):
     membership = teacher.memberships.get()
-    membership_grant(membership=membership, subjects=[], actor=principal)
+    membership_grant(membership=membership, subjects=[], context=AuditContext(actor=principal))
     assert not membership.subjects.exists()
 
 
 def test_removing_one_of_two_memberships_keeps_the_account(principal, teacher, gymnasium):
     register(gymnasium, principal, email=teacher.email)
     deleted = membership_remove(
-        membership=teacher.memberships.get(school_unit__code="11111111"), actor=principal
+        membership=teacher.memberships.get(school_unit__code="11111111"),
+        context=AuditContext(actor=principal),
     )
     assert not deleted
     assert User.objects.filter(pk=teacher.pk).exists()
@@ -128,7 +130,9 @@ def test_removing_the_last_membership_deletes_the_account_and_its_personal_data(
     principal, teacher, grundskola
 ):
     username = teacher.username
-    deleted = membership_remove(membership=teacher.memberships.get(), actor=principal)
+    deleted = membership_remove(
+        membership=teacher.memberships.get(), context=AuditContext(actor=principal)
+    )
     assert deleted
     assert not User.objects.filter(username=username).exists()
     assert not User.objects.filter(email=teacher.email).exists()
@@ -143,14 +147,16 @@ def test_removing_the_last_membership_logs_the_teacher_out_at_once(principal, te
     assert Session.objects.count() == 1
     # Any page shows whether the session still carries the user.
     assert teacher_client.get("/").wsgi_request.user == teacher
-    membership_remove(membership=teacher.memberships.get(), actor=principal)
+    membership_remove(membership=teacher.memberships.get(), context=AuditContext(actor=principal))
     assert not teacher_client.get("/").wsgi_request.user.is_authenticated
 
 
 def test_reactivation_is_refused_while_the_membership_is_valid(principal, teacher):
     membership = teacher.memberships.get()
-    with pytest.raises(ServiceRefused, match="1 augusti"):
-        membership_reactivate(membership=membership, actor=principal, today=END_OF_YEAR)
+    with pytest.raises(Refused, match="1 augusti"):
+        membership_reactivate(
+            membership=membership, context=AuditContext(actor=principal), today=END_OF_YEAR
+        )
     membership.refresh_from_db()
     assert membership.valid_until == END_OF_YEAR
     assert not AuditEvent.objects.filter(action=AuditAction.MEMBERSHIP_REACTIVATED).exists()
@@ -158,7 +164,9 @@ def test_reactivation_is_refused_while_the_membership_is_valid(principal, teache
 
 def test_reactivation_from_1_august_renews_to_the_end_of_the_new_school_year(principal, teacher):
     membership = teacher.memberships.get()
-    membership_reactivate(membership=membership, actor=principal, today=AUGUST)
+    membership_reactivate(
+        membership=membership, context=AuditContext(actor=principal), today=AUGUST
+    )
     membership.refresh_from_db()
     assert membership.valid_until == datetime.date(2028, 7, 31)
 
@@ -172,7 +180,7 @@ def test_reactivating_many_takes_a_constant_number_of_queries(principal, grundsk
             done = membership_reactivate_many(
                 school_unit=grundskola,
                 membership_ids=[m.pk for m in batch],
-                actor=principal,
+                context=AuditContext(actor=principal),
                 today=AUGUST,
             )
         assert len(done) == len(batch)
@@ -189,7 +197,10 @@ def test_reactivating_many_ignores_memberships_of_other_schools(
 ):
     (foreign,) = make_teachers(other_school, 1, prefix="x")
     done = membership_reactivate_many(
-        school_unit=grundskola, membership_ids=[foreign.pk], actor=principal, today=AUGUST
+        school_unit=grundskola,
+        membership_ids=[foreign.pk],
+        context=AuditContext(actor=principal),
+        today=AUGUST,
     )
     assert done == []
     foreign.refresh_from_db()
@@ -198,7 +209,9 @@ def test_reactivating_many_ignores_memberships_of_other_schools(
 
 def test_a_new_teacher_password_replaces_the_old_one_at_once(principal, teacher):
     password = teacher_password_regenerate(
-        membership=teacher.memberships.get(), actor=principal, today=SCHOOL_DAY
+        membership=teacher.memberships.get(),
+        context=AuditContext(actor=principal),
+        today=SCHOOL_DAY,
     )
     teacher.refresh_from_db()
     assert teacher.check_password(password)
@@ -208,7 +221,7 @@ def test_a_new_teacher_password_replaces_the_old_one_at_once(principal, teacher)
 def test_issuing_a_test_admin_gives_password_card_and_a_school_year(principal, grundskola):
     issued = services.test_admin_issue(
         school_unit=grundskola,
-        actor=principal,
+        context=AuditContext(actor=principal),
         first_name="Pia",
         last_name="Provsson",
         email="pia@skola.example",
@@ -228,10 +241,12 @@ def test_deactivating_a_test_admin_ends_its_access_and_reactivating_restores_it(
     principal, test_admin
 ):
     appointment = test_admin.test_admin_appointment
-    services.test_admin_deactivate(appointment=appointment, actor=principal)
+    services.test_admin_deactivate(appointment=appointment, context=AuditContext(actor=principal))
     test_admin.refresh_from_db()
     assert not test_admin.is_active
-    services.test_admin_reactivate(appointment=appointment, actor=principal, today=SCHOOL_DAY)
+    services.test_admin_reactivate(
+        appointment=appointment, context=AuditContext(actor=principal), today=SCHOOL_DAY
+    )
     test_admin.refresh_from_db()
     appointment.refresh_from_db()
     assert test_admin.is_active
@@ -240,9 +255,13 @@ def test_deactivating_a_test_admin_ends_its_access_and_reactivating_restores_it(
 
 def test_an_active_test_admin_is_renewed_only_from_1_august(principal, test_admin):
     appointment = test_admin.test_admin_appointment
-    with pytest.raises(ServiceRefused):
-        services.test_admin_reactivate(appointment=appointment, actor=principal, today=END_OF_YEAR)
-    services.test_admin_reactivate(appointment=appointment, actor=principal, today=AUGUST)
+    with pytest.raises(Refused):
+        services.test_admin_reactivate(
+            appointment=appointment, context=AuditContext(actor=principal), today=END_OF_YEAR
+        )
+    services.test_admin_reactivate(
+        appointment=appointment, context=AuditContext(actor=principal), today=AUGUST
+    )
     appointment.refresh_from_db()
     assert appointment.valid_until == datetime.date(2028, 7, 31)
 
@@ -261,12 +280,13 @@ def test_no_new_password_for_an_account_shared_with_a_school_the_actor_does_not_
 ):
     Membership.objects.create(user=teacher, school_unit=other_school, valid_until=END_OF_YEAR)
     old_hash = teacher.password
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Refused) as refused:
         teacher_password_regenerate(
             membership=teacher.memberships.get(school_unit__code="11111111"),
-            actor=principal,
+            context=AuditContext(actor=principal),
             today=SCHOOL_DAY,
         )
+    assert refused.value.code == RefusalCode.NOT_ALLOWED
     teacher.refresh_from_db()
     assert teacher.password == old_hash
 
@@ -309,7 +329,7 @@ def renew(school_unit, actor, kept, remove_rest=True):
         school_unit=school_unit,
         keep=kept,
         remove_rest=remove_rest,
-        actor=actor,
+        context=AuditContext(actor=actor),
         today=AUGUST,
     )
 
@@ -385,8 +405,9 @@ def test_a_failure_while_renewing_leaves_nothing_changed(
 
 def test_a_test_admin_cannot_remove_through_the_renewal_service(test_admin, grundskola):
     (old,) = make_teachers(grundskola, 1, valid_until=LAST_YEAR, prefix="t")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Refused) as refused:
         renew(grundskola, test_admin, [])
+    assert refused.value.code == RefusalCode.NOT_ALLOWED
     assert Membership.objects.filter(pk=old.pk, removed_at__isnull=True).exists()
 
 

@@ -6,14 +6,15 @@ from django.test import override_settings
 
 from accounts.models import LOCK_AFTER_FAILURES, CardState
 from accounts.services import AnswerOutcome, card_answer, card_challenge, current_card
+from permissions.audit import AuditContext
 
 
 def answer(user, cells: dict[str, str]) -> bool:
     """Ask for the pinned challenge and answer it from `cells`: accepted?"""
     asked = card_challenge(user=user)
-    return card_answer(user=user, answers={cell: cells[cell] for cell in asked}).outcome == (
-        AnswerOutcome.ACCEPTED
-    )
+    answers = {cell: cells[cell] for cell in asked}
+    result = card_answer(user=user, answers=answers, context=AuditContext.system())
+    return result.outcome == AnswerOutcome.ACCEPTED
 
 
 def lock_card(user) -> None:
@@ -21,7 +22,9 @@ def lock_card(user) -> None:
     with override_settings(OTP_MATRIX_THROTTLE_FACTOR=0):
         for _ in range(LOCK_AFTER_FAILURES):
             asked = card_challenge(user=user)
-            card_answer(user=user, answers={cell: "??" for cell in asked})
+            card_answer(
+                user=user, answers={cell: "??" for cell in asked}, context=AuditContext.system()
+            )
     assert current_card(user=user).state == CardState.LOCKED
 
 

@@ -5,6 +5,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import Role, User
+from permissions.audit import AuditContext
 from permissions.models import Membership, Subject, SubjectGrant
 from schools.models import PrincipalAssignment
 from schools.services import principal_issue
@@ -32,7 +33,7 @@ def other_principal(other_school):
 def issued(grundskola, huvudman_staff):
     """A principal issued the way staff do it, with the credentials shown once."""
     return principal_issue(
-        actor=huvudman_staff,
+        context=AuditContext(actor=huvudman_staff),
         name="Rut Rektorsson",
         email="rut@testkommun.se",
         school_units=[grundskola],

@@ -6,6 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role
+from permissions.audit import AuditContext
 from permissions.models import AuditEvent
 from schools.models import PrincipalAssignment, SchoolUnit
 from schools.services import school_unit_save
@@ -300,14 +301,14 @@ def test_staff_read_their_huvudmans_audit_log_only(
     staff_client, grundskola, other_school, huvudman_staff, other_staff
 ):
     own = school_unit_save(
-        actor=huvudman_staff,
+        context=AuditContext(actor=huvudman_staff),
         huvudman=grundskola.huvudman,
         school_unit=grundskola,
         name="Egen skola",
         forms=grundskola.forms.all(),
     )
     school_unit_save(
-        actor=other_staff,
+        context=AuditContext(actor=other_staff),
         huvudman=other_school.huvudman,
         school_unit=other_school,
         name="Främmande skola",
@@ -340,7 +341,7 @@ def test_audit_log_has_constant_queries(staff_client, huvudman_staff, huvudman):
     def change(number: int) -> None:
         unit = make_school(f"6000000{number}", f"Skola {number}", huvudman, ["grundskola"])
         school_unit_save(
-            actor=huvudman_staff,
+            context=AuditContext(actor=huvudman_staff),
             huvudman=huvudman,
             school_unit=unit,
             name="X",

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from pypdf import PdfReader
 
 from accounts.models import Role, User
-from permissions.audit import AuditAction, audit_record
+from permissions.audit import AuditAction, AuditContext, audit_record
 from permissions.models import Membership
 from permissions.models import TestAdministrator as Appointment
 from tests.accounts.test_card_pdf import printed_cells
@@ -297,19 +297,19 @@ def test_log_shows_the_schools_events_newest_first_filtered_by_action(
 ):
     audit_record(
         action=AuditAction.MEMBERSHIP_REGISTERED,
-        actor=principal,
+        context=AuditContext(actor=principal),
         school_unit=grundskola,
         target="first",
     )
     audit_record(
         action=AuditAction.MEMBERSHIP_REMOVED,
-        actor=principal,
+        context=AuditContext(actor=principal),
         school_unit=grundskola,
         target="second",
     )
     audit_record(
         action=AuditAction.MEMBERSHIP_REMOVED,
-        actor=principal,
+        context=AuditContext(actor=principal),
         school_unit=gymnasium,
         target="elsewhere",
     )
@@ -328,7 +328,7 @@ def test_log_takes_a_constant_number_of_queries(principal_client, principal, gru
         for i in range(count):
             audit_record(
                 action=AuditAction.LOGIN_SUCCEEDED,
-                actor=principal,
+                context=AuditContext(actor=principal),
                 school_unit=grundskola,
                 target=str(i),
             )
@@ -344,7 +344,7 @@ def test_a_locked_test_admin_card_is_flagged_and_unlocked_by_the_principal(
     from accounts.models import CardState
     from accounts.services import card_issue
 
-    device = card_issue(user=test_admin, actor=None).device
+    device = card_issue(user=test_admin, context=AuditContext.system()).device
     device.state = CardState.LOCKED
     device.save()
     base = f"/e-tjanster/skolor/{grundskola.code}/provadministratorer/"
@@ -363,7 +363,7 @@ def test_unlocking_without_a_card_explains_instead_of_failing(
     base = f"/e-tjanster/skolor/{grundskola.code}/provadministratorer/provadmin/"
     response = principal_client.post(base + "las-upp/", follow=True)
     assert response.status_code == 200
-    assert "har inget kort" in response.content.decode()
+    assert "har ingen inloggningsmatris" in response.content.decode()
 
 
 def test_teacher_page_reactivates_from_1_august_stockholm_time(principal, grundskola, teacher):

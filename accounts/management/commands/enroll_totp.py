@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import ADMIN_ROLES, User
 from accounts.services import totp_enroll
+from permissions.audit import AuditContext
 
 
 class Command(BaseCommand):
@@ -28,7 +29,7 @@ class Command(BaseCommand):
             raise CommandError(f"No user named {username!r}.") from None
         if user.role not in ADMIN_ROLES:
             raise CommandError("Only national admins and huvudman staff log in with TOTP.")
-        device = totp_enroll(user=user)
+        device = totp_enroll(user=user, context=AuditContext.system())
         uri = device.config_url
         if png is not None:
             qrcode.make(uri).save(png)

@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role, User
+from permissions.audit import AuditContext
 from permissions.csv_import import decode_upload, plan_import
 from permissions.schoolyear import today
 from permissions.services import csv_import_apply
@@ -56,7 +57,10 @@ class Command(BaseCommand):
                 started = time.perf_counter()
                 with CaptureQueriesContext(connection) as queries:
                     imported = csv_import_apply(
-                        school_unit=school_unit, actor=actor, text=text, today=day
+                        school_unit=school_unit,
+                        context=AuditContext(actor=actor, school_unit=school_unit),
+                        text=text,
+                        today=day,
                     )
                 result["apply_seconds"] = round(time.perf_counter() - started, 3)
                 result["apply_queries"] = len(queries)

@@ -5,6 +5,7 @@ import json
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from permissions.audit import AuditContext
 from schools.models import SchoolUnit
 from schools.services import IssuedPrincipal, principal_issue
 
@@ -30,7 +31,9 @@ class Command(BaseCommand):
         if school_unit is None:
             raise CommandError(f"No school unit has the skolenhetskod {school!r}.")
         try:
-            issued = principal_issue(actor=None, name=name, email=email, school_units=[school_unit])
+            issued = principal_issue(
+                context=AuditContext.system(), name=name, email=email, school_units=[school_unit]
+            )
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from error
         result = as_dict(issued)

@@ -13,6 +13,7 @@ from django.db import transaction
 from accounts.models import CARD_COLUMNS, CARD_ROWS, Role, User
 from accounts.services import card_issue, totp_enroll
 from accounts.usernames import generate_password, generate_username
+from permissions.audit import AuditContext
 from permissions.models import Membership, Subject
 from permissions.policy import reactivation_is_open
 from permissions.schoolyear import today
@@ -55,7 +56,7 @@ class Command(BaseCommand):
             ADMIN_EMAIL, Role.NATIONAL_ADMIN, "Ada", "Adminsson", is_staff=True, is_superuser=True
         )
         admin_password = _fresh_password(admin)
-        admin_device = totp_enroll(user=admin)
+        admin_device = totp_enroll(user=admin, context=AuditContext.system())
 
         staff = _demo_user(
             STAFF_EMAIL,
@@ -66,29 +67,28 @@ class Command(BaseCommand):
             is_staff=True,
         )
         staff_password = _fresh_password(staff)
-        device = totp_enroll(user=staff)
+        device = totp_enroll(user=staff, context=AuditContext.system())
 
         principal = _demo_user(PRINCIPAL_EMAIL, Role.PRINCIPAL, "Rut", "Rektorsson")
         principal_password = _fresh_password(principal)
         for unit in units:
             PrincipalAssignment.objects.get_or_create(user=principal, school_unit=unit)
         # A fresh card every run, so the printout is always the current card.
-        principal_card = card_issue(user=principal, actor=None)
+        principal_card = card_issue(user=principal, context=AuditContext.system())
 
         # The demo principal registers the demo teacher the way E-tjänster does.
+        as_principal = AuditContext(actor=principal, school_unit=grundskola)
         subjects = Subject.objects.filter(code__in=TEACHER_SUBJECTS)
         membership = (
-            Membership.objects.filter(
-                user__email=TEACHER_EMAIL, user__role=Role.TEACHER, school_unit=grundskola
-            )
-            .filter(removed_at__isnull=True)
+            Membership.objects.live()
+            .filter(user__email=TEACHER_EMAIL, user__role=Role.TEACHER, school_unit=grundskola)
             .select_related("user", "school_unit")
             .first()
         )
         if membership is None:
             membership = membership_register(
                 school_unit=grundskola,
-                actor=principal,
+                context=as_principal,
                 first_name="Lars",
                 last_name="Lärarsson",
                 email=TEACHER_EMAIL,
@@ -96,9 +96,9 @@ class Command(BaseCommand):
                 today=day,
             ).membership
         else:
-            membership_grant(membership=membership, subjects=subjects, actor=principal)
+            membership_grant(membership=membership, subjects=subjects, context=as_principal)
             if reactivation_is_open(valid_until=membership.valid_until, today=day):
-                membership_reactivate(membership=membership, actor=principal, today=day)
+                membership_reactivate(membership=membership, context=as_principal, today=day)
         teacher = membership.user
         teacher_password = _fresh_password(teacher)
 

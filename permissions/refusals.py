@@ -1,0 +1,91 @@
+"""The one refusal type: every "no" of a policy or service, as a code.
+
+As django-otp's `VerifyNotAllowed`, a refusal is an enum value, not a
+sentence: services raise `Refused(code, **params)`, the audit log records
+`code`, and the Swedish text the person reads comes from `REFUSAL_MESSAGES`,
+the one place that maps codes to words. Pages with a longer explanation (the
+gate's refusal page, the card problem page) choose their text by the code.
+"""
+
+import datetime
+import enum
+
+from django.utils import formats
+from django.utils.translation import gettext_lazy as _
+
+
+class RefusalCode(enum.StrEnum):
+    # The material gate (SPEC "The material gate", conditions 1–4).
+    NOT_TEACHER = "not_teacher"
+    NO_VALID_MEMBERSHIP = "no_valid_membership"
+    SCHOOL_FORM = "school_form"
+    SUBJECT = "subject"
+
+    # Logins: right password at the wrong door, or a second factor that cannot be used.
+    WRONG_ROLE = "wrong_role"
+    TEACHER_ACCOUNT = "teacher_account"
+    NO_CARD = "no_card"
+    CARD_LOCKED = "locked"
+    CARD_NOT_ACTIVE = "card_not_active"
+    DAILY_CAP = "daily_cap"
+    NO_DEVICE = "no_device"
+
+    # School administration.
+    NOT_ALLOWED = "not_allowed"
+    ALREADY_REGISTERED = "already_registered"
+    REACTIVATION_NOT_OPEN = "reactivation_not_open"
+    IMPORT_HAS_ERRORS = "import_has_errors"
+    ALREADY_DEACTIVATED = "already_deactivated"
+    LAST_SCHOOL_UNIT = "last_school_unit"
+
+
+REFUSAL_MESSAGES = {
+    RefusalCode.NOT_TEACHER: _("Only a teacher logged in to Bedömningsportalen may open this."),
+    RefusalCode.NO_VALID_MEMBERSHIP: _("You have no membership valid this school year."),
+    RefusalCode.SCHOOL_FORM: _("None of your schools' school forms reaches this material's level."),
+    RefusalCode.SUBJECT: _("None of your schools has granted you this subject."),
+    RefusalCode.WRONG_ROLE: _("This account does not log in here."),
+    RefusalCode.TEACHER_ACCOUNT: _("Teacher accounts log in to Bedömningsportalen."),
+    RefusalCode.NO_CARD: _("The account has no matrix card: issue a new card."),
+    RefusalCode.CARD_LOCKED: _("The matrix card is locked."),
+    RefusalCode.CARD_NOT_ACTIVE: _("The matrix card is not active."),
+    RefusalCode.DAILY_CAP: _("Too many new login attempts today."),
+    RefusalCode.NO_DEVICE: _("The account has no authenticator app."),
+    RefusalCode.NOT_ALLOWED: _("You may not do this."),
+    RefusalCode.ALREADY_REGISTERED: _(
+        "%(email)s is already registered as a teacher at this school."
+    ),
+    RefusalCode.REACTIVATION_NOT_OPEN: _(
+        "Already valid for this school year (until %(date)s). "
+        "Reactivation opens on 1 August, when the next school year begins."
+    ),
+    RefusalCode.IMPORT_HAS_ERRORS: _(
+        "The file has errors on %(count)d rows; nothing was imported."
+    ),
+    RefusalCode.ALREADY_DEACTIVATED: _("The test administrator is already deactivated."),
+    RefusalCode.LAST_SCHOOL_UNIT: _(
+        "A principal must lead at least one school unit. "
+        "Deactivate the account instead if it should no longer be used."
+    ),
+}
+
+
+class Refused(Exception):
+    """A rule said no. `code` says which; `params` fill in its message."""
+
+    def __init__(self, code: RefusalCode, **params):
+        self.code = RefusalCode(code)
+        self.params = params
+        super().__init__(self.code.value)
+
+    @property
+    def message(self) -> str:
+        """The sentence the person reads, in the active language (dates too)."""
+        params = {
+            name: formats.date_format(value, "j F Y") if isinstance(value, datetime.date) else value
+            for name, value in self.params.items()
+        }
+        return str(REFUSAL_MESSAGES[self.code]) % params
+
+    def __str__(self) -> str:
+        return self.message
