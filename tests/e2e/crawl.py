@@ -3,9 +3,10 @@ reach by following links, checked as a person with any of many needs would.
 
 On each page: axe-core with the WCAG 2.1 A and AA rules (no violation of any
 impact), no sideways scrolling at 320 CSS px (WCAG 1.4.10), the page's
-`<html lang>`, image alt texts that are words (not the admin's "True"), and
-`novalidate` on every form with a required field (the server's Swedish
-messages and the error summary, not the browser's English bubble).
+`<html lang>`, image alt texts that are words (not the admin's "True"),
+field borders at 3:1 against their surroundings (WCAG 1.4.11, which axe does
+not check), and `novalidate` on every form with a required field (the
+server's Swedish messages and the error summary, not the browser's bubble).
 
 Pages are grouped by their URL route, language and query-parameter names;
 a few of each group are visited, so a new page is covered the day a link to
@@ -31,7 +32,7 @@ SKIPPED_PATHS = ("/logga-ut/", "/fil/", "/jsi18n/", "/qrcode/", "/logout/")
 
 _axe = Axe()
 
-PAGE_CHECKS = """() => {
+PAGE_CHECKS = r"""() => {
   const problems = [];
   for (const img of document.querySelectorAll("img")) {
     const alt = img.getAttribute("alt");
@@ -41,6 +42,34 @@ PAGE_CHECKS = """() => {
     if (form.querySelector("[required]") && !form.noValidate) {
       problems.push(`form ${form.id || form.action} has required fields but no novalidate`);
     }
+  }
+  // WCAG 1.4.11: a field's border against what surrounds it, at least 3:1.
+  const channels = (colour) => (colour.match(/[\d.]+/g) || []).map(Number);
+  const luminance = (colour) => {
+    const [r, g, b] = channels(colour).slice(0, 3).map((value) => {
+      const v = value / 255;
+      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const opaque = (colour) => { const c = channels(colour); return c.length < 4 || c[3] > 0; };
+  const backdrop = (element) => {
+    for (let el = element; el; el = el.parentElement) {
+      const colour = getComputedStyle(el).backgroundColor;
+      if (opaque(colour)) return colour;
+    }
+    return "rgb(255, 255, 255)";
+  };
+  const fields = document.querySelectorAll(
+    "input:not([type=hidden]):not([type=checkbox]):not([type=radio]):not([type=submit])" +
+    ":not([type=button]), select, textarea");
+  for (const field of fields) {
+    const style = getComputedStyle(field);
+    if (!field.getClientRects().length || parseFloat(style.borderBottomWidth) === 0) continue;
+    const [a, b] = [luminance(style.borderBottomColor), luminance(backdrop(field.parentElement))];
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const name = field.name || field.id;
+    if (ratio < 3) problems.push(`${name}: border contrast ${ratio.toFixed(2)}:1`);
   }
   return {lang: document.documentElement.lang, problems};
 }"""
