@@ -10,7 +10,10 @@
     if (!summary) {
       return;
     }
-    if (document.activeElement !== summary && !summary.contains(document.activeElement)) {
+    // Only if nothing has focus yet: never take it from a field the reader
+    // has already moved to (autofocus, by the standard, does the same).
+    var active = document.activeElement;
+    if (!active || active === document.body) {
       summary.focus();
     }
     summary.addEventListener("click", function (event) {
