@@ -19,8 +19,8 @@ from reportlab.pdfgen.canvas import Canvas
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 SANS = "AtkinsonHyperlegible"
 SANS_BOLD = "AtkinsonHyperlegible-Bold"
-# Instructions and running text: WCAG has no point size for print; 12 pt is
-# the smallest that Swedish guidance for readable print (and the issue) accepts.
+# The smallest size of any text on paper (instructions included): the hand
+# audit found 9–10 pt hard to read; tests check that nothing is smaller.
 TEXT_SIZE = 12
 
 

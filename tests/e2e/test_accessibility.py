@@ -195,7 +195,17 @@ def test_principal_can_use_every_page(bare_page: Page, live_server, demo):
     report = etjanster_login(
         page, base, principal["username"], principal["password"], principal["card"]["cells"]
     )
-    report.merge(crawl(page, base, ["/e-tjanster/"]))
+    # The demo grundskola first: its pages have every kind of row (active,
+    # awaiting reactivation, no subjects, a test administrator).
+    school_pages = f"/e-tjanster/skolor/{school}/"
+    start = [
+        "/e-tjanster/",
+        school_pages + "larare/",
+        school_pages + f"larare/{demo['teacher']['username']}/",
+        school_pages + "provadministratorer/",
+        school_pages + "logg/",
+    ]
+    report.merge(crawl(page, base, start))
     teachers = f"{base}/e-tjanster/skolor/{school}/larare/"
     report.merge(failed_submit(page, teachers + "ny/", "Registrera", "larare/ny/ (empty submit)"))
     report.merge(
