@@ -26,8 +26,8 @@ run: install
 	$(BIN)/python manage.py seed_demo
 	@echo "Serving http://$(HOST):$(PORT)/ with gunicorn (Ctrl-C stops)."
 	DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-config.settings.dev} \
-		$(BIN)/gunicorn config.wsgi:application --bind $(HOST):$(PORT) --workers 2 \
-		--access-logfile -
+		$(BIN)/gunicorn -c deploy/gunicorn.conf.py config.wsgi:application \
+		--bind $(HOST):$(PORT) --workers 2
 
 test: install
 	$(BIN)/ruff check .

@@ -1,20 +1,30 @@
-"""Error pages in the page's language. Each renders without touching the
-database, so that a database outage still gets a readable page."""
+"""Error pages in the page's language, and the personal-data download several
+apps share.
 
-from django.http import HttpRequest, HttpResponse
+Each error page renders without touching the database, so that a database
+outage still gets a readable page."""
+
+import sys
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
 
 from portal.context_processors import language_links
+from portal.storage import is_storage_failure
+
+# How long a client should wait before trying again after a 503.
+RETRY_AFTER_SECONDS = 10
 
 
 def _render(
-    template: str, status: int, request: HttpRequest, context: dict | None = None
+    template: str, status: int, request: HttpRequest | None = None, context: dict | None = None
 ) -> HttpResponse:
     # No RequestContext: its processors would read the session and the
     # notices. The language switch needs only the URL map.
+    links = language_links(request) if request is not None else {}
     return HttpResponse(
-        loader.render_to_string(template, {**language_links(request), **(context or {})}),
-        status=status,
+        loader.render_to_string(template, {**links, **(context or {})}), status=status
     )
 
 
@@ -32,9 +42,47 @@ def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
     return _render("errors/404.html", 404, request)
 
 
+def service_unavailable(template: str, request: HttpRequest | None = None) -> HttpResponse:
+    response = _render(template, 503, request)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
+    """Every uncaught exception ends here, whether a view, a middleware (the
+    session, the user) or a context processor raised it, so this is the one
+    place that tells an outage from a bug.
+
+    Django calls it while handling the exception, so `sys.exc_info()` holds
+    it. An unreachable database (a pool timeout, a dropped connection) or a
+    failing file store is a 503 that says to try again, not a 500: nothing is
+    wrong with the request, and the page works again by itself when the
+    service returns.
+    """
+    error = sys.exc_info()[1]
+    if isinstance(error, (OperationalError, InterfaceError)):
+        return service_unavailable("errors/503.html", request)
+    if is_storage_failure(error):
+        return service_unavailable("errors/storage.html", request)
     return _render("errors/500.html", 500, request)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return _render("errors/csrf.html", 403, request)
+
+
+def request_too_large(request: HttpRequest) -> HttpResponse:
+    """The page nginx shows (error_page 413) when a request body exceeds its
+    client_max_body_size; nginx has refused the request before any app
+    server saw it (deploy/nginx/behorighet.conf)."""
+    return _render("errors/413.html", 413, request)
+
+
+def personal_data_download(data: dict, filename: str) -> HttpResponse:
+    """Personal data as a JSON attachment that no cache keeps (the exports of
+    README "Privacy")."""
+    response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response

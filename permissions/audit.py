@@ -13,6 +13,7 @@ from typing import Any
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from config import metrics
 from permissions.models import AuditEvent
 
 
@@ -85,6 +86,12 @@ class AuditAction(models.TextChoices):
     # The portal
     MATERIAL_DOWNLOADED = "material_downloaded", _("Protected material downloaded")
     ACCESS_REFUSED = "access_refused", _("Access refused")
+    # Data protection (README "Privacy")
+    DATA_EXPORTED = "data_exported", _("Personal data exported")
+    AUDIT_PURGED = "audit_purged", _("Old audit events deleted")
+
+
+LOGIN_ACTIONS = frozenset({AuditAction.LOGIN_SUCCEEDED, AuditAction.LOGIN_FAILED})
 
 
 def audit_record(
@@ -106,6 +113,8 @@ def audit_record(
         details=details,
     )
     event.save()
+    if event.action in LOGIN_ACTIONS:
+        metrics.login_observed(action=event.action, details=event.details)
     return event
 
 

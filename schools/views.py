@@ -26,6 +26,7 @@ from accounts.card_pdf import card_rows, render_card_pdf
 from accounts.decorators import etjanster_required
 from accounts.models import CARD_COLUMNS
 from accounts.network import audit_context
+from config.views import personal_data_download
 from permissions import policy
 from permissions.audit import AuditAction, AuditContext
 from permissions.csv_import import (
@@ -36,6 +37,7 @@ from permissions.csv_import import (
     plan_import,
     spreadsheet_safe,
 )
+from permissions.data_export import teacher_data_export
 from permissions.forms import (
     SORTS,
     ImportUploadForm,
@@ -349,6 +351,9 @@ def teacher_detail(request: HttpRequest, code: str, username: str) -> HttpRespon
                 valid_until=membership.valid_until, today=day
             ),
             "may_remove": policy.can_remove_membership(user=request.user, school_unit=school_unit),
+            "may_export": policy.can_export_teacher_data(
+                user=request.user, school_unit=school_unit
+            ),
             "may_regenerate_password": policy.can_regenerate_teacher_password(
                 user=request.user, membership=membership, today=day
             ),
@@ -381,6 +386,20 @@ def teacher_password(request: HttpRequest, code: str, username: str) -> HttpResp
             },
         )
     )
+
+
+@etjanster_required
+@require_POST
+def teacher_data(request: HttpRequest, code: str, username: str) -> HttpResponse:
+    """The school's data about one teacher as JSON, on the teacher's request
+    (README "Privacy"); principals only, audited."""
+    school_unit = _school_unit(request, code, today())
+    membership = _membership(school_unit, username)
+    _require(policy.can_export_teacher_data(user=request.user, school_unit=school_unit))
+    data = teacher_data_export(
+        teacher=membership.user, context=_context(request, school_unit), school_unit=school_unit
+    )
+    return personal_data_download(data, f"uppgifter-{username}-{school_unit.code}.json")
 
 
 @etjanster_required
