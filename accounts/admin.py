@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import ADMIN_ROLES, MatrixCardDevice, Role, User
+from accounts.models import ADMIN_ROLES, AuthenticatorApp, MatrixCardDevice, Role, User
 from accounts.network import audit_context
 from accounts.services import (
     IssuedStaff,
@@ -121,6 +121,7 @@ class UserAdmin(admin.ModelAdmin):
     list_filter = ("role", "is_active", "huvudman")
     list_select_related = ("huvudman",)
     search_fields = ("username", "first_name", "last_name", "email")
+    search_help_text = _("Search username, name or e-mail address")
     ordering = ("username",)
     show_full_result_count = False
     actions = None
@@ -277,70 +278,118 @@ class _FormRefused(Exception):
         super().__init__(self.message)
 
 
+class DeviceDisplay:
+    """Columns shared by the device admins, named in Swedish: django-otp's
+    fields carry untranslatable English names and help texts."""
+
+    @admin.display(description=_("user"), ordering="user__username")
+    def owner(self, device) -> str:
+        return str(device.user)
+
+    @admin.display(description=_("wrong answers in a row"))
+    def failures(self, device) -> int:
+        return device.throttling_failure_count
+
+    @admin.display(description=_("last wrong answer"))
+    def last_failure(self, device):
+        return device.throttling_failure_timestamp
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(MatrixCardDevice)
-class MatrixCardAdmin(admin.ModelAdmin):
+class MatrixCardAdmin(DeviceDisplay, admin.ModelAdmin):
     """Read-only: cards are issued, replaced and unlocked by the role above,
     through the services, never edited here. The cells' MACs are not shown."""
 
-    list_display = ("serial", "user", "state", "issued_on", "throttling_failure_count")
+    list_display = ("serial", "owner", "state", "issued_on", "failures")
     list_filter = ("state",)
     list_select_related = ("user",)
     search_fields = ("serial", "user__username")
+    search_help_text = _("Search serial number or username")
     fields = (
         "serial",
-        "user",
+        "owner",
         "state",
         "issued_on",
         "locked_at",
         "replaced_at",
-        "throttling_failure_count",
-        "throttling_failure_timestamp",
+        "failures",
+        "last_failure",
     )
     readonly_fields = fields
     show_full_result_count = False
 
-    def has_add_permission(self, request) -> bool:
-        return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+class ConfirmedFilter(admin.SimpleListFilter):
+    title = _("ready for use")
+    parameter_name = "confirmed"
 
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+    def lookups(self, request, model_admin):
+        return [("1", _("Yes")), ("0", _("No"))]
 
-
-# django-otp registers an admin for TOTP devices that shows and edits every
-# key (and its QR code) and adds devices without an audit event.
-if admin.site.is_registered(TOTPDevice):
-    admin.site.unregister(TOTPDevice)
+    def queryset(self, request, queryset):
+        if self.value() in {"0", "1"}:
+            return queryset.filter(confirmed=self.value() == "1")
+        return queryset
 
 
-@admin.register(TOTPDevice)
-class TOTPDeviceAdmin(admin.ModelAdmin):
-    """Read-only, and without the key. SECURITY: a TOTP key is shown once, at
-    enrolment, to its holder only. A lost phone is replaced through the
-    account's "Issue a new password" (a one-time password and a new
-    enrolment), which is audited."""
+@admin.register(AuthenticatorApp)
+class AuthenticatorAppAdmin(DeviceDisplay, admin.ModelAdmin):
+    """The admin sites' second factor, read-only and without the key.
 
-    list_display = ("user", "name", "confirmed", "created_at", "last_used_at")
-    list_filter = ("confirmed",)
+    SECURITY: a TOTP key is shown once, at enrolment, to its holder only. A
+    lost phone is replaced through the account's "Issue a new password" (a
+    one-time password and a new enrolment), which is audited."""
+
+    list_display = ("owner", "device_name", "is_confirmed", "created", "last_used")
+    list_filter = (ConfirmedFilter,)
     list_select_related = ("user",)
-    search_fields = ("user__username",)
-    fields = ("user", "name", "confirmed", "created_at", "last_used_at")
+    search_fields = ("user__username", "user__email")
+    search_help_text = _("Search username or e-mail address")
+    fields = (
+        "owner",
+        "device_name",
+        "is_confirmed",
+        "created",
+        "last_used",
+        "failures",
+        "last_failure",
+    )
     readonly_fields = fields
     show_full_result_count = False
 
-    def has_add_permission(self, request) -> bool:
-        return False
+    @admin.display(description=_("name"), ordering="name")
+    def device_name(self, device) -> str:
+        return device.name
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+    @admin.display(description=_("ready for use"), boolean=True, ordering="confirmed")
+    def is_confirmed(self, device) -> bool:
+        return device.confirmed
 
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+    @admin.display(description=_("added"), ordering="created_at")
+    def created(self, device):
+        return device.created_at
+
+    @admin.display(description=_("last used"), ordering="last_used_at")
+    def last_used(self, device):
+        return device.last_used_at
 
 
+# django-otp registers an admin for TOTP devices that shows and edits every
+# key (and its QR code), in English, and adds devices without an audit event;
+# AuthenticatorAppAdmin above shows the same devices, read-only.
+if admin.site.is_registered(TOTPDevice):
+    admin.site.unregister(TOTPDevice)
 # Roles decide who may do what; groups and model permissions are not used,
-# and a group edited here would change nothing but leave no audit event.
+# and a group edited here would change nothing but leave no audit event (its
+# page also listed some sixty untranslatable "Can add …" permission names).
 if admin.site.is_registered(Group):
     admin.site.unregister(Group)

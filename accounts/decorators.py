@@ -6,6 +6,7 @@ from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 
+from config.i18n import localized_path
 from permissions.policy import can_use_portal, is_etjanster_verified
 
 
@@ -22,7 +23,9 @@ def etjanster_required(view: Callable) -> Callable:
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not is_etjanster_verified(user=request.user):
             return redirect_to_login(
-                request.get_full_path(), settings.ETJANSTER_LOGIN_URL, REDIRECT_FIELD_NAME
+                request.get_full_path(),
+                localized_path(settings.ETJANSTER_LOGIN_URL),
+                REDIRECT_FIELD_NAME,
             )
         return view(request, *args, **kwargs)
 
@@ -36,7 +39,9 @@ def teacher_required(view: Callable) -> Callable:
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not can_use_portal(user=request.user):
             return redirect_to_login(
-                request.get_full_path(), settings.PORTAL_LOGIN_URL, REDIRECT_FIELD_NAME
+                request.get_full_path(),
+                localized_path(settings.PORTAL_LOGIN_URL),
+                REDIRECT_FIELD_NAME,
             )
         return view(request, *args, **kwargs)
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device, ThrottlingMixin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from permissions.refusals import RefusalCode, Refused
 
@@ -159,6 +160,16 @@ DAILY_CHALLENGE_CAP = 10
 # Consecutive wrong answers after which the card locks until the role above acts.
 LOCK_AFTER_FAILURES = 5
 SERIAL_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+class AuthenticatorApp(TOTPDevice):
+    """django-otp's TOTP device under a Swedish name for the admin site
+    (django-otp's own verbose names and help texts are not translatable)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("authenticator app")
+        verbose_name_plural = _("authenticator apps")
 
 
 class CardState(models.TextChoices):

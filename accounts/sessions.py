@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.network import audit_context
+from config.i18n import localized_path
 from permissions import policy
 from permissions.audit import AuditAction, audit_record
 
@@ -120,9 +121,9 @@ def session_is_too_old(*, request) -> bool:
 def login_url_for(*, user: User) -> str:
     """The login page of the door this user's role uses."""
     if policy.can_use_etjanster(user=user):
-        return settings.ETJANSTER_LOGIN_URL
+        return localized_path(settings.ETJANSTER_LOGIN_URL)
     if policy.can_use_portal(user=user):
-        return settings.PORTAL_LOGIN_URL
+        return localized_path(settings.PORTAL_LOGIN_URL)
     if policy.can_use_national_admin(user=user):
         return reverse("admin:login")
     if policy.can_use_huvudman_site(user=user):

@@ -46,6 +46,7 @@ from accounts.services import (
     own_password_change,
     password_check,
 )
+from config.i18n import localized_path
 from permissions.audit import AuditAction, audit_record
 from permissions.models import Membership
 from permissions.policy import (
@@ -59,6 +60,8 @@ from permissions.policy import (
 from permissions.refusals import RefusalCode, Refused
 from permissions.schoolyear import today
 
+# Where each door leads after its login: the Swedish paths, prefixed with the
+# page's language when it is not Swedish (config.i18n.localized_path).
 ETJANSTER_HOME = "/e-tjanster/"
 PORTAL_HOME = "/bedomningsportalen/"
 # Fields of the matrix form that are not answers.
@@ -144,12 +147,13 @@ def _wrong_door(
 @require_http_methods(["GET", "POST"])
 def etjanster_login(request: HttpRequest) -> HttpResponse:
     """Step 1: username and password. Step 2 is the matrix card."""
-    next_url = _safe_next(request, ETJANSTER_HOME)
+    home = localized_path(ETJANSTER_HOME)
+    next_url = _safe_next(request, home)
     user = request.user
     if is_etjanster_verified(user=user):
         return redirect(next_url)
     if is_etjanster_half_logged_in(user=user):
-        return redirect(_with_next(reverse("accounts:matrix"), next_url, ETJANSTER_HOME))
+        return redirect(_with_next(reverse("accounts:matrix"), next_url, home))
 
     form = PasswordLoginForm(request.POST or None)
     error = ""
@@ -206,14 +210,14 @@ def etjanster_login(request: HttpRequest) -> HttpResponse:
             # login cycles the key); it opens nothing until the card step.
             auth_login(request, person)
             return _trusting(
-                redirect(_with_next(reverse("accounts:matrix"), next_url, ETJANSTER_HOME)),
+                redirect(_with_next(reverse("accounts:matrix"), next_url, home)),
                 request,
                 person,
             )
     return render(
         request,
         "accounts/etjanster_login.html",
-        {"form": form, "error": error, "next": next_url if next_url != ETJANSTER_HOME else ""},
+        {"form": form, "error": error, "next": next_url if next_url != home else ""},
     )
 
 
@@ -234,12 +238,13 @@ def _login_error(check: PasswordCheck) -> str:
 @require_http_methods(["GET", "POST"])
 def etjanster_matrix(request: HttpRequest) -> HttpResponse:
     """Step 2: the three pinned cells of the user's own card."""
-    next_url = _safe_next(request, ETJANSTER_HOME)
+    home = localized_path(ETJANSTER_HOME)
+    next_url = _safe_next(request, home)
     user = request.user
     if not is_etjanster_half_logged_in(user=user):
         if is_etjanster_verified(user=user):
             return redirect(next_url)
-        return redirect(_with_next(settings.ETJANSTER_LOGIN_URL, next_url, ETJANSTER_HOME))
+        return redirect(_with_next(localized_path(settings.ETJANSTER_LOGIN_URL), next_url, home))
 
     error = ""
     if request.method == "POST":
@@ -287,7 +292,7 @@ def etjanster_matrix(request: HttpRequest) -> HttpResponse:
             "grid": grid,
             "columns": CARD_COLUMNS,
             "error": error,
-            "next": next_url if next_url != ETJANSTER_HOME else "",
+            "next": next_url if next_url != home else "",
         },
     )
 
@@ -308,7 +313,8 @@ def _leave_with_card_problem(request: HttpRequest, problem: RefusalCode) -> Http
 @require_http_methods(["GET", "POST"])
 def portal_login(request: HttpRequest) -> HttpResponse:
     """The teacher login: username and password; other roles are told where to go."""
-    next_url = _safe_next(request, PORTAL_HOME)
+    home = localized_path(PORTAL_HOME)
+    next_url = _safe_next(request, home)
     user = request.user
     if can_use_portal(user=user):
         return redirect(next_url)
@@ -351,7 +357,7 @@ def portal_login(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/portal_login.html",
-        {"form": form, "error": error, "next": next_url if next_url != PORTAL_HOME else ""},
+        {"form": form, "error": error, "next": next_url if next_url != home else ""},
     )
 
 

@@ -1,3 +1,4 @@
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
@@ -6,7 +7,10 @@ from config import views as config_views
 from portal import views as portal_views
 from schools.huvudman_admin import huvudman_site
 
-urlpatterns = [
+# Every page in both languages: the Swedish public-contract paths unprefixed
+# (SPEC.md), English under /en/. LocaleMiddleware takes the language from the
+# path alone, so a bookmark or a printed address always opens in Swedish.
+urlpatterns = i18n_patterns(
     path("", portal_views.home, name="home"),
     # The logins come before the e-tjanster/ and bedomningsportalen/ includes.
     path("", include("accounts.urls")),
@@ -19,7 +23,8 @@ urlpatterns = [
     path("", include("portal.support_urls")),
     # nginx's page for a request body over its limit (error_page 413).
     path("fel/for-stor/", config_views.request_too_large, name="request_too_large"),
-]
+    prefix_default_language=False,
+)
 
 handler400 = "config.views.bad_request"
 handler403 = "config.views.permission_denied"

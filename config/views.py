@@ -1,4 +1,5 @@
-"""Error pages in Swedish, and the personal-data download several apps share.
+"""Error pages in the page's language, and the personal-data download several
+apps share.
 
 Each error page renders without touching the database, so that a database
 outage still gets a readable page."""
@@ -9,6 +10,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
 
+from portal.context_processors import language_links
 from portal.storage import is_storage_failure
 
 # How long a client should wait before trying again after a 503.
@@ -18,25 +20,30 @@ RETRY_AFTER_SECONDS = 10
 def _render(
     template: str, status: int, request: HttpRequest | None = None, context: dict | None = None
 ) -> HttpResponse:
-    return HttpResponse(loader.render_to_string(template, context, request=request), status=status)
+    # No RequestContext: its processors would read the session and the
+    # notices. The language switch needs only the URL map.
+    links = language_links(request) if request is not None else {}
+    return HttpResponse(
+        loader.render_to_string(template, {**links, **(context or {})}), status=status
+    )
 
 
 def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
-    return _render("errors/400.html", 400)
+    return _render("errors/400.html", 400, request)
 
 
 def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
     # A `Refused` carries the rule's reason; a plain PermissionDenied does not.
     reason = getattr(exception, "message", "")
-    return _render("errors/403.html", 403, context={"reason": reason})
+    return _render("errors/403.html", 403, request, {"reason": reason})
 
 
 def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
-    return _render("errors/404.html", 404)
+    return _render("errors/404.html", 404, request)
 
 
-def service_unavailable(template: str) -> HttpResponse:
-    response = _render(template, 503)
+def service_unavailable(template: str, request: HttpRequest | None = None) -> HttpResponse:
+    response = _render(template, 503, request)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"
     return response
@@ -55,21 +62,21 @@ def server_error(request: HttpRequest) -> HttpResponse:
     """
     error = sys.exc_info()[1]
     if isinstance(error, (OperationalError, InterfaceError)):
-        return service_unavailable("errors/503.html")
+        return service_unavailable("errors/503.html", request)
     if is_storage_failure(error):
-        return service_unavailable("errors/storage.html")
-    return _render("errors/500.html", 500)
+        return service_unavailable("errors/storage.html", request)
+    return _render("errors/500.html", 500, request)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    return _render("errors/csrf.html", 403)
+    return _render("errors/csrf.html", 403, request)
 
 
 def request_too_large(request: HttpRequest) -> HttpResponse:
     """The page nginx shows (error_page 413) when a request body exceeds its
     client_max_body_size; nginx has refused the request before any app
     server saw it (deploy/nginx/behorighet.conf)."""
-    return _render("errors/413.html", 413)
+    return _render("errors/413.html", 413, request)
 
 
 def personal_data_download(data: dict, filename: str) -> HttpResponse:

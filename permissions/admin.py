@@ -17,6 +17,7 @@ class SubjectAdmin(admin.ModelAdmin):
     list_display = ("name", "code", "level")
     list_filter = ("level",)
     search_fields = ("name", "code")
+    search_help_text = _("Search name or subject code")
 
     def save_model(self, request, obj, form, change) -> None:
         subject_save(context=audit_context(request), subject=obj)
@@ -64,6 +65,7 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_filter = ("action",)
     list_select_related = ("school_unit",)
     search_fields = ("actor_username", "target", "school_unit__code")
+    search_help_text = _("Search who acted, what it concerns, or skolenhetskod")
     date_hierarchy = "created_at"
     show_full_result_count = False
 

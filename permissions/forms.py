@@ -5,14 +5,45 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.validators import validate_person_name
-from permissions.models import Membership, Subject
+from permissions.models import MaterialLevel, Membership, Subject
 from permissions.policy import MembershipState
+
+
+class SubjectPicker(forms.CheckboxSelectMultiple):
+    """Checkboxes grouped by material level: first the levels the school
+    reaches, the rest behind a native disclosure ("Show all subjects") that
+    works without JavaScript and opens by itself when one of its subjects is
+    chosen. Every subject stays choosable: a grant is the principal's call.
+    """
+
+    template_name = "forms/widgets/subject_picker.html"
+    # Set by the form: the levels the school's forms reach (None: all).
+    reached_levels: frozenset[str] | None = None
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        labels = dict(MaterialLevel.choices)
+        reached: dict[str, list] = {}
+        other: dict[str, list] = {}
+        other_chosen = False
+        for _group, options, _index in context["widget"]["optgroups"]:
+            for option in options:
+                level = option["value"].instance.level
+                if self.reached_levels is None or level in self.reached_levels:
+                    reached.setdefault(level, []).append(option)
+                else:
+                    other.setdefault(level, []).append(option)
+                    other_chosen = other_chosen or option["selected"]
+        context["widget"]["reached"] = [(labels[level], opts) for level, opts in reached.items()]
+        context["widget"]["other"] = [(labels[level], opts) for level, opts in other.items()]
+        context["widget"]["other_chosen"] = other_chosen
+        return context
 
 
 class SubjectChoiceField(forms.ModelMultipleChoiceField):
     """Subjects chosen by their official code (the public contract's values)."""
 
-    widget = forms.CheckboxSelectMultiple
+    widget = SubjectPicker
 
     def __init__(self, **kwargs):
         super().__init__(
@@ -37,26 +68,46 @@ def _max_length(name: str) -> int:
 class PersonForm(forms.Form):
     """A person's name and e-mail, as an account stores them."""
 
+    # Another person's name and address: the browser must not offer to fill
+    # in the principal's own (autocomplete="off"; WCAG 1.3.5 covers the
+    # user's own data only).
     first_name = forms.CharField(
         label=_("First name"),
         max_length=_max_length("first_name"),
         validators=[validate_person_name],
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     last_name = forms.CharField(
         label=_("Last name"),
         max_length=_max_length("last_name"),
         validators=[validate_person_name],
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
-    email = forms.EmailField(label=_("E-mail"), max_length=_max_length("email"))
+    email = forms.EmailField(
+        label=_("E-mail"),
+        max_length=_max_length("email"),
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
 
 
-class TeacherRegisterForm(PersonForm):
+class SubjectsForm(forms.Form):
+    """A form with the subject picker; `reached_levels` (from
+    `policy.levels_reached_by`) decides which subjects it shows first."""
+
+    def __init__(self, *args, reached_levels: frozenset[str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["subjects"].widget.reached_levels = reached_levels
+
+
+class TeacherRegisterForm(PersonForm, SubjectsForm):
     subjects = SubjectChoiceField()
     send_email = forms.BooleanField(label=_("Also e-mail the slip to the teacher"), required=False)
 
 
-class SubjectGrantForm(forms.Form):
-    subjects = SubjectChoiceField()
+class SubjectGrantForm(SubjectsForm):
+    subjects = SubjectChoiceField(
+        help_text=_("The subjects this teacher may read protected material in.")
+    )
 
 
 class TestAdminIssueForm(PersonForm):
@@ -85,7 +136,11 @@ class SchoolYearRenewForm(forms.Form):
 
 
 class ImportUploadForm(forms.Form):
-    file = forms.FileField(label=_("CSV file"))
+    file = forms.FileField(
+        label=_("CSV file"),
+        error_messages={"required": _("Choose a CSV file to check.")},
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
 
 
 SORTS = {

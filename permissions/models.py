@@ -13,6 +13,11 @@ class MaterialLevel(models.TextChoices):
     GRUNDSKOLA = "grundskola", _("Grundskola")
     GYMNASIAL = "gymnasial", _("Gymnasial")
 
+    @classmethod
+    def phrases(cls) -> dict[str, str]:
+        """Each level as running text ("material at upper secondary level")."""
+        return {cls.GRUNDSKOLA: _("grundskola level"), cls.GYMNASIAL: _("upper secondary level")}
+
 
 class Subject(models.Model):
     """A subject (ämne) of the national syllabi, with its official code."""

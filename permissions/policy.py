@@ -294,6 +294,19 @@ def school_memberships(*, school_unit: SchoolUnit) -> QuerySet[Membership]:
     return Membership.objects.live().filter(school_unit=school_unit)
 
 
+def levels_reached_by(*, school_unit: SchoolUnit) -> frozenset[str]:
+    """The material levels this school's forms reach, from the access-policy table.
+
+    Condition 3 of the gate, asked in advance: the registration form offers
+    these levels' subjects first (a grant in another level opens nothing here).
+    """
+    return frozenset(
+        LevelPolicy.objects.filter(school_form__school_units=school_unit).values_list(
+            "level", flat=True
+        )
+    )
+
+
 def can_remove_membership(*, user: User, school_unit: SchoolUnit) -> bool:
     """Only a principal removes teachers; a test administrator may not (SPEC)."""
     return user.is_active and user.role == Role.PRINCIPAL

@@ -12,13 +12,16 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.utils import formats, translation
+from django.utils import formats
 from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen.canvas import Canvas
 
 from accounts.mail import mail_enqueue
+from config.i18n import localized_path
+from config.pdf import SANS, SANS_BOLD, TEXT_SIZE, new_canvas
 
 if TYPE_CHECKING:
     from permissions.services import ImportedTeacher
@@ -59,20 +62,22 @@ def import_slips(imported: Iterable["ImportedTeacher"], *, school_unit: "SchoolU
 
 
 def portal_login_url() -> str:
-    return settings.SITE_URL + PORTAL_LOGIN_PATH
+    return settings.SITE_URL + localized_path(PORTAL_LOGIN_PATH)
 
 
 def render_slips(slips: list[Slip]) -> bytes:
-    """One A4 page per slip, in the order given, as one PDF."""
+    """One A4 page per slip, in the order given, as one PDF.
+
+    In the active language: the paper is in the language of the page that
+    printed it, and its login address opens the site in that language.
+    """
     buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=A4, pageCompression=1)
-    canvas.setTitle(_("Login slips"))
-    with translation.override(settings.LANGUAGE_CODE):
-        for slip in slips:
-            _draw_slip(canvas, slip)
-            canvas.showPage()
-        if not slips:
-            canvas.showPage()
+    canvas = new_canvas(buffer, title=_("Login slips"), pagesize=A4)
+    for slip in slips:
+        _draw_slip(canvas, slip)
+        canvas.showPage()
+    if not slips:
+        canvas.showPage()
     canvas.save()
     return buffer.getvalue()
 
@@ -81,7 +86,7 @@ def _draw_slip(canvas: Canvas, slip: Slip) -> None:
     width, height = A4
     left = 25 * mm
     y = height - 30 * mm
-    canvas.setFont("Helvetica-Bold", 18)
+    canvas.setFont(SANS_BOLD, 20)
     title = (
         _("Your login to Bedömningsportalen")
         if slip.login_path == PORTAL_LOGIN_PATH
@@ -100,53 +105,61 @@ def _draw_slip(canvas: Canvas, slip: Slip) -> None:
             _("Password"),
             slip.password if slip.password else _("Unchanged: use the password you already have."),
         ),
-        (_("Log in at"), settings.SITE_URL + slip.login_path),
+        (_("Log in at"), settings.SITE_URL + localized_path(slip.login_path)),
     ]
     if slip.valid_until is not None:
-        rows.append((_("Valid until"), formats.date_format(slip.valid_until, "j F Y")))
+        rows.append((_("Valid until"), formats.date_format(slip.valid_until)))
+    value_left = left + 40 * mm
+    value_width = width - value_left - left
     for label, value in rows:
-        canvas.setFont("Helvetica", 11)
+        canvas.setFont(SANS, TEXT_SIZE)
         canvas.drawString(left, y, label)
-        canvas.setFont(
-            "Courier-Bold" if value in {slip.username, slip.password} else "Helvetica", 13
-        )
-        canvas.drawString(left + 40 * mm, y, str(value))
-        y -= 10 * mm
+        # The username and password in bold and larger: they are typed from the paper.
+        secret = value in {slip.username, slip.password}
+        font, size = (SANS_BOLD, 16) if secret else (SANS, 14)
+        for line in simpleSplit(str(value), font, size, value_width):
+            canvas.setFont(font, size)
+            canvas.drawString(value_left, y, line)
+            y -= 7 * mm
+        y -= 3 * mm
     y -= 6 * mm
-    canvas.setFont("Helvetica", 10)
-    lines = [
+    paragraphs = [
         _("Keep this slip safe. The password is shown only at issue and cannot be recovered."),
     ]
     if slip.valid_until is None:
         # A principal: issued by the huvudman, valid without a school year.
-        lines += [
+        paragraphs += [
             _("If you lose it, ask your huvudman for a new password; the username stays the same."),
             _("Change the password under My account in E-services."),
         ]
     else:
-        lines += [
+        paragraphs += [
             _(
                 "If you lose it, ask your principal for a new password; the username stays "
                 "the same."
             ),
             _("Access to protected material follows the school year and ends on 31 July."),
         ]
-    for line in lines:
-        canvas.drawString(left, y, line)
-        y -= 6 * mm
+    for paragraph in paragraphs:
+        for line in simpleSplit(paragraph, SANS, TEXT_SIZE, width - 2 * left):
+            canvas.setFont(SANS, TEXT_SIZE)
+            canvas.drawString(left, y, line)
+            y -= 6 * mm
+        y -= 1.5 * mm
 
 
 def send_slip_by_mail(*, slip: Slip, email: str) -> None:
     """Mail the slip as a PDF attachment once the registration is committed."""
-    with translation.override(settings.LANGUAGE_CODE):
-        filename = f"inloggning-{slip.username}.pdf" if slip.username else "inloggning.pdf"
-        mail_enqueue(
-            subject=_("Your login to Bedömningsportalen"),
-            body=_(
-                "Hello %(name)s,\n\nyour principal has registered you as a teacher at "
-                "%(school)s. Your login is in the attached PDF. Log in at %(url)s\n"
-            )
-            % {"name": slip.name, "school": slip.school_name, "url": portal_login_url()},
-            to=[email],
-            attachments=[(filename, render_slips([slip]), "application/pdf")],
+    # In the language of the page that registered the teacher (the mail is
+    # rendered now, in this request, and sent after the commit).
+    filename = f"inloggning-{slip.username}.pdf" if slip.username else "inloggning.pdf"
+    mail_enqueue(
+        subject=_("Your login to Bedömningsportalen"),
+        body=_(
+            "Hello %(name)s,\n\nyour principal has registered you as a teacher at "
+            "%(school)s. Your login is in the attached PDF. Log in at %(url)s\n"
         )
+        % {"name": slip.name, "school": slip.school_name, "url": portal_login_url()},
+        to=[email],
+        attachments=[(filename, render_slips([slip]), "application/pdf")],
+    )

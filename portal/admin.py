@@ -1,4 +1,9 @@
 from django.contrib import admin
+from django.contrib.admin.widgets import AdminFileWidget, AdminSplitDateTime
+from django.db import models
+from django.urls import reverse
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
 
 from accounts.network import audit_context
 from portal.models import Material, SiteNotice, SupportTicket
@@ -10,16 +15,62 @@ from portal.services import (
 )
 
 
+class GateFileWidget(AdminFileWidget):
+    """The current file linked through the gate, the only URL that serves it
+    (MEDIA_URL is deliberately served by nothing)."""
+
+    def __init__(self, *args, slug: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.slug = slug
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        if self.slug and self.is_initial(value):
+            context["widget"]["gate_url"] = reverse("portal:material_file", args=[self.slug])
+        return context
+
+    template_name = "admin/widgets/gate_file_input.html"
+
+
+class LabelledSplitDateTime(AdminSplitDateTime):
+    """The date and time boxes each named with the field: "Shown from, date".
+
+    The stock widget labels only the date box (through the field's label)
+    and writes "Date:"/"Time:" as plain text, so two time boxes on one form
+    had no name of their own.
+    """
+
+    def __init__(self, *args, field_label: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.field_label = field_label
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        date, time = context["widget"]["subwidgets"]
+        field = capfirst(self.field_label)
+        date["attrs"]["aria-label"] = _("%(field)s, date") % {"field": field}
+        time["attrs"]["aria-label"] = _("%(field)s, time") % {"field": field}
+        return context
+
+
 @admin.register(Material)
 class MaterialAdmin(admin.ModelAdmin):
     list_display = ["title", "subject", "level", "kind", "is_protected", "published_on"]
     list_filter = ["level", "kind", "is_protected", "protection_reason"]
     search_fields = ["title", "slug", "subject__name", "subject__code"]
+    search_help_text = _("Search title, slug, subject or subject code")
     prepopulated_fields = {"slug": ["title"]}
-    autocomplete_fields = ["subject"]
+    # A plain select: some forty subjects, and the autocomplete widget's
+    # combobox has no accessible name (axe aria-input-field-name).
     list_select_related = ["subject"]
     date_hierarchy = "published_on"
     show_full_result_count = False
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if obj is not None:
+            form.base_fields["file"].widget = GateFileWidget(slug=obj.slug)
+        return form
 
     # Every change through a service with its audit event (who un-protected what).
     def save_model(self, request, obj, form, change) -> None:
@@ -37,6 +88,12 @@ class MaterialAdmin(admin.ModelAdmin):
 class SiteNoticeAdmin(admin.ModelAdmin):
     list_display = ["title", "starts_at", "ends_at"]
     search_fields = ["title", "body"]
+    search_help_text = _("Search title or text")
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, models.DateTimeField):
+            kwargs["widget"] = LabelledSplitDateTime(field_label=db_field.verbose_name)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change) -> None:
         site_notice_save(context=audit_context(request), notice=obj)
@@ -53,9 +110,19 @@ class SiteNoticeAdmin(admin.ModelAdmin):
 class SupportTicketAdmin(admin.ModelAdmin):
     """Tickets come from the public form; admins read them, never edit them."""
 
-    list_display = ["created_at", "subject", "name", "email"]
+    list_display = ["created_at", "category", "subject", "name", "email"]
+    list_filter = ["category"]
     search_fields = ["subject", "name", "email", "message"]
-    readonly_fields = ["name", "email", "subject", "message", "created_at", "client_address"]
+    search_help_text = _("Search subject, name, e-mail address or message")
+    readonly_fields = [
+        "category",
+        "name",
+        "email",
+        "subject",
+        "message",
+        "created_at",
+        "client_address",
+    ]
     show_full_result_count = False
 
     def has_add_permission(self, request) -> bool:

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import NewPasswordForm
 from permissions.models import MaterialLevel, Subject
-from portal.models import MaterialKind
+from portal.models import MaterialKind, TicketCategory
 from schools.validators import validate_skolenhetskod
 
 
@@ -36,8 +36,25 @@ class CatalogueFilterForm(forms.Form):
 
 
 class ContactForm(forms.Form):
-    name = forms.CharField(label=_("Your name"), max_length=200)
-    email = forms.EmailField(label=_("Your e-mail address"), max_length=254)
+    # Optional only so that a post without it (an old page, a script) is a
+    # question rather than an error; the select always sends a value.
+    category = forms.ChoiceField(
+        label=_("What is it about?"),
+        choices=TicketCategory.choices,
+        initial=TicketCategory.QUESTION,
+        required=False,
+    )
+    # WCAG 1.3.5: the writer's own name and address, so browsers can fill them.
+    name = forms.CharField(
+        label=_("Your name"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    email = forms.EmailField(
+        label=_("Your e-mail address"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
     subject = forms.CharField(label=_("Subject"), max_length=200)
     message = forms.CharField(
         label=_("Your question"),
@@ -49,6 +66,9 @@ class ContactForm(forms.Form):
     # the template); bots fill every field. A filled one is dropped silently.
     website = forms.CharField(label=_("Leave this field empty"), required=False, max_length=200)
 
+    def clean_category(self) -> str:
+        return self.cleaned_data.get("category") or TicketCategory.QUESTION
+
 
 class HuvudmanLookupForm(forms.Form):
     skolenhetskod = forms.CharField(
@@ -56,11 +76,13 @@ class HuvudmanLookupForm(forms.Form):
         max_length=8,
         validators=[validate_skolenhetskod],
         help_text=_("Eight digits."),
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
     )
     email = forms.EmailField(
         label=_("Your e-mail address"),
         max_length=254,
         help_text=_("The address your huvudman registered for you as principal."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
 
 

@@ -121,9 +121,25 @@ class SiteNotice(models.Model):
         return self.title
 
 
+class TicketCategory(models.TextChoices):
+    QUESTION = "question", _("A question")
+    LOGIN = "login", _("Login or credentials")
+    ACCESS = "access", _("Access to material")
+    # The accessibility statement sends people here (lagen om tillgänglighet
+    # till digital offentlig service: a way to report inaccessible content).
+    ACCESSIBILITY = "accessibility", _("Accessibility problem")
+    OTHER = "other", _("Something else")
+
+
 class SupportTicket(models.Model):
     """A message sent through the contact form; support also gets it by e-mail."""
 
+    category = models.CharField(
+        _("category"),
+        max_length=20,
+        choices=TicketCategory.choices,
+        default=TicketCategory.QUESTION,
+    )
     name = models.CharField(_("name"), max_length=200)
     email = models.EmailField(_("e-mail"), max_length=254)
     subject = models.CharField(_("subject"), max_length=200)
@@ -135,6 +151,12 @@ class SupportTicket(models.Model):
         verbose_name = _("support ticket")
         verbose_name_plural = _("support tickets")
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                name="supportticket_category_known",
+                condition=Q(category__in=TicketCategory.values),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.subject}"

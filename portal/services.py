@@ -4,12 +4,13 @@ changes and downloads are audited in the same transaction."""
 from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from accounts.mail import mail_enqueue
 from accounts.models import Role, User
 from permissions.audit import AuditAction, AuditContext, audit_record, field_changes
 from permissions.policy import Access
-from portal.models import Material, SiteNotice, SupportTicket
+from portal.models import Material, SiteNotice, SupportTicket, TicketCategory
 from schools.models import PrincipalAssignment
 
 
@@ -58,13 +59,26 @@ def material_refusal_record(
 
 @transaction.atomic
 def support_ticket_submit(
-    *, name: str, email: str, subject: str, message: str, client_address: str | None
+    *,
+    name: str,
+    email: str,
+    subject: str,
+    message: str,
+    client_address: str | None,
+    category: str = TicketCategory.QUESTION,
 ) -> SupportTicket:
     """Store the ticket and, once committed, mail it to the support address."""
     ticket = SupportTicket.objects.create(
-        name=name, email=email, subject=subject, message=message, client_address=client_address
+        category=category,
+        name=name,
+        email=email,
+        subject=subject,
+        message=message,
+        client_address=client_address,
     )
-    body = render_to_string("emails/support_ticket.txt", {"ticket": ticket})
+    # Support reads Swedish, whichever language the writer used.
+    with translation.override(settings.LANGUAGE_CODE):
+        body = render_to_string("emails/support_ticket.txt", {"ticket": ticket})
     # SECURITY: line breaks in a header are refused by Django (BadHeaderError,
     # a 500); fold all whitespace so the typed subject can never add headers.
     mail_subject = " ".join(f"[Support #{ticket.pk}] {subject}".split())[:200]

@@ -8,4 +8,5 @@ urlpatterns = [
     path("hjalp/", views.help_page, name="help"),
     path("kontakt/", views.contact, name="contact"),
     path("kontakt/huvudman/", views.huvudman_lookup, name="huvudman_lookup"),
+    path("tillganglighet/", views.accessibility_statement, name="accessibility"),
 ]

@@ -1,6 +1,8 @@
 """Bedömningsportalen (catalogue, item pages, the gate, the teacher's account)
 and the public support pages."""
 
+import datetime
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import REDIRECT_FIELD_NAME, update_session_auth_hash
@@ -24,18 +26,20 @@ from accounts.models import User
 from accounts.network import audit_context, client_address
 from accounts.services import Door
 from accounts.views import own_password_change_view
+from config.i18n import localized_path
 from config.views import personal_data_download, service_unavailable
 from permissions import schoolyear
 from permissions import services as permission_services
 from permissions.data_export import teacher_data_export
-from permissions.models import LevelPolicy, Membership, Subject
+from permissions.models import LevelPolicy, MaterialLevel, Membership, Subject
 from permissions.policy import Access, can_use_portal, material_access, with_material_access
 from permissions.refusals import RefusalCode, Refused
 from portal import services
 from portal.forms import CatalogueFilterForm, ContactForm, EmailCodeForm, HuvudmanLookupForm
-from portal.models import Material
+from portal.models import Material, TicketCategory
 from portal.storage import StorageUnavailable, material_file_open
 from portal.throttle import rate_limit_hit
+from schools.models import SchoolForm, SchoolFormCode
 
 CATALOGUE_PAGE_SIZE = 20
 CONTACT_LIMIT_PER_ADDRESS = 5
@@ -91,7 +95,8 @@ def _refusal(
             material=material, access=access, context=audit_context(request), what=what
         )
     detail_url = reverse("portal:material", args=[material.slug])
-    login_url = f"{settings.PORTAL_LOGIN_URL}?{urlencode({REDIRECT_FIELD_NAME: detail_url})}"
+    login_path = localized_path(settings.PORTAL_LOGIN_URL)
+    login_url = f"{login_path}?{urlencode({REDIRECT_FIELD_NAME: detail_url})}"
     response = render(
         request,
         "portal/refused.html",
@@ -130,7 +135,7 @@ def material_file(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404 from missing
     except StorageUnavailable:
         # Nothing was sent and nothing audited: the teacher may simply retry.
-        return service_unavailable("errors/storage.html")
+        return service_unavailable("errors/storage.html", request)
     if material.is_protected:
         services.material_download_record(
             material=material, access=access, context=audit_context(request)
@@ -277,12 +282,38 @@ def account_data_export(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def help_page(request: HttpRequest) -> HttpResponse:
-    # The form-to-level answer is read from the policy table, so help never
+    # The form-to-level answers are read from the policy table, so help never
     # contradicts the gate after a national admin changes the rule.
-    levels: dict[str, list] = {}
-    for rule in LevelPolicy.objects.select_related("school_form").order_by("level", "school_form"):
-        levels.setdefault(rule.get_level_display(), []).append(rule.school_form)
-    return render(request, "portal/help.html", {"levels": list(levels.items())})
+    reached: dict[str, list[str]] = {}
+    for rule in LevelPolicy.objects.order_by("level"):
+        reached.setdefault(rule.school_form_id, []).append(rule.level)
+    forms = [
+        {"form": form, "levels": reached.get(form.code, [])}
+        for form in sorted(
+            SchoolForm.objects.all(), key=lambda f: SchoolFormCode.values.index(f.code)
+        )
+    ]
+    by_code = {row["form"].code: row for row in forms}
+    adult_and_intro = [
+        {
+            "form": by_code[code]["form"],
+            "reaches_grundskola": MaterialLevel.GRUNDSKOLA in by_code[code]["levels"],
+        }
+        for code in (SchoolFormCode.KOMMUNAL_VUXENUTBILDNING, SchoolFormCode.INTRODUKTIONSPROGRAM)
+        if code in by_code
+    ]
+    return render(request, "portal/help.html", {"forms": forms, "adult_and_intro": adult_and_intro})
+
+
+# The date the accessibility statement was last reviewed (DIGG's model asks for it).
+ACCESSIBILITY_REVIEWED = datetime.date(2026, 11, 30)
+
+
+@require_GET
+def accessibility_statement(request: HttpRequest) -> HttpResponse:
+    """Tillgänglighetsredogörelse, after DIGG's model (lagen om tillgänglighet
+    till digital offentlig service, 2018:1937)."""
+    return render(request, "portal/accessibility.html", {"reviewed_on": ACCESSIBILITY_REVIEWED})
 
 
 def _address_key(request: HttpRequest) -> str:
@@ -291,7 +322,11 @@ def _address_key(request: HttpRequest) -> str:
 
 @require_http_methods(["GET", "POST"])
 def contact(request: HttpRequest) -> HttpResponse:
-    form = ContactForm(request.POST or None)
+    # ?kategori=tillganglighet (the accessibility statement's link) picks the category.
+    initial = {}
+    if request.GET.get("kategori") == "tillganglighet":
+        initial["category"] = TicketCategory.ACCESSIBILITY
+    form = ContactForm(request.POST or None, initial=initial)
     status = 200
     if request.method == "POST" and form.is_valid():
         if not rate_limit_hit(
@@ -311,6 +346,7 @@ def contact(request: HttpRequest) -> HttpResponse:
             # store nothing and mail nothing, so it learns nothing.
             if not data["website"]:
                 services.support_ticket_submit(
+                    category=data["category"],
                     name=data["name"],
                     email=data["email"],
                     subject=data["subject"],

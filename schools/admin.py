@@ -2,7 +2,10 @@
 an audited service. Neither is deleted here: a school unit or huvudman with
 history ends with its data, not by a click."""
 
+from django import forms
 from django.contrib import admin
+from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from accounts.network import audit_context
 from schools.forms import HuvudmanForm
@@ -15,6 +18,7 @@ class HuvudmanAdmin(admin.ModelAdmin):
     form = HuvudmanForm
     list_display = ("name", "organisationsnummer", "contact_name", "contact_email")
     search_fields = ("name", "organisationsnummer")
+    search_help_text = _("Search name or organisationsnummer")
     show_full_result_count = False
 
     def save_model(self, request, obj, form, change) -> None:
@@ -30,7 +34,11 @@ class SchoolUnitAdmin(admin.ModelAdmin):
     list_filter = ("forms", "huvudman")
     list_select_related = ("huvudman",)
     search_fields = ("name", "code")
-    filter_horizontal = ("forms",)
+    search_help_text = _("Search name or skolenhetskod")
+    # Eight school forms as checkboxes: the two-list filter widget's search
+    # icons carry prohibited ARIA (axe aria-prohibited-attr), and eight
+    # choices need no search.
+    formfield_overrides = {models.ManyToManyField: {"widget": forms.CheckboxSelectMultiple}}
     show_full_result_count = False
 
     def get_readonly_fields(self, request, obj=None):

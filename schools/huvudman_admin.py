@@ -19,10 +19,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from accounts.card_pdf import render_card_pdf
+from accounts.card_pdf import card_rows, render_card_pdf
 from accounts.models import (
     CARD_COLUMNS,
-    CARD_ROWS,
     CURRENT_CARD_STATES,
     CardState,
     MatrixCardDevice,
@@ -94,6 +93,7 @@ class SchoolUnitAdmin(ScopedAdmin):
     form = SchoolUnitForm
     list_display = ("name", "code", "forms_display")
     search_fields = ("name", "code")
+    search_help_text = _("Search name or skolenhetskod")
 
     def get_queryset(self, request):
         return huvudman_school_units(user=request.user).prefetch_related("forms")
@@ -183,10 +183,6 @@ def card_state_label(card: MatrixCardDevice | None) -> str:
     return str(card.get_state_display()) if card is not None else gettext("No card")
 
 
-def card_rows(cells: dict[str, str]) -> list[tuple[int, list[str]]]:
-    return [(row, [cells[f"{column}{row}"] for column in CARD_COLUMNS]) for row in CARD_ROWS]
-
-
 @admin.register(Principal, site=huvudman_site)
 class PrincipalAdmin(ScopedAdmin):
     """Principals: issued, regenerated, unlocked, (de)activated and linked
@@ -194,6 +190,7 @@ class PrincipalAdmin(ScopedAdmin):
 
     list_display = ("full_name", "username", "email", "units_display", "is_active", "card_state")
     search_fields = ("username", "first_name", "last_name", "email")
+    search_help_text = _("Search username, name or e-mail address")
 
     def get_queryset(self, request):
         user = request.user
@@ -329,7 +326,7 @@ class PrincipalAdmin(ScopedAdmin):
                     principal=issued.user,
                     password=issued.password,
                     card=issued.card,
-                    title=gettext("Principal issued"),
+                    title=gettext("Credentials issued to the principal"),
                 )
         return self.render_page(
             request,

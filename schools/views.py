@@ -22,7 +22,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.card_pdf import card_rows, render_card_pdf
 from accounts.decorators import etjanster_required
+from accounts.models import CARD_COLUMNS
 from accounts.network import audit_context
 from config.views import personal_data_download
 from permissions import policy
@@ -247,7 +249,9 @@ def teacher_list(request: HttpRequest, code: str) -> HttpResponse:
 def teacher_register(request: HttpRequest, code: str) -> HttpResponse:
     day = today()
     school_unit = _school_unit(request, code, day)
-    form = TeacherRegisterForm(request.POST or None)
+    form = TeacherRegisterForm(
+        request.POST or None, reached_levels=policy.levels_reached_by(school_unit=school_unit)
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -319,7 +323,9 @@ def teacher_detail(request: HttpRequest, code: str, username: str) -> HttpRespon
     membership = _membership(school_unit, username)
     current = list(membership.subjects.order_by("level", "name"))
     form = SubjectGrantForm(
-        request.POST or None, initial={"subjects": [subject.code for subject in current]}
+        request.POST or None,
+        initial={"subjects": [subject.code for subject in current]},
+        reached_levels=policy.levels_reached_by(school_unit=school_unit),
     )
     may_regenerate = policy.can_regenerate_teacher_password(
         user=request.user, membership=membership, today=day
@@ -714,8 +720,6 @@ def _test_admin_credentials(request, school_unit, appointment, password, card) -
     SECURITY: the card and the password are two factors and travel apart:
     the card's PDF never carries the password, which has its own slip.
     """
-    from accounts.card_pdf import render_card_pdf
-
     return _no_store(
         render(
             request,
@@ -728,6 +732,9 @@ def _test_admin_credentials(request, school_unit, appointment, password, card) -
                 "card_url": data_url(render_card_pdf(user=appointment.user, card=card))
                 if card is not None
                 else None,
+                # The card on screen too, as a table: the PDF is not tagged.
+                "card_rows": card_rows(card.cells) if card is not None else None,
+                "card_columns": CARD_COLUMNS,
                 "slip_url": data_url(_test_admin_password_slip(appointment, password))
                 if password
                 else None,

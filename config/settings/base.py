@@ -39,6 +39,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # The form renderer reads widget templates through TEMPLATES, so that
+    # templates/ can override them (forms/, admin/widgets/).
+    "django.forms",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "csp",
@@ -59,6 +62,10 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After sessions, before CommonMiddleware: the language comes from the
+    # path only (/en/… is English, everything else Swedish), never from the
+    # browser's Accept-Language, so a Swedish path always answers in Swedish.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -84,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.site_notices",
                 "accounts.context_processors.login_state",
+                "portal.context_processors.language_links",
             ],
         },
     },
@@ -143,10 +151,16 @@ CSRF_COOKIE_HTTPONLY = True
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
 
 LANGUAGE_CODE = "sv"
-# Swedish only: the source strings are English, but no English catalogue is
-# maintained, so a browser asking for English must still get Swedish.
-LANGUAGES = [("sv", _("Swedish"))]
+# Swedish at the public-contract paths, English under /en/ (config/urls.py:
+# i18n_patterns without a prefix for the default language). Source strings
+# are English; both catalogues in locale/ are complete (a test checks).
+LANGUAGES = [("sv", _("Swedish")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# English dates in the same day-month-year order as the Swedish ones.
+FORMAT_MODULE_PATH = ["config.formats"]
+# Every form renders through templates/forms/ (labels, required marks, help
+# texts and errors with the ids that aria-describedby names).
+FORM_RENDERER = "config.forms.FormRenderer"
 TIME_ZONE = "Europe/Stockholm"
 USE_I18N = True
 USE_TZ = True

@@ -100,15 +100,17 @@ def test_the_password_page_404s_for_an_unknown_account(admin_client):
 def test_a_totp_key_is_never_shown_and_devices_are_not_added_here(admin_client, huvudman_staff):
     device = TOTPDevice.objects.create(user=huvudman_staff, name="app", confirmed=True)
     for url in (
-        "/admin/otp_totp/totpdevice/",
-        f"/admin/otp_totp/totpdevice/{device.pk}/change/",
+        "/admin/accounts/authenticatorapp/",
+        f"/admin/accounts/authenticatorapp/{device.pk}/change/",
     ):
         html = admin_client.get(url).content.decode()
         assert device.key not in html
         assert "otpauth://" not in html
         assert "qrcode" not in html.lower()
-    assert admin_client.get("/admin/otp_totp/totpdevice/add/").status_code == 403
-    response = admin_client.post(f"/admin/otp_totp/totpdevice/{device.pk}/delete/", {"post": "yes"})
+    assert admin_client.get("/admin/accounts/authenticatorapp/add/").status_code == 403
+    response = admin_client.post(
+        f"/admin/accounts/authenticatorapp/{device.pk}/delete/", {"post": "yes"}
+    )
     assert response.status_code == 403
     assert TOTPDevice.objects.filter(pk=device.pk).exists()
 

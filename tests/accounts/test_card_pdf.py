@@ -3,7 +3,7 @@
 import io
 import re
 
-from django.utils import timezone
+from django.utils import formats, timezone
 from django_otp import verify_token
 from pypdf import PdfReader
 
@@ -55,7 +55,7 @@ def test_card_shows_serial_date_username_and_how_to_log_in_but_never_a_password(
 ):
     _, text = pdf_text(render_card_pdf(user=principal, card=principal_card))
     assert principal_card.serial in text
-    assert principal_card.issued_on.isoformat() in text
+    assert formats.date_format(principal_card.issued_on) in text
     assert principal.username in text
     assert "/e-tjanster/logga-in/" in text
     # SECURITY: the card and the password are two factors; the card says so.
@@ -68,3 +68,62 @@ def test_the_card_function_takes_no_password(principal, principal_card):
     import inspect
 
     assert "password" not in inspect.signature(render_card_pdf).parameters
+
+
+def pdf_facts(data: bytes) -> dict:
+    """Title, language, the fonts each page uses and the sizes its text is set in."""
+    reader = PdfReader(io.BytesIO(data))
+    sizes: set[float] = set()
+    fonts: set[str] = set()
+
+    def visit(text, cm, tm, font_dict, font_size):
+        if text.strip():
+            # ReportLab sets the size with Tf and leaves the text matrix at 1.
+            sizes.add(round(font_size * tm[0], 1))
+            fonts.add(str(font_dict["/BaseFont"]) if font_dict else "")
+
+    for page in reader.pages:
+        page.extract_text(visitor_text=visit)
+    return {
+        "title": reader.metadata.title,
+        "lang": str(reader.trailer["/Root"].get("/Lang")),
+        "display_title": reader.trailer["/Root"]["/ViewerPreferences"].get("/DisplayDocTitle"),
+        "fonts": fonts,
+        "smallest": min(sizes),
+    }
+
+
+def test_the_card_pdf_has_a_title_a_language_and_no_text_under_12_points(principal, principal_card):
+    from django.utils import translation
+
+    with translation.override("sv"):
+        facts = pdf_facts(render_card_pdf(user=principal, card=principal_card))
+    assert facts["title"] == f"Inloggningsmatris {principal_card.serial}"
+    assert facts["lang"] == "sv"
+    assert facts["display_title"]
+    assert facts["smallest"] >= 12
+    # The cells in a typeface that tells 8/B, 5/S, 2/Z and 6/G apart, embedded.
+    assert all("AtkinsonHyperlegible" in font for font in facts["fonts"]), facts["fonts"]
+
+    with translation.override("en"):
+        english = render_card_pdf(user=principal, card=principal_card)
+    assert pdf_facts(english)["lang"] == "en"
+    assert "How to log in to E-services" in pdf_text(english)[1]
+
+
+def test_slips_have_a_title_a_language_and_no_text_under_12_points():
+    from permissions.slips import Slip, render_slips
+    from tests.conftest import END_OF_YEAR
+
+    slip = Slip(
+        name="Lars Lärarsson",
+        username="lars1234",
+        school_name="Testskolan",
+        valid_until=END_OF_YEAR,
+        password="abcd-2345-EFGH",
+    )
+    facts = pdf_facts(render_slips([slip, slip]))
+    assert facts["title"] == "Inloggningslappar"
+    assert facts["lang"] == "sv"
+    assert facts["smallest"] >= 12
+    assert all("AtkinsonHyperlegible" in font for font in facts["fonts"]), facts["fonts"]

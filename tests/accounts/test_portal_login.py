@@ -1,5 +1,7 @@
 """Bedömningsportalen's teacher login and the one logout for both halves."""
 
+import re
+
 import pytest
 
 from permissions.audit import AuditContext
@@ -19,8 +21,8 @@ def test_teacher_logs_in_and_goes_to_the_catalogue(client, teacher):
 
 def test_login_page_has_labelled_fields(client, db):
     page = client.get(PORTAL).content.decode()
-    assert '<label for="id_username">Användarnamn</label>' in page
-    assert '<label for="id_password">Lösenord</label>' in page
+    assert re.search(r'<label for="id_username">Användarnamn<span class="required-mark"', page)
+    assert re.search(r'<label for="id_password">Lösenord<span class="required-mark"', page)
 
 
 def test_next_brings_the_teacher_back_to_the_material(client, teacher):

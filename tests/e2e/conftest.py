@@ -2,7 +2,8 @@
 
 Outside CI they skip, saying why, when no Chromium is installed; with
 CI=true a missing browser is an error, never a skip. axe-core runs on every
-page a test loads and fails the test on a serious or critical violation.
+page a test loads, with the WCAG 2.1 A and AA rules, and fails the test on a
+violation of any impact (test_accessibility.py also crawls every page).
 """
 
 import datetime
@@ -16,6 +17,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 
 from tests.conftest import SCHOOL_DAY
+from tests.e2e.crawl import AXE_OPTIONS
 from tests.portal.conftest import STOCKHOLM
 
 # Playwright's sync API runs an event loop in this thread; Django refuses ORM
@@ -24,7 +26,6 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = shutil.which("chromium")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-SERIOUS = {"serious", "critical"}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -61,7 +62,7 @@ def browser_context_args(browser_context_args):
 
 
 class AxeWatch:
-    """Runs axe-core on each page load and collects serious violations."""
+    """Runs axe-core on each page load and collects its violations."""
 
     def __init__(self, page):
         self.page = page
@@ -93,7 +94,7 @@ class AxeWatch:
         if not url.startswith("http") or url in self.checked[-1:]:
             return
         try:
-            results = self.axe.run(self.page)
+            results = self.axe.run(self.page, options=AXE_OPTIONS)
         except PlaywrightError as error:
             # The page navigated away mid-run; its successor has its own load.
             if "destroyed" in str(error) or "closed" in str(error):
@@ -101,11 +102,8 @@ class AxeWatch:
             raise
         self.checked.append(url)
         for violation in results.response["violations"]:
-            if violation.get("impact") in SERIOUS:
-                targets = [node["target"] for node in violation["nodes"]][:3]
-                self.violations.append(
-                    f"{url}: {violation['id']} ({violation['impact']}) {targets}"
-                )
+            targets = [node["target"] for node in violation["nodes"]][:3]
+            self.violations.append(f"{url}: {violation['id']} ({violation['impact']}) {targets}")
 
 
 @pytest.fixture

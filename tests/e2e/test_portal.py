@@ -47,7 +47,9 @@ def test_a_principal_asks_for_the_huvudman_contact(page: Page, live_server, cloc
     page.get_by_label("Skolenhetskod").fill("1111")
     page.get_by_label("Din e-postadress").fill("rektor@example.se")
     page.get_by_role("button", name="Skicka kontaktuppgifterna till mig").click()
-    expect(page.get_by_text("En skolenhetskod består av exakt åtta siffror")).to_be_visible()
+    expect(page.locator("#id_skolenhetskod_error")).to_contain_text(
+        "En skolenhetskod består av exakt åtta siffror"
+    )
     page.get_by_label("Skolenhetskod").fill("11111111")
     page.get_by_role("button", name="Skicka kontaktuppgifterna till mig").click()
     expect(page.get_by_text("Om e-postadressen tillhör en rektor")).to_be_visible()

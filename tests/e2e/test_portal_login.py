@@ -60,7 +60,7 @@ def test_a_gymnasium_teacher_is_refused_grundskola_material_and_after_31_july_as
     expect(
         page.get_by_text(
             "Testgymnasiet är registrerad med skolformen gymnasieskola, "
-            "som inte når material på nivån grundskola"
+            "som inte når material på grundskolenivå"
         )
     ).to_be_visible()
 

@@ -116,7 +116,7 @@ def test_gymnasium_teacher_is_refused_grundskola_material_with_the_school_form_r
     assert response.status_code == 403
     html = response.content.decode()
     assert "Testgymnasiet är registrerad med skolformen gymnasieskola" in html
-    assert "som inte når material på nivån grundskola" in html
+    assert "som inte når material på grundskolenivå" in html
 
 
 def test_a_principal_logged_in_to_etjanster_is_told_their_login_never_opens_material(

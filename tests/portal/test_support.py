@@ -24,22 +24,64 @@ def ticket(**overrides) -> dict:
     }
 
 
-def test_help_page_answers_the_common_questions_and_reads_the_policy_table(client, db):
+# SPEC.md "Questions the help page must answer", in order, and issue 10's topics.
+HELP_QUESTIONS = {
+    "new-principal": "Jag är ny rektor: hur får jag och lärarna på min skola inloggningar?",
+    "huvudman-contact": "Vem hos min huvudman kontaktar jag?",
+    "principal-portal": "Jag är rektor och kommer inte in i Bedömningsportalen",
+    "new-credentials": "Vem ber jag om nya inloggningsuppgifter till E-tjänster?",
+    "matrix": "Varför visar inte inloggningssidan hela min inloggningsmatris?",
+    "reactivate": "Måste jag återaktivera mina lärare varje år?",
+    "register-where": "Jag försöker logga in i Bedömningsportalen för att registrera lärare",
+    "register": "Hur registrerar jag lärare, och vilka ämnen ska jag ge dem?",
+    "left": "Vad gör jag med personal som har slutat?",
+    "no-access": "Jag har registrerat lärare, men de kommer ändå inte åt skyddat material",
+    "levels": "Kan vuxenutbildningen eller introduktionsprogrammet få grundskolans material?",
+    "lost-credentials": "Jag har tappat bort mitt lösenord eller mitt kort",
+}
+
+
+def _section(html: str, anchor: str) -> str:
+    """The text of one answer: from its heading to the next."""
+    start = html.index(f'<h2 id="{anchor}">')
+    return html[start : html.index("<h2", start + 1)]
+
+
+def test_help_page_answers_every_question_of_the_spec_in_its_own_section(client, db):
+    html = client.get("/hjalp/").content.decode()
+    for anchor, question in HELP_QUESTIONS.items():
+        assert question in _section(html, anchor), anchor
+        # The table of contents links to each answer.
+        assert f'href="#{anchor}"' in html
+    assert "inte på lärarens lärarlegitimation" in _section(html, "register")
+    assert "bara inaktiveras" in _section(html, "left")
+    assert "inte har registrerat din e-postadress" in _section(html, "new-principal")
+    assert "tom kontur" in _section(html, "matrix")
+    for role in ("Lärare", "Provadministratörer", "Rektorer"):
+        assert f"<dt>{role}</dt>" in _section(html, "lost-credentials")
+
+
+def test_help_reads_which_forms_reach_which_level_from_the_policy_table(client, db):
     from permissions.models import LevelPolicy
 
-    html = client.get("/hjalp/").content.decode()
-    for question in (
-        "Vem ger mig min inloggning?",
-        "Varför öppnar inte min rektorsinloggning Bedömningsportalen?",
-        "efter sommaren",
-        "Vilket material når min skola?",
-        "En lärare har slutat",
-        "tappat bort mitt lösenord",
-    ):
-        assert question in html
-    assert "skolor med" in html and "gymnasieskola" in html
+    levels = _section(client.get("/hjalp/").content.decode(), "levels")
+    assert "Sameskola: material på grundskolenivå" in levels
+    assert "Kommunal vuxenutbildning: material på gymnasienivå" in levels
+    assert "med Kommunal vuxenutbildning kan alltså inte få grundskolans material" in levels
+
     LevelPolicy.objects.filter(school_form_id="sameskola").delete()
-    assert "sameskola" not in client.get("/hjalp/").content.decode().split("I dag gäller")[1][:600]
+    LevelPolicy.objects.create(school_form_id="kommunal_vuxenutbildning", level="grundskola")
+    levels = _section(client.get("/hjalp/").content.decode(), "levels")
+    assert "Sameskola: inget skyddat material" in levels
+    assert "material på grundskolenivå och gymnasienivå" in levels
+    assert "med Kommunal vuxenutbildning kan alltså få grundskolans material" in levels
+
+
+def test_help_page_is_in_english_under_en(client, db):
+    html = client.get("/en/hjalp/").content.decode()
+    assert '<html lang="en">' in html
+    assert "Must I reactivate my teachers every year?" in html
+    assert "Kommunal vuxenutbildning: material at upper secondary level" in html
 
 
 def test_contact_form_stores_a_ticket_and_mails_support_after_commit(

@@ -15,7 +15,9 @@ from accounts.models import Role, User
 from permissions.audit import AuditAction, AuditContext, audit_record
 from permissions.models import Membership
 from permissions.models import TestAdministrator as Appointment
+from tests.accounts.test_card_pdf import printed_cells
 from tests.conftest import verify_session
+from tests.schools.cards import page_cells
 from tests.schools.conftest import make_teachers
 
 pytestmark = pytest.mark.django_db
@@ -205,6 +207,23 @@ def test_principal_issues_a_test_admin_with_password_and_card_pdf(principal_clie
     text = PdfReader(io.BytesIO(base64.b64decode(slip))).pages[0].extract_text()
     assert user.username in text
     assert Appointment.objects.get(user=user).school_unit == grundskola
+
+
+def test_the_test_admins_card_is_on_the_screen_as_a_table_like_on_paper(
+    principal_client, grundskola
+):
+    base = f"/e-tjanster/skolor/{grundskola.code}/provadministratorer/"
+    html = principal_client.post(
+        base, {"first_name": "Pia", "last_name": "Prov", "email": "pia@skola.example"}
+    ).content.decode()
+    slip = re.search(r'href="data:application/pdf;base64,([^"]+)"', html).group(1)
+    text = PdfReader(io.BytesIO(base64.b64decode(slip))).pages[0].extract_text()
+    on_screen = page_cells(html)
+    assert len(on_screen) == 80
+    assert on_screen == printed_cells(text)
+    # A real table: a caption naming the card, and headers for columns and rows.
+    assert re.search(r'<caption id="card-caption">Inloggningsmatris [0-9A-Z-]+, utfärdad', html)
+    assert html.count('<th scope="col">') >= 8
 
 
 def test_principal_deactivates_and_reactivates_a_test_admin(
