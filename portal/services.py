@@ -4,8 +4,9 @@ changes and downloads are audited in the same transaction."""
 from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils import translation
 
-from accounts.mail import mail_enqueue
+from accounts.mail import mail_enqueue, mail_enqueue_composed
 from accounts.models import Role, User
 from permissions.audit import AuditAction, AuditContext, audit_record
 from permissions.policy import Access
@@ -73,39 +74,50 @@ def support_ticket_submit(
 
 
 @transaction.atomic
-def huvudman_contact_send(*, skolenhetskod: str, email: str) -> bool:
-    """Mail the huvudman's contact details to a principal of that school.
+def huvudman_contact_send(*, skolenhetskod: str, email: str) -> None:
+    """Queue the look-up: the outbox worker mails the huvudman's contact
+    details to a principal of that school, if the pair matches.
 
-    Returns whether a mail was sent, for tests only: the view answers the
-    same either way. SECURITY: the mail goes to the address stored on the
-    principal's account, never to the typed one, and only an active
-    principal linked to that very school qualifies.
+    SECURITY: the request does the same work whether or not the pair
+    matches (one sealed outbox row, no look-up), so neither the answer nor
+    its timing tells who is principal where. The worker decides, in
+    `huvudman_contact_compose`.
+    """
+    mail_enqueue_composed(
+        kind="huvudman_contact", params={"skolenhetskod": skolenhetskod, "email": email}
+    )
+
+
+def huvudman_contact_compose(*, params: dict) -> dict | None:
+    """The mail for a queued look-up, or None when nobody qualifies.
+
+    SECURITY: the mail goes to the address stored on the principal's
+    account, never to the typed one, and only an active principal linked to
+    that very school qualifies.
     """
     assignment = (
         PrincipalAssignment.objects.select_related("school_unit__huvudman", "user")
         .filter(
-            school_unit__code=skolenhetskod,
-            user__email__iexact=email,
+            school_unit__code=params.get("skolenhetskod", ""),
+            user__email__iexact=params.get("email", ""),
             user__role=Role.PRINCIPAL,
             user__is_active=True,
         )
         .first()
     )
-    # SECURITY: a match also sends a mail. With a synchronous mail backend the
-    # answer then takes longer, a timing difference the rate limits (per
-    # address and per e-mail) keep too slow to enumerate principals with; a
-    # mail queue would remove it.
     if assignment is None:
-        return False
+        return None
     school_unit = assignment.school_unit
-    huvudman = school_unit.huvudman
-    recipient = assignment.user.email
-    body = render_to_string(
-        "emails/huvudman_contact.txt",
-        {"school_unit": school_unit, "huvudman": huvudman, "principal": assignment.user},
-    )
-    subject = render_to_string(
-        "emails/huvudman_contact_subject.txt", {"school_unit": school_unit}
-    ).strip()
-    mail_enqueue(subject=subject, body=body, to=[recipient])
-    return True
+    with translation.override(settings.LANGUAGE_CODE):
+        body = render_to_string(
+            "emails/huvudman_contact.txt",
+            {
+                "school_unit": school_unit,
+                "huvudman": school_unit.huvudman,
+                "principal": assignment.user,
+            },
+        )
+        subject = render_to_string(
+            "emails/huvudman_contact_subject.txt", {"school_unit": school_unit}
+        ).strip()
+    return {"subject": subject, "body": body, "to": [assignment.user.email]}
