@@ -38,6 +38,7 @@ from accounts.services import (
     login_audit,
     password_check,
 )
+from accounts.sessions import authentication_time_store
 from permissions.audit import AuditAction, audit_record
 from permissions.policy import (
     can_use_etjanster,
@@ -190,6 +191,7 @@ def etjanster_matrix(request: HttpRequest) -> HttpResponse:
             django_otp.login(request, result.device)
             # SECURITY (ASVS 7.2.4): a new session key after the second factor.
             request.session.cycle_key()
+            authentication_time_store(request=request)
             return redirect(next_url)
         if result.outcome == AnswerOutcome.LOCKED:
             return _leave_with_card_problem(request, RefusalCode.CARD_LOCKED)

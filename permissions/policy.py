@@ -228,6 +228,45 @@ def can_remove_membership(*, user: User, school_unit: SchoolUnit) -> bool:
     return user.is_active and user.role == Role.PRINCIPAL
 
 
+# A membership removed (not the account's last) can be restored this long.
+RESTORE_WINDOW = datetime.timedelta(days=30)
+
+
+def can_restore_membership(*, user: User, school_unit: SchoolUnit) -> bool:
+    """Undoing a removal is for whoever may remove: the principal."""
+    return can_remove_membership(user=user, school_unit=school_unit)
+
+
+def restorable_memberships(
+    *, school_unit: SchoolUnit, now: datetime.datetime
+) -> QuerySet[Membership]:
+    """Memberships of this school removed less than RESTORE_WINDOW ago whose
+    account still exists and has no live membership here again (a removed
+    last membership took the account with it: nothing left to restore)."""
+    live_again = Membership.objects.live().filter(school_unit=school_unit, user=OuterRef("user"))
+    return Membership.objects.filter(
+        school_unit=school_unit,
+        removed_at__isnull=False,
+        removed_at__gte=now - RESTORE_WINDOW,
+        user__is_active=True,
+    ).exclude(Exists(live_again))
+
+
+# --- Re-authentication before grave acts --------------------------------------
+
+# SECURITY: removing a teacher's last membership (which deletes the account),
+# regenerating someone else's password or card, and removing many at once ask
+# for a factor again when the last one was proved longer ago than this: a
+# session left open on a shared computer must not be enough for them.
+REAUTHENTICATION_AFTER = datetime.timedelta(minutes=15)
+
+
+def reauthentication_needed(
+    *, authenticated_at: datetime.datetime | None, now: datetime.datetime
+) -> bool:
+    return authenticated_at is None or now - authenticated_at >= REAUTHENTICATION_AFTER
+
+
 def can_regenerate_teacher_password(
     *, user: User, membership: Membership, today: datetime.date
 ) -> bool:

@@ -37,6 +37,8 @@ class RefusalCode(enum.StrEnum):
     IMPORT_HAS_ERRORS = "import_has_errors"
     ALREADY_DEACTIVATED = "already_deactivated"
     LAST_SCHOOL_UNIT = "last_school_unit"
+    RESTORE_EXPIRED = "restore_expired"
+    IMPORT_PREVIEW_STALE = "import_preview_stale"
 
 
 REFUSAL_MESSAGES = {
@@ -63,6 +65,14 @@ REFUSAL_MESSAGES = {
         "The file has errors on %(count)d rows; nothing was imported."
     ),
     RefusalCode.ALREADY_DEACTIVATED: _("The test administrator is already deactivated."),
+    RefusalCode.RESTORE_EXPIRED: _(
+        "The membership can no longer be restored: it was removed more than 30 days ago. "
+        "Register the teacher again instead."
+    ),
+    RefusalCode.IMPORT_PREVIEW_STALE: _(
+        "This preview is no longer valid (a newer file was checked, or it was already "
+        "imported or too old). Upload the file again."
+    ),
     RefusalCode.LAST_SCHOOL_UNIT: _(
         "A principal must lead at least one school unit. "
         "Deactivate the account instead if it should no longer be used."

@@ -28,6 +28,7 @@ from permissions.models import (
 )
 from permissions.passwords import hash_generated_password
 from permissions.policy import (
+    RESTORE_WINDOW,
     can_deactivate_test_admin,
     can_reactivate_test_admin,
     can_regenerate_teacher_password,
@@ -422,6 +423,40 @@ def membership_remove(*, membership: Membership, context: AuditContext) -> bool:
             target=username,
         )
     return not others
+
+
+@transaction.atomic
+def membership_restore(
+    *, membership: Membership, context: AuditContext, now: datetime.datetime
+) -> Membership:
+    """Undo a removal within RESTORE_WINDOW: the same membership, with its
+    subjects and validity as they were, live again at its school.
+
+    Only a membership that was not the account's last can be restored: the
+    last one took the account and its personal data with it.
+    """
+    membership = (
+        Membership.objects.select_for_update()
+        .select_related("user", "school_unit")
+        .get(pk=membership.pk)
+    )
+    if membership.removed_at is None:
+        return membership
+    if now - membership.removed_at >= RESTORE_WINDOW:
+        raise Refused(RefusalCode.RESTORE_EXPIRED)
+    _serialize_by_email(membership.user.email)
+    if school_memberships(school_unit=membership.school_unit).filter(user=membership.user).exists():
+        raise Refused(RefusalCode.ALREADY_REGISTERED, email=membership.user.email)
+    membership.removed_at = None
+    membership.save(update_fields=["removed_at"])
+    audit_record(
+        action=AuditAction.MEMBERSHIP_RESTORED,
+        context=context,
+        school_unit=membership.school_unit,
+        target=membership.user.username,
+        details={"valid_until": membership.valid_until.isoformat()},
+    )
+    return membership
 
 
 @transaction.atomic

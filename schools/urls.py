@@ -24,6 +24,12 @@ urlpatterns = [
     path(teacher + "lapp/", views.teacher_slip, name="teacher_slip"),
     path(teacher + "ateraktivera/", views.teacher_reactivate, name="teacher_reactivate"),
     path(teacher + "ta-bort/", views.teacher_remove, name="teacher_remove"),
+    path(school + "larare-borttagna/", views.teacher_removed_list, name="teacher_removed"),
+    path(
+        school + "larare-borttagna/<int:membership_id>/aterstall/",
+        views.teacher_restore,
+        name="teacher_restore",
+    ),
     path(school + "nytt-lasar/", views.new_school_year, name="new_school_year"),
     path(school + "provadministratorer/", views.test_admin_list, name="test_admin_list"),
     path(

@@ -12,6 +12,7 @@ import dataclasses
 import datetime
 import io
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -19,11 +20,14 @@ from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import etjanster_required
 from accounts.network import audit_context
+from accounts.reauth import Reauth, reauth_check, reauth_prompt
 from permissions import policy
 from permissions.audit import AuditAction, AuditContext
 from permissions.csv_import import (
@@ -53,6 +57,7 @@ from permissions.services import (
     membership_register,
     membership_register_self,
     membership_remove,
+    membership_restore,
     school_year_renew,
     teacher_password_regenerate,
     test_admin_deactivate,
@@ -128,6 +133,83 @@ def _slip_for(membership: Membership, password: str | None) -> Slip:
         valid_until=membership.valid_until,
         password=password,
     )
+
+
+# --- Confirmations of what cannot be undone ----------------------------------------------
+
+
+def _confirmation(request: HttpRequest, school_unit: SchoolUnit, *, grave: bool):
+    """Where a two-step act stands.
+
+    None: the confirmation was posted (and, for a `grave` act, a stale
+    session proved the card again): act now. A response: stop with it (the
+    card locked during re-authentication and the session ended). Otherwise
+    `(reauth, status)` for the confirmation page. A GET, or a POST without
+    `confirm` (an old one-click form), only ever shows the page.
+    """
+    if request.method == "POST" and request.POST.get("confirm") == "yes":
+        if not grave:
+            return None
+        problem = reauth_check(request, school_unit=school_unit)
+        if problem is None:
+            return None
+        if problem.ended:
+            messages.error(
+                request,
+                _(
+                    "Your matrix card locked after too many wrong answers, and you have "
+                    "been logged out. Ask the one who issued your card to unlock it."
+                ),
+            )
+            return redirect(settings.ETJANSTER_LOGIN_URL)
+        return problem, 400
+    return (reauth_prompt(request) if grave else Reauth()), 200
+
+
+def _confirm_page(
+    request: HttpRequest,
+    school_unit: SchoolUnit,
+    step: tuple,
+    *,
+    title: str,
+    facts: list,
+    consequences: list,
+    button: str,
+    cancel_url: str,
+    hidden: list | None = None,
+    people: list | None = None,
+    people_caption: str = "",
+    danger: bool = True,
+) -> HttpResponse:
+    reauth, status = step
+    return _no_store(
+        render(
+            request,
+            "schools/confirm.html",
+            {
+                "school_unit": school_unit,
+                "title": title,
+                "facts": facts,
+                "consequences": consequences,
+                "button": button,
+                "action_url": request.path,
+                "cancel_url": cancel_url,
+                "hidden": hidden or [],
+                "people": people or [],
+                "people_caption": people_caption,
+                "danger": danger,
+                "reauth": reauth,
+            },
+            status=status,
+        )
+    )
+
+
+def _teacher_facts(membership: Membership) -> list:
+    return [
+        (_("Teacher"), f"{membership.user.get_full_name()} ({membership.user.username})"),
+        (_("School unit"), str(membership.school_unit)),
+    ]
 
 
 # --- Start page -------------------------------------------------------------------------
@@ -352,7 +434,7 @@ def teacher_detail(request: HttpRequest, code: str, username: str) -> HttpRespon
 
 
 @etjanster_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def teacher_password(request: HttpRequest, code: str, username: str) -> HttpResponse:
     day = today()
     school_unit = _school_unit(request, code, day)
@@ -360,6 +442,25 @@ def teacher_password(request: HttpRequest, code: str, username: str) -> HttpResp
     _require(
         policy.can_regenerate_teacher_password(user=request.user, membership=membership, today=day)
     )
+    step = _confirmation(request, school_unit, grave=True)
+    if isinstance(step, HttpResponse):
+        return step
+    if step is not None:
+        return _confirm_page(
+            request,
+            school_unit,
+            step,
+            title=_("Give %(name)s a new password?") % {"name": membership.user.get_full_name()},
+            facts=_teacher_facts(membership),
+            consequences=[
+                _(
+                    "The teacher's current password stops working at once and every session "
+                    "of the account ends. The new password is shown once, on the next page."
+                )
+            ],
+            button=_("Give a new password"),
+            cancel_url=_teacher_url(membership),
+        )
     password = teacher_password_regenerate(
         membership=membership, context=_context(request, school_unit), today=day
     )
@@ -374,6 +475,12 @@ def teacher_password(request: HttpRequest, code: str, username: str) -> HttpResp
                 "slip_url": data_url(render_slips([_slip_for(membership, password)])),
             },
         )
+    )
+
+
+def _teacher_url(membership: Membership) -> str:
+    return reverse(
+        "schools:teacher_detail", args=[membership.school_unit.code, membership.user.username]
     )
 
 
@@ -429,12 +536,40 @@ def teacher_reactivate(request: HttpRequest, code: str, username: str) -> HttpRe
 
 
 @etjanster_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def teacher_remove(request: HttpRequest, code: str, username: str) -> HttpResponse:
     school_unit = _school_unit(request, code, today())
     membership = _membership(school_unit, username)
     _require(policy.can_remove_membership(user=request.user, school_unit=school_unit))
     name = membership.user.get_full_name()
+    others = membership.user.memberships.live().exclude(pk=membership.pk).count()
+    # Deleting the account cannot be undone: that one asks for the card again.
+    step = _confirmation(request, school_unit, grave=others == 0)
+    if isinstance(step, HttpResponse):
+        return step
+    if step is not None:
+        if others:
+            consequence = _(
+                "%(name)s loses access through this school at once. The account stays for the "
+                "teacher's other schools, and you can restore the membership here within 30 days."
+            ) % {"name": name}
+        else:
+            consequence = _(
+                "The account is deleted because this is the teacher's last school: the username, "
+                "the password and the personal data are gone and the teacher is logged out at "
+                "once. This cannot be undone."
+            )
+        return _confirm_page(
+            request,
+            school_unit,
+            step,
+            title=_("Remove %(name)s from %(school)s?")
+            % {"name": name, "school": school_unit.name},
+            facts=_teacher_facts(membership),
+            consequences=[consequence],
+            button=_("Remove from this school") if others else _("Remove and delete the account"),
+            cancel_url=_teacher_url(membership),
+        )
     deleted = membership_remove(membership=membership, context=_context(request, school_unit))
     if deleted:
         messages.success(
@@ -445,10 +580,61 @@ def teacher_remove(request: HttpRequest, code: str, username: str) -> HttpRespon
     else:
         messages.success(
             request,
-            _("%(name)s was removed from this school; the account remains for other schools.")
+            _(
+                "%(name)s was removed from this school; the account remains for other schools. "
+                "Changed your mind? “Removed teachers” restores it within 30 days."
+            )
             % {"name": name},
         )
     return redirect("schools:teacher_list", code=school_unit.code)
+
+
+@etjanster_required
+@require_GET
+def teacher_removed_list(request: HttpRequest, code: str) -> HttpResponse:
+    """Memberships removed in the last 30 days that can still be restored."""
+    school_unit = _school_unit(request, code, today())
+    _require(policy.can_restore_membership(user=request.user, school_unit=school_unit))
+    removed = (
+        policy.restorable_memberships(school_unit=school_unit, now=timezone.now())
+        .select_related("user")
+        .order_by("-removed_at", "pk")
+    )
+    return render(
+        request,
+        "schools/teacher_removed.html",
+        {
+            "school_unit": school_unit,
+            "removed": [
+                (membership, membership.removed_at + policy.RESTORE_WINDOW)
+                for membership in removed
+            ],
+        },
+    )
+
+
+@etjanster_required
+@require_POST
+def teacher_restore(request: HttpRequest, code: str, membership_id: int) -> HttpResponse:
+    school_unit = _school_unit(request, code, today())
+    _require(policy.can_restore_membership(user=request.user, school_unit=school_unit))
+    membership = get_object_or_404(
+        Membership.objects.filter(school_unit=school_unit, removed_at__isnull=False),
+        pk=membership_id,
+    )
+    try:
+        membership_restore(
+            membership=membership, context=_context(request, school_unit), now=timezone.now()
+        )
+    except Refused as refusal:
+        messages.error(request, str(refusal))
+        return redirect("schools:teacher_removed", code=school_unit.code)
+    messages.success(
+        request,
+        _("%(name)s is a teacher at this school again, with the same subjects.")
+        % {"name": membership.user.get_full_name()},
+    )
+    return redirect(_teacher_url(membership))
 
 
 # --- CSV import -------------------------------------------------------------------------
@@ -555,10 +741,21 @@ def new_school_year(request: HttpRequest, code: str) -> HttpResponse:
     if request.method == "POST":
         if not form.is_valid():
             return _new_school_year_page(request, school_unit, form, may_remove, day, status=400)
+        remove_rest = may_remove and form.cleaned_data["remove_unkept"]
+        kept_ids = {membership.pk for membership in form.cleaned_data["keep"]}
+        removing = [m for m in form.offered.values() if m.pk not in kept_ids]
+        if remove_rest and removing:
+            # Removal in bulk: a confirmation naming everyone, and the card again
+            # when the session's last proof is stale.
+            step = _confirmation(request, school_unit, grave=True)
+            if isinstance(step, HttpResponse):
+                return step
+            if step is not None:
+                return _school_year_confirm_page(request, school_unit, step, kept_ids, removing)
         renewal = school_year_renew(
             school_unit=school_unit,
             keep=form.cleaned_data["keep"],
-            remove_rest=may_remove and form.cleaned_data["remove_unkept"],
+            remove_rest=remove_rest,
             context=_context(request, school_unit),
             today=day,
         )
@@ -574,6 +771,50 @@ def new_school_year(request: HttpRequest, code: str) -> HttpResponse:
             },
         )
     return _new_school_year_page(request, school_unit, form, may_remove, day)
+
+
+def _school_year_confirm_page(request, school_unit, step, kept_ids, removing) -> HttpResponse:
+    staying = set(
+        Membership.objects.live()
+        .filter(user__in=[m.user_id for m in removing])
+        .exclude(pk__in=[m.pk for m in removing])
+        .values_list("user_id", flat=True)
+    )
+    deleted = sum(1 for m in removing if m.user_id not in staying)
+    people = [
+        (
+            m.user.get_full_name(),
+            m.user.username,
+            _("Removed from this school; the account stays for other schools")
+            if m.user_id in staying
+            else _("The account is deleted (last school)"),
+        )
+        for m in removing
+    ]
+    return _confirm_page(
+        request,
+        school_unit,
+        step,
+        title=_("Remove %(count)d teachers from %(school)s?")
+        % {"count": len(removing), "school": school_unit.name},
+        facts=[
+            (_("School unit"), str(school_unit)),
+            (_("Reactivated"), str(len(kept_ids))),
+            (_("Removed"), str(len(removing))),
+        ],
+        consequences=[
+            _(
+                "%(deleted)d of them have no other school: their accounts and personal data are "
+                "deleted and cannot be restored. The others can be restored within 30 days."
+            )
+            % {"deleted": deleted}
+        ],
+        button=_("Reactivate the kept and remove the others"),
+        cancel_url=reverse("schools:new_school_year", args=[school_unit.code]),
+        hidden=[("keep", pk) for pk in sorted(kept_ids)] + [("remove_unkept", "yes")],
+        people=people,
+        people_caption=_("Teachers who will be removed"),
+    )
 
 
 def _new_school_year_page(request, school_unit, form, may_remove, day, status=200):
@@ -676,14 +917,27 @@ def _test_admin_pdf(appointment, password, card) -> bytes:
     )
 
 
+# Acts on a test administrator that show a confirmation first (GET or a POST
+# without `confirm`), and whether they ask a stale session for the card again.
+CONFIRMED_TEST_ADMIN_ACTIONS = {"losenord": True, "kort": True, "inaktivera": False}
+
+
 @etjanster_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def test_admin_action(request: HttpRequest, code: str, username: str, action: str) -> HttpResponse:
     day = today()
     school_unit = _school_unit(request, code, day)
     _require(policy.can_manage_test_admins(user=request.user, school_unit=school_unit))
     appointment = _test_admin(school_unit, username)
     user = appointment.user
+    if action in CONFIRMED_TEST_ADMIN_ACTIONS:
+        step = _confirmation(request, school_unit, grave=CONFIRMED_TEST_ADMIN_ACTIONS[action])
+        if isinstance(step, HttpResponse):
+            return step
+        if step is not None:
+            return _test_admin_confirm_page(request, school_unit, appointment, action, step)
+    elif request.method != "POST":
+        return HttpResponse(status=405, headers={"Allow": "POST"})
     try:
         if action == "losenord":
             from accounts.services import password_regenerate
@@ -715,6 +969,51 @@ def test_admin_action(request: HttpRequest, code: str, username: str, action: st
     except Refused as refusal:
         messages.error(request, str(refusal))
     return redirect("schools:test_admin_list", code=school_unit.code)
+
+
+def _test_admin_confirm_page(request, school_unit, appointment, action, step) -> HttpResponse:
+    name = appointment.user.get_full_name()
+    texts = {
+        "losenord": (
+            _("Give %(name)s a new password?"),
+            _(
+                "The current password stops working at once and the test administrator is "
+                "logged out. The new password is shown once, on the next page."
+            ),
+            _("Give a new password"),
+        ),
+        "kort": (
+            _("Give %(name)s a new matrix card?"),
+            _(
+                "The current card stops working at once and the test administrator is logged "
+                "out. The new card is shown once, on the next page, to print."
+            ),
+            _("Issue a new card"),
+        ),
+        "inaktivera": (
+            _("Deactivate %(name)s?"),
+            _(
+                "The test administrator can no longer log in and is logged out at once. You can "
+                "reactivate the account later; it is never deleted."
+            ),
+            _("Deactivate"),
+        ),
+    }
+    title, consequence, button = texts[action]
+    return _confirm_page(
+        request,
+        school_unit,
+        step,
+        title=title % {"name": name},
+        facts=[
+            (_("Test administrator"), f"{name} ({appointment.user.username})"),
+            (_("School unit"), str(school_unit)),
+        ],
+        consequences=[consequence],
+        button=button,
+        cancel_url=reverse("schools:test_admin_list", args=[school_unit.code]),
+        danger=action != "kort",
+    )
 
 
 # --- The audit log ----------------------------------------------------------------------

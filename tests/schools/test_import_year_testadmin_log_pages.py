@@ -118,7 +118,7 @@ def test_new_school_year_reactivates_the_kept_and_removes_the_rest(principal, gr
         html = principal_client.get(base).content.decode()
         assert html.count('name="keep"') == 3
         response = principal_client.post(
-            base, {"keep": [old[0].pk, old[1].pk], "remove_unkept": "yes"}
+            base, {"keep": [old[0].pk, old[1].pk], "remove_unkept": "yes", "confirm": "yes"}
         )
     assert "2 lärare återaktiverades" in response.content.decode()
     assert "data:application/pdf" in response.content.decode()
@@ -156,7 +156,7 @@ def test_test_admin_may_keep_but_not_remove_on_the_new_school_year_page(
     base = f"/e-tjanster/skolor/{grundskola.code}/nytt-lasar/"
     with time_machine.travel(NOVEMBER, tick=False):
         assert "remove_unkept" not in client.get(base).content.decode()
-        client.post(base, {"keep": [old[0].pk], "remove_unkept": "yes"})
+        client.post(base, {"keep": [old[0].pk], "remove_unkept": "yes", "confirm": "yes"})
     assert Membership.objects.filter(pk=old[1].pk, removed_at__isnull=True).exists()
     assert Membership.objects.get(pk=old[0].pk).valid_until == datetime.date(2027, 7, 31)
 
@@ -167,7 +167,9 @@ def test_a_malformed_keep_value_is_refused_without_an_error_page(principal, grun
     base = f"/e-tjanster/skolor/{grundskola.code}/nytt-lasar/"
     with time_machine.travel(AUGUST_FIRST, tick=False):
         client = verify_session(Client(), principal)
-        response = client.post(base, {"keep": [old[0].pk, keep], "remove_unkept": "yes"})
+        response = client.post(
+            base, {"keep": [old[0].pk, keep], "remove_unkept": "yes", "confirm": "yes"}
+        )
     assert response.status_code == 400
     assert 'role="alert"' in response.content.decode()
     # Nothing was done: neither the valid id kept nor the others removed.
@@ -211,7 +213,7 @@ def test_principal_deactivates_and_reactivates_a_test_admin(
     principal_client, grundskola, test_admin
 ):
     base = f"/e-tjanster/skolor/{grundskola.code}/provadministratorer/provadmin/"
-    principal_client.post(base + "inaktivera/")
+    principal_client.post(base + "inaktivera/", {"confirm": "yes"})
     test_admin.refresh_from_db()
     assert not test_admin.is_active
     principal_client.post(base + "ateraktivera/")
@@ -221,7 +223,7 @@ def test_principal_deactivates_and_reactivates_a_test_admin(
 
 def test_principal_regenerates_a_test_admins_password(principal_client, grundskola, test_admin):
     base = f"/e-tjanster/skolor/{grundskola.code}/provadministratorer/provadmin/"
-    html = principal_client.post(base + "losenord/").content.decode()
+    html = principal_client.post(base + "losenord/", {"confirm": "yes"}).content.decode()
     password = re.search(r"Lösenord</dt><dd><code>([^<]+)</code>", html).group(1)
     test_admin.refresh_from_db()
     assert test_admin.check_password(password)
