@@ -1,6 +1,9 @@
 """Reads about accounts for the login pages."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+from django.db.models.functions import Lower
 
 from accounts.models import Role, User
 from permissions.models import TestAdministrator
@@ -47,3 +50,23 @@ def card_contacts(*, user: User) -> list[Contact]:
             for principal in principals
         ]
     return []
+
+
+def teacher_accounts_by_email(*, emails: Iterable[str]) -> dict[str, User]:
+    """The teacher account of each e-mail address (keyed in lower case), in one query.
+
+    One person, one teacher account: an address already used by a teacher at
+    any school is linked, not given a second account. When several accounts
+    share an address (older data), the oldest wins, everywhere the same.
+    """
+    wanted = sorted({email.strip().lower() for email in emails if email.strip()})
+    accounts: dict[str, User] = {}
+    if not wanted:
+        return accounts
+    for user in (
+        User.objects.annotate(email_lower=Lower("email"))
+        .filter(role=Role.TEACHER, email_lower__in=wanted)
+        .order_by("-pk")
+    ):
+        accounts[user.email_lower] = user
+    return accounts

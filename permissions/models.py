@@ -269,3 +269,51 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("Audit events are append-only.")
+
+
+class ImportPreview(models.Model):
+    """A checked CSV file waiting for the principal's "Import".
+
+    The form carries the token; applying needs the same person, the same
+    school and a token that is still here. A new upload by the same person
+    deletes the old preview (and a failed one leaves none), so what is
+    applied is always the file that was last shown. The text holds names
+    and e-mail addresses, no secrets; it is planned again when applied.
+    """
+
+    token = models.CharField(max_length=64, unique=True)
+    school_unit = models.ForeignKey(
+        "schools.SchoolUnit", on_delete=models.CASCADE, related_name="+"
+    )
+    actor_id = models.BigIntegerField()
+    text = models.TextField()
+    mode = models.CharField(max_length=10)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["actor_id"], name="importpreview_actor")]
+
+    def __str__(self) -> str:
+        return f"import preview {self.pk} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class ImportPickup(models.Model):
+    """The slips (with passwords) and the report of an applied import, until
+    the principal downloads them.
+
+    SECURITY: sealed (AES-GCM, `accounts.sealed`) under a random key that is
+    not stored: it is in the result page only, and every download posts it
+    back. The database alone never holds the new passwords in clear. Kept
+    for `PICKUP_LIFETIME`, then deleted.
+    """
+
+    school_unit = models.ForeignKey(
+        "schools.SchoolUnit", on_delete=models.CASCADE, related_name="+"
+    )
+    actor_id = models.BigIntegerField()
+    sealed = models.BinaryField()
+    rows = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"import pickup {self.pk} ({self.created_at:%Y-%m-%d %H:%M})"

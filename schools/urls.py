@@ -18,6 +18,11 @@ urlpatterns = [
         views.teacher_import_apply,
         name="teacher_import_apply",
     ),
+    path(
+        school + "larare/importera/hamta/",
+        views.teacher_import_download,
+        name="teacher_import_download",
+    ),
     path(school + "larare/lappar/", views.teacher_slips, name="teacher_slips"),
     path(teacher, views.teacher_detail, name="teacher_detail"),
     path(teacher + "losenord/", views.teacher_password, name="teacher_password"),

@@ -7,10 +7,9 @@ and asks `permissions.policy` whether the user may change what it shows
 """
 
 import base64
-import csv
 import dataclasses
 import datetime
-import io
+import json
 
 from django.conf import settings
 from django.contrib import messages
@@ -34,12 +33,15 @@ from permissions.csv_import import (
     MAX_BYTES,
     ImportFileError,
     Outcome,
+    SubjectMode,
     decode_upload,
+    import_report_csv,
     plan_import,
-    spreadsheet_safe,
 )
 from permissions.forms import (
     SORTS,
+    ImportApplyForm,
+    ImportPickupForm,
     ImportUploadForm,
     SchoolYearRenewForm,
     SubjectGrantForm,
@@ -52,6 +54,10 @@ from permissions.refusals import Refused
 from permissions.schoolyear import school_year_label, today
 from permissions.services import (
     csv_import_apply,
+    csv_import_discard,
+    csv_import_pickup_open,
+    csv_import_pickup_store,
+    csv_import_preview,
     membership_grant,
     membership_reactivate,
     membership_register,
@@ -75,7 +81,6 @@ from schools.models import SchoolUnit
 
 PAGE_SIZE = 100
 LOG_PAGE_SIZE = 50
-IMPORT_SESSION_KEY = "teacher_import"
 
 
 # --- Lookups: one per resource, 404 outside the user's scope ------------------------
@@ -643,33 +648,53 @@ def teacher_restore(request: HttpRequest, code: str, membership_id: int) -> Http
 @etjanster_required
 @require_http_methods(["GET", "POST"])
 def teacher_import(request: HttpRequest, code: str) -> HttpResponse:
-    """Step 1 (GET) the form, step 2 (POST a file) the preview."""
+    """Step 1 (GET) the form, step 2 (POST a file) the preview, bound to that
+    upload by a token; step 3 is `teacher_import_apply`."""
     day = today()
     school_unit = _school_unit(request, code, day)
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     plan = None
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            # SECURITY: refuse a large file by its size before reading it.
-            if upload.size > MAX_BYTES:
-                raise ImportFileError(
-                    _("The file is too large (at most %(kb)d kB).") % {"kb": MAX_BYTES // 1024}
+    token = ""
+    context = _context(request, school_unit)
+    if request.method == "POST":
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                # SECURITY: refuse a large file by its size before reading it.
+                if upload.size > MAX_BYTES:
+                    raise ImportFileError(
+                        _("The file is too large (at most %(kb)d kB).") % {"kb": MAX_BYTES // 1024}
+                    )
+                text = decode_upload(upload.read())
+                plan = plan_import(
+                    school_unit=school_unit, text=text, mode=form.cleaned_data["mode"]
                 )
-            text = decode_upload(upload.read())
-            plan = plan_import(school_unit=school_unit, text=text)
-        except ImportFileError as error:
-            form.add_error("file", str(error))
-        else:
-            if plan.is_valid:
-                # Names and e-mails only, no secrets; apply parses it again.
-                request.session[IMPORT_SESSION_KEY] = {"school": school_unit.pk, "text": text}
+            except ImportFileError as error:
+                form.add_error("file", str(error))
             else:
-                request.session.pop(IMPORT_SESSION_KEY, None)
+                token = csv_import_preview(
+                    school_unit=school_unit,
+                    context=context,
+                    text=text,
+                    plan=plan,
+                    mode=plan.mode,
+                )
+        if plan is None:
+            # A failed upload leaves no earlier preview to apply by mistake.
+            csv_import_discard(context=context)
     return render(
         request,
         "schools/teacher_import.html",
-        {"school_unit": school_unit, "form": form, "plan": plan, "outcomes": Outcome},
+        {
+            "school_unit": school_unit,
+            "form": form,
+            "plan": plan,
+            "summary": plan.summary() if plan else None,
+            "token": token,
+            "outcomes": Outcome,
+            "modes": SubjectMode,
+        },
+        status=400 if request.method == "POST" and plan is None else 200,
     )
 
 
@@ -678,48 +703,76 @@ def teacher_import(request: HttpRequest, code: str) -> HttpResponse:
 def teacher_import_apply(request: HttpRequest, code: str) -> HttpResponse:
     day = today()
     school_unit = _school_unit(request, code, day)
-    pending = request.session.get(IMPORT_SESSION_KEY)
-    if not pending or pending.get("school") != school_unit.pk:
-        messages.error(request, _("There is no checked file to import. Upload it again."))
-        return redirect("schools:teacher_import", code=school_unit.code)
+    form = ImportApplyForm(request.POST)
+    context = _context(request, school_unit)
     try:
-        imported = csv_import_apply(
+        result = csv_import_apply(
             school_unit=school_unit,
-            context=_context(request, school_unit),
-            text=pending["text"],
+            context=context,
+            token=form.data.get("token", "") if form.is_valid() else "",
             today=day,
         )
     except (Refused, ImportFileError) as refusal:
         messages.error(request, str(refusal))
         return redirect("schools:teacher_import", code=school_unit.code)
-    del request.session[IMPORT_SESSION_KEY]
-    slips = import_slips(imported, school_unit=school_unit)
-    report = io.StringIO()
-    writer = csv.writer(report, delimiter=";")
-    writer.writerow(
-        [_("Row"), _("First name"), _("Last name"), _("E-mail"), _("Username")]
-        + [_("Outcome"), _("Subjects"), _("Valid until")]
+    # The slips (with passwords) and the report wait sealed under a key that
+    # only this page holds; the page itself stays small however many rows.
+    slips = [
+        dataclasses.asdict(slip) for slip in import_slips(result.imported, school_unit=school_unit)
+    ]
+    for slip in slips:
+        slip["valid_until"] = slip["valid_until"].isoformat()
+    content = json.dumps({"slips": slips, "report": import_report_csv(result.imported)}).encode()
+    pickup_id, key = csv_import_pickup_store(
+        school_unit=school_unit, context=context, content=content, rows=len(slips)
     )
-    for item in imported:
-        row = item.row
-        cells = [row.number, row.first_name, row.last_name, row.email, item.username]
-        cells += [row.outcome_label, " ".join(row.subject_codes), item.valid_until.isoformat()]
-        writer.writerow([spreadsheet_safe(cell) for cell in cells])
-    # UTF-8 with BOM so that Excel opens the Swedish letters right.
-    report_bytes = "\ufeff".encode() + report.getvalue().encode("utf-8")
     return _no_store(
         render(
             request,
             "schools/teacher_import_done.html",
             {
                 "school_unit": school_unit,
-                "imported": imported,
-                "new_count": sum(1 for item in imported if item.password),
-                "slips_url": data_url(render_slips(slips)),
-                "report_url": data_url(report_bytes, "text/csv;charset=utf-8"),
+                "summary": result.summary,
+                "new_count": result.summary[Outcome.NEW],
+                "pickup": pickup_id,
+                "key": key,
             },
         )
     )
+
+
+@etjanster_required
+@require_POST
+def teacher_import_download(request: HttpRequest, code: str) -> HttpResponse:
+    """The slips PDF or the report CSV of an applied import, within the hour."""
+    school_unit = _school_unit(request, code, today())
+    form = ImportPickupForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse(status=400)
+    try:
+        content = csv_import_pickup_open(
+            school_unit=school_unit,
+            context=_context(request, school_unit),
+            pickup_id=form.cleaned_data["pickup"],
+            key=form.cleaned_data["key"],
+            what=form.cleaned_data["what"],
+        )
+    except Refused as refusal:
+        messages.error(request, str(refusal))
+        return redirect("schools:teacher_import", code=school_unit.code)
+    data = json.loads(content)
+    if form.cleaned_data["what"] == "report":
+        # UTF-8 with BOM so that Excel opens the Swedish letters right.
+        response = HttpResponse(
+            "\ufeff".encode() + data["report"].encode(), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="import-{school_unit.code}.csv"'
+        return _no_store(response)
+    slips = [
+        Slip(**{**slip, "valid_until": datetime.date.fromisoformat(slip["valid_until"])})
+        for slip in data["slips"]
+    ]
+    return _pdf_response(render_slips(slips), f"lappar-{school_unit.code}.pdf")
 
 
 # --- The new school year ----------------------------------------------------------------

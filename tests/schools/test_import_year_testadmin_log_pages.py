@@ -35,6 +35,18 @@ BAD = GOOD + "Bo;Al;bo-utan-snabel-a;GRGRMAT01\nCe;Ok;ce@skola.example;GRGRMAT01
 # --- Import -----------------------------------------------------------------------------
 
 
+def token_of(html: str) -> str:
+    match = re.search(r'name="token" value="([^"]+)"', html)
+    return match.group(1) if match else ""
+
+
+def download(client, base: str, html: str, what: str):
+    """Post the result page's download form for `what` (slips or report)."""
+    pickup = re.search(r'name="pickup" value="(\d+)"', html).group(1)
+    key = re.search(r'name="key" value="([^"]+)"', html).group(1)
+    return client.post(base + "hamta/", {"pickup": pickup, "key": key, "what": what})
+
+
 def test_import_preview_names_the_bad_row_and_saves_nothing(principal_client, grundskola):
     base = f"/e-tjanster/skolor/{grundskola.code}/larare/importera/"
     response = principal_client.post(base, {"file": upload(BAD.encode("cp1252"))})
@@ -42,10 +54,19 @@ def test_import_preview_names_the_bad_row_and_saves_nothing(principal_client, gr
     assert "Rad 3:" in html
     assert "bo-utan-snabel-a" in html
     assert "Importera</button>" not in html
+    assert token_of(html) == ""
     assert not User.objects.filter(role=Role.TEACHER).exists()
-    # Nothing waits in the session to be applied.
-    response = principal_client.post(base + "genomfor/", follow=True)
-    assert "ingen granskad fil" in response.content.decode()
+    response = principal_client.post(base + "genomfor/", {"token": "guessed"}, follow=True)
+    assert "granskningen gäller inte längre" in response.content.decode()
+    assert not User.objects.filter(role=Role.TEACHER).exists()
+
+
+def test_a_failed_upload_discards_the_earlier_preview(principal_client, grundskola):
+    base = f"/e-tjanster/skolor/{grundskola.code}/larare/importera/"
+    good = principal_client.post(base, {"file": upload(GOOD.encode())}).content.decode()
+    failed = principal_client.post(base, {"file": upload(b"")})
+    assert failed.status_code == 400
+    principal_client.post(base + "genomfor/", {"token": token_of(good)})
     assert not User.objects.filter(role=Role.TEACHER).exists()
 
 
@@ -53,47 +74,71 @@ def test_import_preview_then_apply_gives_slips_and_a_report(principal_client, gr
     base = f"/e-tjanster/skolor/{grundskola.code}/larare/importera/"
     preview = principal_client.post(base, {"file": upload(GOOD.encode("utf-8-sig"))})
     assert "Nytt lärarkonto" in preview.content.decode()
+    assert "no-store" in preview["Cache-Control"]
     assert not User.objects.filter(role=Role.TEACHER).exists()
-    done = principal_client.post(base + "genomfor/")
+    done = principal_client.post(base + "genomfor/", {"token": token_of(preview.content.decode())})
     html = done.content.decode()
-    assert done["Cache-Control"] == "no-store"
+    assert "no-store" in done["Cache-Control"]
+    assert "data:" not in html  # small: the files are downloaded separately
     user = User.objects.get(email="ada@skola.example")
-    slips = re.search(r'href="data:application/pdf;base64,([^"]+)"', html).group(1)
-    text = PdfReader(io.BytesIO(base64.b64decode(slips))).pages[0].extract_text()
+    assert user.username not in html
+    slips = download(principal_client, base, html, "slips")
+    assert slips["Content-Type"] == "application/pdf"
+    assert "no-store" in slips["Cache-Control"]
+    text = PdfReader(io.BytesIO(slips.content)).pages[0].extract_text()
     assert user.username in text
-    report = re.search(r'href="data:text/csv;charset=utf-8;base64,([^"]+)"', html).group(1)
-    report_text = base64.b64decode(report).decode("utf-8-sig")
-    assert f"ada@skola.example;{user.username};Nytt lärarkonto" in report_text
+    report_text = download(principal_client, base, html, "report").content.decode("utf-8-sig")
+    assert f"ada@skola.example;{user.username};Nytt lärarkonto;GRGRMAT01 GRGRSVE01" in report_text
     # Applying again does nothing: the checked file was used up.
-    principal_client.post(base + "genomfor/")
+    principal_client.post(base + "genomfor/", {"token": token_of(preview.content.decode())})
     assert User.objects.filter(email="ada@skola.example").count() == 1
+
+
+def test_the_slips_need_the_key_of_the_result_page(principal_client, grundskola):
+    from permissions.models import ImportPickup
+
+    base = f"/e-tjanster/skolor/{grundskola.code}/larare/importera/"
+    preview = principal_client.post(base, {"file": upload(GOOD.encode())}).content.decode()
+    html = principal_client.post(base + "genomfor/", {"token": token_of(preview)}).content.decode()
+    pickup = ImportPickup.objects.get()
+    password_free = bytes(pickup.sealed)
+    assert b"ada@skola.example" not in password_free
+    forged = principal_client.post(
+        base + "hamta/", {"pickup": pickup.pk, "key": "A" * 43 + "=", "what": "slips"}
+    )
+    assert forged.status_code == 302
+    assert download(principal_client, base, html, "slips").status_code == 200
 
 
 def test_the_import_report_writes_formula_like_names_as_text(principal_client, grundskola):
     base = f"/e-tjanster/skolor/{grundskola.code}/larare/importera/"
-    evil = "=2+5*cmd|A0;-Ek;ada@skola.example;GRGRMAT01\n"
-    principal_client.post(base, {"file": upload(evil.encode())})
-    html = principal_client.post(base + "genomfor/").content.decode()
-    report = re.search(r'href="data:text/csv;charset=utf-8;base64,([^"]+)"', html).group(1)
-    report_text = base64.b64decode(report).decode("utf-8-sig")
+    evil = "Förnamn;Efternamn;E-post;Ämnen\n=2+5*cmd|A0;-Ek;ada@skola.example;GRGRMAT01\n"
+    preview = principal_client.post(base, {"file": upload(evil.encode())}).content.decode()
+    html = principal_client.post(base + "genomfor/", {"token": token_of(preview)}).content.decode()
+    report_text = download(principal_client, base, html, "report").content.decode("utf-8-sig")
     assert ";'=2+5*cmd|A0;'-Ek;ada@skola.example;" in report_text
 
 
 @pytest.mark.parametrize(
-    ("content", "message"),
+    ("content", "message", "status"),
     [
-        (b"", "tom"),
-        (b"x" * (10 * 1024 * 1024), "för stor"),
-        (b"\x89PNG\r\n\x1a\n\x00\x00\x00IHDR", "inte en CSV-fil"),
-        (b"Ada;Ek;ada@skola.example;GRGRMAT01;x;y\n", "För många kolumner"),
+        (b"", "tom", 400),
+        (b"x" * (10 * 1024 * 1024), "för stor", 400),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00IHDR", "inte en CSV-fil", 400),
+        (b"Ada;Ek;ada@skola.example;GRGRMAT01\n", "rubrikraden", 400),
+        (
+            "Förnamn;Efternamn;E-post;Ämnen\nAda;Ek;ada@skola.example;GRGRMAT01;x;y\n".encode(),
+            "För många kolumner",
+            200,
+        ),
     ],
 )
 def test_a_bad_file_gets_a_swedish_message_never_an_error_page(
-    principal_client, grundskola, content, message
+    principal_client, grundskola, content, message, status
 ):
     base = f"/e-tjanster/skolor/{grundskola.code}/larare/importera/"
     response = principal_client.post(base, {"file": upload(content)})
-    assert response.status_code == 200
+    assert response.status_code == status
     assert message in response.content.decode()
     assert not User.objects.filter(role=Role.TEACHER).exists()
 
@@ -102,8 +147,10 @@ def test_a_checked_file_cannot_be_applied_at_another_school(
     principal_client, grundskola, gymnasium
 ):
     base = "/e-tjanster/skolor/{}/larare/importera/"
-    principal_client.post(base.format(grundskola.code), {"file": upload(GOOD.encode())})
-    principal_client.post(base.format(gymnasium.code) + "genomfor/")
+    preview = principal_client.post(base.format(grundskola.code), {"file": upload(GOOD.encode())})
+    principal_client.post(
+        base.format(gymnasium.code) + "genomfor/", {"token": token_of(preview.content.decode())}
+    )
     assert not Membership.objects.filter(school_unit=gymnasium).exists()
 
 
