@@ -408,7 +408,8 @@ class PasswordFailure(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.username} from {self.address} at {self.created_at:%Y-%m-%d %H:%M}"
+        moment = timezone.localtime(self.created_at)
+        return f"{self.username} from {self.address} at {moment:%Y-%m-%d %H:%M}"
 
 
 # --- The mail outbox --------------------------------------------------------------

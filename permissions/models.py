@@ -258,7 +258,12 @@ class AuditEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.actor_username}"
+        # Local time (Europe/Stockholm), as every list beside it shows; the
+        # admin uses this as the page title.
+        from permissions.audit_display import action_label
+
+        moment = timezone.localtime(self.created_at)
+        return f"{moment:%Y-%m-%d %H:%M} {action_label(self.action)} {self.actor_username}".strip()
 
     # SECURITY: append-only at the ORM level; PostgreSQL also refuses UPDATE
     # and DELETE with a trigger (migration 0003), so raw SQL cannot either.
@@ -294,7 +299,7 @@ class ImportPreview(models.Model):
         indexes = [models.Index(fields=["actor_id"], name="importpreview_actor")]
 
     def __str__(self) -> str:
-        return f"import preview {self.pk} ({self.created_at:%Y-%m-%d %H:%M})"
+        return f"import preview {self.pk} ({timezone.localtime(self.created_at):%Y-%m-%d %H:%M})"
 
 
 class ImportPickup(models.Model):
@@ -316,4 +321,4 @@ class ImportPickup(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
-        return f"import pickup {self.pk} ({self.created_at:%Y-%m-%d %H:%M})"
+        return f"import pickup {self.pk} ({timezone.localtime(self.created_at):%Y-%m-%d %H:%M})"

@@ -49,6 +49,21 @@ from schools.models import SchoolUnit
 
 
 @transaction.atomic
+def log_export_record(
+    *, context: AuditContext, filters: dict, school_unit=None, huvudman=None
+) -> None:
+    """Somebody took a copy of (part of) the log: that is audited too."""
+    audit_record(
+        action=AuditAction.LOG_EXPORTED,
+        context=context,
+        school_unit=school_unit,
+        huvudman=huvudman,
+        target=school_unit.code if school_unit is not None else "",
+        details={"filters": filters},
+    )
+
+
+@transaction.atomic
 def policy_rule_add(*, context: AuditContext, school_form, level: str) -> LevelPolicy:
     rule = LevelPolicy.objects.create(school_form=school_form, level=level)
     audit_record(

@@ -137,7 +137,7 @@ class SupportTicket(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.subject}"
+        return f"{timezone.localtime(self.created_at):%Y-%m-%d %H:%M} {self.subject}"
 
 
 class RateLimitHit(models.Model):
@@ -157,4 +157,4 @@ class RateLimitHit(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.scope} {self.key} {self.created_at:%Y-%m-%d %H:%M}"
+        return f"{self.scope} {self.key} {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"

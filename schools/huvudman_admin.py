@@ -169,7 +169,10 @@ class HuvudmanAuditEventAdmin(ScopedAdmin, AuditEventAdmin):
     """The huvudman's own audit log, read-only like the national one."""
 
     def get_queryset(self, request):
-        return huvudman_audit_events(user=request.user)
+        return self.with_names(huvudman_audit_events(user=request.user))
+
+    def export_scope(self, request) -> dict:
+        return {"huvudman": huvudman_of_staff(user=request.user)}
 
     def has_view_permission(self, request, obj=None) -> bool:
         if obj is None:

@@ -43,4 +43,5 @@ urlpatterns = [
         name="test_admin_action",
     ),
     path(school + "logg/", views.audit_log, name="audit_log"),
+    path(school + "logg/csv/", views.audit_log_csv, name="audit_log_csv"),
 ]

@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -29,6 +29,7 @@ from accounts.network import audit_context
 from accounts.reauth import Reauth, reauth_check, reauth_prompt
 from permissions import policy
 from permissions.audit import AuditAction, AuditContext
+from permissions.audit_display import event_rows, events_csv
 from permissions.csv_import import (
     MAX_BYTES,
     ImportFileError,
@@ -58,6 +59,7 @@ from permissions.services import (
     csv_import_pickup_open,
     csv_import_pickup_store,
     csv_import_preview,
+    log_export_record,
     membership_grant,
     membership_reactivate,
     membership_register,
@@ -1072,26 +1074,49 @@ def _test_admin_confirm_page(request, school_unit, appointment, action, step) ->
 # --- The audit log ----------------------------------------------------------------------
 
 
+def _school_events(request: HttpRequest, school_unit: SchoolUnit):
+    """The school's events, filtered by the `action` parameter when it is a known one."""
+    events = (
+        AuditEvent.objects.filter(school_unit=school_unit)
+        .select_related("school_unit")
+        .order_by("-created_at", "-id")
+    )
+    action = request.GET.get("action", "")
+    if action in AuditAction.values:
+        return events.filter(action=action), action
+    return events, ""
+
+
 @etjanster_required
 @require_GET
 def audit_log(request: HttpRequest, code: str) -> HttpResponse:
     school_unit = _school_unit(request, code, today())
-    events = AuditEvent.objects.filter(school_unit=school_unit).order_by("-created_at", "-id")
-    action = request.GET.get("action", "")
-    if action in AuditAction.values:
-        events = events.filter(action=action)
-    else:
-        action = ""
+    events, action = _school_events(request, school_unit)
     page = Paginator(events, LOG_PAGE_SIZE).get_page(request.GET.get("page"))
-    labels = dict(AuditAction.choices)
     return render(
         request,
         "schools/audit_log.html",
         {
             "school_unit": school_unit,
             "page": page,
-            "events": [(event, labels.get(event.action, event.action)) for event in page],
-            "actions": AuditAction.choices,
+            "rows": event_rows(page),
+            "actions": sorted(AuditAction.choices, key=lambda choice: str(choice[1])),
             "action": action,
         },
     )
+
+
+@etjanster_required
+@require_GET
+def audit_log_csv(request: HttpRequest, code: str) -> HttpResponse:
+    """The filtered log as CSV, for a spreadsheet; the export itself is audited."""
+    school_unit = _school_unit(request, code, today())
+    events, action = _school_events(request, school_unit)
+    log_export_record(
+        context=_context(request, school_unit),
+        school_unit=school_unit,
+        filters={"action": action} if action else {},
+    )
+    response = StreamingHttpResponse(events_csv(events), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="logg-{school_unit.code}.csv"'
+    return _no_store(response)
