@@ -113,6 +113,20 @@ def can_open_huvudman_site(*, user: User) -> bool:
     return _admin_session_verified(user) and can_use_huvudman_site(user=user)
 
 
+def can_handle_support_tickets(*, user: User) -> bool:
+    """Support tickets are worked by national admins in /admin/ (no separate
+    support role: national admins are support today, and a new role would
+    need its own door and second factor)."""
+    return can_open_national_admin(user=user)
+
+
+def support_handlers() -> QuerySet[User]:
+    """Whom a ticket can be assigned to."""
+    return User.objects.filter(role=Role.NATIONAL_ADMIN, is_active=True).order_by(
+        "first_name", "last_name", "username"
+    )
+
+
 # --- Huvudman staff at /huvudman/ -------------------------------------------
 #
 # SECURITY: staff hold no Django model permissions; the /huvudman/ admin site

@@ -10,7 +10,13 @@ from accounts.mail import mail_enqueue, mail_enqueue_composed
 from accounts.models import Role, User
 from permissions.audit import AuditAction, AuditContext, audit_record
 from permissions.policy import Access
-from portal.models import Material, SupportTicket
+from portal.models import (
+    Material,
+    SupportTicket,
+    SupportTicketEntry,
+    TicketEntryKind,
+    TicketStatus,
+)
 from schools.models import PrincipalAssignment
 
 
@@ -121,3 +127,76 @@ def huvudman_contact_compose(*, params: dict) -> dict | None:
             "emails/huvudman_contact_subject.txt", {"school_unit": school_unit}
         ).strip()
     return {"subject": subject, "body": body, "to": [assignment.user.email]}
+
+
+@transaction.atomic
+def support_ticket_update(
+    *,
+    ticket: SupportTicket,
+    context: AuditContext,
+    status: str,
+    assigned_to: User | None,
+    answer: str = "",
+) -> SupportTicket:
+    """Change a ticket's status and handler and/or answer it by e-mail.
+
+    An answer goes to the address the ticket came from, through the outbox
+    (sent after commit by the worker), and makes a new or in-progress ticket
+    answered (closing it at once stays closed). Each change is a history entry and an
+    audit event, in this transaction.
+    """
+    ticket = SupportTicket.objects.select_for_update().get(pk=ticket.pk)
+    actor = context.actor.get_username() if context.actor is not None else ""
+    answer = (answer or "").strip()
+    entries: list[SupportTicketEntry] = []
+    if answer:
+        subject = " ".join(f"Re: [Support #{ticket.pk}] {ticket.subject}".split())[:200]
+        mail_enqueue(
+            subject=subject, body=answer, to=[ticket.email], reply_to=[settings.SUPPORT_EMAIL]
+        )
+        entries.append(
+            SupportTicketEntry(
+                ticket=ticket, actor_username=actor, kind=TicketEntryKind.ANSWER, text=answer
+            )
+        )
+        if status in (TicketStatus.NEW, TicketStatus.IN_PROGRESS):
+            status = TicketStatus.ANSWERED
+        audit_record(
+            action=AuditAction.TICKET_ANSWERED,
+            context=context,
+            target=f"#{ticket.pk}",
+            details={"ticket": ticket.pk},
+        )
+    changes = {}
+    if status != ticket.status:
+        entries.append(
+            SupportTicketEntry(
+                ticket=ticket,
+                actor_username=actor,
+                kind=TicketEntryKind.STATUS,
+                text=f"{TicketStatus(ticket.status).label} → {TicketStatus(status).label}",
+            )
+        )
+        changes["status"] = status
+        ticket.status = status
+    if (assigned_to.pk if assigned_to else None) != ticket.assigned_to_id:
+        entries.append(
+            SupportTicketEntry(
+                ticket=ticket,
+                actor_username=actor,
+                kind=TicketEntryKind.ASSIGNED,
+                text=str(assigned_to) if assigned_to else "–",
+            )
+        )
+        changes["assigned_to"] = assigned_to.username if assigned_to else ""
+        ticket.assigned_to = assigned_to
+    if changes:
+        ticket.save(update_fields=["status", "assigned_to"])
+        audit_record(
+            action=AuditAction.TICKET_CHANGED,
+            context=context,
+            target=f"#{ticket.pk}",
+            details={"ticket": ticket.pk, **changes},
+        )
+    SupportTicketEntry.objects.bulk_create(entries)
+    return ticket
