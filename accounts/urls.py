@@ -8,4 +8,5 @@ urlpatterns = [
     path("e-tjanster/logga-in/", views.etjanster_login, name="login"),
     path("e-tjanster/logga-in/matris/", views.etjanster_matrix, name="matrix"),
     path("logga-ut/", views.logout, name="logout"),
+    path("sessionen/fortsatt/", views.session_keepalive, name="session_keepalive"),
 ]

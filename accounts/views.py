@@ -10,9 +10,10 @@ from django.contrib import messages
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -38,7 +39,7 @@ from accounts.services import (
     login_audit,
     password_check,
 )
-from accounts.sessions import authentication_time_store
+from accounts.sessions import authentication_time_store, session_idle_expires_at
 from permissions.audit import AuditAction, audit_record
 from permissions.policy import (
     can_use_etjanster,
@@ -296,3 +297,21 @@ def logout(request: HttpRequest) -> HttpResponse:
     auth_logout(request)
     messages.success(request, _("You are logged out."))
     return redirect("home")
+
+
+# --- The idle warning's "Fortsätt" ------------------------------------------------------
+
+
+@require_POST
+@csrf_protect
+def session_keepalive(request: HttpRequest) -> HttpResponse:
+    """Push the idle timeout on (SessionTimeoutMiddleware already did, as for
+    any request) and say when the session now ends. Without JavaScript the
+    form posts here and comes back to the page it was on."""
+    expires_at = session_idle_expires_at(request=request) if request.user.is_authenticated else None
+    if "application/json" in request.headers.get("Accept", ""):
+        if expires_at is None:
+            return JsonResponse({"expired": True}, status=401)
+        seconds = max(0, int((expires_at - timezone.now()).total_seconds()))
+        return JsonResponse({"expires_in": seconds})
+    return redirect(_safe_next(request, "/"))

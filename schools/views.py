@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.decorators import etjanster_required
 from accounts.network import audit_context
 from accounts.reauth import Reauth, reauth_check, reauth_prompt
+from accounts.resume import resumed_initial
 from permissions import policy
 from permissions.audit import AuditAction, AuditContext
 from permissions.audit_display import event_rows, events_csv
@@ -332,7 +333,13 @@ def teacher_list(request: HttpRequest, code: str) -> HttpResponse:
 def teacher_register(request: HttpRequest, code: str) -> HttpResponse:
     day = today()
     school_unit = _school_unit(request, code, day)
-    form = TeacherRegisterForm(request.POST or None)
+    form = TeacherRegisterForm(
+        request.POST or None,
+        initial=resumed_initial(
+            request,
+            names={"first_name": False, "last_name": False, "email": False, "subjects": True},
+        ),
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -402,7 +409,9 @@ def teacher_detail(request: HttpRequest, code: str, username: str) -> HttpRespon
     membership = _membership(school_unit, username)
     current = list(membership.subjects.order_by("level", "name"))
     form = SubjectGrantForm(
-        request.POST or None, initial={"subjects": [subject.code for subject in current]}
+        request.POST or None,
+        initial=resumed_initial(request, names={"subjects": True})
+        or {"subjects": [subject.code for subject in current]},
     )
     if request.method == "POST" and form.is_valid():
         added, removed = membership_grant(
@@ -896,7 +905,12 @@ def test_admin_list(request: HttpRequest, code: str) -> HttpResponse:
     day = today()
     school_unit = _school_unit(request, code, day)
     _require(policy.can_manage_test_admins(user=request.user, school_unit=school_unit))
-    form = TestAdminIssueForm(request.POST or None)
+    form = TestAdminIssueForm(
+        request.POST or None,
+        initial=resumed_initial(
+            request, names={"first_name": False, "last_name": False, "email": False}
+        ),
+    )
     if request.method == "POST" and form.is_valid():
         issued = test_admin_issue(
             school_unit=school_unit,
