@@ -58,7 +58,9 @@ NOT_ANSWERS = frozenset({"csrfmiddlewaretoken", REDIRECT_FIELD_NAME})
 def _safe_next(request: HttpRequest, default: str) -> str:
     """`next` if it stays on this site, else `default` (no open redirect)."""
     target = request.POST.get(REDIRECT_FIELD_NAME) or request.GET.get(REDIRECT_FIELD_NAME, "")
-    if target and url_has_allowed_host_and_scheme(
+    # A path on this site only: `redirect()` would take any other word for a
+    # view name and fail on it.
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target

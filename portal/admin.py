@@ -15,7 +15,9 @@ class MaterialAdmin(admin.ModelAdmin):
     list_filter = ["level", "kind", "is_protected", "protection_reason"]
     search_fields = ["title", "slug", "subject__name", "subject__code"]
     prepopulated_fields = {"slug": ["title"]}
-    autocomplete_fields = ["subject"]
+    # A plain select, not autocomplete: Django's autocomplete widget looks a
+    # posted value up as a primary key while redrawing an invalid form, and
+    # a non-number there is a ValueError (a 500) instead of a form error.
     list_select_related = ["subject"]
     date_hierarchy = "published_on"
     show_full_result_count = False
