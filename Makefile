@@ -28,8 +28,8 @@ run: install
 	@export DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-config.settings.dev}; \
 	$(BIN)/python manage.py send_queued_mail & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
-	$(BIN)/gunicorn config.wsgi:application --bind $(HOST):$(PORT) --workers 2 \
-		--access-logfile -
+	$(BIN)/gunicorn -c deploy/gunicorn.conf.py config.wsgi:application \
+		--bind $(HOST):$(PORT) --workers 2
 
 test: install
 	$(BIN)/ruff check .

@@ -32,6 +32,7 @@ from accounts.throttle import (
     username_lock,
 )
 from accounts.usernames import generate_password
+from config import metrics
 from permissions import policy
 from permissions.audit import AuditAction, AuditContext, audit_record
 from permissions.models import Membership, TestAdministrator
@@ -249,6 +250,8 @@ def card_answer(*, user: User, answers: dict[str, str], context: AuditContext) -
         return CardAnswer(AnswerOutcome.LOCKED, device)
     allowed, data = device.verify_is_allowed()
     if not allowed:
+        # Not audited (no answer was looked at), so counted here.
+        metrics.throttle_hit(throttle="matrix_card")
         return CardAnswer(AnswerOutcome.TOO_SOON, device, retry_at=(data or {}).get("locked_until"))
     cells = device.pinned_cells()
     if cells is None:

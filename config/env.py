@@ -3,6 +3,7 @@
 Every variable the project reads is listed in `.env.example` and the README.
 """
 
+import ipaddress
 import os
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -48,6 +49,40 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     return value
 
 
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {raw!r}.")
+    return value
+
+
+def env_url(name: str, default: str = "") -> str:
+    """An http(s) URL with a host, or empty."""
+    raw = (os.environ.get(name) or default).strip()
+    if not raw:
+        return ""
+    parsed = urlparse(raw)
+    if parsed.scheme not in {"http", "https"} or not parsed.hostname:
+        raise ImproperlyConfigured(f"{name} must be an http:// or https:// URL, not {raw!r}.")
+    return raw
+
+
+def env_networks(name: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """Comma-separated addresses or networks (CIDR), e.g. `10.0.0.0/8,127.0.0.1`."""
+    networks = []
+    for item in env_list(name):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} must list addresses or networks such as 10.0.0.0/8, not {item!r}."
+            ) from None
+    return networks
+
+
 def env_list(name: str, default: list[str] | None = None) -> list[str]:
     raw = os.environ.get(name)
     if raw is None:
@@ -55,11 +90,61 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def s3_storage_from_env() -> dict:
+    """The STORAGES["default"] entry for STORAGE_BACKEND=s3 (django-storages).
+
+    Bucket, region and keys are required; S3_ENDPOINT_URL is empty for
+    Amazon's own endpoint, or the URL of another S3 API server.
+    """
+    from botocore.config import Config
+
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_required("S3_BUCKET"),
+            "endpoint_url": env_url("S3_ENDPOINT_URL") or None,
+            "region_name": env_required("S3_REGION"),
+            "access_key": env_required("S3_ACCESS_KEY_ID"),
+            "secret_key": env_required("S3_SECRET_ACCESS_KEY"),
+            # SECURITY: objects are private (no ACL grants); the portal's gate
+            # streams them (portal/storage.py), so no URL to them is ever given out.
+            "default_acl": None,
+            # Two uploads named alike must never overwrite each other's file:
+            # Django picks a free name, as it does on disk.
+            "file_overwrite": False,
+            # Path-style URLs work with every S3 API server (MinIO, Ceph, moto).
+            "addressing_style": "path",
+            # Files larger than this wait on disk, not in the worker's memory.
+            "max_memory_size": 2 * 1024 * 1024,
+            # Fail fast: an unreachable store must give a Swedish error page
+            # within seconds, not hang a worker for botocore's 60 s defaults.
+            "client_config": Config(
+                connect_timeout=2,
+                read_timeout=10,
+                retries={"mode": "standard", "max_attempts": 2},
+            ),
+        },
+    }
+
+
 def database_from_url(url: str) -> dict:
     """Turn `postgres://user:pass@host:port/name?option=value` into a DATABASES entry.
 
     PostgreSQL runs through psycopg 3's connection pool: a new connection per
     request costs about 12 ms of CPU (measured, see NOTES.md).
+
+    With the database unreachable a request must fail fast (a Swedish 503
+    page within 2 s) and the pool must come back by itself when it returns:
+    - `timeout`: how long a request waits for a pooled connection. gunicorn's
+      sync workers serve one request at a time, so a healthy pool never makes
+      a request wait; only an outage does.
+    - `reconnect_timeout`: how long the pool retries a failed connection (with
+      growing pauses) before it gives up; the next request starts a fresh
+      attempt at once. Short, so a returning database is used within seconds
+      instead of after the pool's next pause of up to minutes.
+    - `connect_timeout` (libpq, whole seconds, at least 2): a connection
+      attempt to a host that does not answer at all gives up instead of
+      hanging a pool thread for the kernel's TCP timeout.
     """
     parsed = urlparse(url)
     if parsed.scheme not in {"postgres", "postgresql"}:
@@ -73,8 +158,10 @@ def database_from_url(url: str) -> dict:
         "pool": {
             "min_size": env_int("DATABASE_POOL_MIN", 2, minimum=0),
             "max_size": env_int("DATABASE_POOL_MAX", 4, minimum=1),
-            "timeout": 10,
-        }
+            "timeout": env_int("DATABASE_POOL_TIMEOUT", 1, minimum=1),
+            "reconnect_timeout": 5,
+        },
+        "connect_timeout": env_int("DATABASE_CONNECT_TIMEOUT", 2, minimum=2),
     }
     for key, values in parse_qs(parsed.query).items():
         options[key] = values[-1]

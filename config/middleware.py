@@ -1,12 +1,121 @@
-"""Middleware of the whole site."""
+"""Middleware of the whole site: the operations layer (probes and metrics, the
+request log) and the refusal that no view handled."""
 
+import logging
+import re
+import time
+import uuid
 from urllib.parse import unquote_to_bytes
 
-from django.http import HttpRequest, HttpResponse
+from django.core.signals import request_finished
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.utils.cache import patch_cache_control
+from django.utils.functional import SimpleLazyObject, empty
 
+from config import metrics
+from config.logs import current_request_id
+from config.operations import ENDPOINTS
 from config.views import bad_request, permission_denied
 from permissions.refusals import Refused
+
+request_logger = logging.getLogger("behorighet.request")
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# An id from the proxy (nginx's $request_id) is kept so that its log and
+# ours can be matched; anything else gets a fresh id. SECURITY: the pattern
+# keeps a client's header from writing arbitrary text into the log.
+INCOMING_REQUEST_ID = re.compile(r"[A-Za-z0-9-]{16,64}")
+
+
+class OperationsEndpointsMiddleware:
+    """Answer /healthz, /readyz and /metrics before anything else runs.
+
+    First in MIDDLEWARE because balancers and Prometheus call each server by
+    its internal address over plain HTTP: host validation (ALLOWED_HOSTS)
+    and the HTTPS redirect would refuse them, and sessions, CSP and the
+    request log (one probe a second per balancer) are not wanted there.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        endpoint = ENDPOINTS.get(request.path_info.rstrip("/"))
+        if endpoint is None:
+            return self.get_response(request)
+        if request.method not in {"GET", "HEAD"}:
+            return HttpResponseNotAllowed(["GET", "HEAD"])
+        return endpoint(request)
+
+
+def _route(request: HttpRequest) -> str:
+    """The URL pattern's name: a bounded label that never holds a username
+    or other value from the path."""
+    match = getattr(request, "resolver_match", None)
+    return match.view_name if match is not None and match.view_name else "unmatched"
+
+
+def _user_id(request: HttpRequest) -> int | None:
+    """The logged-in user's id, if the request already looked it up.
+
+    Never forces the lookup: a page that did not need the user (static
+    files, the error page of a database outage) must not query for the log.
+    """
+    user = getattr(request, "user", None)
+    if user is None or (isinstance(user, SimpleLazyObject) and user._wrapped is empty):
+        return None
+    return user.pk if user.is_authenticated else None
+
+
+class RequestLogMiddleware:
+    """One log line and one metrics observation per request, and the
+    request id in the response header `X-Request-ID`.
+
+    The line holds method, route name, status, duration, user id and
+    request id, and nothing else: not the path or query (they may hold
+    usernames), no header, cookie or form value.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
+        request_id = incoming if INCOMING_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        # Kept until the response is closed (request_finished below), so that
+        # Django's own log lines about this request, written after the
+        # middleware returned, carry the id too.
+        current_request_id.set(request_id)
+        started = time.perf_counter()
+        response = self.get_response(request)
+        seconds = time.perf_counter() - started
+        response[REQUEST_ID_HEADER] = request_id
+        route = _route(request)
+        request_logger.info(
+            "%s %s %s %.1f ms",
+            request.method,
+            route,
+            response.status_code,
+            seconds * 1000,
+            extra={
+                "method": request.method,
+                "route": route,
+                "status": response.status_code,
+                "duration_ms": round(seconds * 1000, 1),
+                "user_id": _user_id(request),
+            },
+        )
+        metrics.request_observed(
+            route=route, method=request.method, status=response.status_code, seconds=seconds
+        )
+        return response
+
+
+def _forget_request_id(**kwargs) -> None:
+    current_request_id.set("-")
+
+
+request_finished.connect(_forget_request_id, dispatch_uid="config.middleware.request_id")
 
 
 class RefusedMiddleware:

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as accounts_views
+from config import views as config_views
 from portal import views as portal_views
 from schools.huvudman_admin import huvudman_site
 
@@ -16,6 +17,8 @@ urlpatterns = [
     # After any explicit bedomningsportalen/... route (the teacher login).
     path("bedomningsportalen/", include("portal.urls")),
     path("", include("portal.support_urls")),
+    # nginx's page for a request body over its limit (error_page 413).
+    path("fel/for-stor/", config_views.request_too_large, name="request_too_large"),
 ]
 
 handler400 = "config.views.bad_request"

@@ -1,8 +1,18 @@
-"""Error pages in Swedish. Each renders without touching the database, so
-that a database outage still gets a readable page."""
+"""Error pages in Swedish, and the personal-data download several apps share.
 
-from django.http import HttpRequest, HttpResponse
+Each error page renders without touching the database, so that a database
+outage still gets a readable page."""
+
+import sys
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
+
+from portal.storage import is_storage_failure
+
+# How long a client should wait before trying again after a 503.
+RETRY_AFTER_SECONDS = 10
 
 
 def _render(
@@ -25,9 +35,47 @@ def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
     return _render("errors/404.html", 404)
 
 
+def service_unavailable(template: str) -> HttpResponse:
+    response = _render(template, 503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
+    """Every uncaught exception ends here, whether a view, a middleware (the
+    session, the user) or a context processor raised it, so this is the one
+    place that tells an outage from a bug.
+
+    Django calls it while handling the exception, so `sys.exc_info()` holds
+    it. An unreachable database (a pool timeout, a dropped connection) or a
+    failing file store is a 503 that says to try again, not a 500: nothing is
+    wrong with the request, and the page works again by itself when the
+    service returns.
+    """
+    error = sys.exc_info()[1]
+    if isinstance(error, (OperationalError, InterfaceError)):
+        return service_unavailable("errors/503.html")
+    if is_storage_failure(error):
+        return service_unavailable("errors/storage.html")
     return _render("errors/500.html", 500)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return _render("errors/csrf.html", 403)
+
+
+def request_too_large(request: HttpRequest) -> HttpResponse:
+    """The page nginx shows (error_page 413) when a request body exceeds its
+    client_max_body_size; nginx has refused the request before any app
+    server saw it (deploy/nginx/behorighet.conf)."""
+    return _render("errors/413.html", 413)
+
+
+def personal_data_download(data: dict, filename: str) -> HttpResponse:
+    """Personal data as a JSON attachment that no cache keeps (the exports of
+    README "Privacy")."""
+    response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response

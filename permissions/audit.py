@@ -13,6 +13,7 @@ from typing import Any
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from config import metrics
 from permissions.models import AuditEvent
 
 
@@ -96,6 +97,12 @@ class AuditAction(models.TextChoices):
     # Support
     TICKET_CHANGED = "ticket_changed", _("Support ticket changed")
     TICKET_ANSWERED = "ticket_answered", _("Support ticket answered")
+    # Data protection (README "Privacy")
+    DATA_EXPORTED = "data_exported", _("Personal data exported")
+    AUDIT_PURGED = "audit_purged", _("Old audit events deleted")
+
+
+LOGIN_ACTIONS = frozenset({AuditAction.LOGIN_SUCCEEDED, AuditAction.LOGIN_FAILED})
 
 
 def audit_record(
@@ -117,6 +124,8 @@ def audit_record(
         details=details,
     )
     event.save()
+    if event.action in LOGIN_ACTIONS:
+        metrics.login_observed(action=event.action, details=event.details)
     return event
 
 

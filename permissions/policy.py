@@ -309,6 +309,17 @@ def can_regenerate_teacher_password(
     )
 
 
+def can_export_teacher_data(*, user: User, school_unit: SchoolUnit) -> bool:
+    """Only a principal exports a teacher's data on request (README "Privacy").
+
+    Answering a data subject's request is the personal-data controller's
+    business, which the principal handles for the huvudman; a test
+    administrator runs the school's tests and registrations, not its data
+    protection. The caller has already scoped `school_unit` to the user.
+    """
+    return user.is_active and user.role == Role.PRINCIPAL
+
+
 def can_manage_test_admins(*, user: User, school_unit: SchoolUnit) -> bool:
     """Only a principal appoints and manages test administrators (SPEC)."""
     return user.is_active and user.role == Role.PRINCIPAL

@@ -15,17 +15,20 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import teacher_required
 from accounts.models import User
 from accounts.network import audit_context, client_address
+from config.views import personal_data_download, service_unavailable
 from permissions import schoolyear
+from permissions.data_export import teacher_data_export
 from permissions.models import LevelPolicy, Membership, Subject
 from permissions.policy import Access, material_access, with_material_access
 from portal import services
 from portal.forms import CatalogueFilterForm, ContactForm, HuvudmanLookupForm
 from portal.models import Material
+from portal.storage import StorageUnavailable, material_file_open
 from portal.throttle import rate_limit_hit
 
 CATALOGUE_PAGE_SIZE = 20
@@ -115,10 +118,13 @@ def material_file(request: HttpRequest, slug: str) -> HttpResponse:
     if not access.allowed:
         return _refusal(request, material=material, access=access, what="file")
     try:
-        handle = material.file.open("rb")
+        handle = material_file_open(file=material.file)
     except (FileNotFoundError, ValueError) as missing:
         # A row whose file is gone is a broken item, not a server error.
         raise Http404 from missing
+    except StorageUnavailable:
+        # Nothing was sent and nothing audited: the teacher may simply retry.
+        return service_unavailable("errors/storage.html")
     if material.is_protected:
         services.material_download_record(
             material=material, access=access, context=audit_context(request)
@@ -191,6 +197,17 @@ def account(request: HttpRequest) -> HttpResponse:
             "any_active": any(row["active"] for row in rows),
         },
     )
+
+
+@never_cache
+@teacher_required
+@require_POST
+def account_data_export(request: HttpRequest) -> HttpResponse:
+    """The teacher's own data as JSON (README "Privacy"). A POST: it writes
+    an audit event, and no link prefetcher may trigger it."""
+    user: User = request.user
+    data = teacher_data_export(teacher=user, context=audit_context(request))
+    return personal_data_download(data, f"mina-uppgifter-{user.username}.json")
 
 
 # --- Public support pages ----------------------------------------------------

@@ -27,6 +27,7 @@ urlpatterns = [
     path(teacher, views.teacher_detail, name="teacher_detail"),
     path(teacher + "losenord/", views.teacher_password, name="teacher_password"),
     path(teacher + "lapp/", views.teacher_slip, name="teacher_slip"),
+    path(teacher + "uppgifter/", views.teacher_data, name="teacher_data"),
     path(teacher + "ateraktivera/", views.teacher_reactivate, name="teacher_reactivate"),
     path(teacher + "ta-bort/", views.teacher_remove, name="teacher_remove"),
     path(school + "larare-borttagna/", views.teacher_removed_list, name="teacher_removed"),

@@ -28,6 +28,7 @@ from accounts.decorators import etjanster_required
 from accounts.network import audit_context
 from accounts.reauth import Reauth, reauth_check, reauth_prompt
 from accounts.resume import resumed_initial
+from config.views import personal_data_download
 from permissions import policy
 from permissions.audit import AuditAction, AuditContext
 from permissions.audit_display import event_rows, events_csv
@@ -40,6 +41,7 @@ from permissions.csv_import import (
     import_report_csv,
     plan_import,
 )
+from permissions.data_export import teacher_data_export
 from permissions.forms import (
     SORTS,
     ImportApplyForm,
@@ -441,6 +443,9 @@ def teacher_detail(request: HttpRequest, code: str, username: str) -> HttpRespon
                 valid_until=membership.valid_until, today=day
             ),
             "may_remove": policy.can_remove_membership(user=request.user, school_unit=school_unit),
+            "may_export": policy.can_export_teacher_data(
+                user=request.user, school_unit=school_unit
+            ),
             "may_regenerate_password": policy.can_regenerate_teacher_password(
                 user=request.user, membership=membership, today=day
             ),
@@ -498,6 +503,20 @@ def _teacher_url(membership: Membership) -> str:
     return reverse(
         "schools:teacher_detail", args=[membership.school_unit.code, membership.user.username]
     )
+
+
+@etjanster_required
+@require_POST
+def teacher_data(request: HttpRequest, code: str, username: str) -> HttpResponse:
+    """The school's data about one teacher as JSON, on the teacher's request
+    (README "Privacy"); principals only, audited."""
+    school_unit = _school_unit(request, code, today())
+    membership = _membership(school_unit, username)
+    _require(policy.can_export_teacher_data(user=request.user, school_unit=school_unit))
+    data = teacher_data_export(
+        teacher=membership.user, context=_context(request, school_unit), school_unit=school_unit
+    )
+    return personal_data_download(data, f"uppgifter-{username}-{school_unit.code}.json")
 
 
 @etjanster_required

@@ -193,3 +193,31 @@ def teacher(grundskola) -> User:
 @pytest.fixture
 def principal_client(client, principal) -> Client:
     return verify_session(client, principal)
+
+
+# --- The S3 API server (moto), a process of its own -----------------------------
+
+
+@pytest.fixture(scope="session")
+def s3_account(tmp_path_factory):
+    """moto's S3 server for the whole run, with keys it checks and one bucket."""
+    from tests.processes import start_s3_server
+
+    server, account = start_s3_server(tmp_path_factory.mktemp("s3-server"))
+    yield account
+    server.stop()
+
+
+@pytest.fixture
+def s3_storage(s3_account, settings, monkeypatch):
+    """Material storage on S3 for this test, in a fresh bucket, configured from
+    the environment exactly as STORAGE_BACKEND=s3 configures production."""
+    import uuid
+
+    from config.env import s3_storage_from_env
+
+    account = s3_account.create_bucket(f"test-{uuid.uuid4().hex[:16]}")
+    for name, value in account.env().items():
+        monkeypatch.setenv(name, value)
+    settings.STORAGES = {**settings.STORAGES, "default": s3_storage_from_env()}
+    return account

@@ -14,9 +14,12 @@ from django.utils.translation import gettext_lazy as _
 from config.env import (
     database_from_url,
     env_bool,
+    env_choice,
     env_int,
     env_list,
+    env_networks,
     env_str,
+    s3_storage_from_env,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -46,6 +49,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz, /readyz and /metrics answer before host validation and the
+    # HTTPS redirect: balancers and Prometheus reach each server by its
+    # internal address over plain HTTP (config/operations.py).
+    "config.middleware.OperationsEndpointsMiddleware",
+    # Outermost of the rest, so it times and logs the final answer, error pages included.
+    "config.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "config.middleware.BadInputMiddleware",
@@ -145,12 +154,19 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", "") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# Where material files live: "filesystem" (MEDIA_ROOT on this server's disk,
+# the default, so `make run` needs nothing but Python) or "s3" (an S3 API
+# object store that every app server shares; README "File storage").
+STORAGE_BACKEND = env_choice("STORAGE_BACKEND", "filesystem", ("filesystem", "s3"))
+if STORAGE_BACKEND == "s3":
+    STORAGES["default"] = s3_storage_from_env()
 
 # SECURITY: material files live outside the static files and are never served
 # from a public URL; only the portal's gate streams them.
@@ -205,12 +221,46 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# "json": one JSON object per line (for a log collector), with one line per
+# request from config.middleware.RequestLogMiddleware; "text" for people.
+LOG_FORMAT = env_choice("LOG_FORMAT", "text", ("text", "json"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "config.logs.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "config.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Django warns of every 4xx with its path, which may hold a username;
+        # the request line already counts them. Server errors still log.
+        "django.request": {"level": "ERROR"},
+    },
 }
+
+# Prometheus metrics at /metrics answer only to a request with
+# `Authorization: Bearer <METRICS_TOKEN>` or one coming straight (not through
+# the proxy) from METRICS_ALLOWED_NETWORKS. Neither set: /metrics is a 404.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "") or ""
+if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 32 characters.")
+METRICS_ALLOWED_NETWORKS = env_networks("METRICS_ALLOWED_NETWORKS")
+# Dotted path to a function returning the number of mails waiting in the
+# outbox, read at each scrape (config/metrics.py); empty: no outbox gauge.
+METRICS_OUTBOX_LENGTH = "accounts.mail.outbox_length"
+
+# Audit events older than this many years are deleted by `manage.py
+# purge_audit`, the only path that may delete them (README "Privacy").
+AUDIT_RETENTION_YEARS = env_int("AUDIT_RETENTION_YEARS", 5, minimum=1)
 
 
 def require(name: str, value: object) -> None:

@@ -19,3 +19,9 @@ WHITENOISE_AUTOREFRESH = True
 
 # Uploaded and seeded material goes to a throwaway directory, never into var/media.
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="behorighetsportalen-test-media-"))
+
+# Tests that start threads (ten parallel logins, concurrent card answers)
+# queue for the pool's few connections, each held for a slow hash; the
+# production timeout of 1 s is for gunicorn's sync workers, which never queue.
+if "pool" in DATABASES["default"].get("OPTIONS", {}):  # noqa: F405
+    DATABASES["default"]["OPTIONS"]["pool"]["timeout"] = 30  # noqa: F405

@@ -49,3 +49,40 @@ def test_a_browser_asking_for_english_still_gets_swedish(client):
     html = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
     assert 'lang="sv"' in html
     assert "Hoppa till innehållet" in html
+
+
+def _server_error_for(error: Exception):
+    from config.views import server_error
+
+    # Django calls the handler while it handles the exception.
+    try:
+        raise error
+    except Exception:
+        return server_error(None)
+
+
+@override_settings(DEBUG=False)
+def test_a_database_outage_is_a_swedish_503_that_says_to_try_again():
+    from django.db import InterfaceError, OperationalError
+
+    for error in (OperationalError("couldn't get a connection"), InterfaceError("closed")):
+        response = _server_error_for(error)
+        assert response.status_code == 503
+        assert response["Retry-After"]
+        assert "Tjänsten är tillfälligt otillgänglig" in response.content.decode()
+
+
+@override_settings(DEBUG=False)
+def test_a_failing_file_store_is_a_swedish_503_and_any_other_error_a_500():
+    from botocore.exceptions import EndpointConnectionError
+
+    store = _server_error_for(EndpointConnectionError(endpoint_url="http://s3.example"))
+    assert store.status_code == 503
+    assert "Filarkivet svarar inte" in store.content.decode()
+    assert _server_error_for(ValueError("a bug")).status_code == 500
+
+
+def test_nginx_too_large_page_is_swedish(client):
+    response = client.get("/fel/for-stor/")
+    assert response.status_code == 413
+    assert "Det du skickade är för stort" in response.content.decode()

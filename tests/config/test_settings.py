@@ -51,3 +51,16 @@ def test_prod_settings_refuse_a_short_card_key():
     result = manage("check", env={**PROD_ENV, "MATRIX_CARD_KEY": "short"})
     assert result.returncode != 0
     assert "MATRIX_CARD_KEY" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        ({"STORAGE_BACKEND": "s3", "S3_BUCKET": "material"}, "S3_REGION"),
+        ({"METRICS_TOKEN": "short"}, "METRICS_TOKEN"),
+    ],
+)
+def test_prod_settings_refuse_half_configured_storage_or_metrics(extra, named):
+    result = manage("check", env={**PROD_ENV, **extra})
+    assert result.returncode != 0
+    assert named in result.stderr

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('permissions', '0003_auditevent_append_only_trigger'),
+        ('permissions', '0004_auditevent_purge_path'),
         ('schools', '0003_principal_proxy'),
     ]
 
