@@ -49,8 +49,11 @@ class SessionTimeoutMiddleware:
         if (
             request.method == "POST"
             and response.status_code == 302
+            and not user.is_authenticated
             and not request.user.is_authenticated
         ):
-            # An idle session that ended: the view sent the POST to a login page.
+            # The session had ended before this POST (idle timeout) and the view
+            # sent it to a login page. (A view that logs someone out on purpose,
+            # as a locked card does, says why itself.)
             response = post_resume_stash(request, response)
         return response

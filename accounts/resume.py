@@ -55,8 +55,8 @@ def _form_page(request: HttpRequest) -> str:
 def post_resume_stash(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     """A POST answered by a redirect to a login page: keep the safe fields,
     send the person back to the form's page after the login, and say so."""
-    location = response.get("Location", "")
-    login = next((url for url in login_urls() if location.startswith(url)), None)
+    location = urlparse(response.get("Location", "")).path
+    login = next((url for url in login_urls() if location == url), None)
     if login is None:
         return response
     page = _form_page(request)
