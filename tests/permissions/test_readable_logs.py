@@ -173,6 +173,7 @@ def test_the_admin_audit_lists_read_in_swedish_and_export_csv(
     assert "Rektor Testsson (rektor)" in page
     assert "kortets serienummer: ABCD-EFGH" in page
     assert "?action=card_issued" in page  # the filter, by Swedish label
+    assert f'href="{base}export/"' in page  # "Exportera som CSV", on this site
     filtered = client.get(base, {"action": "card_issued"}).content.decode()
     assert "Inloggningsmatris utfärdad" in filtered
     export = client.get(base + "export/", {"action": "card_issued"})
