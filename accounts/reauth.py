@@ -78,6 +78,8 @@ def reauth_totp(*, user: User, token: str, context: AuditContext) -> bool:
         context=context,
         target=user.username,
         details={"factor": "totp"},
+        # Huvudman staff: in their huvudman's log too (national admins have none).
+        huvudman=user.huvudman,
     )
     return verified
 

@@ -123,6 +123,8 @@ def test_regenerating_a_principal_after_fifteen_minutes_asks_for_a_totp_code(
     done = staff_client.post(target, {"password": "on", "confirm": "yes", "reauth_code": code})
     assert done.status_code == 200
     assert not User.objects.get(pk=principal.pk).check_password("rektor-password-1234")
+    proved = AuditEvent.objects.get(action="reauthenticated")
+    assert proved.huvudman_id == huvudman_staff.huvudman_id  # in the huvudman's own log
 
 
 def test_bulk_removal_lists_everyone_and_asks_for_the_card_when_stale(
