@@ -308,8 +308,9 @@ class ImportPickup(models.Model):
 
     SECURITY: sealed (AES-GCM, `accounts.sealed`) under a random key that is
     not stored: it is in the result page only, and every download posts it
-    back. The database alone never holds the new passwords in clear. Kept
-    for `PICKUP_LIFETIME`, then deleted.
+    back. The database alone never holds the new passwords in clear. Usable
+    for `PICKUP_LIFETIME`; the next import deletes expired ones (unreadable
+    anyway once the page with the key is gone).
     """
 
     school_unit = models.ForeignKey(

@@ -18,6 +18,10 @@ def test_two_minutes_before_the_timeout_the_page_warns_and_continue_keeps_the_se
     principal, cells = principal_with_card
     page.clock.install()
     log_in(page, live_server.url, principal.username, PASSWORD, cells)
+    # The deferred script has started its clock (before this, a jump would be lost).
+    page.wait_for_function(
+        "() => window.localStorage.getItem('behorighetsportalen.sessionEndsAt') !== null"
+    )
     warning = page.get_by_text("Du loggas ut om två minuter")
     expect(warning).to_be_hidden()
     page.clock.fast_forward("27:00")
