@@ -24,9 +24,11 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py seed_demo
-	@echo "Serving http://$(HOST):$(PORT)/ with gunicorn (Ctrl-C stops)."
-	DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-config.settings.dev} \
-		$(BIN)/gunicorn -c deploy/gunicorn.conf.py config.wsgi:application \
+	@echo "Serving http://$(HOST):$(PORT)/ with gunicorn and the mail worker (Ctrl-C stops both)."
+	@export DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-config.settings.dev}; \
+	$(BIN)/python manage.py send_queued_mail & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	$(BIN)/gunicorn -c deploy/gunicorn.conf.py config.wsgi:application \
 		--bind $(HOST):$(PORT) --workers 2
 
 test: install

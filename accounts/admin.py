@@ -30,6 +30,7 @@ from accounts.services import (
     admin_role_rules,
     staff_create,
 )
+from accounts.sites import ReadOnlyAdmin
 from accounts.validators import validate_chosen_username, validate_person_name
 from permissions.refusals import Refused
 from schools.models import Huvudman
@@ -278,7 +279,7 @@ class _FormRefused(Exception):
         super().__init__(self.message)
 
 
-class DeviceDisplay:
+class DeviceDisplay(ReadOnlyAdmin):
     """Columns shared by the device admins, named in Swedish: django-otp's
     fields carry untranslatable English names and help texts."""
 
@@ -293,15 +294,6 @@ class DeviceDisplay:
     @admin.display(description=_("last wrong answer"))
     def last_failure(self, device):
         return device.throttling_failure_timestamp
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(MatrixCardDevice)

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
+from accounts.resume import post_resume_stash
 from accounts.sessions import (
     login_url_for,
     session_activity_touch,
@@ -36,11 +37,23 @@ class SessionTimeoutMiddleware:
         if user.is_authenticated and session_is_too_old(request=request):
             login_url = login_url_for(user=user)
             session_expire(request=request)
-            messages.info(request, _("Your session has ended. Log in again."))
             if request.method == "GET":
+                messages.info(request, _("Your session has ended. Log in again."))
                 return redirect_to_login(request.get_full_path(), login_url)
-            # SECURITY: a POST from an ended session is not carried out.
-            return redirect(login_url)
+            # SECURITY: a POST from an ended session is not carried out; what
+            # was typed waits (where safe) for the form after the new login.
+            return post_resume_stash(request, redirect(login_url))
         if user.is_authenticated:
             session_activity_touch(request=request)
-        return self.get_response(request)
+        response = self.get_response(request)
+        if (
+            request.method == "POST"
+            and response.status_code == 302
+            and not user.is_authenticated
+            and not request.user.is_authenticated
+        ):
+            # The session had ended before this POST (idle timeout) and the view
+            # sent it to a login page. (A view that logs someone out on purpose,
+            # as a locked card does, says why itself.)
+            response = post_resume_stash(request, response)
+        return response

@@ -225,6 +225,10 @@ class MatrixCardDevice(ThrottlingMixin, Device):
     challenges_on_day = models.PositiveSmallIntegerField(default=0, editable=False)
     locked_at = models.DateTimeField(_("locked"), null=True, blank=True)
     replaced_at = models.DateTimeField(_("replaced"), null=True, blank=True)
+    # Re-authentication of a logged-in holder before a grave act: one cell,
+    # pinned like the login challenge (accounts.reauth).
+    reauth_cell = models.CharField(max_length=3, blank=True, editable=False)
+    reauth_issued_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("matrix card")
@@ -303,16 +307,10 @@ class MatrixCardDevice(ThrottlingMixin, Device):
         allowed, _data = self.generate_is_allowed()
         if not allowed:
             raise Refused(RefusalCode.CARD_NOT_ACTIVE)
-        day = timezone.localdate(now)
-        if self.challenge_day != day:
-            self.challenge_day = day
-            self.challenges_on_day = 0
-        if self.challenges_on_day >= DAILY_CHALLENGE_CAP:
-            raise Refused(RefusalCode.DAILY_CAP)
+        self._count_new_challenge(now)
         cells = secrets.SystemRandom().sample(CARD_CELLS, CHALLENGE_SIZE)
         self.challenge = ",".join(cells)
         self.challenge_issued_at = now
-        self.challenges_on_day += 1
         self.save(
             update_fields=[
                 "challenge",
@@ -322,6 +320,63 @@ class MatrixCardDevice(ThrottlingMixin, Device):
             ]
         )
         return self.challenge
+
+    def _count_new_challenge(self, now: datetime) -> None:
+        """Count one more new challenge (login or re-authentication) today, or
+        refuse: only DAILY_CHALLENGE_CAP a day without a success."""
+        day = timezone.localdate(now)
+        if self.challenge_day != day:
+            self.challenge_day = day
+            self.challenges_on_day = 0
+        if self.challenges_on_day >= DAILY_CHALLENGE_CAP:
+            raise Refused(RefusalCode.DAILY_CAP)
+        self.challenges_on_day += 1
+
+    # -- re-authentication: one pinned cell --------------------------------
+
+    def pinned_reauth_cell(self, now: datetime | None = None) -> str | None:
+        if not self.reauth_cell or self.reauth_issued_at is None:
+            return None
+        if (now or timezone.now()) - self.reauth_issued_at >= CHALLENGE_LIFETIME:
+            return None
+        return self.reauth_cell
+
+    def generate_reauth_challenge(self) -> str:
+        """Pin one random cell for a logged-in holder to answer, or return the pinned one.
+
+        SECURITY: pinned on the card like the login challenge, so reloading
+        the page never offers another cell; new cells count against the same
+        daily cap. Call with the row locked (`select_for_update`).
+        """
+        now = timezone.now()
+        pinned = self.pinned_reauth_cell(now)
+        if pinned is not None:
+            return pinned
+        if self.state != CardState.ACTIVE:
+            raise Refused(RefusalCode.CARD_NOT_ACTIVE)
+        self._count_new_challenge(now)
+        self.reauth_cell = secrets.choice(CARD_CELLS)
+        self.reauth_issued_at = now
+        self.save(
+            update_fields=["reauth_cell", "reauth_issued_at", "challenge_day", "challenges_on_day"]
+        )
+        return self.reauth_cell
+
+    def verify_reauth_token(self, token) -> bool:
+        """The answer to the pinned re-authentication cell, under the card's throttle.
+
+        As `verify_token`: throttled, constant-time, five wrong answers in a
+        row (login or re-authentication alike) lock the card.
+        """
+        allowed, _data = self.verify_is_allowed()
+        if not allowed:
+            return False
+        cell = self.pinned_reauth_cell()
+        if cell is None:
+            return False
+        return self._judge_answer(
+            (cell,), token, answered={"reauth_cell": "", "reauth_issued_at": None}
+        )
 
     # -- verification ---------------------------------------------------
 
@@ -357,10 +412,22 @@ class MatrixCardDevice(ThrottlingMixin, Device):
             # No pending challenge (or it expired): nothing was asked, so
             # nothing can be answered — and nothing is counted.
             return False
+        return self._judge_answer(
+            cells, token, answered={"challenge": "", "challenge_issued_at": None}
+        )
+
+    def _judge_answer(self, cells: tuple[str, ...], token, *, answered: dict) -> bool:
+        """Compare the answer, then throttle, count or clear as django-otp's devices do.
+
+        A right answer resets the throttle and the day's count of new
+        challenges and clears the challenge (`answered`: its fields' empty
+        values); a wrong one counts, and five in a row (login or
+        re-authentication alike) lock the card.
+        """
         if self._answer_matches(cells, normalize_answer(token or "")):
             self.throttle_reset(commit=False)
-            self.challenge = ""
-            self.challenge_issued_at = None
+            for name, value in answered.items():
+                setattr(self, name, value)
             self.challenges_on_day = 0
             self.save()
             return True
@@ -397,7 +464,8 @@ class PasswordFailure(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.username} from {self.address} at {self.created_at:%Y-%m-%d %H:%M}"
+        moment = timezone.localtime(self.created_at)
+        return f"{self.username} from {self.address} at {moment:%Y-%m-%d %H:%M}"
 
 
 class ThrottleBurst(models.Model):
@@ -430,3 +498,61 @@ class ThrottleBurst(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.count}"
+
+
+# --- The mail outbox --------------------------------------------------------------
+
+
+class OutboxStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENT = "sent", _("Sent")
+    # Nothing to send: a deferred mail whose composer found no recipient (the
+    # huvudman look-up that matched nobody).
+    DISCARDED = "discarded", _("Nothing to send")
+    FAILED = "failed", _("Gave up")
+
+
+class OutboxMessage(models.Model):
+    """One mail waiting to be sent by `manage.py send_queued_mail`.
+
+    Written in the same transaction as the change that causes it (a rolled
+    back change mails nobody), sent by the worker with retries and a growing
+    delay, so no request waits on SMTP or fails with it.
+
+    SECURITY: the message (recipients, subject, body, attachments such as a
+    slip with a password) is kept only sealed (`accounts.sealed`, AES-GCM
+    under a key derived from MATRIX_CARD_KEY) and erased once it was sent or
+    given up: what stays is that a mail of this kind existed, and its fate.
+    """
+
+    kind = models.CharField(_("kind"), max_length=40)
+    payload = models.BinaryField(_("sealed message"), editable=False)
+    status = models.CharField(
+        _("status"), max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.QUEUED
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    created_at = models.DateTimeField(_("queued"), default=timezone.now)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("outgoing mail")
+        verbose_name_plural = _("outgoing mail")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="queued"),
+                name="outbox_due",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="outbox_status_valid",
+                condition=Q(status__in=["queued", "sent", "discarded", "failed"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} ({self.get_status_display()})"

@@ -1,5 +1,6 @@
 """Reads about accounts for the login pages: whom to contact."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -8,6 +9,7 @@ from django.utils.translation import gettext
 
 from accounts.models import Role, User
 from permissions.models import Membership, TestAdministrator
+from permissions.policy import linkable_teacher_accounts
 from schools.models import Huvudman
 
 
@@ -93,3 +95,21 @@ def account_contacts(*, user: User) -> list[Contact]:
             email=settings.SUPPORT_EMAIL,
         )
     ]
+
+
+def teacher_accounts_by_email(*, emails: Iterable[str]) -> dict[str, User]:
+    """The teacher account a school's registration of each e-mail address links
+    to, keyed in lower case, in one query.
+
+    One person, one teacher account: an address already used by a teacher at
+    any school is linked (pending the owner's confirmation), not given a
+    second account. The rule of which accounts may be linked at all is
+    `policy.linkable_teacher_accounts` (never a principal's own teacher
+    account); when several share an address (older data), the oldest wins,
+    everywhere the same.
+    """
+    accounts: dict[str, User] = {}
+    # Newest first, so that the oldest account of an address is the one kept.
+    for user in linkable_teacher_accounts(emails=emails).reverse():
+        accounts[user.email_lower] = user
+    return accounts

@@ -46,7 +46,7 @@ from accounts.validators import validate_chosen_username_field, validate_person_
 from config import metrics
 from permissions import policy
 from permissions.audit import AuditAction, AuditContext, audit_build, audit_record
-from permissions.models import AuditEvent, TestAdministrator
+from permissions.models import AuditEvent, Membership, TestAdministrator
 from permissions.refusals import RefusalCode, Refused
 from schools.models import PrincipalAssignment, SchoolUnit
 
@@ -415,13 +415,30 @@ def _failed_login_audit(
     action: AuditAction = AuditAction.LOGIN_FAILED,
 ) -> None:
     """A failed password step: the account and its school/huvudman when it exists."""
-    audit_record(
-        action=action,
-        context=context,
-        target=login_failure_target(username, account),
-        details=details,
-        **(_audit_scope(account) if account is not None else {}),
-    )
+    for scope in _login_scopes(account) if account is not None else [{}]:
+        audit_record(
+            action=action,
+            context=context,
+            target=login_failure_target(username, account),
+            details=details,
+            **scope,
+        )
+
+
+def _login_scopes(user: User) -> list[dict]:
+    """Where a login is recorded: a teacher's at each school whose live
+    membership makes the account exist (so each school, and its huvudman,
+    sees its teachers' logins); anyone else's where `_audit_scope` says."""
+    if user.role == Role.TEACHER:
+        schools = [
+            {"school_unit": membership.school_unit}
+            for membership in Membership.objects.live()
+            .filter(user=user)
+            .select_related("school_unit")
+            .order_by("school_unit_id")
+        ]
+        return schools or [{}]
+    return [_audit_scope(user)]
 
 
 @transaction.atomic
@@ -509,13 +526,14 @@ def login_audit(
     details = {"factor": factor, "door": door, **(details or {})}
     if refused:
         details["refused"] = str(refused)
-    audit_record(
-        action=AuditAction.LOGIN_FAILED if refused else AuditAction.LOGIN_SUCCEEDED,
-        context=context.acting(user),
-        target=user.username,
-        details=details,
-        **_audit_scope(user),
-    )
+    for scope in _login_scopes(user):
+        audit_record(
+            action=AuditAction.LOGIN_FAILED if refused else AuditAction.LOGIN_SUCCEEDED,
+            context=context.acting(user),
+            target=user.username,
+            details=details,
+            **scope,
+        )
 
 
 # --- One's own password ----------------------------------------------------------

@@ -94,6 +94,23 @@ def login_time_store(*, request) -> None:
     now = int(timezone.now().timestamp())
     request.session[LOGIN_AT_SESSION_KEY] = now
     request.session[SEEN_AT_SESSION_KEY] = now
+    authentication_time_store(request=request)
+
+
+# Seconds since the epoch when this session last proved a factor (a login
+# step or a re-authentication): grave acts ask again 15 minutes later.
+AUTH_AT_SESSION_KEY = "accounts_auth_at"
+
+
+def authentication_time_store(*, request) -> None:
+    request.session[AUTH_AT_SESSION_KEY] = int(timezone.now().timestamp())
+
+
+def authentication_time(*, request) -> datetime.datetime | None:
+    stamp = request.session.get(AUTH_AT_SESSION_KEY)
+    if not isinstance(stamp, int):
+        return None
+    return datetime.datetime.fromtimestamp(stamp, tz=datetime.UTC)
 
 
 def on_user_logged_in(sender, request, user, **kwargs) -> None:

@@ -44,6 +44,21 @@ def qr_code_data_url(text: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(image.to_string()).decode("ascii")
 
 
+class ReadOnlyAdmin:
+    """A ModelAdmin mixin for what no one edits by hand: rows written only by
+    services (devices, the audit log, the outbox). Viewing stays as the
+    ModelAdmin decides."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class TOTPAdminSite(AdminSite):
     """An admin site that requires a password and a verified TOTP device.
 

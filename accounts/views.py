@@ -9,9 +9,10 @@ from django.contrib import messages
 from django.contrib.auth import REDIRECT_FIELD_NAME, update_session_auth_hash
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -46,6 +47,7 @@ from accounts.services import (
     own_password_change,
     password_check,
 )
+from accounts.sessions import authentication_time_store, session_idle_expires_at
 from config.i18n import localized_path
 from permissions.audit import AuditAction, audit_record
 from permissions.models import Membership
@@ -71,7 +73,9 @@ NOT_ANSWERS = frozenset({"csrfmiddlewaretoken", REDIRECT_FIELD_NAME})
 def _safe_next(request: HttpRequest, default: str) -> str:
     """`next` if it stays on this site, else `default` (no open redirect)."""
     target = request.POST.get(REDIRECT_FIELD_NAME) or request.GET.get(REDIRECT_FIELD_NAME, "")
-    if target and url_has_allowed_host_and_scheme(
+    # A path on this site only: `redirect()` would take any other word for a
+    # view name and fail on it.
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
@@ -254,6 +258,7 @@ def etjanster_matrix(request: HttpRequest) -> HttpResponse:
             django_otp.login(request, result.device)
             # SECURITY (ASVS 7.2.4): a new session key after the second factor.
             request.session.cycle_key()
+            authentication_time_store(request=request)
             return redirect(next_url)
         if result.outcome == AnswerOutcome.LOCKED:
             return _leave_with_card_problem(request, RefusalCode.CARD_LOCKED)
@@ -428,3 +433,21 @@ def own_password_change_view(
     if check.outcome == CheckOutcome.THROTTLED:
         return throttle_message(check.retry_at)
     return with_retry_time(_("The current password is wrong."), check.retry_at)
+
+
+# --- The idle warning's "Fortsätt" ------------------------------------------------------
+
+
+@require_POST
+@csrf_protect
+def session_keepalive(request: HttpRequest) -> HttpResponse:
+    """Push the idle timeout on (SessionTimeoutMiddleware already did, as for
+    any request) and say when the session now ends. Without JavaScript the
+    form posts here and comes back to the page it was on."""
+    expires_at = session_idle_expires_at(request=request) if request.user.is_authenticated else None
+    if "application/json" in request.headers.get("Accept", ""):
+        if expires_at is None:
+            return JsonResponse({"expired": True}, status=401)
+        seconds = max(0, int((expires_at - timezone.now()).total_seconds()))
+        return JsonResponse({"expires_in": seconds})
+    return redirect(_safe_next(request, "/"))

@@ -52,6 +52,9 @@ class AuditAction(models.TextChoices):
     # One event per burst of attempts the throttle refused, with their count.
     LOGIN_THROTTLED = "login_throttled", _("Attempts refused by the throttle")
     SESSIONS_ENDED = "sessions_ended", _("Sessions ended")
+    # A logged-in person proved a factor again before a grave act.
+    REAUTHENTICATED = "reauthenticated", _("Re-authenticated")
+    REAUTHENTICATION_FAILED = "reauthentication_failed", _("Re-authentication failed")
     # Credentials
     PASSWORD_ISSUED = "password_issued", _("Password issued")
     PASSWORD_REGENERATED = "password_regenerated", _("Password regenerated")
@@ -85,12 +88,15 @@ class AuditAction(models.TextChoices):
     MEMBERSHIP_GRANTED = "membership_granted", _("Subjects changed")
     MEMBERSHIP_REACTIVATED = "membership_reactivated", _("Membership reactivated")
     MEMBERSHIP_REMOVED = "membership_removed", _("Membership removed")
+    MEMBERSHIP_RESTORED = "membership_restored", _("Membership restored")
     # Recorded at each of the account's other schools, so that they see it is shared.
     TEACHER_ACCOUNT_SHARED = (
         "teacher_account_shared",
         _("Teacher account also registered at another school"),
     )
     TEACHERS_IMPORTED = "teachers_imported", _("Teachers imported from CSV")
+    IMPORT_PREVIEWED = "import_previewed", _("CSV import previewed")
+    IMPORT_SLIPS_DOWNLOADED = "import_slips_downloaded", _("Slips of a CSV import downloaded")
     # Schools and policy
     HUVUDMAN_CHANGED = "huvudman_changed", _("Huvudman changed")
     SCHOOL_UNIT_CHANGED = "school_unit_changed", _("School unit changed")
@@ -101,6 +107,11 @@ class AuditAction(models.TextChoices):
     # The portal
     MATERIAL_DOWNLOADED = "material_downloaded", _("Protected material downloaded")
     ACCESS_REFUSED = "access_refused", _("Access refused")
+    # The log itself
+    LOG_EXPORTED = "log_exported", _("Log exported as CSV")
+    # Support
+    TICKET_CHANGED = "ticket_changed", _("Support ticket changed")
+    TICKET_ANSWERED = "ticket_answered", _("Support ticket answered")
     # Data protection (README "Privacy")
     DATA_EXPORTED = "data_exported", _("Personal data exported")
     AUDIT_PURGED = "audit_purged", _("Old audit events deleted")

@@ -5,11 +5,17 @@ count); `permissions.services.csv_import_apply` re-plans inside its
 transaction and writes. The file is never trusted between preview and apply:
 apply parses and validates the same text again.
 
-Format: one teacher per row, columns first name; last name; e-mail; subject
-codes. Separator `;` (Swedish Excel) or `,`. Several subject codes in the
-fourth column are separated by spaces or `|`. A first row of column names
-(no `@`, words like Förnamn/E-post) is skipped. Encodings: UTF-8 (with
-or without BOM) or Windows-1252.
+Format: a header row `Förnamn;Efternamn;E-post;Ämnen` (required: it tells
+the file is what we think it is), then one teacher per row in those four
+columns. Separator `;` (Swedish Excel) or `,`. Several subject codes in the
+fourth column are separated by spaces or `|`. Encodings: UTF-8 (with or
+without BOM) or Windows-1252.
+
+The plan says, per teacher, what importing would add, keep and remove: the
+membership at this school (new or kept) and each subject, in one of two
+modes: "lägg till ämnen" (the file's subjects are added to those the teacher
+has here; the default) or "ersätt ämnen" (the teacher's subjects here become
+exactly the file's). Teachers not in the file are never touched.
 """
 
 import csv
@@ -24,8 +30,8 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from accounts.validators import CONTROL_CHARACTER_MESSAGE, has_control_characters
-from permissions.models import Membership, Subject
-from permissions.policy import linkable_teacher_accounts, school_memberships
+from permissions.models import Membership, Subject, SubjectGrant
+from permissions.policy import school_memberships
 from schools.models import SchoolUnit
 
 # SECURITY: a bound on what one request reads and holds (also in the session
@@ -50,12 +56,26 @@ class Outcome:
 
 OUTCOME_LABELS = {
     Outcome.NEW: gettext_lazy("New teacher account"),
-    Outcome.LINKED: gettext_lazy(
-        "Existing account: linked once its teacher confirms (a code goes to the e-mail address)"
-    ),
-    Outcome.UPDATED: gettext_lazy("Already at this school: subjects set to the file's"),
+    # SECURITY: nothing more about an existing account (not its schools, not
+    # its huvudman): the file's author learns only that the address has one,
+    # and that its teacher must confirm before the membership grants anything.
+    Outcome.LINKED: gettext_lazy("Existing account"),
+    Outcome.UPDATED: gettext_lazy("Already at this school"),
     Outcome.ERROR: gettext_lazy("Error"),
 }
+
+
+class SubjectMode:
+    """What the file's subjects do to a teacher already at this school."""
+
+    ADD = "add"
+    REPLACE = "replace"
+
+
+SUBJECT_MODE_CHOICES = [
+    (SubjectMode.ADD, gettext_lazy("Add subjects (keep the ones the teacher already has)")),
+    (SubjectMode.REPLACE, gettext_lazy("Replace subjects (the file's subjects only)")),
+]
 
 
 class ImportFileError(Exception):
@@ -74,15 +94,30 @@ class PlannedRow:
     subjects: list[Subject] = dataclasses.field(default_factory=list)
     user: User | None = None
     membership: Membership | None = None
+    # What importing does at this school: the subjects afterwards, and the
+    # codes added, kept and removed (sorted).
+    target_subjects: list[Subject] = dataclasses.field(default_factory=list)
+    subjects_added: list[str] = dataclasses.field(default_factory=list)
+    subjects_kept: list[str] = dataclasses.field(default_factory=list)
+    subjects_removed: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def outcome_label(self) -> str:
         return str(OUTCOME_LABELS[self.outcome])
 
+    @property
+    def membership_added(self) -> bool:
+        return self.outcome in (Outcome.NEW, Outcome.LINKED)
+
+    @property
+    def changes_anything(self) -> bool:
+        return self.membership_added or bool(self.subjects_added or self.subjects_removed)
+
 
 @dataclasses.dataclass
 class ImportPlan:
     rows: list[PlannedRow]
+    mode: str = SubjectMode.ADD
 
     @property
     def errors(self) -> list[PlannedRow]:
@@ -94,6 +129,20 @@ class ImportPlan:
 
     def count(self, outcome: str) -> int:
         return sum(1 for row in self.rows if row.outcome == outcome)
+
+    def summary(self) -> dict[str, int]:
+        """Counts for the audit log and the result page."""
+        updated = [row for row in self.rows if row.outcome == Outcome.UPDATED]
+        return {
+            "rows": len(self.rows),
+            Outcome.NEW: self.count(Outcome.NEW),
+            Outcome.LINKED: self.count(Outcome.LINKED),
+            Outcome.UPDATED: len(updated),
+            "unchanged": sum(1 for row in updated if not row.changes_anything),
+            "subjects_added": sum(len(row.subjects_added) for row in self.rows),
+            "subjects_removed": sum(len(row.subjects_removed) for row in self.rows),
+            Outcome.ERROR: self.count(Outcome.ERROR),
+        }
 
 
 def decode_upload(data: bytes) -> str:
@@ -139,15 +188,31 @@ def _delimiter(text: str) -> str:
     return ";" if first_line.count(";") >= first_line.count(",") else ","
 
 
-HEADER_WORDS = ("namn", "name", "mail", "post", "ämne", "amne", "subject")
+# The header row, required: each column by the names people give it (compared
+# in lower case without spaces, hyphens or underscores).
+HEADER = ("Förnamn", "Efternamn", "E-post", "Ämnen")
+HEADER_NAMES = (
+    {"förnamn", "fornamn", "firstname", "givenname", "tilltalsnamn"},
+    {"efternamn", "lastname", "surname", "familyname"},
+    {"epost", "epostadress", "email", "emailaddress", "mejl", "mejladress", "mail"},
+    {"ämnen", "ämne", "amnen", "amne", "ämneskoder", "ämneskod", "subjects", "subject"},
+)
 
 
-def _is_header(cells: list[str]) -> bool:
-    """A first row of column names, not a teacher: no e-mail address in it,
-    and words of a header. A first teacher with a mistyped address is not
-    skipped silently but reported like any other row."""
-    text = " ".join(cells).lower()
-    return "@" not in text and any(word in text for word in HEADER_WORDS)
+def _header_problem(cells: list[str]) -> str | None:
+    """Why the first row is not the header, or None when it is."""
+    names = ["".join(cell.lower().replace("-", "").replace("_", "").split()) for cell in cells]
+    if len(names) == COLUMNS and all(
+        name in allowed for name, allowed in zip(names, HEADER_NAMES, strict=True)
+    ):
+        return None
+    shown = ";".join(cells)
+    if len(shown) > 80:
+        shown = shown[:80] + "…"
+    return _(
+        "The first row must be the header row %(header)s (four columns in that order), "
+        "so that we know the columns are what we think. The file's first row is: “%(row)s”."
+    ) % {"header": ";".join(HEADER), "row": shown}
 
 
 def parse_rows(text: str) -> list[PlannedRow]:
@@ -156,6 +221,7 @@ def parse_rows(text: str) -> list[PlannedRow]:
         raise ImportFileError(_("The file is empty."))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     rows: list[PlannedRow] = []
+    header_seen = False
     try:
         for number, cells in enumerate(reader, start=1):
             cells = [cell.strip() for cell in cells]
@@ -164,7 +230,11 @@ def parse_rows(text: str) -> list[PlannedRow]:
                 cells.pop()
             if not any(cells):
                 continue
-            if number == 1 and _is_header(cells):
+            if not header_seen:
+                problem = _header_problem(cells)
+                if problem:
+                    raise ImportFileError(problem)
+                header_seen = True
                 continue
             if len(rows) >= MAX_ROWS:
                 raise ImportFileError(
@@ -216,12 +286,17 @@ def _email_error(email: str) -> str | None:
     return None
 
 
-def plan_import(*, school_unit: SchoolUnit, text: str) -> ImportPlan:
+def plan_import(*, school_unit: SchoolUnit, text: str, mode: str = SubjectMode.ADD) -> ImportPlan:
     """What importing `text` into `school_unit` would do, row by row.
 
-    Three queries whatever the number of rows: the subjects named, the
-    teacher accounts with the e-mails named, and their memberships here.
+    Four queries whatever the number of rows: the subjects named, the
+    teacher accounts with the e-mails named, their memberships here, and
+    those memberships' subjects.
     """
+    from accounts.selectors import teacher_accounts_by_email
+
+    if mode not in (SubjectMode.ADD, SubjectMode.REPLACE):
+        mode = SubjectMode.ADD
     rows = parse_rows(text)
     codes = {code for row in rows for code in row.subject_codes}
     subjects = {s.code.upper(): s for s in Subject.objects.filter(code__in=codes)}
@@ -259,26 +334,55 @@ def plan_import(*, school_unit: SchoolUnit, text: str) -> ImportPlan:
             row.errors.append(_("Unknown subject code: %(codes)s.") % {"codes": ", ".join(unknown)})
         row.subjects = [subjects[code] for code in row.subject_codes if code in subjects]
 
-    accounts: dict[str, User] = {}
-    # The same rule as a single registration (never a principal's own teacher account).
-    for user in linkable_teacher_accounts(emails=list(seen)).reverse():
-        accounts[user.email_lower] = user  # the oldest account wins, as in registration
+    accounts = teacher_accounts_by_email(emails=list(seen))
     members = {
         membership.user_id: membership
         for membership in school_memberships(school_unit=school_unit).filter(
             user__in=list(accounts.values())
         )
     }
+    current: dict[int, dict[int, Subject]] = {}
+    for grant in SubjectGrant.objects.filter(membership__in=list(members.values())).select_related(
+        "subject"
+    ):
+        current.setdefault(grant.membership_id, {})[grant.subject_id] = grant.subject
     for row in rows:
         if row.errors:
             row.outcome = Outcome.ERROR
             continue
         row.user = accounts.get(row.email.lower())
+        have: dict[int, Subject] = {}
         if row.user is None:
             row.outcome = Outcome.NEW
         elif row.user.pk in members:
             row.outcome = Outcome.UPDATED
             row.membership = members[row.user.pk]
+            have = current.get(row.membership.pk, {})
         else:
             row.outcome = Outcome.LINKED
-    return ImportPlan(rows=rows)
+        wanted = {subject.pk: subject for subject in row.subjects}
+        target = dict(wanted) if mode == SubjectMode.REPLACE else {**have, **wanted}
+        row.target_subjects = sorted(target.values(), key=lambda subject: subject.code)
+        row.subjects_added = sorted(s.code for pk, s in target.items() if pk not in have)
+        row.subjects_kept = sorted(s.code for pk, s in have.items() if pk in target)
+        row.subjects_removed = sorted(s.code for pk, s in have.items() if pk not in target)
+    return ImportPlan(rows=rows, mode=mode)
+
+
+def import_report_csv(imported) -> str:
+    """The report of an applied import (`ImportedTeacher`s), one row per file
+    row, safe to open in a spreadsheet (no formulas)."""
+    report = io.StringIO()
+    writer = csv.writer(report, delimiter=";")
+    writer.writerow(
+        [_("Row"), _("First name"), _("Last name"), _("E-mail"), _("Username")]
+        + [_("Outcome"), _("Subjects added"), _("Subjects kept"), _("Subjects removed")]
+        + [_("Valid until")]
+    )
+    for item in imported:
+        row = item.row
+        cells = [row.number, row.first_name, row.last_name, row.email, item.username]
+        cells += [row.outcome_label, " ".join(row.subjects_added), " ".join(row.subjects_kept)]
+        cells += [" ".join(row.subjects_removed), item.valid_until.isoformat()]
+        writer.writerow([spreadsheet_safe(cell) for cell in cells])
+    return report.getvalue()

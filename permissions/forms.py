@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.validators import validate_person_name
+from permissions.csv_import import SUBJECT_MODE_CHOICES, SubjectMode
 from permissions.models import MaterialLevel, Membership, Subject
 from permissions.policy import MembershipState
 
@@ -141,6 +142,27 @@ class ImportUploadForm(forms.Form):
         error_messages={"required": _("Choose a CSV file to check.")},
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
+    mode = forms.ChoiceField(
+        label=_("Teachers already at this school"),
+        choices=SUBJECT_MODE_CHOICES,
+        initial=SubjectMode.ADD,
+        widget=forms.RadioSelect,
+        # Not chosen (an older form, a script) is the safe default: add.
+        required=False,
+    )
+
+    def clean_mode(self) -> str:
+        return self.cleaned_data["mode"] or SubjectMode.ADD
+
+
+class ImportApplyForm(forms.Form):
+    token = forms.CharField(max_length=64)
+
+
+class ImportPickupForm(forms.Form):
+    pickup = forms.IntegerField(min_value=1, max_value=2**62)
+    key = forms.CharField(max_length=64)
+    what = forms.ChoiceField(choices=[("slips", "slips"), ("report", "report")])
 
 
 SORTS = {

@@ -143,7 +143,7 @@ class Membership(models.Model):
     removed_at = models.DateTimeField(_("removed"), null=True, blank=True)
     created_at = models.DateTimeField(_("registered"), default=timezone.now)
     # None while an existing account linked by its e-mail address waits for
-    # its owner's confirmation (`permissions.services.membership_link_existing`).
+    # its owner's confirmation (`permissions.services.memberships_register`).
     confirmed_at = models.DateTimeField(
         _("confirmed by the teacher"), null=True, blank=True, default=timezone.now
     )
@@ -339,7 +339,12 @@ class AuditEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.actor_username}"
+        # Local time (Europe/Stockholm), as every list beside it shows; the
+        # admin uses this as the page title.
+        from permissions.audit_display import action_label
+
+        moment = timezone.localtime(self.created_at)
+        return f"{moment:%Y-%m-%d %H:%M} {action_label(self.action)} {self.actor_username}".strip()
 
     # SECURITY: append-only at the ORM level; PostgreSQL also refuses UPDATE
     # and DELETE with a trigger (migration 0003), so raw SQL cannot either.
@@ -350,3 +355,52 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("Audit events are append-only.")
+
+
+class ImportPreview(models.Model):
+    """A checked CSV file waiting for the principal's "Import".
+
+    The form carries the token; applying needs the same person, the same
+    school and a token that is still here. A new upload by the same person
+    deletes the old preview (and a failed one leaves none), so what is
+    applied is always the file that was last shown. The text holds names
+    and e-mail addresses, no secrets; it is planned again when applied.
+    """
+
+    token = models.CharField(max_length=64, unique=True)
+    school_unit = models.ForeignKey(
+        "schools.SchoolUnit", on_delete=models.CASCADE, related_name="+"
+    )
+    actor_id = models.BigIntegerField()
+    text = models.TextField()
+    mode = models.CharField(max_length=10)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["actor_id"], name="importpreview_actor")]
+
+    def __str__(self) -> str:
+        return f"import preview {self.pk} ({timezone.localtime(self.created_at):%Y-%m-%d %H:%M})"
+
+
+class ImportPickup(models.Model):
+    """The slips (with passwords) and the report of an applied import, until
+    the principal downloads them.
+
+    SECURITY: sealed (AES-GCM, `accounts.sealed`) under a random key that is
+    not stored: it is in the result page only, and every download posts it
+    back. The database alone never holds the new passwords in clear. Usable
+    for `PICKUP_LIFETIME`; the next import deletes expired ones (unreadable
+    anyway once the page with the key is gone).
+    """
+
+    school_unit = models.ForeignKey(
+        "schools.SchoolUnit", on_delete=models.CASCADE, related_name="+"
+    )
+    actor_id = models.BigIntegerField()
+    sealed = models.BinaryField()
+    rows = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"import pickup {self.pk} ({timezone.localtime(self.created_at):%Y-%m-%d %H:%M})"

@@ -171,6 +171,20 @@ def can_open_huvudman_site(*, user: User) -> bool:
     return _admin_session_verified(user) and can_use_huvudman_site(user=user)
 
 
+def can_handle_support_tickets(*, user: User) -> bool:
+    """Support tickets are worked by national admins in /admin/ (no separate
+    support role: national admins are support today, and a new role would
+    need its own door and second factor)."""
+    return can_open_national_admin(user=user)
+
+
+def support_handlers() -> QuerySet[User]:
+    """Whom a ticket can be assigned to."""
+    return User.objects.filter(role=Role.NATIONAL_ADMIN, is_active=True).order_by(
+        "first_name", "last_name", "username"
+    )
+
+
 # --- Huvudman staff at /huvudman/ -------------------------------------------
 #
 # SECURITY: staff hold no Django model permissions; the /huvudman/ admin site
@@ -312,6 +326,45 @@ def can_remove_membership(*, user: User, school_unit: SchoolUnit) -> bool:
     return user.is_active and user.role == Role.PRINCIPAL
 
 
+# A membership removed (not the account's last) can be restored this long.
+RESTORE_WINDOW = datetime.timedelta(days=30)
+
+
+def can_restore_membership(*, user: User, school_unit: SchoolUnit) -> bool:
+    """Undoing a removal is for whoever may remove: the principal."""
+    return can_remove_membership(user=user, school_unit=school_unit)
+
+
+def restorable_memberships(
+    *, school_unit: SchoolUnit, now: datetime.datetime
+) -> QuerySet[Membership]:
+    """Memberships of this school removed less than RESTORE_WINDOW ago whose
+    account still exists and has no live membership here again (a removed
+    last membership took the account with it: nothing left to restore)."""
+    live_again = Membership.objects.live().filter(school_unit=school_unit, user=OuterRef("user"))
+    return Membership.objects.filter(
+        school_unit=school_unit,
+        removed_at__isnull=False,
+        removed_at__gte=now - RESTORE_WINDOW,
+        user__is_active=True,
+    ).exclude(Exists(live_again))
+
+
+# --- Re-authentication before grave acts --------------------------------------
+
+# SECURITY: removing a teacher's last membership (which deletes the account),
+# regenerating someone else's password or card, and removing many at once ask
+# for a factor again when the last one was proved longer ago than this: a
+# session left open on a shared computer must not be enough for them.
+REAUTHENTICATION_AFTER = datetime.timedelta(minutes=15)
+
+
+def reauthentication_needed(
+    *, authenticated_at: datetime.datetime | None, now: datetime.datetime
+) -> bool:
+    return authenticated_at is None or now - authenticated_at >= REAUTHENTICATION_AFTER
+
+
 def can_regenerate_teacher_password(
     *, user: User, membership: Membership, today: datetime.date
 ) -> bool:
@@ -371,7 +424,7 @@ def linkable_teacher_accounts(*, emails) -> QuerySet[User]:
     through its owner's E-tjänster account, so nobody can register a
     principal's address to link it, and a principal's self-registration
     never links somebody else's account. Linking an account found here
-    grants nothing until its owner confirms (`membership_link_existing`).
+    grants nothing until its owner confirms (`permissions.services.memberships_register`).
     """
     lowered = sorted({email.strip().lower() for email in emails})
     return (

@@ -45,6 +45,8 @@ class RefusalCode(enum.StrEnum):
     LAST_SCHOOL_UNIT = "last_school_unit"
     NOT_CONFIRMED = "not_confirmed"
     OWN_ACCOUNT = "own_account"
+    RESTORE_EXPIRED = "restore_expired"
+    IMPORT_PREVIEW_STALE = "import_preview_stale"
 
     # Codes sent by e-mail (confirming a school's registration, a new password).
     CODE_WRONG = "code_wrong"
@@ -82,6 +84,14 @@ REFUSAL_MESSAGES = {
         "The file has errors on %(count)d rows; nothing was imported."
     ),
     RefusalCode.ALREADY_DEACTIVATED: _("The test administrator is already deactivated."),
+    RefusalCode.RESTORE_EXPIRED: _(
+        "The membership can no longer be restored: it was removed more than 30 days ago. "
+        "Register the teacher again instead."
+    ),
+    RefusalCode.IMPORT_PREVIEW_STALE: _(
+        "This preview is no longer valid (a newer file was checked, or it was already "
+        "imported or too old). Upload the file again."
+    ),
     RefusalCode.LAST_SCHOOL_UNIT: _(
         "A principal must lead at least one school unit. "
         "Deactivate the account instead if it should no longer be used."

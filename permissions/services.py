@@ -1,15 +1,18 @@
 """Writes about permissions. Each is atomic and records its audit event."""
 
+import base64
 import dataclasses
 import datetime
+import hashlib
 import hmac
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from enum import StrEnum
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import password_validation
+from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -18,6 +21,8 @@ from django.utils.crypto import salted_hmac
 
 from accounts.mail import mail_enqueue
 from accounts.models import CARD_ALPHABET, ETJANSTER_ROLES, Role, User
+from accounts.sealed import SealBroken, seal, unseal
+from accounts.selectors import teacher_accounts_by_email
 from accounts.services import access_end, card_issue, login_failure_target, password_regenerate
 from accounts.throttle import (
     password_attempt_refusal,
@@ -41,19 +46,22 @@ from permissions.audit import (
     audit_record,
     field_changes,
 )
-from permissions.csv_import import OUTCOME_LABELS, Outcome, PlannedRow, parse_rows, plan_import
+from permissions.csv_import import Outcome, PlannedRow, parse_rows, plan_import
 from permissions.models import (
     AuditEvent,
     EmailCode,
     EmailCodePurpose,
+    ImportPickup,
+    ImportPreview,
     LevelPolicy,
     Membership,
     Subject,
     SubjectGrant,
     TestAdministrator,
 )
-from permissions.passwords import hash_generated_password
+from permissions.passwords import generate_passwords, hash_generated_password, random_strings
 from permissions.policy import (
+    RESTORE_WINDOW,
     can_deactivate_test_admin,
     can_reactivate_test_admin,
     can_regenerate_teacher_password,
@@ -64,6 +72,21 @@ from permissions.policy import (
 )
 from permissions.refusals import RefusalCode, Refused
 from schools.models import SchoolUnit
+
+
+@transaction.atomic
+def log_export_record(
+    *, context: AuditContext, filters: dict, school_unit=None, huvudman=None
+) -> None:
+    """Somebody took a copy of (part of) the log: that is audited too."""
+    audit_record(
+        action=AuditAction.LOG_EXPORTED,
+        context=context,
+        school_unit=school_unit,
+        huvudman=huvudman,
+        target=school_unit.code if school_unit is not None else "",
+        details={"filters": filters},
+    )
 
 
 @transaction.atomic
@@ -110,9 +133,9 @@ class Registration:
 
 def find_teacher_account(*, email: str) -> User | None:
     """One person, one teacher account: the account a school's registration
-    of this e-mail address links to (`policy.linkable_teacher_accounts`:
-    never a principal's own teacher account), the oldest if several."""
-    return policy.linkable_teacher_accounts(emails=[email]).first()
+    of this e-mail address links to (`teacher_accounts_by_email`: never a
+    principal's own teacher account), the oldest if several."""
+    return teacher_accounts_by_email(emails=[email]).get(email.strip().lower())
 
 
 def _teacher_account_create(
@@ -177,6 +200,17 @@ def _membership_create(
     return membership
 
 
+@dataclasses.dataclass(frozen=True)
+class NewTeacher:
+    """One teacher to register at a school, as typed or as a CSV row."""
+
+    first_name: str
+    last_name: str
+    email: str
+    subjects: Sequence[Subject] = ()
+    csv_row: int | None = None
+
+
 @transaction.atomic
 def membership_register(
     *,
@@ -189,87 +223,169 @@ def membership_register(
     today: datetime.date,
 ) -> Registration:
     """Register a teacher at a school: a new account, or a link to the
-    existing account with this e-mail, which grants nothing until the
-    account's owner confirms it (`membership_link_existing`). Valid to the
-    end of the school year."""
-    subjects = list(subjects)
-    email = email.strip()
-    _serialize_by_email(email)
-    user = find_teacher_account(email=email)
-    if user is not None:
-        membership = membership_link_existing(
-            user=user, school_unit=school_unit, subjects=subjects, context=context, today=today
-        )
-        return Registration(membership=membership, user=user, password=None, pending=True)
-    user, password = _teacher_account_create(
-        school_unit=school_unit,
-        context=context,
-        first_name=first_name,
-        last_name=last_name,
-        email=email,
+    existing account with this e-mail. Valid to the end of the school year."""
+    teacher = NewTeacher(
+        first_name=first_name, last_name=last_name, email=email, subjects=list(subjects)
     )
-    membership = _membership_create(
-        user=user,
-        school_unit=school_unit,
-        subjects=subjects,
-        context=context,
-        today=today,
-        confirmed=True,
-        new_account=True,
+    (registration,) = memberships_register(
+        school_unit=school_unit, context=context, teachers=[teacher], today=today
     )
-    return Registration(membership=membership, user=user, password=password)
+    return registration
 
 
 @transaction.atomic
-def membership_link_existing(
+def memberships_register(
     *,
-    user: User,
     school_unit: SchoolUnit,
-    subjects: Iterable[Subject],
     context: AuditContext,
+    teachers: Sequence[NewTeacher],
     today: datetime.date,
-) -> Membership:
-    """Link an existing teacher account, found by its e-mail address, to one
-    more school. The one rule for every path that links by e-mail (single
-    registration, CSV import).
+    bulk_hash: bool = False,
+) -> list[Registration]:
+    """Register teachers at a school, in a constant number of queries: a new
+    account for an e-mail no teacher has, a link to the existing teacher
+    account for one that has (`find_teacher_account`'s rule). The one place
+    where teachers join a school by e-mail: single registration and the CSV
+    import both come here, so every rule about linking holds for both.
 
     SECURITY: an e-mail address is not proof of identity. Whoever registered
     the address first (another school, at this or another huvudman) knows the
     account's first password, so a silent link would hand this school's
     grants to them, or this school's "new password" the account (SPEC: no
-    school takes over another's teacher). The new membership therefore grants
-    nothing (`confirmed_at` is None; the gate, `valid_on` and
+    school takes over another's teacher). A linked membership therefore
+    grants nothing (`confirmed_at` is None; the gate, `valid_on` and
     `membership_valid_q` require it) until the account's owner proves the
     address: a one-time code goes to the account's e-mail, and with it the
     owner confirms (choosing a new password that no school has seen) or
     declines (`email_code_redeem`). The account's other schools get an audit
-    event naming who linked it. Refused when the account is already
-    registered here.
+    event naming who linked it. A principal's own teacher account is never
+    found by e-mail (`policy.linkable_teacher_accounts`).
+
+    Refused (nothing saved) when any of them is already at this school.
+    `bulk_hash` hashes the generated passwords with the fast hasher meant
+    for them (`permissions.passwords`; a CSV import of thousands), else Argon2.
     """
-    if user.etjanster_owner_id is not None or user.role != Role.TEACHER:
-        # A principal's own teacher account is never linked by e-mail.
-        raise Refused(RefusalCode.NOT_ALLOWED)
-    if school_memberships(school_unit=school_unit).filter(user=user).exists():
-        raise Refused(RefusalCode.ALREADY_REGISTERED, email=user.email)
-    membership = _membership_create(
-        user=user,
+    emails = [teacher.email.strip() for teacher in teachers]
+    if len({email.lower() for email in emails}) != len(emails):
+        raise ValueError("Each teacher once: an e-mail address is repeated.")
+    _serialize_by_email(*emails)
+    accounts = teacher_accounts_by_email(emails=emails)
+    already = (
+        school_memberships(school_unit=school_unit)
+        .filter(user__in=list(accounts.values()))
+        .select_related("user")
+        .first()
+    )
+    if already is not None:
+        raise Refused(RefusalCode.ALREADY_REGISTERED, email=already.user.email)
+
+    new = [teacher for teacher in teachers if teacher.email.strip().lower() not in accounts]
+    passwords = generate_passwords(len(new))
+    usernames = generate_usernames(len(new))
+    hasher = hash_generated_password if bulk_hash else make_password
+    new_users = User.objects.bulk_create(
+        [
+            User(
+                username=username,
+                password=hasher(password),
+                role=Role.TEACHER,
+                first_name=teacher.first_name.strip(),
+                last_name=teacher.last_name.strip(),
+                email=User.objects.normalize_email(teacher.email.strip()),
+            )
+            for teacher, username, password in zip(new, usernames, passwords, strict=True)
+        ]
+    )
+    if new_users and new_users[0].pk is None:  # a backend without RETURNING
+        by_name = User.objects.in_bulk(usernames, field_name="username")
+        new_users = [by_name[username] for username in usernames]
+    password_of = {}
+    for teacher, user, password in zip(new, new_users, passwords, strict=True):
+        accounts[teacher.email.strip().lower()] = user
+        password_of[user.pk] = password
+
+    until = reactivated_until(today=today)
+    now = timezone.now()
+    users = [accounts[email.lower()] for email in emails]
+    memberships = Membership.objects.bulk_create(
+        [
+            Membership(
+                user=user,
+                school_unit=school_unit,
+                valid_until=until,
+                # A new account's membership holds at once; a linked one waits
+                # for its owner's confirmation.
+                confirmed_at=now if user.pk in password_of else None,
+            )
+            for user in users
+        ]
+    )
+    if memberships and memberships[0].pk is None:
+        by_user = {
+            m.user_id: m for m in school_memberships(school_unit=school_unit).filter(user__in=users)
+        }
+        memberships = [by_user[user.pk] for user in users]
+    SubjectGrant.objects.bulk_create(
+        [
+            SubjectGrant(membership=membership, subject=subject)
+            for teacher, membership in zip(teachers, memberships, strict=True)
+            for subject in teacher.subjects
+        ]
+    )
+    events: list[AuditEvent] = []
+    for teacher, user, membership in zip(teachers, users, memberships, strict=True):
+        membership.user = user
+        details = {
+            "subjects": sorted(subject.code for subject in teacher.subjects),
+            "new_account": user.pk in password_of,
+            "confirmed": user.pk in password_of,
+            "valid_until": until.isoformat(),
+        }
+        if teacher.csv_row is not None:
+            details["csv_row"] = teacher.csv_row
+        if user.pk in password_of:
+            events.append(
+                audit_build(
+                    action=AuditAction.PASSWORD_ISSUED,
+                    context=context,
+                    school_unit=school_unit,
+                    target=user.username,
+                )
+            )
+        events.append(
+            audit_build(
+                action=AuditAction.MEMBERSHIP_REGISTERED,
+                context=context,
+                school_unit=school_unit,
+                target=user.username,
+                details=details,
+            )
+        )
+    events += _account_shared_events(
+        users=[user for user in users if user.pk not in password_of],
         school_unit=school_unit,
-        subjects=list(subjects),
-        context=context,
-        today=today,
-        confirmed=False,
-        new_account=False,
-    )
-    AuditEvent.objects.bulk_create(
-        _account_shared_events(users=[user], school_unit=school_unit, context=context)
-    )
-    _email_code_issue(
-        user=user,
-        purpose=EmailCodePurpose.CONFIRM_MEMBERSHIP,
-        membership=membership,
         context=context,
     )
-    return membership
+    AuditEvent.objects.bulk_create(events)
+    # One code to each linked account's own address (a few queries per linked
+    # row; a file links few accounts, while new ones cost nothing here).
+    for user, membership in zip(users, memberships, strict=True):
+        if user.pk not in password_of:
+            _email_code_issue(
+                user=user,
+                purpose=EmailCodePurpose.CONFIRM_MEMBERSHIP,
+                membership=membership,
+                context=context,
+            )
+    return [
+        Registration(
+            membership=membership,
+            user=user,
+            password=password_of.get(user.pk),
+            pending=user.pk not in password_of,
+        )
+        for user, membership in zip(users, memberships, strict=True)
+    ]
 
 
 def _serialize_by_email(*emails: str) -> None:
@@ -375,25 +491,63 @@ def membership_grant(
 ) -> tuple[set[str], set[str]]:
     """Set the membership's subjects to exactly `subjects`. Returns the codes
     added and removed."""
-    wanted = {subject.pk: subject for subject in subjects}
-    current = dict(membership.grants.values_list("subject_id", "subject__code"))
-    added = [subject for pk, subject in wanted.items() if pk not in current]
-    removed_ids = [pk for pk in current if pk not in wanted]
-    membership.grants.filter(subject_id__in=removed_ids).delete()
-    SubjectGrant.objects.bulk_create(
-        [SubjectGrant(membership=membership, subject=subject) for subject in added]
+    (result,) = memberships_grant(
+        changes=[SubjectChange(membership=membership, subjects=list(subjects))], context=context
     )
-    added_codes = {subject.code for subject in added}
-    removed_codes = {current[pk] for pk in removed_ids}
-    if added_codes or removed_codes:
-        audit_record(
-            action=AuditAction.MEMBERSHIP_GRANTED,
-            context=context,
-            school_unit=membership.school_unit,
-            target=membership.user.username,
-            details={"added": sorted(added_codes), "removed": sorted(removed_codes)},
-        )
-    return added_codes, removed_codes
+    return result
+
+
+@dataclasses.dataclass(frozen=True)
+class SubjectChange:
+    membership: Membership
+    subjects: Sequence[Subject]
+    csv_row: int | None = None
+
+
+@transaction.atomic
+def memberships_grant(
+    *, changes: Sequence[SubjectChange], context: AuditContext
+) -> list[tuple[set[str], set[str]]]:
+    """Set each membership's subjects to exactly its `subjects`, in a constant
+    number of queries; one audit event per membership that changed. Returns
+    the codes added and removed, per change."""
+    memberships = [change.membership for change in changes]
+    current: dict[int, dict[int, tuple[int, str]]] = {}
+    for grant_pk, membership_id, subject_id, code in SubjectGrant.objects.filter(
+        membership__in=memberships
+    ).values_list("pk", "membership_id", "subject_id", "subject__code"):
+        current.setdefault(membership_id, {})[subject_id] = (grant_pk, code)
+    stale: list[int] = []
+    fresh: list[SubjectGrant] = []
+    events: list[AuditEvent] = []
+    results = []
+    for change in changes:
+        have = current.get(change.membership.pk, {})
+        want = {subject.pk: subject for subject in change.subjects}
+        added = [subject for pk, subject in want.items() if pk not in have]
+        removed = [grant for pk, grant in have.items() if pk not in want]
+        stale += [grant_pk for grant_pk, _code in removed]
+        fresh += [SubjectGrant(membership=change.membership, subject=s) for s in added]
+        added_codes = {subject.code for subject in added}
+        removed_codes = {code for _pk, code in removed}
+        results.append((added_codes, removed_codes))
+        if added_codes or removed_codes:
+            details = {"added": sorted(added_codes), "removed": sorted(removed_codes)}
+            if change.csv_row is not None:
+                details["csv_row"] = change.csv_row
+            events.append(
+                audit_build(
+                    action=AuditAction.MEMBERSHIP_GRANTED,
+                    context=context,
+                    school_unit=change.membership.school_unit,
+                    target=change.membership.user.username,
+                    details=details,
+                )
+            )
+    SubjectGrant.objects.filter(pk__in=stale).delete()
+    SubjectGrant.objects.bulk_create(fresh)
+    AuditEvent.objects.bulk_create(events)
+    return results
 
 
 def _refuse_unless_reactivation_open(*, valid_until: datetime.date, today: datetime.date):
@@ -581,6 +735,40 @@ def membership_remove(*, membership: Membership, context: AuditContext) -> bool:
 
 
 @transaction.atomic
+def membership_restore(
+    *, membership: Membership, context: AuditContext, now: datetime.datetime
+) -> Membership:
+    """Undo a removal within RESTORE_WINDOW: the same membership, with its
+    subjects and validity as they were, live again at its school.
+
+    Only a membership that was not the account's last can be restored: the
+    last one took the account and its personal data with it.
+    """
+    membership = (
+        Membership.objects.select_for_update()
+        .select_related("user", "school_unit")
+        .get(pk=membership.pk)
+    )
+    if membership.removed_at is None:
+        return membership
+    if now - membership.removed_at >= RESTORE_WINDOW:
+        raise Refused(RefusalCode.RESTORE_EXPIRED)
+    _serialize_by_email(membership.user.email)
+    if school_memberships(school_unit=membership.school_unit).filter(user=membership.user).exists():
+        raise Refused(RefusalCode.ALREADY_REGISTERED, email=membership.user.email)
+    membership.removed_at = None
+    membership.save(update_fields=["removed_at"])
+    audit_record(
+        action=AuditAction.MEMBERSHIP_RESTORED,
+        context=context,
+        school_unit=membership.school_unit,
+        target=membership.user.username,
+        details={"valid_until": membership.valid_until.isoformat()},
+    )
+    return membership
+
+
+@transaction.atomic
 def teacher_password_regenerate(
     *, membership: Membership, context: AuditContext, today: datetime.date
 ) -> str:
@@ -605,152 +793,194 @@ class ImportedTeacher:
     password: str | None
 
 
+# A checked file waits this long for "Import"; the slips of an applied one
+# this long for their download.
+PREVIEW_LIFETIME = datetime.timedelta(hours=1)
+PICKUP_LIFETIME = datetime.timedelta(hours=1)
+
+
+@transaction.atomic
+def csv_import_preview(
+    *, school_unit: SchoolUnit, context: AuditContext, text: str, plan, mode: str
+) -> str:
+    """Keep a checked file for "Import" and record that it was previewed.
+
+    Every preview is audited (it tells which addresses already have a
+    teacher account). The person's earlier previews are deleted, so only the
+    file shown last can be imported; an invalid file leaves none. Returns the
+    token the preview page's form carries ("" for an invalid file).
+    """
+    actor_id = context.actor.pk
+    ImportPreview.objects.filter(actor_id=actor_id).delete()
+    ImportPreview.objects.filter(created_at__lt=timezone.now() - PREVIEW_LIFETIME).delete()
+    token = ""
+    if plan.is_valid:
+        token = secrets.token_urlsafe(32)
+        ImportPreview.objects.create(
+            token=token, school_unit=school_unit, actor_id=actor_id, text=text, mode=mode
+        )
+    audit_record(
+        action=AuditAction.IMPORT_PREVIEWED,
+        context=context,
+        school_unit=school_unit,
+        target=school_unit.code,
+        details={
+            **plan.summary(),
+            "mode": mode,
+            "sha256": hashlib.sha256(text.encode()).hexdigest(),
+        },
+    )
+    return token
+
+
+def csv_import_discard(*, context: AuditContext) -> None:
+    """A file that could not even be read: no earlier preview survives it."""
+    ImportPreview.objects.filter(actor_id=context.actor.pk).delete()
+
+
+@dataclasses.dataclass(frozen=True)
+class ImportResult:
+    imported: list[ImportedTeacher]
+    summary: dict
+
+
 @transaction.atomic
 def csv_import_apply(
     *,
     school_unit: SchoolUnit,
     context: AuditContext,
-    text: str,
+    token: str,
     today: datetime.date,
-) -> list[ImportedTeacher]:
-    """Import every row of `text`, or nothing: any row with an error refuses
-    the whole file. A bounded number of queries whatever the row count.
+) -> ImportResult:
+    """Import the previewed file bound to `token`, all of it or nothing.
 
-    The text is planned again here, inside the transaction, so what the
-    preview showed is checked once more against the database as it is now.
+    Refused IMPORT_PREVIEW_STALE unless the token is this person's newest
+    preview at this school and younger than an hour (it is used up here);
+    IMPORT_HAS_ERRORS when re-planning inside this transaction finds errors.
+    Built from the single-teacher services: new and linked teachers through
+    `memberships_register`, subjects of those already here through
+    `memberships_grant`, each in a constant number of queries.
     """
+    preview = (
+        ImportPreview.objects.select_for_update()
+        .filter(
+            token=token,
+            school_unit=school_unit,
+            actor_id=context.actor.pk,
+            created_at__gte=timezone.now() - PREVIEW_LIFETIME,
+        )
+        .first()
+    )
+    if not token or preview is None:
+        raise Refused(RefusalCode.IMPORT_PREVIEW_STALE)
+    text, mode = preview.text, preview.mode
+    preview.delete()
     _serialize_by_email(*(row.email for row in parse_rows(text)))
-    plan = plan_import(school_unit=school_unit, text=text)
+    plan = plan_import(school_unit=school_unit, text=text, mode=mode)
     if not plan.is_valid:
         raise Refused(RefusalCode.IMPORT_HAS_ERRORS, count=len(plan.errors))
-    until = reactivated_until(today=today)
-    new_rows = [row for row in plan.rows if row.outcome == Outcome.NEW]
-    usernames = generate_usernames(len(new_rows))
-    passwords = [generate_password() for _row in new_rows]
-    new_users = User.objects.bulk_create(
-        [
-            User(
-                username=username,
-                password=hash_generated_password(password),
-                role=Role.TEACHER,
+    joining = [row for row in plan.rows if row.membership_added]
+    registrations = memberships_register(
+        school_unit=school_unit,
+        context=context,
+        teachers=[
+            NewTeacher(
                 first_name=row.first_name,
                 last_name=row.last_name,
                 email=row.email,
+                subjects=row.target_subjects,
+                csv_row=row.number,
             )
-            for row, username, password in zip(new_rows, usernames, passwords, strict=True)
-        ]
+            for row in joining
+        ],
+        today=today,
+        bulk_hash=True,
     )
-    if new_users and new_users[0].pk is None:  # a backend without RETURNING
-        by_name = User.objects.in_bulk(usernames, field_name="username")
-        new_users = [by_name[username] for username in usernames]
-    for row, user in zip(new_rows, new_users, strict=True):
-        row.user = user
-
-    # Existing accounts go through the one linking rule (pending until their
-    # owners confirm, a code to each); a few queries per linked row.
-    for row in plan.rows:
-        if row.outcome == Outcome.LINKED:
-            row.membership = membership_link_existing(
-                user=row.user,
-                school_unit=school_unit,
-                subjects=row.subjects,
-                context=context,
-                today=today,
+    for row, registration in zip(joining, registrations, strict=True):
+        row.user, row.membership = registration.user, registration.membership
+    changing = [
+        row
+        for row in plan.rows
+        if row.outcome == Outcome.UPDATED and (row.subjects_added or row.subjects_removed)
+    ]
+    memberships_grant(
+        changes=[
+            SubjectChange(
+                membership=row.membership, subjects=row.target_subjects, csv_row=row.number
             )
-    joining = [row for row in plan.rows if row.outcome == Outcome.NEW]
-    memberships = Membership.objects.bulk_create(
-        [Membership(user=row.user, school_unit=school_unit, valid_until=until) for row in joining]
+            for row in changing
+        ],
+        context=context,
     )
-    if memberships and memberships[0].pk is None:
-        by_user = {
-            m.user_id: m
-            for m in school_memberships(school_unit=school_unit).filter(
-                user__in=[row.user for row in joining]
+    summary = {**plan.summary(), "mode": mode}
+    audit_record(
+        action=AuditAction.TEACHERS_IMPORTED,
+        context=context,
+        school_unit=school_unit,
+        target=school_unit.code,
+        details=summary,
+    )
+    password_of = {registration.user.pk: registration.password for registration in registrations}
+    return ImportResult(
+        imported=[
+            ImportedTeacher(
+                row=row,
+                # SECURITY: as in registration, a linked account's username is
+                # not told to the school that linked it by e-mail.
+                username="" if row.outcome == Outcome.LINKED else row.user.username,
+                valid_until=row.membership.valid_until,
+                password=password_of.get(row.user.pk),
             )
-        }
-        memberships = [by_user[row.user.pk] for row in joining]
-    for row, membership in zip(joining, memberships, strict=True):
-        row.membership = membership
+            for row in plan.rows
+        ],
+        summary=summary,
+    )
 
-    updating = [row for row in plan.rows if row.outcome == Outcome.UPDATED]
-    current: dict[int, dict[int, tuple[int, str]]] = {}
-    for grant_pk, membership_id, subject_id, code in SubjectGrant.objects.filter(
-        membership__in=[row.membership for row in updating]
-    ).values_list("pk", "membership_id", "subject_id", "subject__code"):
-        current.setdefault(membership_id, {})[subject_id] = (grant_pk, code)
-    stale_grants: list[int] = []
-    new_grants: list[SubjectGrant] = []
-    events: list[AuditEvent] = []
-    for row in joining:
-        new_grants += [SubjectGrant(membership=row.membership, subject=s) for s in row.subjects]
-        events.append(
-            audit_build(
-                action=AuditAction.PASSWORD_ISSUED,
-                context=context,
-                school_unit=school_unit,
-                target=row.user.username,
-            )
-        )
-        events.append(
-            audit_build(
-                action=AuditAction.MEMBERSHIP_REGISTERED,
-                context=context,
-                school_unit=school_unit,
-                target=row.user.username,
-                details={
-                    "subjects": sorted(s.code for s in row.subjects),
-                    "new_account": True,
-                    "confirmed": True,
-                    "valid_until": until.isoformat(),
-                    "csv_row": row.number,
-                },
-            )
-        )
-    for row in updating:
-        have = current.get(row.membership.pk, {})
-        want = {s.pk: s for s in row.subjects}
-        stale = [grant for subject_id, grant in have.items() if subject_id not in want]
-        fresh = [s for pk, s in want.items() if pk not in have]
-        stale_grants += [grant_pk for grant_pk, _code in stale]
-        new_grants += [SubjectGrant(membership=row.membership, subject=s) for s in fresh]
-        if stale or fresh:
-            events.append(
-                audit_build(
-                    action=AuditAction.MEMBERSHIP_GRANTED,
-                    context=context,
-                    school_unit=school_unit,
-                    target=row.user.username,
-                    details={
-                        "added": sorted(s.code for s in fresh),
-                        "removed": sorted(code for _pk, code in stale),
-                        "csv_row": row.number,
-                    },
-                )
-            )
-    SubjectGrant.objects.filter(pk__in=stale_grants).delete()
-    SubjectGrant.objects.bulk_create(new_grants)
-    events.append(
-        audit_build(
-            action=AuditAction.TEACHERS_IMPORTED,
+
+@transaction.atomic
+def csv_import_pickup_store(
+    *, school_unit: SchoolUnit, context: AuditContext, content: bytes, rows: int
+) -> tuple[int, str]:
+    """Seal an applied import's slips and report for download; returns
+    (pickup id, key). The key is for the result page only: never stored."""
+    ImportPickup.objects.filter(created_at__lt=timezone.now() - PICKUP_LIFETIME).delete()
+    key = secrets.token_bytes(32)
+    pickup = ImportPickup.objects.create(
+        school_unit=school_unit, actor_id=context.actor.pk, sealed=b"", rows=rows
+    )
+    pickup.sealed = seal(content, key=key, label=f"import-pickup:{pickup.pk}")
+    pickup.save(update_fields=["sealed"])
+    return pickup.pk, base64.urlsafe_b64encode(key).decode("ascii")
+
+
+@transaction.atomic
+def csv_import_pickup_open(
+    *, school_unit: SchoolUnit, context: AuditContext, pickup_id: int, key: str, what: str
+) -> bytes:
+    """The sealed content of this person's pickup, or Refused IMPORT_PREVIEW_STALE
+    (gone, too old, someone else's, or a wrong key). The download is audited."""
+    pickup = ImportPickup.objects.filter(
+        pk=pickup_id,
+        school_unit=school_unit,
+        actor_id=context.actor.pk,
+        created_at__gte=timezone.now() - PICKUP_LIFETIME,
+    ).first()
+    try:
+        raw_key = base64.urlsafe_b64decode(key.encode("ascii"))
+        if pickup is None or len(raw_key) != 32:
+            raise Refused(RefusalCode.IMPORT_PREVIEW_STALE)
+        content = unseal(pickup.sealed, key=raw_key, label=f"import-pickup:{pickup.pk}")
+    except (SealBroken, ValueError, UnicodeEncodeError):
+        raise Refused(RefusalCode.IMPORT_PREVIEW_STALE) from None
+    if what == "slips":
+        audit_record(
+            action=AuditAction.IMPORT_SLIPS_DOWNLOADED,
             context=context,
             school_unit=school_unit,
             target=school_unit.code,
-            details={outcome: plan.count(outcome) for outcome in OUTCOME_LABELS},
+            details={"rows": pickup.rows},
         )
-    )
-    AuditEvent.objects.bulk_create(events)
-    passwords_by_row = {row.number: pw for row, pw in zip(new_rows, passwords, strict=True)}
-    return [
-        ImportedTeacher(
-            row=row,
-            # SECURITY: as in registration, a linked account's username is not
-            # told to the school that linked it by e-mail.
-            username="" if row.outcome == Outcome.LINKED else row.user.username,
-            valid_until=row.membership.valid_until if row.outcome == Outcome.UPDATED else until,
-            password=passwords_by_row.get(row.number),
-        )
-        for row in plan.rows
-    ]
+    return content
 
 
 def generate_usernames(count: int) -> list[str]:
@@ -758,10 +988,11 @@ def generate_usernames(count: int) -> list[str]:
     (a second one only in the unlikely case of a collision)."""
     chosen: list[str] = []
     while len(chosen) < count:
-        candidates = {
-            "".join(secrets.choice(USERNAME_ALPHABET) for _c in range(USERNAME_LENGTH))
-            for _i in range(count - len(chosen))
-        }
+        candidates = set(
+            random_strings(
+                count=count - len(chosen), length=USERNAME_LENGTH, alphabet=USERNAME_ALPHABET
+            )
+        )
         candidates -= set(chosen)
         taken = set(User.objects.filter(username__in=candidates).values_list("username", flat=True))
         chosen += sorted(candidates - taken)

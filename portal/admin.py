@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.widgets import AdminFileWidget, AdminSplitDateTime
 from django.db import models
@@ -5,13 +6,17 @@ from django.urls import reverse
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import OutboxMessage
 from accounts.network import audit_context
-from portal.models import Material, SiteNotice, SupportTicket
+from accounts.sites import ReadOnlyAdmin
+from permissions.policy import can_handle_support_tickets, support_handlers
+from portal.models import Material, SiteNotice, SupportTicket, SupportTicketEntry
 from portal.services import (
     material_delete,
     material_save,
     site_notice_delete,
     site_notice_save,
+    support_ticket_update,
 )
 
 
@@ -60,8 +65,10 @@ class MaterialAdmin(admin.ModelAdmin):
     search_fields = ["title", "slug", "subject__name", "subject__code"]
     search_help_text = _("Search title, slug, subject or subject code")
     prepopulated_fields = {"slug": ["title"]}
-    # A plain select: some forty subjects, and the autocomplete widget's
-    # combobox has no accessible name (axe aria-input-field-name).
+    # A plain select, not autocomplete: some forty subjects; the autocomplete
+    # widget's combobox has no accessible name (axe aria-input-field-name), and
+    # it looks a posted value up as a primary key while redrawing an invalid
+    # form, so a non-number there was a ValueError (a 500), not a form error.
     list_select_related = ["subject"]
     date_hierarchy = "published_on"
     show_full_result_count = False
@@ -106,12 +113,47 @@ class SiteNoticeAdmin(admin.ModelAdmin):
             site_notice_delete(context=audit_context(request), notice=notice)
 
 
+class SupportTicketForm(forms.ModelForm):
+    answer = forms.CharField(
+        label=_("Answer by e-mail"),
+        required=False,
+        max_length=10000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_(
+            "Sent to the address the ticket came from when you save (through the outbox), "
+            "and kept in the history. Never write a password or card cells here."
+        ),
+    )
+
+    class Meta:
+        model = SupportTicket
+        fields = ("status", "assigned_to")
+
+
+class SupportTicketEntryInline(admin.TabularInline):
+    model = SupportTicketEntry
+    fields = ("created_at", "actor_username", "kind", "text")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(SupportTicket)
 class SupportTicketAdmin(admin.ModelAdmin):
-    """Tickets come from the public form; admins read them, never edit them."""
+    """Tickets come from the public form; national admins set their status and
+    handler and answer them by e-mail (`portal.services.support_ticket_update`,
+    audited). What the sender wrote is never edited."""
 
-    list_display = ["created_at", "category", "subject", "name", "email"]
-    list_filter = ["category"]
+    form = SupportTicketForm
+    list_display = ["created_at", "category", "subject", "name", "email", "status", "assigned_to"]
+    list_filter = ["status", "category", ("assigned_to", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["assigned_to"]
     search_fields = ["subject", "name", "email", "message"]
     search_help_text = _("Search subject, name, e-mail address or message")
     readonly_fields = [
@@ -123,10 +165,50 @@ class SupportTicketAdmin(admin.ModelAdmin):
         "created_at",
         "client_address",
     ]
+    fieldsets = (
+        (None, {"fields": readonly_fields}),
+        (_("Handling"), {"fields": ("status", "assigned_to", "answer")}),
+    )
+    inlines = [SupportTicketEntryInline]
     show_full_result_count = False
 
     def has_add_permission(self, request) -> bool:
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return can_handle_support_tickets(user=request.user)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "assigned_to":
+            kwargs["queryset"] = support_handlers()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change) -> None:
+        original = SupportTicket.objects.get(pk=obj.pk)
+        support_ticket_update(
+            ticket=original,
+            context=audit_context(request),
+            status=form.cleaned_data["status"],
+            assigned_to=form.cleaned_data["assigned_to"],
+            answer=form.cleaned_data.get("answer", ""),
+        )
+
+    def save_related(self, request, form, formsets, change) -> None:
+        # The history is written by the service; the read-only inline saves nothing.
+        for formset in formsets:
+            formset.save()
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    """Read-only: what the mail worker has to do and has done. The messages
+    themselves are sealed and erased once sent, so none is shown here."""
+
+    list_display = ["created_at", "kind", "status", "attempts", "next_attempt_at", "last_error"]
+    list_filter = ["status", "kind"]
+    fields = list_display + ["finished_at"]
+    readonly_fields = fields
+    show_full_result_count = False

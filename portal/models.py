@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -131,8 +132,20 @@ class TicketCategory(models.TextChoices):
     OTHER = "other", _("Something else")
 
 
+class TicketStatus(models.TextChoices):
+    NEW = "new", _("New")
+    IN_PROGRESS = "in_progress", _("In progress")
+    ANSWERED = "answered", _("Answered")
+    CLOSED = "closed", _("Closed")
+
+
 class SupportTicket(models.Model):
-    """A message sent through the contact form; support also gets it by e-mail."""
+    """A message sent through the contact form; support also gets it by e-mail.
+
+    National admins work it in /admin/: status, who handles it, answers by
+    e-mail through the outbox; every change is in its history
+    (`SupportTicketEntry`) and in the audit log.
+    """
 
     category = models.CharField(
         _("category"),
@@ -146,6 +159,17 @@ class SupportTicket(models.Model):
     message = models.TextField(_("message"), max_length=5000)
     created_at = models.DateTimeField(_("received"), default=timezone.now, db_index=True)
     client_address = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=TicketStatus.choices, default=TicketStatus.NEW
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handled by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("support ticket")
@@ -156,10 +180,38 @@ class SupportTicket(models.Model):
                 name="supportticket_category_known",
                 condition=Q(category__in=TicketCategory.values),
             ),
+            models.CheckConstraint(
+                name="supportticket_status_known",
+                condition=Q(status__in=["new", "in_progress", "answered", "closed"]),
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.subject}"
+        return f"#{self.pk} {timezone.localtime(self.created_at):%Y-%m-%d %H:%M} {self.subject}"
+
+
+class TicketEntryKind(models.TextChoices):
+    STATUS = "status", _("Status changed")
+    ASSIGNED = "assigned", _("Handler changed")
+    ANSWER = "answer", _("Answer sent")
+
+
+class SupportTicketEntry(models.Model):
+    """One step in a ticket's history: a status change, a new handler or an answer."""
+
+    ticket = models.ForeignKey(SupportTicket, on_delete=models.CASCADE, related_name="entries")
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+    actor_username = models.CharField(_("by"), max_length=150, blank=True)
+    kind = models.CharField(_("what"), max_length=20, choices=TicketEntryKind.choices)
+    text = models.TextField(_("text"), blank=True)
+
+    class Meta:
+        verbose_name = _("history entry")
+        verbose_name_plural = _("history")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{timezone.localtime(self.created_at):%Y-%m-%d %H:%M} {self.get_kind_display()}"
 
 
 class RateLimitHit(models.Model):
@@ -179,4 +231,4 @@ class RateLimitHit(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.scope} {self.key} {self.created_at:%Y-%m-%d %H:%M}"
+        return f"{self.scope} {self.key} {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"

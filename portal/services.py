@@ -6,11 +6,19 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from accounts.mail import mail_enqueue
+from accounts.mail import mail_enqueue, mail_enqueue_composed
 from accounts.models import Role, User
 from permissions.audit import AuditAction, AuditContext, audit_record, field_changes
 from permissions.policy import Access
-from portal.models import Material, SiteNotice, SupportTicket, TicketCategory
+from portal.models import (
+    Material,
+    SiteNotice,
+    SupportTicket,
+    SupportTicketEntry,
+    TicketCategory,
+    TicketEntryKind,
+    TicketStatus,
+)
 from schools.models import PrincipalAssignment
 
 
@@ -87,42 +95,53 @@ def support_ticket_submit(
 
 
 @transaction.atomic
-def huvudman_contact_send(*, skolenhetskod: str, email: str) -> bool:
-    """Mail the huvudman's contact details to a principal of that school.
+def huvudman_contact_send(*, skolenhetskod: str, email: str) -> None:
+    """Queue the look-up: the outbox worker mails the huvudman's contact
+    details to a principal of that school, if the pair matches.
 
-    Returns whether a mail was sent, for tests only: the view answers the
-    same either way. SECURITY: the mail goes to the address stored on the
-    principal's account, never to the typed one, and only an active
-    principal linked to that very school qualifies.
+    SECURITY: the request does the same work whether or not the pair
+    matches (one sealed outbox row, no look-up), so neither the answer nor
+    its timing tells who is principal where. The worker decides, in
+    `huvudman_contact_compose`.
+    """
+    mail_enqueue_composed(
+        kind="huvudman_contact", params={"skolenhetskod": skolenhetskod, "email": email}
+    )
+
+
+def huvudman_contact_compose(*, params: dict) -> dict | None:
+    """The mail for a queued look-up, or None when nobody qualifies.
+
+    SECURITY: the mail goes to the address stored on the principal's
+    account, never to the typed one, and only an active principal linked to
+    that very school qualifies.
     """
     assignment = (
         PrincipalAssignment.objects.select_related("school_unit__huvudman", "user")
         .filter(
-            school_unit__code=skolenhetskod,
-            user__email__iexact=email,
+            school_unit__code=params.get("skolenhetskod", ""),
+            user__email__iexact=params.get("email", ""),
             user__role=Role.PRINCIPAL,
             user__is_active=True,
         )
         .first()
     )
-    # SECURITY: a match also sends a mail. With a synchronous mail backend the
-    # answer then takes longer, a timing difference the rate limits (per
-    # address and per e-mail) keep too slow to enumerate principals with; a
-    # mail queue would remove it.
     if assignment is None:
-        return False
+        return None
     school_unit = assignment.school_unit
-    huvudman = school_unit.huvudman
-    recipient = assignment.user.email
-    body = render_to_string(
-        "emails/huvudman_contact.txt",
-        {"school_unit": school_unit, "huvudman": huvudman, "principal": assignment.user},
-    )
-    subject = render_to_string(
-        "emails/huvudman_contact_subject.txt", {"school_unit": school_unit}
-    ).strip()
-    mail_enqueue(subject=subject, body=body, to=[recipient])
-    return True
+    with translation.override(settings.LANGUAGE_CODE):
+        body = render_to_string(
+            "emails/huvudman_contact.txt",
+            {
+                "school_unit": school_unit,
+                "huvudman": school_unit.huvudman,
+                "principal": assignment.user,
+            },
+        )
+        subject = render_to_string(
+            "emails/huvudman_contact_subject.txt", {"school_unit": school_unit}
+        ).strip()
+    return {"subject": subject, "body": body, "to": [assignment.user.email]}
 
 
 # --- /admin/: material and site notices, each change audited -------------------
@@ -202,3 +221,76 @@ def site_notice_delete(*, context: AuditContext, notice: SiteNotice) -> None:
         target=title,
         details={"change": "deleted"},
     )
+
+
+@transaction.atomic
+def support_ticket_update(
+    *,
+    ticket: SupportTicket,
+    context: AuditContext,
+    status: str,
+    assigned_to: User | None,
+    answer: str = "",
+) -> SupportTicket:
+    """Change a ticket's status and handler and/or answer it by e-mail.
+
+    An answer goes to the address the ticket came from, through the outbox
+    (sent after commit by the worker), and makes a new or in-progress ticket
+    answered (closing it at once stays closed). Each change is a history entry and an
+    audit event, in this transaction.
+    """
+    ticket = SupportTicket.objects.select_for_update().get(pk=ticket.pk)
+    actor = context.actor.get_username() if context.actor is not None else ""
+    answer = (answer or "").strip()
+    entries: list[SupportTicketEntry] = []
+    if answer:
+        subject = " ".join(f"Re: [Support #{ticket.pk}] {ticket.subject}".split())[:200]
+        mail_enqueue(
+            subject=subject, body=answer, to=[ticket.email], reply_to=[settings.SUPPORT_EMAIL]
+        )
+        entries.append(
+            SupportTicketEntry(
+                ticket=ticket, actor_username=actor, kind=TicketEntryKind.ANSWER, text=answer
+            )
+        )
+        if status in (TicketStatus.NEW, TicketStatus.IN_PROGRESS):
+            status = TicketStatus.ANSWERED
+        audit_record(
+            action=AuditAction.TICKET_ANSWERED,
+            context=context,
+            target=f"#{ticket.pk}",
+            details={"ticket": ticket.pk},
+        )
+    changes = {}
+    if status != ticket.status:
+        entries.append(
+            SupportTicketEntry(
+                ticket=ticket,
+                actor_username=actor,
+                kind=TicketEntryKind.STATUS,
+                text=f"{TicketStatus(ticket.status).label} → {TicketStatus(status).label}",
+            )
+        )
+        changes["status"] = status
+        ticket.status = status
+    if (assigned_to.pk if assigned_to else None) != ticket.assigned_to_id:
+        entries.append(
+            SupportTicketEntry(
+                ticket=ticket,
+                actor_username=actor,
+                kind=TicketEntryKind.ASSIGNED,
+                text=str(assigned_to) if assigned_to else "–",
+            )
+        )
+        changes["assigned_to"] = assigned_to.username if assigned_to else ""
+        ticket.assigned_to = assigned_to
+    if changes:
+        ticket.save(update_fields=["status", "assigned_to"])
+        audit_record(
+            action=AuditAction.TICKET_CHANGED,
+            context=context,
+            target=f"#{ticket.pk}",
+            details={"ticket": ticket.pk, **changes},
+        )
+    SupportTicketEntry.objects.bulk_create(entries)
+    return ticket

@@ -17,7 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.card_pdf import card_rows, render_card_pdf
 from accounts.models import (
@@ -27,6 +27,7 @@ from accounts.models import (
     MatrixCardDevice,
 )
 from accounts.network import audit_context
+from accounts.reauth import Reauth, reauth_check, reauth_prompt
 from accounts.services import card_unlock, current_card
 from accounts.sites import HuvudmanSite
 from permissions.admin import AuditEventAdmin
@@ -169,7 +170,10 @@ class HuvudmanAuditEventAdmin(ScopedAdmin, AuditEventAdmin):
     """The huvudman's own audit log, read-only like the national one."""
 
     def get_queryset(self, request):
-        return huvudman_audit_events(user=request.user)
+        return self.with_names(huvudman_audit_events(user=request.user))
+
+    def export_scope(self, request) -> dict:
+        return {"huvudman": huvudman_of_staff(user=request.user)}
 
     def has_view_permission(self, request, obj=None) -> bool:
         if obj is None:
@@ -237,16 +241,20 @@ class PrincipalAdmin(ScopedAdmin):
         def wrap(view):
             return self.admin_site.admin_view(require_POST(view))
 
+        def wrap_confirmed(view):
+            # GET (or a POST without `confirm`) shows the confirmation page.
+            return self.admin_site.admin_view(require_http_methods(["GET", "POST"])(view))
+
         return [
             path(
                 "<path:object_id>/regenerate/",
-                wrap(self.regenerate_view),
+                wrap_confirmed(self.regenerate_view),
                 name="principal_regenerate",
             ),
             path("<path:object_id>/unlock/", wrap(self.unlock_view), name="principal_unlock"),
             path(
                 "<path:object_id>/deactivate/",
-                wrap(self.deactivate_view),
+                wrap_confirmed(self.deactivate_view),
                 name="principal_deactivate",
             ),
             path(
@@ -255,7 +263,11 @@ class PrincipalAdmin(ScopedAdmin):
                 name="principal_reactivate",
             ),
             path("<path:object_id>/link/", wrap(self.link_view), name="principal_link"),
-            path("<path:object_id>/unlink/", wrap(self.unlink_view), name="principal_unlink"),
+            path(
+                "<path:object_id>/unlink/",
+                wrap_confirmed(self.unlink_view),
+                name="principal_unlink",
+            ),
             *super().get_urls(),
         ]
 
@@ -301,6 +313,47 @@ class PrincipalAdmin(ScopedAdmin):
             context["slip_filename"] = f"losenord-{principal.username}.pdf"
         # admin_view() marks every page of the site never_cache (no-store).
         return self.render_page(request, "huvudman/principal_credentials.html", context)
+
+    def confirmation(self, request, *, grave: bool):
+        """None: confirmed (and, if `grave`, a stale session typed a TOTP code
+        again): act. Else `(reauth, status)` for the confirmation page."""
+        if request.method == "POST" and request.POST.get("confirm") == "yes":
+            if not grave:
+                return None
+            problem = reauth_check(request)
+            if problem is None:
+                return None
+            return problem, 400
+        return (reauth_prompt(request) if grave else Reauth()), 200
+
+    def confirm_page(
+        self, request, principal, step, *, title, consequences, button, hidden=(), danger=True
+    ) -> TemplateResponse:
+        reauth, status = step
+        response = self.render_page(
+            request,
+            "huvudman/confirm.html",
+            {
+                "title": title,
+                "principal": principal,
+                "facts": [
+                    (gettext("Principal"), f"{principal.get_full_name()} ({principal.username})"),
+                    (
+                        gettext("School units"),
+                        ", ".join(f"{unit.name} ({unit.code})" for unit in principal.own_units),
+                    ),
+                ],
+                "consequences": consequences,
+                "button": button,
+                "hidden": list(hidden),
+                "danger": danger,
+                "action_url": request.path,
+                "cancel_url": self.detail_url(principal),
+                "reauth": reauth,
+            },
+        )
+        response.status_code = status
+        return response
 
     # -- views -------------------------------------------------------------
 
@@ -359,16 +412,42 @@ class PrincipalAdmin(ScopedAdmin):
 
     def regenerate_view(self, request, object_id) -> HttpResponse:
         principal = self.principal_or_404(request, object_id)
-        form = PrincipalRegenerateForm(request.POST)
+        form = PrincipalRegenerateForm(request.POST if request.method == "POST" else request.GET)
         if not form.is_valid():
             for error in form.non_field_errors():
                 self.message_user(request, error, messages.ERROR)
             return HttpResponseRedirect(self.detail_url(principal))
+        password, card = form.cleaned_data["password"], form.cleaned_data["card"]
+        step = self.confirmation(request, grave=True)
+        if step is not None:
+            what = (
+                gettext("a new password and a new matrix card")
+                if password and card
+                else gettext("a new password")
+                if password
+                else gettext("a new matrix card")
+            )
+            return self.confirm_page(
+                request,
+                principal,
+                step,
+                title=gettext("Give %(name)s %(what)s?")
+                % {"name": principal.get_full_name(), "what": what},
+                consequences=[
+                    gettext(
+                        "What is replaced stops working at once and the principal is logged out. "
+                        "The new credentials are shown once, on the next page."
+                    )
+                ],
+                button=gettext("Issue new credentials"),
+                hidden=[(name, "on") for name in ("password", "card") if form.cleaned_data[name]],
+                danger=False,
+            )
         regenerated = principal_regenerate(
             context=audit_context(request),
             principal=principal,
-            password=form.cleaned_data["password"],
-            card=form.cleaned_data["card"],
+            password=password,
+            card=card,
         )
         return self.render_credentials(
             request,
@@ -391,6 +470,22 @@ class PrincipalAdmin(ScopedAdmin):
 
     def deactivate_view(self, request, object_id) -> HttpResponse:
         principal = self.principal_or_404(request, object_id)
+        step = self.confirmation(request, grave=False)
+        if step is not None:
+            return self.confirm_page(
+                request,
+                principal,
+                step,
+                title=gettext("Deactivate %(name)s?") % {"name": principal.get_full_name()},
+                consequences=[
+                    gettext(
+                        "The principal can no longer log in and every session ends at once. "
+                        "Reactivating the account later makes the same username, password and "
+                        "card work again."
+                    )
+                ],
+                button=gettext("Deactivate the account"),
+            )
         principal_deactivate(
             context=audit_context(request),
             principal=principal,
@@ -415,7 +510,8 @@ class PrincipalAdmin(ScopedAdmin):
 
     def unit_or_404(self, request) -> SchoolUnit:
         form = SchoolUnitChoiceForm(
-            request.POST, school_units=huvudman_school_units(user=request.user)
+            request.POST if request.method == "POST" else request.GET,
+            school_units=huvudman_school_units(user=request.user),
         )
         if not form.is_valid():
             # SECURITY: another huvudman's unit, posted by id, is not found.
@@ -436,6 +532,25 @@ class PrincipalAdmin(ScopedAdmin):
     def unlink_view(self, request, object_id) -> HttpResponse:
         principal = self.principal_or_404(request, object_id)
         school_unit = self.unit_or_404(request)
+        step = self.confirmation(request, grave=False)
+        if step is not None:
+            return self.confirm_page(
+                request,
+                principal,
+                step,
+                title=gettext("Unlink %(name)s from %(unit)s?")
+                % {"name": principal.get_full_name(), "unit": school_unit.name},
+                consequences=[
+                    gettext(
+                        "The principal can no longer administer %(unit)s in E-tjänster. The "
+                        "teachers and test administrators of the school are not affected, and "
+                        "you can link the principal again later."
+                    )
+                    % {"unit": school_unit}
+                ],
+                button=gettext("Unlink"),
+                hidden=[("school_unit", school_unit.pk)],
+            )
         try:
             principal_unlink(
                 context=audit_context(request), principal=principal, school_unit=school_unit

@@ -18,6 +18,11 @@ urlpatterns = [
         views.teacher_import_apply,
         name="teacher_import_apply",
     ),
+    path(
+        school + "larare/importera/hamta/",
+        views.teacher_import_download,
+        name="teacher_import_download",
+    ),
     path(school + "larare/lappar/", views.teacher_slips, name="teacher_slips"),
     path(teacher, views.teacher_detail, name="teacher_detail"),
     path(teacher + "losenord/", views.teacher_password, name="teacher_password"),
@@ -27,6 +32,12 @@ urlpatterns = [
     path(teacher + "uppgifter/", views.teacher_data, name="teacher_data"),
     path(teacher + "ateraktivera/", views.teacher_reactivate, name="teacher_reactivate"),
     path(teacher + "ta-bort/", views.teacher_remove, name="teacher_remove"),
+    path(school + "larare-borttagna/", views.teacher_removed_list, name="teacher_removed"),
+    path(
+        school + "larare-borttagna/<int:membership_id>/aterstall/",
+        views.teacher_restore,
+        name="teacher_restore",
+    ),
     path(school + "nytt-lasar/", views.new_school_year, name="new_school_year"),
     path(school + "provadministratorer/", views.test_admin_list, name="test_admin_list"),
     path(
@@ -35,4 +46,5 @@ urlpatterns = [
         name="test_admin_action",
     ),
     path(school + "logg/", views.audit_log, name="audit_log"),
+    path(school + "logg/csv/", views.audit_log_csv, name="audit_log_csv"),
 ]

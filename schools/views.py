@@ -7,18 +7,20 @@ and asks `permissions.policy` whether the user may change what it shows
 """
 
 import base64
-import csv
 import dataclasses
 import datetime
-import io
+import json
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -26,20 +28,26 @@ from accounts.card_pdf import card_rows, render_card_pdf
 from accounts.decorators import etjanster_required
 from accounts.models import CARD_COLUMNS
 from accounts.network import audit_context
+from accounts.reauth import Reauth, reauth_check, reauth_prompt
+from accounts.resume import resumed_initial
 from config.views import personal_data_download
 from permissions import policy
 from permissions.audit import AuditAction, AuditContext
+from permissions.audit_display import event_rows, events_csv
 from permissions.csv_import import (
     MAX_BYTES,
     ImportFileError,
     Outcome,
+    SubjectMode,
     decode_upload,
+    import_report_csv,
     plan_import,
-    spreadsheet_safe,
 )
 from permissions.data_export import teacher_data_export
 from permissions.forms import (
     SORTS,
+    ImportApplyForm,
+    ImportPickupForm,
     ImportUploadForm,
     SchoolYearRenewForm,
     SubjectGrantForm,
@@ -52,12 +60,18 @@ from permissions.refusals import Refused
 from permissions.schoolyear import school_year_label, today
 from permissions.services import (
     csv_import_apply,
+    csv_import_discard,
+    csv_import_pickup_open,
+    csv_import_pickup_store,
+    csv_import_preview,
+    log_export_record,
     membership_code_resend,
     membership_grant,
     membership_reactivate,
     membership_register,
     membership_register_self,
     membership_remove,
+    membership_restore,
     school_year_renew,
     teacher_password_code_send,
     teacher_password_regenerate,
@@ -76,7 +90,6 @@ from schools.models import SchoolUnit
 
 PAGE_SIZE = 100
 LOG_PAGE_SIZE = 50
-IMPORT_SESSION_KEY = "teacher_import"
 
 
 # --- Lookups: one per resource, 404 outside the user's scope ------------------------
@@ -134,6 +147,83 @@ def _slip_for(membership: Membership, password: str | None) -> Slip:
         valid_until=membership.valid_until,
         password=password,
     )
+
+
+# --- Confirmations of what cannot be undone ----------------------------------------------
+
+
+def _confirmation(request: HttpRequest, school_unit: SchoolUnit, *, grave: bool):
+    """Where a two-step act stands.
+
+    None: the confirmation was posted (and, for a `grave` act, a stale
+    session proved the card again): act now. A response: stop with it (the
+    card locked during re-authentication and the session ended). Otherwise
+    `(reauth, status)` for the confirmation page. A GET, or a POST without
+    `confirm` (an old one-click form), only ever shows the page.
+    """
+    if request.method == "POST" and request.POST.get("confirm") == "yes":
+        if not grave:
+            return None
+        problem = reauth_check(request, school_unit=school_unit)
+        if problem is None:
+            return None
+        if problem.ended:
+            messages.error(
+                request,
+                _(
+                    "Your matrix card locked after too many wrong answers, and you have "
+                    "been logged out. Ask the one who issued your card to unlock it."
+                ),
+            )
+            return redirect(settings.ETJANSTER_LOGIN_URL)
+        return problem, 400
+    return (reauth_prompt(request) if grave else Reauth()), 200
+
+
+def _confirm_page(
+    request: HttpRequest,
+    school_unit: SchoolUnit,
+    step: tuple,
+    *,
+    title: str,
+    facts: list,
+    consequences: list,
+    button: str,
+    cancel_url: str,
+    hidden: list | None = None,
+    people: list | None = None,
+    people_caption: str = "",
+    danger: bool = True,
+) -> HttpResponse:
+    reauth, status = step
+    return _no_store(
+        render(
+            request,
+            "schools/confirm.html",
+            {
+                "school_unit": school_unit,
+                "title": title,
+                "facts": facts,
+                "consequences": consequences,
+                "button": button,
+                "action_url": request.path,
+                "cancel_url": cancel_url,
+                "hidden": hidden or [],
+                "people": people or [],
+                "people_caption": people_caption,
+                "danger": danger,
+                "reauth": reauth,
+            },
+            status=status,
+        )
+    )
+
+
+def _teacher_facts(membership: Membership) -> list:
+    return [
+        (_("Teacher"), f"{membership.user.get_full_name()} ({membership.user.username})"),
+        (_("School unit"), str(membership.school_unit)),
+    ]
 
 
 # --- Start page -------------------------------------------------------------------------
@@ -250,7 +340,12 @@ def teacher_register(request: HttpRequest, code: str) -> HttpResponse:
     day = today()
     school_unit = _school_unit(request, code, day)
     form = TeacherRegisterForm(
-        request.POST or None, reached_levels=policy.levels_reached_by(school_unit=school_unit)
+        request.POST or None,
+        initial=resumed_initial(
+            request,
+            names={"first_name": False, "last_name": False, "email": False, "subjects": True},
+        ),
+        reached_levels=policy.levels_reached_by(school_unit=school_unit),
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -324,7 +419,8 @@ def teacher_detail(request: HttpRequest, code: str, username: str) -> HttpRespon
     current = list(membership.subjects.order_by("level", "name"))
     form = SubjectGrantForm(
         request.POST or None,
-        initial={"subjects": [subject.code for subject in current]},
+        initial=resumed_initial(request, names={"subjects": True})
+        or {"subjects": [subject.code for subject in current]},
         reached_levels=policy.levels_reached_by(school_unit=school_unit),
     )
     may_regenerate = policy.can_regenerate_teacher_password(
@@ -373,7 +469,7 @@ def teacher_detail(request: HttpRequest, code: str, username: str) -> HttpRespon
 
 
 @etjanster_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def teacher_password(request: HttpRequest, code: str, username: str) -> HttpResponse:
     day = today()
     school_unit = _school_unit(request, code, day)
@@ -381,6 +477,25 @@ def teacher_password(request: HttpRequest, code: str, username: str) -> HttpResp
     _require(
         policy.can_regenerate_teacher_password(user=request.user, membership=membership, today=day)
     )
+    step = _confirmation(request, school_unit, grave=True)
+    if isinstance(step, HttpResponse):
+        return step
+    if step is not None:
+        return _confirm_page(
+            request,
+            school_unit,
+            step,
+            title=_("Give %(name)s a new password?") % {"name": membership.user.get_full_name()},
+            facts=_teacher_facts(membership),
+            consequences=[
+                _(
+                    "The teacher's current password stops working at once and every session "
+                    "of the account ends. The new password is shown once, on the next page."
+                )
+            ],
+            button=_("Give a new password"),
+            cancel_url=_teacher_url(membership),
+        )
     password = teacher_password_regenerate(
         membership=membership, context=_context(request, school_unit), today=day
     )
@@ -395,6 +510,12 @@ def teacher_password(request: HttpRequest, code: str, username: str) -> HttpResp
                 "slip_url": data_url(render_slips([_slip_for(membership, password)])),
             },
         )
+    )
+
+
+def _teacher_url(membership: Membership) -> str:
+    return reverse(
+        "schools:teacher_detail", args=[membership.school_unit.code, membership.user.username]
     )
 
 
@@ -504,12 +625,40 @@ def teacher_reactivate(request: HttpRequest, code: str, username: str) -> HttpRe
 
 
 @etjanster_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def teacher_remove(request: HttpRequest, code: str, username: str) -> HttpResponse:
     school_unit = _school_unit(request, code, today())
     membership = _membership(school_unit, username)
     _require(policy.can_remove_membership(user=request.user, school_unit=school_unit))
     name = membership.user.get_full_name()
+    others = membership.user.memberships.live().exclude(pk=membership.pk).count()
+    # Deleting the account cannot be undone: that one asks for the card again.
+    step = _confirmation(request, school_unit, grave=others == 0)
+    if isinstance(step, HttpResponse):
+        return step
+    if step is not None:
+        if others:
+            consequence = _(
+                "%(name)s loses access through this school at once. The account stays for the "
+                "teacher's other schools, and you can restore the membership here within 30 days."
+            ) % {"name": name}
+        else:
+            consequence = _(
+                "The account is deleted because this is the teacher's last school: the username, "
+                "the password and the personal data are gone and the teacher is logged out at "
+                "once. This cannot be undone."
+            )
+        return _confirm_page(
+            request,
+            school_unit,
+            step,
+            title=_("Remove %(name)s from %(school)s?")
+            % {"name": name, "school": school_unit.name},
+            facts=_teacher_facts(membership),
+            consequences=[consequence],
+            button=_("Remove from this school") if others else _("Remove and delete the account"),
+            cancel_url=_teacher_url(membership),
+        )
     deleted = membership_remove(membership=membership, context=_context(request, school_unit))
     if deleted:
         messages.success(
@@ -520,10 +669,61 @@ def teacher_remove(request: HttpRequest, code: str, username: str) -> HttpRespon
     else:
         messages.success(
             request,
-            _("%(name)s was removed from this school; the account remains for other schools.")
+            _(
+                "%(name)s was removed from this school; the account remains for other schools. "
+                "Changed your mind? “Removed teachers” restores it within 30 days."
+            )
             % {"name": name},
         )
     return redirect("schools:teacher_list", code=school_unit.code)
+
+
+@etjanster_required
+@require_GET
+def teacher_removed_list(request: HttpRequest, code: str) -> HttpResponse:
+    """Memberships removed in the last 30 days that can still be restored."""
+    school_unit = _school_unit(request, code, today())
+    _require(policy.can_restore_membership(user=request.user, school_unit=school_unit))
+    removed = (
+        policy.restorable_memberships(school_unit=school_unit, now=timezone.now())
+        .select_related("user")
+        .order_by("-removed_at", "pk")
+    )
+    return render(
+        request,
+        "schools/teacher_removed.html",
+        {
+            "school_unit": school_unit,
+            "removed": [
+                (membership, membership.removed_at + policy.RESTORE_WINDOW)
+                for membership in removed
+            ],
+        },
+    )
+
+
+@etjanster_required
+@require_POST
+def teacher_restore(request: HttpRequest, code: str, membership_id: int) -> HttpResponse:
+    school_unit = _school_unit(request, code, today())
+    _require(policy.can_restore_membership(user=request.user, school_unit=school_unit))
+    membership = get_object_or_404(
+        Membership.objects.filter(school_unit=school_unit, removed_at__isnull=False),
+        pk=membership_id,
+    )
+    try:
+        membership_restore(
+            membership=membership, context=_context(request, school_unit), now=timezone.now()
+        )
+    except Refused as refusal:
+        messages.error(request, str(refusal))
+        return redirect("schools:teacher_removed", code=school_unit.code)
+    messages.success(
+        request,
+        _("%(name)s is a teacher at this school again, with the same subjects.")
+        % {"name": membership.user.get_full_name()},
+    )
+    return redirect(_teacher_url(membership))
 
 
 # --- CSV import -------------------------------------------------------------------------
@@ -532,33 +732,53 @@ def teacher_remove(request: HttpRequest, code: str, username: str) -> HttpRespon
 @etjanster_required
 @require_http_methods(["GET", "POST"])
 def teacher_import(request: HttpRequest, code: str) -> HttpResponse:
-    """Step 1 (GET) the form, step 2 (POST a file) the preview."""
+    """Step 1 (GET) the form, step 2 (POST a file) the preview, bound to that
+    upload by a token; step 3 is `teacher_import_apply`."""
     day = today()
     school_unit = _school_unit(request, code, day)
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     plan = None
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            # SECURITY: refuse a large file by its size before reading it.
-            if upload.size > MAX_BYTES:
-                raise ImportFileError(
-                    _("The file is too large (at most %(kb)d kB).") % {"kb": MAX_BYTES // 1024}
+    token = ""
+    context = _context(request, school_unit)
+    if request.method == "POST":
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                # SECURITY: refuse a large file by its size before reading it.
+                if upload.size > MAX_BYTES:
+                    raise ImportFileError(
+                        _("The file is too large (at most %(kb)d kB).") % {"kb": MAX_BYTES // 1024}
+                    )
+                text = decode_upload(upload.read())
+                plan = plan_import(
+                    school_unit=school_unit, text=text, mode=form.cleaned_data["mode"]
                 )
-            text = decode_upload(upload.read())
-            plan = plan_import(school_unit=school_unit, text=text)
-        except ImportFileError as error:
-            form.add_error("file", str(error))
-        else:
-            if plan.is_valid:
-                # Names and e-mails only, no secrets; apply parses it again.
-                request.session[IMPORT_SESSION_KEY] = {"school": school_unit.pk, "text": text}
+            except ImportFileError as error:
+                form.add_error("file", str(error))
             else:
-                request.session.pop(IMPORT_SESSION_KEY, None)
+                token = csv_import_preview(
+                    school_unit=school_unit,
+                    context=context,
+                    text=text,
+                    plan=plan,
+                    mode=plan.mode,
+                )
+        if plan is None:
+            # A failed upload leaves no earlier preview to apply by mistake.
+            csv_import_discard(context=context)
     return render(
         request,
         "schools/teacher_import.html",
-        {"school_unit": school_unit, "form": form, "plan": plan, "outcomes": Outcome},
+        {
+            "school_unit": school_unit,
+            "form": form,
+            "plan": plan,
+            "summary": plan.summary() if plan else None,
+            "token": token,
+            "outcomes": Outcome,
+            "modes": SubjectMode,
+        },
+        status=400 if request.method == "POST" and plan is None else 200,
     )
 
 
@@ -567,48 +787,76 @@ def teacher_import(request: HttpRequest, code: str) -> HttpResponse:
 def teacher_import_apply(request: HttpRequest, code: str) -> HttpResponse:
     day = today()
     school_unit = _school_unit(request, code, day)
-    pending = request.session.get(IMPORT_SESSION_KEY)
-    if not pending or pending.get("school") != school_unit.pk:
-        messages.error(request, _("There is no checked file to import. Upload it again."))
-        return redirect("schools:teacher_import", code=school_unit.code)
+    form = ImportApplyForm(request.POST)
+    context = _context(request, school_unit)
     try:
-        imported = csv_import_apply(
+        result = csv_import_apply(
             school_unit=school_unit,
-            context=_context(request, school_unit),
-            text=pending["text"],
+            context=context,
+            token=form.data.get("token", "") if form.is_valid() else "",
             today=day,
         )
     except (Refused, ImportFileError) as refusal:
         messages.error(request, str(refusal))
         return redirect("schools:teacher_import", code=school_unit.code)
-    del request.session[IMPORT_SESSION_KEY]
-    slips = import_slips(imported, school_unit=school_unit)
-    report = io.StringIO()
-    writer = csv.writer(report, delimiter=";")
-    writer.writerow(
-        [_("Row"), _("First name"), _("Last name"), _("E-mail"), _("Username")]
-        + [_("Outcome"), _("Subjects"), _("Valid until")]
+    # The slips (with passwords) and the report wait sealed under a key that
+    # only this page holds; the page itself stays small however many rows.
+    slips = [
+        dataclasses.asdict(slip) for slip in import_slips(result.imported, school_unit=school_unit)
+    ]
+    for slip in slips:
+        slip["valid_until"] = slip["valid_until"].isoformat()
+    content = json.dumps({"slips": slips, "report": import_report_csv(result.imported)}).encode()
+    pickup_id, key = csv_import_pickup_store(
+        school_unit=school_unit, context=context, content=content, rows=len(slips)
     )
-    for item in imported:
-        row = item.row
-        cells = [row.number, row.first_name, row.last_name, row.email, item.username]
-        cells += [row.outcome_label, " ".join(row.subject_codes), item.valid_until.isoformat()]
-        writer.writerow([spreadsheet_safe(cell) for cell in cells])
-    # UTF-8 with BOM so that Excel opens the Swedish letters right.
-    report_bytes = "\ufeff".encode() + report.getvalue().encode("utf-8")
     return _no_store(
         render(
             request,
             "schools/teacher_import_done.html",
             {
                 "school_unit": school_unit,
-                "imported": imported,
-                "new_count": sum(1 for item in imported if item.password),
-                "slips_url": data_url(render_slips(slips)),
-                "report_url": data_url(report_bytes, "text/csv;charset=utf-8"),
+                "summary": result.summary,
+                "new_count": result.summary[Outcome.NEW],
+                "pickup": pickup_id,
+                "key": key,
             },
         )
     )
+
+
+@etjanster_required
+@require_POST
+def teacher_import_download(request: HttpRequest, code: str) -> HttpResponse:
+    """The slips PDF or the report CSV of an applied import, within the hour."""
+    school_unit = _school_unit(request, code, today())
+    form = ImportPickupForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse(status=400)
+    try:
+        content = csv_import_pickup_open(
+            school_unit=school_unit,
+            context=_context(request, school_unit),
+            pickup_id=form.cleaned_data["pickup"],
+            key=form.cleaned_data["key"],
+            what=form.cleaned_data["what"],
+        )
+    except Refused as refusal:
+        messages.error(request, str(refusal))
+        return redirect("schools:teacher_import", code=school_unit.code)
+    data = json.loads(content)
+    if form.cleaned_data["what"] == "report":
+        # UTF-8 with BOM so that Excel opens the Swedish letters right.
+        response = HttpResponse(
+            "\ufeff".encode() + data["report"].encode(), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="import-{school_unit.code}.csv"'
+        return _no_store(response)
+    slips = [
+        Slip(**{**slip, "valid_until": datetime.date.fromisoformat(slip["valid_until"])})
+        for slip in data["slips"]
+    ]
+    return _pdf_response(render_slips(slips), f"lappar-{school_unit.code}.pdf")
 
 
 # --- The new school year ----------------------------------------------------------------
@@ -630,10 +878,21 @@ def new_school_year(request: HttpRequest, code: str) -> HttpResponse:
     if request.method == "POST":
         if not form.is_valid():
             return _new_school_year_page(request, school_unit, form, may_remove, day, status=400)
+        remove_rest = may_remove and form.cleaned_data["remove_unkept"]
+        kept_ids = {membership.pk for membership in form.cleaned_data["keep"]}
+        removing = [m for m in form.offered.values() if m.pk not in kept_ids]
+        if remove_rest and removing:
+            # Removal in bulk: a confirmation naming everyone, and the card again
+            # when the session's last proof is stale.
+            step = _confirmation(request, school_unit, grave=True)
+            if isinstance(step, HttpResponse):
+                return step
+            if step is not None:
+                return _school_year_confirm_page(request, school_unit, step, kept_ids, removing)
         renewal = school_year_renew(
             school_unit=school_unit,
             keep=form.cleaned_data["keep"],
-            remove_rest=may_remove and form.cleaned_data["remove_unkept"],
+            remove_rest=remove_rest,
             context=_context(request, school_unit),
             today=day,
         )
@@ -649,6 +908,50 @@ def new_school_year(request: HttpRequest, code: str) -> HttpResponse:
             },
         )
     return _new_school_year_page(request, school_unit, form, may_remove, day)
+
+
+def _school_year_confirm_page(request, school_unit, step, kept_ids, removing) -> HttpResponse:
+    staying = set(
+        Membership.objects.live()
+        .filter(user__in=[m.user_id for m in removing])
+        .exclude(pk__in=[m.pk for m in removing])
+        .values_list("user_id", flat=True)
+    )
+    deleted = sum(1 for m in removing if m.user_id not in staying)
+    people = [
+        (
+            m.user.get_full_name(),
+            m.user.username,
+            _("Removed from this school; the account stays for other schools")
+            if m.user_id in staying
+            else _("The account is deleted (last school)"),
+        )
+        for m in removing
+    ]
+    return _confirm_page(
+        request,
+        school_unit,
+        step,
+        title=_("Remove %(count)d teachers from %(school)s?")
+        % {"count": len(removing), "school": school_unit.name},
+        facts=[
+            (_("School unit"), str(school_unit)),
+            (_("Reactivated"), str(len(kept_ids))),
+            (_("Removed"), str(len(removing))),
+        ],
+        consequences=[
+            _(
+                "%(deleted)d of them have no other school: their accounts and personal data are "
+                "deleted and cannot be restored. The others can be restored within 30 days."
+            )
+            % {"deleted": deleted}
+        ],
+        button=_("Reactivate the kept and remove the others"),
+        cancel_url=reverse("schools:new_school_year", args=[school_unit.code]),
+        hidden=[("keep", pk) for pk in sorted(kept_ids)] + [("remove_unkept", "yes")],
+        people=people,
+        people_caption=_("Teachers who will be removed"),
+    )
 
 
 def _new_school_year_page(request, school_unit, form, may_remove, day, status=200):
@@ -675,7 +978,12 @@ def test_admin_list(request: HttpRequest, code: str) -> HttpResponse:
     day = today()
     school_unit = _school_unit(request, code, day)
     _require(policy.can_manage_test_admins(user=request.user, school_unit=school_unit))
-    form = TestAdminIssueForm(request.POST or None)
+    form = TestAdminIssueForm(
+        request.POST or None,
+        initial=resumed_initial(
+            request, names={"first_name": False, "last_name": False, "email": False}
+        ),
+    )
     if request.method == "POST" and form.is_valid():
         issued = test_admin_issue(
             school_unit=school_unit,
@@ -758,14 +1066,27 @@ def _test_admin_password_slip(appointment, password) -> bytes:
     )
 
 
+# Acts on a test administrator that show a confirmation first (GET or a POST
+# without `confirm`), and whether they ask a stale session for the card again.
+CONFIRMED_TEST_ADMIN_ACTIONS = {"losenord": True, "kort": True, "inaktivera": False}
+
+
 @etjanster_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def test_admin_action(request: HttpRequest, code: str, username: str, action: str) -> HttpResponse:
     day = today()
     school_unit = _school_unit(request, code, day)
     _require(policy.can_manage_test_admins(user=request.user, school_unit=school_unit))
     appointment = _test_admin(school_unit, username)
     user = appointment.user
+    if action in CONFIRMED_TEST_ADMIN_ACTIONS:
+        step = _confirmation(request, school_unit, grave=CONFIRMED_TEST_ADMIN_ACTIONS[action])
+        if isinstance(step, HttpResponse):
+            return step
+        if step is not None:
+            return _test_admin_confirm_page(request, school_unit, appointment, action, step)
+    elif request.method != "POST":
+        return HttpResponse(status=405, headers={"Allow": "POST"})
     try:
         if action == "losenord":
             from accounts.services import password_regenerate
@@ -799,29 +1120,97 @@ def test_admin_action(request: HttpRequest, code: str, username: str, action: st
     return redirect("schools:test_admin_list", code=school_unit.code)
 
 
+def _test_admin_confirm_page(request, school_unit, appointment, action, step) -> HttpResponse:
+    name = appointment.user.get_full_name()
+    texts = {
+        "losenord": (
+            _("Give %(name)s a new password?"),
+            _(
+                "The current password stops working at once and the test administrator is "
+                "logged out. The new password is shown once, on the next page."
+            ),
+            _("Give a new password"),
+        ),
+        "kort": (
+            _("Give %(name)s a new matrix card?"),
+            _(
+                "The current card stops working at once and the test administrator is logged "
+                "out. The new card is shown once, on the next page, to print."
+            ),
+            _("Issue a new card"),
+        ),
+        "inaktivera": (
+            _("Deactivate %(name)s?"),
+            _(
+                "The test administrator can no longer log in and is logged out at once. You can "
+                "reactivate the account later; it is never deleted."
+            ),
+            _("Deactivate"),
+        ),
+    }
+    title, consequence, button = texts[action]
+    return _confirm_page(
+        request,
+        school_unit,
+        step,
+        title=title % {"name": name},
+        facts=[
+            (_("Test administrator"), f"{name} ({appointment.user.username})"),
+            (_("School unit"), str(school_unit)),
+        ],
+        consequences=[consequence],
+        button=button,
+        cancel_url=reverse("schools:test_admin_list", args=[school_unit.code]),
+        danger=action != "kort",
+    )
+
+
 # --- The audit log ----------------------------------------------------------------------
+
+
+def _school_events(request: HttpRequest, school_unit: SchoolUnit):
+    """The school's events, filtered by the `action` parameter when it is a known one."""
+    events = (
+        AuditEvent.objects.filter(school_unit=school_unit)
+        .select_related("school_unit")
+        .order_by("-created_at", "-id")
+    )
+    action = request.GET.get("action", "")
+    if action in AuditAction.values:
+        return events.filter(action=action), action
+    return events, ""
 
 
 @etjanster_required
 @require_GET
 def audit_log(request: HttpRequest, code: str) -> HttpResponse:
     school_unit = _school_unit(request, code, today())
-    events = AuditEvent.objects.filter(school_unit=school_unit).order_by("-created_at", "-id")
-    action = request.GET.get("action", "")
-    if action in AuditAction.values:
-        events = events.filter(action=action)
-    else:
-        action = ""
+    events, action = _school_events(request, school_unit)
     page = Paginator(events, LOG_PAGE_SIZE).get_page(request.GET.get("page"))
-    labels = dict(AuditAction.choices)
     return render(
         request,
         "schools/audit_log.html",
         {
             "school_unit": school_unit,
             "page": page,
-            "events": [(event, labels.get(event.action, event.action)) for event in page],
-            "actions": AuditAction.choices,
+            "rows": event_rows(page),
+            "actions": sorted(AuditAction.choices, key=lambda choice: str(choice[1])),
             "action": action,
         },
     )
+
+
+@etjanster_required
+@require_GET
+def audit_log_csv(request: HttpRequest, code: str) -> HttpResponse:
+    """The filtered log as CSV, for a spreadsheet; the export itself is audited."""
+    school_unit = _school_unit(request, code, today())
+    events, action = _school_events(request, school_unit)
+    log_export_record(
+        context=_context(request, school_unit),
+        school_unit=school_unit,
+        filters={"action": action} if action else {},
+    )
+    response = StreamingHttpResponse(events_csv(events), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="logg-{school_unit.code}.csv"'
+    return _no_store(response)

@@ -78,6 +78,13 @@ def _end_stray_test_database_sessions(django_db_setup, django_db_blocker):
         )
 
 
+def deliver_mail():
+    """Run the outbox worker once, as `manage.py send_queued_mail --once` does."""
+    from accounts.mail import outbox_send_due
+
+    return outbox_send_due()
+
+
 def make_school(code: str, name: str, huvudman: Huvudman, forms: list[str]) -> SchoolUnit:
     unit = SchoolUnit.objects.create(code=code, name=name, huvudman=huvudman)
     unit.forms.set(forms)

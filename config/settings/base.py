@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "config.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    "config.middleware.BadInputMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # After sessions, before CommonMiddleware: the language comes from the
@@ -72,6 +73,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "config.middleware.RefusedMiddleware",
+    "config.middleware.NoStoreMiddleware",
     "accounts.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -203,6 +205,8 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# The outbox worker waits at most this long for the mail server (then retries later).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "no-reply@behorighetsportalen.localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SUPPORT_EMAIL = env_str("SUPPORT_EMAIL", "support@behorighetsportalen.localhost")
@@ -266,8 +270,7 @@ if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
 METRICS_ALLOWED_NETWORKS = env_networks("METRICS_ALLOWED_NETWORKS")
 # Dotted path to a function returning the number of mails waiting in the
 # outbox, read at each scrape (config/metrics.py); empty: no outbox gauge.
-# Code, not deployment configuration: set here when the outbox lands.
-METRICS_OUTBOX_LENGTH = ""
+METRICS_OUTBOX_LENGTH = "accounts.mail.outbox_length"
 
 # Audit events older than this many years are deleted by `manage.py
 # purge_audit`, the only path that may delete them (README "Privacy").

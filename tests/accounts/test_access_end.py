@@ -21,6 +21,9 @@ from tests.portal.conftest import STOCKHOLM
 
 pytestmark = pytest.mark.django_db
 
+# Irreversible acts go through a confirmation page; the form posts this (issue 9).
+CONFIRM = {"confirm": "yes"}
+
 ETJANSTER = "/e-tjanster/"
 PORTAL_ACCOUNT = "/bedomningsportalen/konto/"
 
@@ -91,9 +94,9 @@ def test_an_account_that_never_lost_access_keeps_its_sessions(principal, teacher
 
 def test_principal_deactivated_and_reactivated_keeps_no_old_session(staff_client, principal):
     session = verify_session(Client(), principal)
-    staff_client.post(principal_url(principal, "deactivate"))
+    staff_client.post(principal_url(principal, "deactivate"), CONFIRM)
     assert not logged_in(session, ETJANSTER)
-    staff_client.post(principal_url(principal, "reactivate"))
+    staff_client.post(principal_url(principal, "reactivate"), CONFIRM)
     assert User.objects.get(pk=principal.pk).is_active
     assert not logged_in(session, ETJANSTER)
     assert ended_for(principal, "deactivated").details["sessions"] == 1
@@ -101,21 +104,21 @@ def test_principal_deactivated_and_reactivated_keeps_no_old_session(staff_client
 
 def test_principal_given_a_new_password_keeps_no_old_session(staff_client, principal):
     session = verify_session(Client(), principal)
-    staff_client.post(principal_url(principal, "regenerate"), {"password": "on"})
+    staff_client.post(principal_url(principal, "regenerate"), {"password": "on", **CONFIRM})
     assert not logged_in(session, ETJANSTER)
     assert ended_for(principal, "password_replaced")
 
 
 def test_principal_given_a_new_card_keeps_no_old_session(staff_client, principal):
     session = verify_session(Client(), principal)
-    staff_client.post(principal_url(principal, "regenerate"), {"card": "on"})
+    staff_client.post(principal_url(principal, "regenerate"), {"card": "on", **CONFIRM})
     assert not logged_in(session, ETJANSTER)
     assert ended_for(principal, "card_replaced")
 
 
 def test_principal_unlinked_from_a_school_keeps_no_old_session(staff_client, principal, gymnasium):
     session = verify_session(Client(), principal)
-    staff_client.post(principal_url(principal, "unlink"), {"school_unit": gymnasium.pk})
+    staff_client.post(principal_url(principal, "unlink"), {"school_unit": gymnasium.pk, **CONFIRM})
     assert not PrincipalAssignment.objects.filter(user=principal, school_unit=gymnasium).exists()
     assert not logged_in(session, ETJANSTER)
     assert ended_for(principal, "unlinked").school_unit == gymnasium
@@ -135,9 +138,9 @@ def test_test_admin_deactivated_and_reactivated_keeps_no_old_session(
     before still opened /e-tjanster/."""
     session = verify_session(Client(), test_admin)
     assert logged_in(session, ETJANSTER)
-    principal_client.post(appointment_url(grundskola, test_admin, "inaktivera"))
+    principal_client.post(appointment_url(grundskola, test_admin, "inaktivera"), CONFIRM)
     assert not logged_in(session, ETJANSTER)
-    principal_client.post(appointment_url(grundskola, test_admin, "ateraktivera"))
+    principal_client.post(appointment_url(grundskola, test_admin, "ateraktivera"), CONFIRM)
     assert TestAdministrator.objects.get(user=test_admin).deactivated_at is None
     assert not logged_in(session, ETJANSTER)
     assert ended_for(test_admin, "deactivated").school_unit == grundskola
@@ -149,13 +152,13 @@ def test_test_admin_given_a_new_password_keeps_no_old_session(
     principal_client, test_admin, grundskola
 ):
     session = verify_session(Client(), test_admin)
-    principal_client.post(appointment_url(grundskola, test_admin, "losenord"))
+    principal_client.post(appointment_url(grundskola, test_admin, "losenord"), CONFIRM)
     assert not logged_in(session, ETJANSTER)
 
 
 def test_test_admin_given_a_new_card_keeps_no_old_session(principal_client, test_admin, grundskola):
     session = verify_session(Client(), test_admin)
-    principal_client.post(appointment_url(grundskola, test_admin, "kort"))
+    principal_client.post(appointment_url(grundskola, test_admin, "kort"), CONFIRM)
     assert not logged_in(session, ETJANSTER)
     assert ended_for(test_admin, "card_replaced")
 
@@ -172,7 +175,7 @@ def test_teacher_removed_from_one_of_two_schools_keeps_no_old_session(
 ):
     Membership.objects.create(user=teacher, school_unit=other_school, valid_until=END_OF_YEAR)
     session = teacher_session(teacher)
-    principal_client.post(teacher_url(grundskola, teacher, "ta-bort"))
+    principal_client.post(teacher_url(grundskola, teacher, "ta-bort"), CONFIRM)
     assert User.objects.filter(pk=teacher.pk).exists()
     assert not logged_in(session, PORTAL_ACCOUNT)
     assert ended_for(teacher, "removed").school_unit == grundskola
@@ -182,7 +185,7 @@ def test_teacher_removed_from_the_last_school_is_deleted_with_its_sessions(
     principal_client, teacher, grundskola
 ):
     session = teacher_session(teacher)
-    principal_client.post(teacher_url(grundskola, teacher, "ta-bort"))
+    principal_client.post(teacher_url(grundskola, teacher, "ta-bort"), CONFIRM)
     assert not User.objects.filter(pk=teacher.pk).exists()
     assert not Session.objects.filter(session_key=session.session.session_key).exists()
     assert not logged_in(session, PORTAL_ACCOUNT)
@@ -198,7 +201,7 @@ def test_teacher_removed_on_the_new_school_year_page_keeps_no_old_session(
     session = teacher_session(teacher)
     with time_machine.travel(datetime.datetime(2026, 11, 28, 12, tzinfo=STOCKHOLM)):
         principal_client.post(
-            f"/e-tjanster/skolor/{grundskola.code}/nytt-lasar/", {"remove_unkept": "on"}
+            f"/e-tjanster/skolor/{grundskola.code}/nytt-lasar/", {"remove_unkept": "on", **CONFIRM}
         )
     assert not Membership.objects.live().filter(user=teacher, school_unit=grundskola).exists()
     assert not logged_in(session, PORTAL_ACCOUNT)
@@ -206,7 +209,7 @@ def test_teacher_removed_on_the_new_school_year_page_keeps_no_old_session(
 
 def test_teacher_given_a_new_password_keeps_no_old_session(principal_client, teacher, grundskola):
     session = teacher_session(teacher)
-    principal_client.post(teacher_url(grundskola, teacher, "losenord"))
+    principal_client.post(teacher_url(grundskola, teacher, "losenord"), CONFIRM)
     assert not logged_in(session, PORTAL_ACCOUNT)
     assert ended_for(teacher, "password_replaced").school_unit == grundskola
 

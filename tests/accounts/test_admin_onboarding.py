@@ -24,6 +24,9 @@ from tests.conftest import verify_session
 
 pytestmark = pytest.mark.django_db
 
+# The 400 page of config.middleware.BadInputMiddleware (a NUL byte never reaches a form).
+BAD_REQUEST = "Begäran kunde inte hanteras"
+
 ADD = "/admin/accounts/user/add/"
 NEW_PASSWORD = "mitt-eget-langa-losenord-42"
 
@@ -101,7 +104,7 @@ def test_a_national_admin_creates_another_national_admin_with_a_chosen_username(
         ({"role": "superuser"}, "Välj ett giltigt alternativ"),
         ({"role": Role.HUVUDMAN_STAFF, "huvudman": "999999"}, "Välj ett giltigt alternativ"),
         ({"role": Role.HUVUDMAN_STAFF, "huvudman": "1;DROP"}, "Välj ett giltigt alternativ"),
-        ({"role": Role.NATIONAL_ADMIN, "first_name": "Ada\x00"}, "Null-tecken"),
+        ({"role": Role.NATIONAL_ADMIN, "first_name": "Ada\x00"}, BAD_REQUEST),
         ({"role": Role.NATIONAL_ADMIN, "first_name": "Ada\u202e"}, "styrtecken"),
         ({"role": Role.NATIONAL_ADMIN, "last_name": "B" * 151}, "som mest 150 tecken"),
         ({"role": Role.NATIONAL_ADMIN, "email": "inte-en-adress"}, "giltig e-postadress"),
@@ -110,7 +113,7 @@ def test_a_national_admin_creates_another_national_admin_with_a_chosen_username(
         ({"role": Role.NATIONAL_ADMIN, "username": "hugge.berg"}, "upptaget"),
         ({"role": Role.NATIONAL_ADMIN, "username": "Hugge.Berg"}, "upptaget"),
         ({"role": Role.NATIONAL_ADMIN, "username": "a" * 31}, "som mest 30 tecken"),
-        ({"role": Role.NATIONAL_ADMIN, "username": "ab\x00c"}, "Null-tecken"),
+        ({"role": Role.NATIONAL_ADMIN, "username": "ab\x00c"}, BAD_REQUEST),
     ],
 )
 def test_bad_input_is_explained_and_nothing_is_created(
@@ -130,7 +133,7 @@ def test_bad_input_is_explained_and_nothing_is_created(
     before = User.objects.count()
     created_before = AuditEvent.objects.filter(action="account_created").count()
     response = create(admin_client, **data)
-    assert response.status_code == 200
+    assert response.status_code == (400 if message == BAD_REQUEST else 200)
     assert message in response.content.decode()
     assert User.objects.count() == before
     assert AuditEvent.objects.filter(action="account_created").count() == created_before
@@ -214,10 +217,13 @@ def test_a_wrong_code_enrols_nothing_and_leaves_no_device(client, new_staff):
             "/huvudman/aktivera/",
             {"otp_token": code, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
         )
-        assert response.status_code == 200
-    assert "Koden stämde inte" in response.content.decode() or "Null-tecken" in (
-        response.content.decode()
-    )
+        if "\x00" in code:
+            # A NUL byte never reaches the form: BadInputMiddleware answers 400.
+            assert response.status_code == 400
+            assert BAD_REQUEST in response.content.decode()
+        else:
+            assert response.status_code == 200
+            assert "Koden stämde inte" in response.content.decode()
     assert not TOTPDevice.objects.filter(user=new_staff.user).exists()
     assert User.objects.get(pk=new_staff.user.pk).onboarding_until is not None
     # The same key stays on the page until it is confirmed.
@@ -401,7 +407,11 @@ def test_bad_input_at_enrolment_is_explained_and_enrols_nothing(client, new_staf
         **data,
     }
     response = client.post("/huvudman/aktivera/", form)
-    assert response.status_code == 200
-    assert "errorlist" in response.content.decode()
+    if "\x00" in data.get("new_password1", ""):
+        assert response.status_code == 400
+        assert BAD_REQUEST in response.content.decode()
+    else:
+        assert response.status_code == 200
+        assert "errorlist" in response.content.decode()
     assert not TOTPDevice.objects.filter(user=new_staff.user).exists()
     assert User.objects.get(pk=new_staff.user.pk).check_password(new_staff.password)

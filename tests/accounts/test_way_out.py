@@ -17,7 +17,7 @@ from accounts.services import card_issue
 from permissions.audit import AuditContext
 from permissions.models import AuditEvent, Membership, TestAdministrator
 from schools.models import PrincipalAssignment
-from tests.conftest import END_OF_YEAR, make_user, verify_session
+from tests.conftest import END_OF_YEAR, deliver_mail, make_user, verify_session
 
 pytestmark = pytest.mark.django_db
 
@@ -75,7 +75,8 @@ def test_an_expired_test_admin_is_told_so_and_named_its_principal(client, test_a
 def test_a_deactivated_test_admin_is_named_its_principal(principal_client, test_admin, grundskola):
     card_issue(user=test_admin, context=AuditContext.system())
     principal_client.post(
-        f"/e-tjanster/skolor/{grundskola.code}/provadministratorer/provadmin/inaktivera/"
+        f"/e-tjanster/skolor/{grundskola.code}/provadministratorer/provadmin/inaktivera/",
+        {"confirm": "yes"},
     )
     html = attempt(Client(), ETJANSTER, "provadmin", "provadmin-password-1234").content.decode()
     assert "inaktiverat" in html
@@ -143,6 +144,7 @@ def test_a_principal_of_one_school_mails_the_teacher_a_code_and_never_sees_the_p
     with django_capture_on_commit_callbacks(execute=True):
         response = principal_client.post(detail + "losenordskod/")
     assert response.status_code == 302
+    deliver_mail()
     (mail,) = mailoutbox
     assert mail.to == [shared_teacher.email]
     code = re.search(r"Kod: ([A-Z0-9]{4}-[A-Z0-9]{4})", mail.body).group(1)

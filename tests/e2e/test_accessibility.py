@@ -238,7 +238,10 @@ def test_principal_can_use_every_page(bare_page: Page, live_server, demo):
     report.merge(check_page(page, label="provadministratorer/ (issued, card shown once)"))
     # A CSV whose second row is wrong: the preview with errors.
     page.goto(teachers + "importera/")
-    csv = "Ada;Ek;ada@skola.example;GRGRMAT01\nBo;Al;inte-en-adress;GRGRMAT01\n"
+    csv = (
+        "Förnamn;Efternamn;E-post;Ämnen\n"
+        "Ada;Ek;ada@skola.example;GRGRMAT01\nBo;Al;inte-en-adress;GRGRMAT01\n"
+    )
     page.get_by_label("CSV-fil").set_input_files(
         {"name": "larare.csv", "mimeType": "text/csv", "buffer": csv.encode()}
     )

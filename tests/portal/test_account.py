@@ -13,6 +13,9 @@ from tests.conftest import END_OF_YEAR, make_user, verify_session
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("school_day")]
 
+# The 400 page of config.middleware.BadInputMiddleware (a NUL byte never reaches a form).
+BAD_REQUEST = "Begäran kunde inte hanteras"
+
 URL = "/bedomningsportalen/konto/"
 NEW_PASSWORD = "Ett-nytt-langt-losen-42"
 
@@ -203,7 +206,7 @@ def test_my_account_names_the_current_card_and_changes_the_password(principal):
     [
         ({"old_password": "fel"}, "Det nuvarande lösenordet är fel."),
         ({"new_password2": "nagot-helt-annat-77"}, "De två nya lösenorden är olika."),
-        ({"new_password1": "a\x00" * 7, "new_password2": "a\x00" * 7}, "Null-tecken"),
+        ({"new_password1": "a\x00" * 7, "new_password2": "a\x00" * 7}, BAD_REQUEST),
         ({"old_password": "x" * 201}, "som mest 200 tecken"),
     ],
 )
@@ -216,7 +219,7 @@ def test_my_account_explains_bad_input_and_changes_nothing(principal, data, mess
         **data,
     }
     response = session.post(MY_ACCOUNT, form)
-    assert response.status_code == 200
+    assert response.status_code == (400 if message == BAD_REQUEST else 200)
     assert message in response.content.decode()
     principal.refresh_from_db()
     assert principal.check_password("rektor-password-1234")

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from portal.models import SupportTicket, TicketCategory
-from tests.conftest import verify_session
+from tests.conftest import deliver_mail, verify_session
 
 pytestmark = pytest.mark.django_db
 
@@ -140,6 +140,7 @@ def test_a_reported_accessibility_problem_is_stored_and_mailed_with_its_category
         )
     assert response.status_code == 302
     assert SupportTicket.objects.get().category == TicketCategory.ACCESSIBILITY
+    deliver_mail()
     assert "Kategori: Tillgänglighetsproblem" in mailoutbox[0].body
 
 

@@ -110,7 +110,7 @@ def test_regenerating_both_keeps_the_username_and_kills_old_password_cells_and_s
     assert Session.objects.count() == 2
 
     response = staff_client.post(
-        principal_url(principal, "regenerate"), {"password": "on", "card": "on"}
+        principal_url(principal, "regenerate"), {"password": "on", "card": "on", "confirm": "yes"}
     )
     assert response.status_code == 200
     page = response.content.decode()
@@ -131,7 +131,7 @@ def test_regenerating_only_the_card_keeps_the_password(staff_client, issued):
     principal = issued.user
     principal_session = verify_session(Client(), principal)
     page = staff_client.post(
-        principal_url(principal, "regenerate"), {"card": "on"}
+        principal_url(principal, "regenerate"), {"card": "on", "confirm": "yes"}
     ).content.decode()
     assert 'id="issued-password"' not in page
     assert authenticate(username=principal.username, password=issued.password) == principal
@@ -143,7 +143,7 @@ def test_regenerating_only_the_card_keeps_the_password(staff_client, issued):
 def test_regenerating_only_the_password_keeps_the_card(staff_client, issued):
     principal = issued.user
     page = staff_client.post(
-        principal_url(principal, "regenerate"), {"password": "on"}
+        principal_url(principal, "regenerate"), {"password": "on", "confirm": "yes"}
     ).content.decode()
     assert "matrix-card" not in page
     new_password = shown(page, "issued-password")
@@ -173,7 +173,10 @@ def test_card_locks_after_five_wrong_answers_and_staff_unlock_it(staff_client, i
 def test_deactivated_principal_cannot_log_in_until_reactivated(staff_client, issued):
     principal = issued.user
     principal_session = verify_session(Client(), principal)
-    assert staff_client.post(principal_url(principal, "deactivate")).status_code == 302
+    assert (
+        staff_client.post(principal_url(principal, "deactivate"), {"confirm": "yes"}).status_code
+        == 302
+    )
     assert authenticate(username=principal.username, password=issued.password) is None
     assert principal_session.get("/e-tjanster/").status_code == 302
     assert AuditEvent.objects.filter(action="account_deactivated").count() == 1
@@ -191,13 +194,15 @@ def test_staff_link_and_unlink_units_but_never_the_last_one(staff_client, issued
     assert PrincipalAssignment.objects.filter(user=principal, school_unit=gymnasium).exists()
     assert AuditEvent.objects.filter(action="principal_linked", school_unit=gymnasium).exists()
 
-    staff_client.post(principal_url(principal, "unlink"), {"school_unit": gymnasium.pk})
+    staff_client.post(
+        principal_url(principal, "unlink"), {"school_unit": gymnasium.pk, "confirm": "yes"}
+    )
     assert not PrincipalAssignment.objects.filter(user=principal, school_unit=gymnasium).exists()
     assert AuditEvent.objects.filter(action="principal_unlinked", school_unit=gymnasium).exists()
 
     last = principal.led_school_units.get()
     response = staff_client.post(
-        principal_url(principal, "unlink"), {"school_unit": last.pk}, follow=True
+        principal_url(principal, "unlink"), {"school_unit": last.pk, "confirm": "yes"}, follow=True
     )
     assert "minst en skolenhet" in response.content.decode()
     assert principal.led_school_units.get() == last

@@ -155,8 +155,31 @@ def test_other_kinds_of_accounts_are_not_principals_here(staff_client, teacher, 
 
 
 def test_principal_actions_refuse_get(staff_client, principal):
-    for action in PRINCIPAL_ACTIONS:
+    for action in ["unlock", "reactivate", "link"]:
         assert staff_client.get(principal_url(principal, action)).status_code == 405
+
+
+def test_grave_principal_actions_only_show_a_confirmation_without_confirm(
+    staff_client, principal, gymnasium
+):
+    """A GET, or a POST from an old one-click form, names the person and changes nothing."""
+    password = principal.password
+    for action, data in [
+        ("regenerate", {"password": "on"}),
+        ("deactivate", {}),
+        ("unlink", {"school_unit": gymnasium.pk}),
+    ]:
+        for response in (
+            staff_client.get(principal_url(principal, action), data),
+            staff_client.post(principal_url(principal, action), data),
+        ):
+            assert response.status_code == 200
+            page = response.content.decode()
+            assert "Rektor Testsson (rektor)" in page
+            assert 'name="confirm" value="yes"' in page
+    principal.refresh_from_db()
+    assert principal.is_active and principal.password == password
+    assert principal.led_school_units.count() == 2
 
 
 def test_nothing_can_be_deleted_here(staff_client, grundskola, principal):

@@ -37,6 +37,18 @@ BAD = GOOD + "Bo;Al;bo-utan-snabel-a;GRGRMAT01\nCe;Ok;ce@skola.example;GRGRMAT01
 # --- Import -----------------------------------------------------------------------------
 
 
+def token_of(html: str) -> str:
+    match = re.search(r'name="token" value="([^"]+)"', html)
+    return match.group(1) if match else ""
+
+
+def download(client, base: str, html: str, what: str):
+    """Post the result page's download form for `what` (slips or report)."""
+    pickup = re.search(r'name="pickup" value="(\d+)"', html).group(1)
+    key = re.search(r'name="key" value="([^"]+)"', html).group(1)
+    return client.post(base + "hamta/", {"pickup": pickup, "key": key, "what": what})
+
+
 def test_import_preview_names_the_bad_row_and_saves_nothing(principal_client, grundskola):
     base = f"/e-tjanster/skolor/{grundskola.code}/larare/importera/"
     response = principal_client.post(base, {"file": upload(BAD.encode("cp1252"))})
@@ -44,10 +56,19 @@ def test_import_preview_names_the_bad_row_and_saves_nothing(principal_client, gr
     assert "Rad 3:" in html
     assert "bo-utan-snabel-a" in html
     assert "Importera</button>" not in html
+    assert token_of(html) == ""
     assert not User.objects.filter(role=Role.TEACHER).exists()
-    # Nothing waits in the session to be applied.
-    response = principal_client.post(base + "genomfor/", follow=True)
-    assert "ingen granskad fil" in response.content.decode()
+    response = principal_client.post(base + "genomfor/", {"token": "guessed"}, follow=True)
+    assert "granskningen gäller inte längre" in response.content.decode()
+    assert not User.objects.filter(role=Role.TEACHER).exists()
+
+
+def test_a_failed_upload_discards_the_earlier_preview(principal_client, grundskola):
+    base = f"/e-tjanster/skolor/{grundskola.code}/larare/importera/"
+    good = principal_client.post(base, {"file": upload(GOOD.encode())}).content.decode()
+    failed = principal_client.post(base, {"file": upload(b"")})
+    assert failed.status_code == 400
+    principal_client.post(base + "genomfor/", {"token": token_of(good)})
     assert not User.objects.filter(role=Role.TEACHER).exists()
 
 
@@ -55,47 +76,71 @@ def test_import_preview_then_apply_gives_slips_and_a_report(principal_client, gr
     base = f"/e-tjanster/skolor/{grundskola.code}/larare/importera/"
     preview = principal_client.post(base, {"file": upload(GOOD.encode("utf-8-sig"))})
     assert "Nytt lärarkonto" in preview.content.decode()
+    assert "no-store" in preview["Cache-Control"]
     assert not User.objects.filter(role=Role.TEACHER).exists()
-    done = principal_client.post(base + "genomfor/")
+    done = principal_client.post(base + "genomfor/", {"token": token_of(preview.content.decode())})
     html = done.content.decode()
-    assert done["Cache-Control"] == "no-store"
+    assert "no-store" in done["Cache-Control"]
+    assert "data:" not in html  # small: the files are downloaded separately
     user = User.objects.get(email="ada@skola.example")
-    slips = re.search(r'href="data:application/pdf;base64,([^"]+)"', html).group(1)
-    text = PdfReader(io.BytesIO(base64.b64decode(slips))).pages[0].extract_text()
+    assert user.username not in html
+    slips = download(principal_client, base, html, "slips")
+    assert slips["Content-Type"] == "application/pdf"
+    assert "no-store" in slips["Cache-Control"]
+    text = PdfReader(io.BytesIO(slips.content)).pages[0].extract_text()
     assert user.username in text
-    report = re.search(r'href="data:text/csv;charset=utf-8;base64,([^"]+)"', html).group(1)
-    report_text = base64.b64decode(report).decode("utf-8-sig")
-    assert f"ada@skola.example;{user.username};Nytt lärarkonto" in report_text
+    report_text = download(principal_client, base, html, "report").content.decode("utf-8-sig")
+    assert f"ada@skola.example;{user.username};Nytt lärarkonto;GRGRMAT01 GRGRSVE01" in report_text
     # Applying again does nothing: the checked file was used up.
-    principal_client.post(base + "genomfor/")
+    principal_client.post(base + "genomfor/", {"token": token_of(preview.content.decode())})
     assert User.objects.filter(email="ada@skola.example").count() == 1
+
+
+def test_the_slips_need_the_key_of_the_result_page(principal_client, grundskola):
+    from permissions.models import ImportPickup
+
+    base = f"/e-tjanster/skolor/{grundskola.code}/larare/importera/"
+    preview = principal_client.post(base, {"file": upload(GOOD.encode())}).content.decode()
+    html = principal_client.post(base + "genomfor/", {"token": token_of(preview)}).content.decode()
+    pickup = ImportPickup.objects.get()
+    password_free = bytes(pickup.sealed)
+    assert b"ada@skola.example" not in password_free
+    forged = principal_client.post(
+        base + "hamta/", {"pickup": pickup.pk, "key": "A" * 43 + "=", "what": "slips"}
+    )
+    assert forged.status_code == 302
+    assert download(principal_client, base, html, "slips").status_code == 200
 
 
 def test_the_import_report_writes_formula_like_names_as_text(principal_client, grundskola):
     base = f"/e-tjanster/skolor/{grundskola.code}/larare/importera/"
-    evil = "=2+5*cmd|A0;-Ek;ada@skola.example;GRGRMAT01\n"
-    principal_client.post(base, {"file": upload(evil.encode())})
-    html = principal_client.post(base + "genomfor/").content.decode()
-    report = re.search(r'href="data:text/csv;charset=utf-8;base64,([^"]+)"', html).group(1)
-    report_text = base64.b64decode(report).decode("utf-8-sig")
+    evil = "Förnamn;Efternamn;E-post;Ämnen\n=2+5*cmd|A0;-Ek;ada@skola.example;GRGRMAT01\n"
+    preview = principal_client.post(base, {"file": upload(evil.encode())}).content.decode()
+    html = principal_client.post(base + "genomfor/", {"token": token_of(preview)}).content.decode()
+    report_text = download(principal_client, base, html, "report").content.decode("utf-8-sig")
     assert ";'=2+5*cmd|A0;'-Ek;ada@skola.example;" in report_text
 
 
 @pytest.mark.parametrize(
-    ("content", "message"),
+    ("content", "message", "status"),
     [
-        (b"", "tom"),
-        (b"x" * (10 * 1024 * 1024), "för stor"),
-        (b"\x89PNG\r\n\x1a\n\x00\x00\x00IHDR", "inte en CSV-fil"),
-        (b"Ada;Ek;ada@skola.example;GRGRMAT01;x;y\n", "För många kolumner"),
+        (b"", "tom", 400),
+        (b"x" * (10 * 1024 * 1024), "för stor", 400),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00IHDR", "inte en CSV-fil", 400),
+        (b"Ada;Ek;ada@skola.example;GRGRMAT01\n", "rubrikraden", 400),
+        (
+            "Förnamn;Efternamn;E-post;Ämnen\nAda;Ek;ada@skola.example;GRGRMAT01;x;y\n".encode(),
+            "För många kolumner",
+            200,
+        ),
     ],
 )
 def test_a_bad_file_gets_a_swedish_message_never_an_error_page(
-    principal_client, grundskola, content, message
+    principal_client, grundskola, content, message, status
 ):
     base = f"/e-tjanster/skolor/{grundskola.code}/larare/importera/"
     response = principal_client.post(base, {"file": upload(content)})
-    assert response.status_code == 200
+    assert response.status_code == status
     assert message in response.content.decode()
     assert not User.objects.filter(role=Role.TEACHER).exists()
 
@@ -104,8 +149,10 @@ def test_a_checked_file_cannot_be_applied_at_another_school(
     principal_client, grundskola, gymnasium
 ):
     base = "/e-tjanster/skolor/{}/larare/importera/"
-    principal_client.post(base.format(grundskola.code), {"file": upload(GOOD.encode())})
-    principal_client.post(base.format(gymnasium.code) + "genomfor/")
+    preview = principal_client.post(base.format(grundskola.code), {"file": upload(GOOD.encode())})
+    principal_client.post(
+        base.format(gymnasium.code) + "genomfor/", {"token": token_of(preview.content.decode())}
+    )
     assert not Membership.objects.filter(school_unit=gymnasium).exists()
 
 
@@ -120,7 +167,7 @@ def test_new_school_year_reactivates_the_kept_and_removes_the_rest(principal, gr
         html = principal_client.get(base).content.decode()
         assert html.count('name="keep"') == 3
         response = principal_client.post(
-            base, {"keep": [old[0].pk, old[1].pk], "remove_unkept": "yes"}
+            base, {"keep": [old[0].pk, old[1].pk], "remove_unkept": "yes", "confirm": "yes"}
         )
     assert "2 lärare återaktiverades" in response.content.decode()
     assert "data:application/pdf" in response.content.decode()
@@ -158,7 +205,7 @@ def test_test_admin_may_keep_but_not_remove_on_the_new_school_year_page(
     base = f"/e-tjanster/skolor/{grundskola.code}/nytt-lasar/"
     with time_machine.travel(NOVEMBER, tick=False):
         assert "remove_unkept" not in client.get(base).content.decode()
-        client.post(base, {"keep": [old[0].pk], "remove_unkept": "yes"})
+        client.post(base, {"keep": [old[0].pk], "remove_unkept": "yes", "confirm": "yes"})
     assert Membership.objects.filter(pk=old[1].pk, removed_at__isnull=True).exists()
     assert Membership.objects.get(pk=old[0].pk).valid_until == datetime.date(2027, 7, 31)
 
@@ -169,7 +216,9 @@ def test_a_malformed_keep_value_is_refused_without_an_error_page(principal, grun
     base = f"/e-tjanster/skolor/{grundskola.code}/nytt-lasar/"
     with time_machine.travel(AUGUST_FIRST, tick=False):
         client = verify_session(Client(), principal)
-        response = client.post(base, {"keep": [old[0].pk, keep], "remove_unkept": "yes"})
+        response = client.post(
+            base, {"keep": [old[0].pk, keep], "remove_unkept": "yes", "confirm": "yes"}
+        )
     assert response.status_code == 400
     assert 'role="alert"' in response.content.decode()
     # Nothing was done: neither the valid id kept nor the others removed.
@@ -230,7 +279,7 @@ def test_principal_deactivates_and_reactivates_a_test_admin(
     principal_client, grundskola, test_admin
 ):
     base = f"/e-tjanster/skolor/{grundskola.code}/provadministratorer/provadmin/"
-    principal_client.post(base + "inaktivera/")
+    principal_client.post(base + "inaktivera/", {"confirm": "yes"})
     test_admin.refresh_from_db()
     assert not test_admin.is_active
     principal_client.post(base + "ateraktivera/")
@@ -240,7 +289,7 @@ def test_principal_deactivates_and_reactivates_a_test_admin(
 
 def test_principal_regenerates_a_test_admins_password(principal_client, grundskola, test_admin):
     base = f"/e-tjanster/skolor/{grundskola.code}/provadministratorer/provadmin/"
-    html = principal_client.post(base + "losenord/").content.decode()
+    html = principal_client.post(base + "losenord/", {"confirm": "yes"}).content.decode()
     password = re.search(r"Lösenord</dt><dd><code>([^<]+)</code>", html).group(1)
     test_admin.refresh_from_db()
     assert test_admin.check_password(password)

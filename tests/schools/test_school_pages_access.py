@@ -17,11 +17,17 @@ POST_ONLY = [
     "larare/mig-sjalv/",
     "larare/lappar/",
     "larare/importera/genomfor/",
-    "larare/larare/losenord/",
     "larare/larare/lapp/",
     "larare/larare/ateraktivera/",
+    "provadministratorer/provadmin/las-upp/",
+]
+# Irreversible acts: a GET (or a POST without `confirm`) shows the confirmation.
+CONFIRMED = [
+    "larare/larare/losenord/",
     "larare/larare/ta-bort/",
     "provadministratorer/provadmin/inaktivera/",
+    "provadministratorer/provadmin/losenord/",
+    "provadministratorer/provadmin/kort/",
 ]
 
 
@@ -38,7 +44,23 @@ def test_principal_opens_each_page_of_a_linked_school(principal_client, grundsko
     assert principal_client.get(f"/e-tjanster/skolor/{grundskola.code}/{path}").status_code == 200
 
 
-@pytest.mark.parametrize("path", GET_PAGES + ["provadministratorer/"] + POST_ONLY)
+@pytest.mark.parametrize("path", CONFIRMED)
+def test_irreversible_acts_show_a_confirmation_and_change_nothing(
+    principal_client, grundskola, teacher, test_admin, path
+):
+    url = f"/e-tjanster/skolor/{grundskola.code}/{path}"
+    passwords = (teacher.password, test_admin.password)
+    for response in (principal_client.get(url), principal_client.post(url)):
+        assert response.status_code == 200
+        assert 'name="confirm" value="yes"' in response.content.decode()
+        assert "no-store" in response["Cache-Control"]
+    teacher.refresh_from_db()
+    test_admin.refresh_from_db()
+    assert (teacher.password, test_admin.password) == passwords
+    assert teacher.memberships.live().exists() and test_admin.is_active
+
+
+@pytest.mark.parametrize("path", GET_PAGES + ["provadministratorer/"] + POST_ONLY + CONFIRMED)
 def test_a_school_the_principal_does_not_lead_is_not_found(principal_client, other_school, path):
     url = f"/e-tjanster/skolor/{other_school.code}/{path}"
     if path in POST_ONLY:
@@ -71,7 +93,7 @@ def test_a_teacher_of_another_school_is_not_found(principal_client, grundskola, 
     (membership,) = make_teachers(other_school, 1, prefix="z")
     url = f"/e-tjanster/skolor/{grundskola.code}/larare/{membership.user.username}/"
     assert principal_client.get(url).status_code == 404
-    assert principal_client.post(url + "ta-bort/").status_code == 404
+    assert principal_client.post(url + "ta-bort/", {"confirm": "yes"}).status_code == 404
 
 
 @pytest.mark.parametrize("path", POST_ONLY)
@@ -85,12 +107,14 @@ def test_changes_need_a_csrf_token(client, principal, grundskola, teacher):
     from tests.conftest import verify_session
 
     strict = verify_session(Client(enforce_csrf_checks=True), principal)
-    response = strict.post(f"/e-tjanster/skolor/{grundskola.code}/larare/larare/ta-bort/")
+    response = strict.post(
+        f"/e-tjanster/skolor/{grundskola.code}/larare/larare/ta-bort/", {"confirm": "yes"}
+    )
     assert response.status_code == 403
     assert teacher.memberships.filter(removed_at__isnull=True).exists()
 
 
-@pytest.mark.parametrize("path", GET_PAGES + ["provadministratorer/"] + POST_ONLY)
+@pytest.mark.parametrize("path", GET_PAGES + ["provadministratorer/"] + POST_ONLY + CONFIRMED)
 def test_odd_input_never_answers_500(principal_client, grundskola, teacher, test_admin, path):
     url = f"/e-tjanster/skolor/{grundskola.code}/{path}"
     odd = {

@@ -1,0 +1,299 @@
+"""The audit log as people read it: names with usernames, Swedish labels for
+actions and roles, details as sentences, times in Europe/Stockholm.
+
+The log stores codes (append-only, stable across releases); this is the one
+place that turns them into words, for the E-tjänster school log, both admin
+sites' lists and every CSV export. Names are looked up when the log is read,
+never stored in it: a deleted teacher's personal data is gone, and the log
+then shows the username alone, marked as a deleted account.
+"""
+
+import csv
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Q
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.models import Role, User
+from permissions.audit import AuditAction
+from permissions.csv_import import spreadsheet_safe
+from permissions.models import AuditEvent
+from permissions.refusals import REFUSAL_MESSAGES, RefusalCode
+
+
+def action_label(code: str) -> str:
+    try:
+        return str(AuditAction(code).label)
+    except ValueError:
+        return code
+
+
+def role_label(code: str) -> str:
+    try:
+        return str(Role(code).label)
+    except ValueError:
+        return code
+
+
+DETAIL_LABELS = {
+    "factor": gettext_lazy("factor"),
+    "door": gettext_lazy("login"),
+    "throttled": gettext_lazy("throttled by"),
+    "refused": gettext_lazy("refused because"),
+    "missing": gettext_lazy("code missing"),
+    "failures": gettext_lazy("wrong answers in a row"),
+    "serial": gettext_lazy("card serial"),
+    "replaced": gettext_lazy("replaced card"),
+    "cell": gettext_lazy("cell asked"),
+    "reason": gettext_lazy("reason"),
+    "subjects": gettext_lazy("subjects"),
+    "added": gettext_lazy("added"),
+    "removed": gettext_lazy("removed"),
+    "new_account": gettext_lazy("new account"),
+    "valid_until": gettext_lazy("valid until"),
+    "csv_row": gettext_lazy("CSV row"),
+    "account_deleted": gettext_lazy("account deleted"),
+    "school_unit": gettext_lazy("school unit"),
+    "school_name": gettext_lazy("school"),
+    "school_units": gettext_lazy("school units"),
+    "change": gettext_lazy("change"),
+    "school_form": gettext_lazy("school form"),
+    "level": gettext_lazy("level"),
+    "name": gettext_lazy("name"),
+    "forms": gettext_lazy("school forms"),
+    "contact_name": gettext_lazy("contact person"),
+    "contact_email": gettext_lazy("contact e-mail"),
+    "contact_phone": gettext_lazy("contact phone"),
+    "subject": gettext_lazy("subject"),
+    "condition": gettext_lazy("condition not met"),
+    "what": gettext_lazy("what"),
+    "by": gettext_lazy("by"),
+    "rows": gettext_lazy("rows"),
+    "new": gettext_lazy("new accounts"),
+    "linked": gettext_lazy("existing accounts"),
+    "updated": gettext_lazy("already at the school"),
+    "unchanged": gettext_lazy("unchanged"),
+    "subjects_added": gettext_lazy("subjects added"),
+    "subjects_removed": gettext_lazy("subjects removed"),
+    "error": gettext_lazy("rows with errors"),
+    "mode": gettext_lazy("subjects"),
+    "sha256": gettext_lazy("file fingerprint"),
+    "filters": gettext_lazy("filters"),
+    "count": gettext_lazy("events"),
+    "status": gettext_lazy("status"),
+    "assigned_to": gettext_lazy("assigned to"),
+    "ticket": gettext_lazy("ticket"),
+    "teacher_schools": gettext_lazy("teacher at"),
+    # The account lifecycle (issue 8).
+    "confirmed": gettext_lazy("confirmed"),
+    "sessions": gettext_lazy("sessions ended"),
+    "purpose": gettext_lazy("code for"),
+    "with": gettext_lazy("with"),
+    "replaces": gettext_lazy("replaces"),
+    "one_time": gettext_lazy("one-time password"),
+    "enrolment": gettext_lazy("at enrolment"),
+    "role": gettext_lazy("role"),
+    "username_chosen": gettext_lazy("username chosen"),
+    "totp_devices_removed": gettext_lazy("authenticator apps removed"),
+    "before": gettext_lazy("before"),
+    "after": gettext_lazy("after"),
+    "fields": gettext_lazy("changed fields"),
+    "protected": gettext_lazy("protected"),
+    "title": gettext_lazy("title"),
+    "starts_at": gettext_lazy("shown from"),
+    "ends_at": gettext_lazy("shown until"),
+    "first": gettext_lazy("first attempt"),
+    "last": gettext_lazy("last attempt"),
+    "scope": gettext_lazy("data of"),
+    "deleted": gettext_lazy("deleted"),
+    "retention_years": gettext_lazy("kept for years"),
+}
+
+VALUE_LABELS = {
+    "matrix_card": gettext_lazy("matrix card"),
+    "password": gettext_lazy("password"),
+    "totp": gettext_lazy("authenticator app"),
+    "etjanster": gettext_lazy("E-services"),
+    "bedomningsportalen": gettext_lazy("Bedömningsportalen"),
+    "admin": gettext_lazy("national administration"),
+    "huvudman": gettext_lazy("huvudman site"),
+    "username": gettext_lazy("too many wrong passwords for the username"),
+    "address": gettext_lazy("too many wrong passwords from the address"),
+    "absolute_timeout": gettext_lazy("the session reached its longest time"),
+    "added": gettext_lazy("added"),
+    "removed": gettext_lazy("removed"),
+    "created": gettext_lazy("created"),
+    "updated": gettext_lazy("changed"),
+    "self": gettext_lazy("the teacher"),
+    "page": gettext_lazy("the page"),
+    "file": gettext_lazy("the file"),
+    "add": gettext_lazy("added to the teacher's"),
+    "replace": gettext_lazy("replaced by the file's"),
+    "grundskola": gettext_lazy("Grundskola"),
+    "gymnasial": gettext_lazy("Gymnasial"),
+    # Why sessions ended (`accounts.services.access_end`).
+    "totp_replaced": gettext_lazy("new authenticator app"),
+    "card_replaced": gettext_lazy("new matrix card"),
+    "password_replaced": gettext_lazy("new password"),
+    "password_changed": gettext_lazy("password changed"),
+    "credentials_reset": gettext_lazy("new one-time password"),
+    "enrolled": gettext_lazy("authenticator app set up"),
+    "deactivated": gettext_lazy("deactivated"),
+    "role_changed": gettext_lazy("role changed"),
+    "unlinked": gettext_lazy("unlinked from the school"),
+    # E-mailed codes and roles.
+    "email_code": gettext_lazy("a code sent by e-mail"),
+    "one_time_password": gettext_lazy("the one-time password"),
+    "confirm_membership": gettext_lazy("confirming a school's registration"),
+    "new_password": gettext_lazy("a new password"),
+    "national_admin": gettext_lazy("National administrator"),
+    "huvudman_staff": gettext_lazy("Huvudman staff"),
+    "principal": gettext_lazy("Principal"),
+    "test_admin": gettext_lazy("Test administrator"),
+    "teacher": gettext_lazy("Teacher"),
+    "school_unit": gettext_lazy("the school unit"),
+}
+
+
+def _value(key: str, value) -> str:
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, list):
+        return ", ".join(_value(key, item) for item in value) or "–"
+    if key in {"refused", "condition"}:
+        try:
+            return str(REFUSAL_MESSAGES[RefusalCode(value)]).split("%")[0].rstrip(" .:")
+        except ValueError:
+            return str(value)
+    if key == "valid_until" and isinstance(value, str):
+        try:
+            return formats.date_format(datetime.date.fromisoformat(value), "j F Y")
+        except ValueError:
+            return value
+    if key == "sha256" and isinstance(value, str):
+        return value[:12]
+    if key == "status":
+        from portal.models import TicketStatus
+
+        try:
+            return str(TicketStatus(value).label)
+        except ValueError:
+            return str(value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_value(k, v)}" for k, v in value.items())
+    label = VALUE_LABELS.get(str(value)) if isinstance(value, str) else None
+    return str(label) if label is not None else str(value)
+
+
+def describe_details(details: dict | None) -> str:
+    """The details of an event as one readable line ("faktor: inloggningsmatris; …")."""
+    if not details:
+        return ""
+    return "; ".join(
+        f"{DETAIL_LABELS.get(key, key)}: {_value(key, value)}" for key, value in details.items()
+    )
+
+
+@dataclass(frozen=True)
+class EventRow:
+    event: AuditEvent
+    time: datetime.datetime
+    action: str
+    actor: str
+    actor_role: str
+    target: str
+    school: str
+    details: str
+
+
+def _person(user: User | None, username: str) -> str:
+    if not username:
+        return ""
+    if user is None:
+        return _("%(username)s (deleted account)") % {"username": username}
+    name = user.get_full_name()
+    return f"{name} ({user.username})" if name else user.username
+
+
+def event_rows(events: Iterable[AuditEvent]) -> list[EventRow]:
+    """Readable rows for a page of events: names found in one query."""
+    events = list(events)
+    ids = {event.actor_id for event in events if event.actor_id}
+    usernames = {event.target for event in events if event.target}
+    users = list(User.objects.filter(Q(pk__in=ids) | Q(username__in=usernames))) if events else []
+    by_id = {user.pk: user for user in users}
+    by_username = {user.username: user for user in users}
+    rows = []
+    for event in events:
+        actor = by_id.get(event.actor_id)
+        actor_text = _person(actor, event.actor_username) if event.actor_username else "–"
+        target = event.target
+        target_text = _person(by_username[target], target) if target in by_username else target
+        school = event.school_unit if event.school_unit_id else None
+        rows.append(
+            EventRow(
+                event=event,
+                time=timezone.localtime(event.created_at),
+                action=action_label(event.action),
+                actor=actor_text,
+                actor_role=role_label(event.actor_role) if event.actor_role else "",
+                target=target_text,
+                school=str(school) if school is not None else "",
+                details=describe_details(event.details),
+            )
+        )
+    return rows
+
+
+CSV_CHUNK = 2000
+
+
+def events_csv(events) -> Iterable[str]:
+    """A filtered log as CSV lines (`;`, UTF-8 with BOM, Excel-safe: no formulas).
+
+    Streams in chunks of CSV_CHUNK events, one name look-up per chunk.
+    """
+
+    class Line:
+        def write(self, value):
+            return value
+
+    writer = csv.writer(Line(), delimiter=";")
+    yield "\ufeff" + writer.writerow(
+        [
+            _("Time"),
+            _("Action"),
+            _("By"),
+            _("Role"),
+            _("School unit"),
+            _("Concerns"),
+            _("From address"),
+            _("Details"),
+        ]
+    )
+    chunk: list[AuditEvent] = []
+    for event in events.iterator(chunk_size=CSV_CHUNK):
+        chunk.append(event)
+        if len(chunk) >= CSV_CHUNK:
+            yield from _csv_lines(writer, chunk)
+            chunk = []
+    yield from _csv_lines(writer, chunk)
+
+
+def _csv_lines(writer, chunk) -> Iterable[str]:
+    for row in event_rows(chunk):
+        cells = [
+            row.time.isoformat(timespec="seconds"),
+            row.action,
+            row.actor,
+            row.actor_role,
+            row.school,
+            row.target,
+            row.event.ip_address or "",
+            row.details,
+        ]
+        yield writer.writerow([spreadsheet_safe(cell) for cell in cells])
