@@ -8,6 +8,7 @@ from accounts.validators import validate_person_name
 from permissions.csv_import import SUBJECT_MODE_CHOICES, SubjectMode
 from permissions.models import MaterialLevel, Membership, Subject
 from permissions.policy import MembershipState
+from portal.widgets import PlainSelect
 
 
 class SubjectPicker(forms.CheckboxSelectMultiple):
@@ -181,10 +182,12 @@ class TeacherFilterForm(forms.Form):
         label=_("State"),
         required=False,
         choices=[("", _("All"))] + list(MembershipState.choices),
+        widget=PlainSelect,
     )
     sort = forms.ChoiceField(
         label=_("Sort by"),
         required=False,
+        widget=PlainSelect,
         choices=[
             ("name", _("Name")),
             ("-name", _("Name, reversed")),

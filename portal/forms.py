@@ -7,13 +7,17 @@ from django.utils.translation import gettext_lazy as _
 from accounts.forms import NewPasswordForm
 from permissions.models import MaterialLevel, Subject
 from portal.models import MaterialKind, TicketCategory
+from portal.widgets import PlainSelect
 from schools.validators import validate_skolenhetskod
 
 
 class CatalogueFilterForm(forms.Form):
     q = forms.CharField(label=_("Search by title"), required=False, max_length=100)
     level = forms.ChoiceField(
-        label=_("Level"), required=False, choices=[("", _("All levels")), *MaterialLevel.choices]
+        label=_("Level"),
+        required=False,
+        choices=[("", _("All levels")), *MaterialLevel.choices],
+        widget=PlainSelect,
     )
     subject = forms.ModelChoiceField(
         label=_("Subject"),
@@ -21,17 +25,23 @@ class CatalogueFilterForm(forms.Form):
         queryset=Subject.objects.order_by("level", "name"),
         to_field_name="code",
         empty_label=_("All subjects"),
+        widget=PlainSelect,
     )
     kind = forms.ChoiceField(
-        label=_("Kind"), required=False, choices=[("", _("All kinds")), *MaterialKind.choices]
+        label=_("Kind"),
+        required=False,
+        choices=[("", _("All kinds")), *MaterialKind.choices],
+        widget=PlainSelect,
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["q"].widget.input_type = "search"
-        # Group the subjects by level in the select, the way teachers look for them.
+        # Group the subjects by level in the select, the way teachers look for
+        # them; each level's name is translated once, not once per subject.
+        levels = {value: str(label).lower() for value, label in MaterialLevel.choices}
         self.fields["subject"].label_from_instance = lambda subject: (
-            f"{subject.name} ({subject.get_level_display().lower()})"
+            f"{subject.name} ({levels[subject.level]})"
         )
 
 

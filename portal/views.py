@@ -184,7 +184,6 @@ def account(request: HttpRequest) -> HttpResponse:
                 "school_unit__principals",
                 queryset=User.objects.filter(is_active=True).order_by("last_name", "first_name"),
             ),
-            "school_unit__forms",
         )
         .order_by("school_unit__name")
     )

@@ -64,3 +64,15 @@ def test_prod_settings_refuse_half_configured_storage_or_metrics(extra, named):
     result = manage("check", env={**PROD_ENV, **extra})
     assert result.returncode != 0
     assert named in result.stderr
+
+
+def test_prod_renders_templates_through_the_cached_loader_without_bench_urls():
+    code = (
+        "from django.conf import settings; from django.template import engines; "
+        "print(type(engines['django'].engine.template_loaders[0]).__module__, "
+        "settings.ROOT_URLCONF, settings.DEBUG)"
+    )
+    result = manage("shell", "-c", code, env=PROD_ENV)
+    assert result.returncode == 0, result.stderr
+    last_line = result.stdout.strip().splitlines()[-1]
+    assert last_line.split() == ["django.template.loaders.cached", "config.urls", "False"]

@@ -1,0 +1,5 @@
+"""`make bench`: the page benchmark (see bench/run.py and the README's performance section).
+
+Never imported by production: the bench-only views and the stock admin site
+live in `bench.urls`, reached only through `bench.settings`.
+"""

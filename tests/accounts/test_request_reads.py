@@ -1,0 +1,139 @@
+"""The per-request reads (session, user, OTP device) with one plain statement
+each keep every rule of Django's and django-otp's own reads."""
+
+import datetime
+
+import pytest
+from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.models import Session
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+
+from accounts.backends import AccountBackend
+from accounts.models import MatrixCardDevice, User
+from accounts.rows import row_by_pk
+from accounts.session_store import SessionStore
+from tests.conftest import verify_session
+
+pytestmark = pytest.mark.django_db
+
+ETJANSTER = "/e-tjanster/"
+
+
+def user_of(client: Client):
+    return client.get("/").wsgi_request.user
+
+
+def test_a_logged_in_request_reads_its_session_and_user_once_each(client, teacher):
+    client.force_login(teacher)
+    with CaptureQueriesContext(connection) as queries:
+        assert user_of(client) == teacher
+    sql = [query["sql"] for query in queries]
+    assert len([s for s in sql if "django_session" in s]) == 1
+    assert len([s for s in sql if "accounts_user" in s]) == 1
+
+
+def test_an_expired_session_row_is_not_read(client, teacher):
+    client.force_login(teacher)
+    Session.objects.filter(pk=client.session.session_key).update(
+        expire_date=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    assert not user_of(client).is_authenticated
+
+
+def test_an_unknown_session_key_is_anonymous_and_gets_a_new_key_when_saved(db):
+    store = SessionStore(session_key="x" * 32)
+    assert store.load() == {}
+    assert store.session_key is None
+    store["a"] = 1
+    store.save()
+    assert store.session_key is not None
+    assert SessionStore(session_key=store.session_key).load() == {"a": 1}
+
+
+def test_a_deactivated_users_session_is_anonymous(client, teacher):
+    client.force_login(teacher)
+    User.objects.filter(pk=teacher.pk).update(is_active=False)
+    assert not user_of(client).is_authenticated
+
+
+def test_a_session_of_a_deleted_user_is_anonymous(client, teacher):
+    # (A malformed id cannot get into the signed session; Django itself
+    # refuses one before the backend is asked.)
+    client.force_login(teacher)
+    session = client.session
+    session[SESSION_KEY] = "999999"
+    session.save()
+    assert not user_of(client).is_authenticated
+
+
+def test_the_backend_reads_the_same_user_as_the_orm(teacher):
+    user = AccountBackend().get_user(str(teacher.pk))
+    assert user == teacher
+    assert user.password == teacher.password
+    assert user.role == teacher.role
+    assert user._state.db == "default" and not user._state.adding
+    assert AccountBackend().get_user(0) is None
+
+
+def test_logins_store_the_projects_backend(client, teacher):
+    client.post(
+        "/bedomningsportalen/logga-in/", {"username": "larare", "password": "larare-password-1234"}
+    )
+    assert client.session[BACKEND_SESSION_KEY] == "accounts.backends.AccountBackend"
+
+
+def test_a_verified_principal_is_verified_by_the_card_in_the_session(principal_client):
+    assert principal_client.get(ETJANSTER).status_code == 200
+    device = principal_client.get(ETJANSTER).wsgi_request.user.otp_device
+    assert isinstance(device, MatrixCardDevice)
+
+
+def test_the_cards_cell_macs_are_left_unread_but_load_when_asked(principal_client, principal):
+    device = principal_client.get(ETJANSTER).wsgi_request.user.otp_device
+    assert "cell_macs" in device.get_deferred_fields()
+    assert device.cell_macs == MatrixCardDevice.objects.get(pk=device.pk).cell_macs
+
+
+def test_another_users_card_in_the_session_verifies_nobody(principal_client, test_admin, principal):
+    other = verify_session(Client(), test_admin)
+    session = principal_client.session
+    session[DEVICE_ID_SESSION_KEY] = other.session[DEVICE_ID_SESSION_KEY]
+    session.save()
+    response = principal_client.get(ETJANSTER)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/e-tjanster/logga-in/")
+
+
+def test_a_replaced_card_in_the_session_verifies_nobody(principal_client, principal):
+    MatrixCardDevice.objects.filter(user=principal).update(confirmed=False)
+    assert principal_client.get(ETJANSTER).status_code == 302
+
+
+@pytest.mark.parametrize(
+    "persistent_id",
+    [
+        "accounts.matrixcarddevice/abc",
+        "accounts.matrixcarddevice/999999",
+        "nonsense",
+        "no.such_model/1",
+        # A model that is not an OTP device at all.
+        "accounts.user/1",
+    ],
+)
+def test_a_malformed_device_id_in_the_session_verifies_nobody_and_breaks_nothing(
+    principal_client, persistent_id
+):
+    session = principal_client.session
+    session[DEVICE_ID_SESSION_KEY] = persistent_id
+    session.save()
+    response = principal_client.get(ETJANSTER)
+    assert response.status_code == 302
+
+
+def test_row_by_pk_finds_nothing_for_a_key_of_the_wrong_type(teacher):
+    assert row_by_pk(User, "not-a-number") is None
+    assert row_by_pk(User, teacher.pk) == teacher

@@ -1,0 +1,44 @@
+"""PlainSelect writes the same HTML as Django's Select, only faster."""
+
+import pytest
+from django import forms
+from django.test.html import parse_html
+
+from permissions.models import Subject
+from portal.forms import CatalogueFilterForm
+from portal.widgets import PlainSelect
+
+CHOICES = [("", "Alla"), ("a", "A & B"), ("Grupp", [("x", "X <y>"), ("a", "igen")]), ("z", "Z")]
+
+
+def form_class(widget, required):
+    class Form(forms.Form):
+        choice = forms.ChoiceField(choices=CHOICES, required=required, widget=widget)
+
+    return Form
+
+
+@pytest.mark.parametrize("data", [{}, {"choice": "a"}, {"choice": "x"}, {"choice": "nope"}])
+@pytest.mark.parametrize("required", [True, False])
+@pytest.mark.parametrize("bound", [True, False])
+def test_plain_select_renders_what_djangos_select_renders(data, required, bound):
+    def rendered(widget):
+        form_type = form_class(widget, required)
+        form = form_type(data) if bound else form_type(initial=data)
+        return parse_html(str(form["choice"]))
+
+    assert rendered(PlainSelect) == rendered(forms.Select)
+
+
+def test_only_the_first_option_with_the_value_is_selected():
+    html = str(form_class(PlainSelect, False)({"choice": "a"})["choice"])
+    assert html.count(" selected") == 1
+    assert '<option value="a" selected>A &amp; B</option>' in html
+    assert "X &lt;y&gt;" in html
+
+
+def test_the_catalogue_subject_filter_lists_every_subject_with_its_level(db):
+    html = str(CatalogueFilterForm({"subject": "GRGRMAT01"})["subject"])
+    assert html.count("<option") == Subject.objects.count() + 1
+    assert '<option value="GRGRMAT01" selected>Matematik (grundskola)</option>' in html
+    assert '<option value="MAT">Matematik (gymnasial)</option>' in html
