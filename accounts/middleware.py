@@ -8,14 +8,17 @@ the user logs in again, whatever they were doing.
 """
 
 from django.apps import apps
-from django.contrib import messages
+from django.contrib import auth, messages
+from django.contrib.auth import middleware as auth_middleware
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django_otp.middleware import OTPMiddleware as DjangoOTPMiddleware
 from django_otp.models import Device
 
+from accounts.backends import session_being_read
 from accounts.resume import post_resume_stash
 from accounts.rows import row_by_pk
 from accounts.sessions import (
@@ -24,6 +27,33 @@ from accounts.sessions import (
     session_expire,
     session_is_too_old,
 )
+
+
+class AuthenticationMiddleware(auth_middleware.AuthenticationMiddleware):
+    """Django's AuthenticationMiddleware; its `get_user` sees the request's session.
+
+    PERFORMANCE: `accounts.backends.AccountBackend.get_user` takes the user
+    row the session store read with the session (one statement for both).
+    The user is still found by Django's own `auth.get_user`, with all its
+    checks: the backend named in the session, the session hash (fallback
+    secret keys and the session epoch included), a flush on a mismatch.
+    """
+
+    def process_request(self, request):
+        super().process_request(request)
+        request.user = SimpleLazyObject(lambda: request_user(request))
+
+
+def request_user(request):
+    # As django.contrib.auth.middleware.get_user, with the session made
+    # known to the backend for the length of the call.
+    if not hasattr(request, "_cached_user"):
+        token = session_being_read.set(request.session)
+        try:
+            request._cached_user = auth.get_user(request)
+        finally:
+            session_being_read.reset(token)
+    return request._cached_user
 
 
 class SessionTimeoutMiddleware:

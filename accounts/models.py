@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.db.models import Q
@@ -556,3 +557,42 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} ({self.get_status_display()})"
+
+
+class Session(AbstractBaseSession):
+    """Django's database session with the logged-in user's id as a column.
+
+    PERFORMANCE: a logged-in request reads its session and its user with one
+    statement (accounts/session_store.py joins the user row in), and
+    `accounts.sessions.sessions_end_many` finds an account's sessions by this
+    indexed column instead of decoding every live session. The store fills
+    the column from the session's own data at every save, so it always names
+    the user the signed data names (or none). SECURITY: the column is never
+    trusted on its own: Django's `get_user` still takes the user id, the
+    backend and the session hash from the signed data, and a joined row is
+    used only when its id is that one (accounts/backends.py).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        # Deleting a user deletes its sessions (through the ORM), but the
+        # database does not insist: a request still running for a user just
+        # deleted may save its session after, and must not fail for it (the
+        # user id then finds nobody, as before).
+        db_constraint=False,
+    )
+
+    class Meta(AbstractBaseSession.Meta):
+        db_table = "accounts_session"
+
+    @classmethod
+    def get_session_store_class(cls):
+        from accounts.session_store import SessionStore
+
+        return SessionStore

@@ -30,6 +30,39 @@ def _select_by_pk(model: type[models.Model], deferred: frozenset[str], vendor: s
     return sql, [f.attname for f in fields]
 
 
+def _converters(connection, fields) -> list[tuple[int, list, object]]:
+    # As the ORM's compiler: the backend's converters, then the field's own
+    # (SQLite, say, returns a datetime without its time zone otherwise).
+    found = []
+    for index, field in enumerate(fields):
+        column = field.get_col(field.model._meta.db_table)
+        converters = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+        if converters:
+            found.append((index, converters, column))
+    return found
+
+
+@functools.cache
+def _cached_converters(model, attnames: tuple[str, ...], vendor: str):
+    connection = connections[router.db_for_read(model)]
+    return _converters(connection, [model._meta.get_field(name) for name in attnames])
+
+
+def instance_from_row(model: type[models.Model], alias: str, attnames, row):
+    """A model instance from one raw row of these fields (attribute names), with
+    the database values converted as the ORM converts them."""
+    connection = connections[alias]
+    converters = _cached_converters(model, tuple(attnames), connection.vendor)
+    if converters:
+        row = list(row)
+        for index, functions, column in converters:
+            value = row[index]
+            for function in functions:
+                value = function(value, column, connection)
+            row[index] = value
+    return model.from_db(alias, attnames, row)
+
+
 def row_by_pk(model: type[models.Model], pk, *, deferred: frozenset[str] = frozenset()):
     """The instance with this primary key, or None; `deferred` fields load on first use.
 
@@ -49,4 +82,4 @@ def row_by_pk(model: type[models.Model], pk, *, deferred: frozenset[str] = froze
     if row is None:
         return None
     # from_db marks the fields left out as deferred, as .defer() would.
-    return model.from_db(alias, field_names, row)
+    return instance_from_row(model, alias, field_names, row)

@@ -69,7 +69,8 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, with the user read in the session's statement (accounts/middleware.py).
+    "accounts.middleware.AuthenticationMiddleware",
     "accounts.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "config.middleware.RefusedMiddleware",
@@ -139,7 +140,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "home"
 
 # Sessions live in the database so that every app server sees them.
-# Django's database sessions, read with one plain statement (accounts/session_store.py).
+# Django's database sessions in accounts.Session, which carries the user's id:
+# session and user are read with one statement (accounts/session_store.py).
 SESSION_ENGINE = "accounts.session_store"
 # SECURITY: idle timeout (ASVS 7.3.1): a session row expires this long after
 # its last save. accounts.middleware saves it at most once a minute while the

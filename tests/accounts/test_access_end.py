@@ -6,12 +6,11 @@ import datetime
 from io import StringIO
 
 import pytest
-from django.contrib.sessions.models import Session
 from django.core.management import call_command
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import Role, User
+from accounts.models import Role, Session, User
 from accounts.services import access_end
 from permissions.audit import AuditContext
 from permissions.models import AuditEvent, Membership, TestAdministrator

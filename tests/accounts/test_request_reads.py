@@ -5,15 +5,15 @@ import datetime
 
 import pytest
 from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.models import Session
 from django.db import connection
-from django.test import Client
+from django.db.models import F
+from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 
 from accounts.backends import AccountBackend
-from accounts.models import MatrixCardDevice, User
+from accounts.models import MatrixCardDevice, Session, User
 from accounts.rows import row_by_pk
 from accounts.session_store import SessionStore
 from tests.conftest import verify_session
@@ -27,13 +27,67 @@ def user_of(client: Client):
     return client.get("/").wsgi_request.user
 
 
-def test_a_logged_in_request_reads_its_session_and_user_once_each(client, teacher):
+def test_a_logged_in_request_reads_its_session_and_user_in_one_statement(client, teacher):
     client.force_login(teacher)
     with CaptureQueriesContext(connection) as queries:
         assert user_of(client) == teacher
     sql = [query["sql"] for query in queries]
-    assert len([s for s in sql if "django_session" in s]) == 1
     assert len([s for s in sql if "accounts_user" in s]) == 1
+    assert len([s for s in sql if "accounts_session" in s]) == 1
+    [statement] = [s for s in sql if "accounts_session" in s]
+    assert "accounts_user" in statement
+
+
+def test_the_user_read_with_the_session_is_the_same_as_the_orms(client, teacher):
+    client.force_login(teacher)
+    user = user_of(client)
+    fresh = User.objects.get(pk=teacher.pk)
+    for field in User._meta.concrete_fields:
+        assert getattr(user, field.attname) == getattr(fresh, field.attname), field.name
+    assert user._state.db == "default" and not user._state.adding
+
+
+def test_a_session_row_naming_another_user_logs_in_only_the_user_of_its_data(
+    client, teacher, principal
+):
+    # SECURITY: the user_id column only saves a query; the signed data decides.
+    client.force_login(teacher)
+    Session.objects.filter(pk=client.session.session_key).update(user_id=principal.pk)
+    assert user_of(client) == teacher
+
+
+def test_a_session_row_without_its_user_id_still_finds_the_user(client, teacher):
+    client.force_login(teacher)
+    Session.objects.filter(pk=client.session.session_key).update(user_id=None)
+    assert user_of(client) == teacher
+
+
+def test_a_raised_session_epoch_ends_the_session_read_with_its_user(client, teacher):
+    client.force_login(teacher)
+    User.objects.filter(pk=teacher.pk).update(session_epoch=F("session_epoch") + 1)
+    assert not user_of(client).is_authenticated
+    # Django's get_user flushed it: the row is gone.
+    assert not Session.objects.filter(user_id=teacher.pk).exists()
+
+
+def test_a_changed_password_hash_ends_the_session_read_with_its_user(client, teacher):
+    client.force_login(teacher)
+    User.objects.filter(pk=teacher.pk).update(password="argon2$changed")
+    assert not user_of(client).is_authenticated
+
+
+def test_a_session_hashed_with_a_fallback_secret_key_is_kept_under_a_new_key(client, teacher):
+    with override_settings(SECRET_KEY="old-" + "k" * 50):
+        client.force_login(teacher)
+        old_key = client.session.session_key
+    with override_settings(SECRET_KEY="new-" + "k" * 50, SECRET_KEY_FALLBACKS=["old-" + "k" * 50]):
+        response = client.get("/")
+        assert response.wsgi_request.user == teacher
+        new_key = response.wsgi_request.session.session_key
+        assert new_key != old_key
+        assert Session.objects.get(pk=new_key).user_id == teacher.pk
+    with override_settings(SECRET_KEY="newer-" + "k" * 50):
+        assert not user_of(client).is_authenticated
 
 
 def test_an_expired_session_row_is_not_read(client, teacher):

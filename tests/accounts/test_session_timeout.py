@@ -139,7 +139,7 @@ def session_writes(client, url: str) -> list[str]:
     return [
         query["sql"]
         for query in queries.captured_queries
-        if "django_session" in query["sql"]
+        if "accounts_session" in query["sql"]
         and query["sql"].lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE"))
     ]
 

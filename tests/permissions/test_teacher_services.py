@@ -2,13 +2,12 @@ import datetime
 import threading
 
 import pytest
-from django.contrib.sessions.models import Session
 from django.db import connection
 from django.db.models import ProtectedError
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import Role, User
+from accounts.models import Role, Session, User
 from permissions import services
 from permissions.audit import AuditAction, AuditContext
 from permissions.models import AuditEvent, Membership, Subject

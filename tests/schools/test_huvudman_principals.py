@@ -6,10 +6,9 @@ import re
 
 import pytest
 from django.contrib.auth import authenticate
-from django.contrib.sessions.models import Session
 from django.test import Client
 
-from accounts.models import Role, User
+from accounts.models import Role, Session, User
 from permissions.models import AuditEvent
 from schools.models import PrincipalAssignment
 from tests.conftest import verify_session
