@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth import REDIRECT_FIELD_NAME, update_session_auth_hash
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -178,13 +178,7 @@ def account(request: HttpRequest) -> HttpResponse:
         Membership.objects.live()
         .filter(user=user)
         .select_related("school_unit__huvudman")
-        .prefetch_related(
-            Prefetch("subjects", queryset=Subject.objects.order_by("name")),
-            Prefetch(
-                "school_unit__principals",
-                queryset=User.objects.filter(is_active=True).order_by("last_name", "first_name"),
-            ),
-        )
+        .prefetch_related(Prefetch("subjects", queryset=Subject.objects.order_by("name")))
         .order_by("school_unit__name")
     )
     rows = [
@@ -192,6 +186,16 @@ def account(request: HttpRequest) -> HttpResponse:
         for m in memberships
         if not m.is_pending
     ]
+    # The page names the principals only beside a warning (an expired
+    # membership, or one without subjects): read them for those schools alone,
+    # in one query, and not at all when nothing needs a warning.
+    prefetch_related_objects(
+        [row["membership"].school_unit for row in rows if not row["active"] or not row["subjects"]],
+        Prefetch(
+            "principals",
+            queryset=User.objects.filter(is_active=True).order_by("last_name", "first_name"),
+        ),
+    )
     pending = [m for m in memberships if m.is_pending]
     return render(
         request,

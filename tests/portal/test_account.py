@@ -118,6 +118,10 @@ def test_password_change_keeps_this_session_and_is_audited(client, teacher):
     assert "Ditt lösenord är bytt" in follow.content.decode()
 
 
+# A membership that ended a school year ago: the page warns and names the principals.
+LAST_YEAR = END_OF_YEAR - datetime.timedelta(days=365)
+
+
 def test_account_page_costs_the_same_queries_for_one_and_three_memberships(
     client, teacher, gymnasium, other_school
 ):
@@ -125,13 +129,35 @@ def test_account_page_costs_the_same_queries_for_one_and_three_memberships(
     from django.test.utils import CaptureQueriesContext
 
     client.force_login(teacher)
+    Membership.objects.filter(user=teacher).update(
+        valid_until=END_OF_YEAR - datetime.timedelta(days=400)
+    )
     with CaptureQueriesContext(connection) as one:
-        client.get(URL)
+        html = client.get(URL).content.decode()
+    assert "message-warning" in html
     for school in (gymnasium, other_school):
         Membership.objects.create(user=teacher, school_unit=school, valid_until=END_OF_YEAR)
     with CaptureQueriesContext(connection) as three:
         client.get(URL)
     assert len(one.captured_queries) == len(three.captured_queries)
+
+
+def test_account_page_reads_principals_only_beside_a_warning(client, teacher, principal):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(teacher)
+    with CaptureQueriesContext(connection) as fine:
+        html = client.get(URL).content.decode()
+    assert "Aktiv" in html
+    assert not [q for q in fine.captured_queries if "schools_principalassignment" in q["sql"]]
+    Membership.objects.filter(user=teacher).update(
+        valid_until=END_OF_YEAR - datetime.timedelta(days=400)
+    )
+    with CaptureQueriesContext(connection) as warned:
+        html = client.get(URL).content.decode()
+    assert len(warned.captured_queries) == len(fine.captured_queries) + 1
+    assert principal.get_full_name() in html
 
 
 def test_wrong_current_passwords_are_throttled_and_audited(client, teacher):

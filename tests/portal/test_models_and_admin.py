@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from permissions.models import Subject
+from portal.context_processors import ActiveNotices
 from portal.models import Material, SiteNotice
 from portal.validators import validate_pdf
 from tests.conftest import verify_session
@@ -146,3 +147,24 @@ def test_national_admin_edits_an_item_without_uploading_its_file_again(client, n
     material.refresh_from_db()
     assert material.title == "Nytt namn"
     assert material.file.read() == PDF_BYTES
+
+
+def test_the_plain_notice_read_lists_what_the_orm_lists_in_its_order(db):
+    now = timezone.now()
+    hour = datetime.timedelta(hours=1)
+    for title, start, end in [
+        ("Andra", now - hour, now + hour),
+        ("Första", now - 2 * hour, now + 3 * hour),
+        ("Slut", now - 2 * hour, now),
+        ("Sedan", now + hour, now + 2 * hour),
+    ]:
+        SiteNotice.objects.create(title=title, starts_at=start, ends_at=end)
+    notices = list(ActiveNotices(now))
+    assert notices == list(SiteNotice.objects.active_at(now))
+    assert [n.title for n in notices] == ["Första", "Andra"]
+    assert notices[0].ends_at == now + 3 * hour
+
+
+def test_notices_are_not_read_when_the_page_never_shows_them(db, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        ActiveNotices(timezone.now())
