@@ -421,7 +421,7 @@ def _account_shared_events(
     account is now shared, by whom and where. One query whatever the count.
     """
     others = (
-        Membership.objects.live()
+        Membership.objects.confirmed()
         .filter(user__in=users)
         .exclude(school_unit=school_unit)
         .select_related("user", "school_unit")
@@ -653,7 +653,7 @@ def school_year_renew(
     )
     removing_ids = [membership.pk for membership in removing]
     staying = set(
-        Membership.objects.live()
+        Membership.objects.confirmed()
         .filter(user__in=[membership.user_id for membership in removing])
         .exclude(pk__in=removing_ids)
         .values_list("user_id", flat=True)
@@ -703,7 +703,9 @@ def membership_remove(*, membership: Membership, context: AuditContext) -> bool:
     """
     user = membership.user
     school_unit = membership.school_unit
-    others = Membership.objects.live().filter(user=user).exclude(pk=membership.pk).exists()
+    # Only confirmed memberships keep the account: a registration elsewhere
+    # still waiting for the teacher's confirmation goes with it.
+    others = Membership.objects.confirmed().filter(user=user).exclude(pk=membership.pk).exists()
     username = user.username
     if not others or not membership.is_pending:
         # The teacher loses this school's access: every session ends, for
