@@ -57,7 +57,7 @@ from permissions.forms import (
     TeacherRegisterForm,
     TestAdminIssueForm,
 )
-from permissions.models import AuditEvent, Membership, SubjectGrant, TestAdministrator
+from permissions.models import Membership, SubjectGrant, TestAdministrator
 from permissions.refusals import Refused
 from permissions.schoolyear import school_year_label, today
 from permissions.services import (
@@ -112,8 +112,7 @@ def _membership(school_unit: SchoolUnit, username: str) -> Membership:
 
 def _test_admin(school_unit: SchoolUnit, username: str) -> TestAdministrator:
     return get_object_or_404(
-        TestAdministrator.objects.select_related("user", "school_unit"),
-        school_unit=school_unit,
+        policy.school_test_admins(school_unit=school_unit).select_related("user", "school_unit"),
         user__username=username,
     )
 
@@ -1059,7 +1058,7 @@ def test_admin_list(request: HttpRequest, code: str) -> HttpResponse:
             request, school_unit, issued.appointment, issued.password, issued.card
         )
     appointments = policy.test_admins_with_locked_card(
-        appointments=TestAdministrator.objects.filter(school_unit=school_unit)
+        appointments=policy.school_test_admins(school_unit=school_unit)
         .select_related("user")
         .order_by("user__last_name", "user__first_name")
     )
@@ -1235,7 +1234,7 @@ def _test_admin_confirm_page(request, school_unit, appointment, action, step) ->
 def _school_events(request: HttpRequest, school_unit: SchoolUnit):
     """The school's events, filtered by the `action` parameter when it is a known one."""
     events = (
-        AuditEvent.objects.filter(school_unit=school_unit)
+        policy.school_events(school_unit=school_unit)
         .select_related("school_unit")
         .order_by("-created_at", "-id")
     )
