@@ -35,12 +35,12 @@ for `BURST_QUIET`, so a flood cannot fill the append-only log.
 
 import datetime
 
-from django.db import connection
 from django.db.models import Count, F, Max
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from accounts.models import PasswordFailure, ThrottleBurst
+from config.locks import advisory_lock
 from permissions.refusals import RefusalCode, Refused
 
 # Failures per username (and address, or trusted device) forgiven before the delay starts.
@@ -173,12 +173,7 @@ def username_lock(*, username: str) -> None:
     it across app servers (no row exists for an unknown username to lock).
     SQLite, for development only, serializes writers on its own.
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(hashtext(%s))",
-                ["password:" + normalize_username(username)],
-            )
+    advisory_lock("password:" + normalize_username(username))
 
 
 def password_failure_record(*, username: str, address: str | None, device: str = "") -> None:

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import make_password
-from django.db import connection, transaction
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -38,6 +38,7 @@ from accounts.usernames import (
     generate_password,
     generate_username,
 )
+from config.locks import advisory_lock
 from permissions import policy
 from permissions.audit import (
     AuditAction,
@@ -398,17 +399,8 @@ def _serialize_by_email(*emails: str) -> None:
     second wait until the first has committed, and then find its account.
     SQLite serializes every write transaction anyway.
     """
-    if connection.vendor != "postgresql" or not emails:
-        return
-    with connection.cursor() as cursor:
-        # One statement for any number of addresses, taken in one order (by
-        # key) so that two imports of overlapping files cannot deadlock.
-        cursor.execute(
-            "SELECT count(pg_advisory_xact_lock(k)) FROM ("
-            " SELECT DISTINCT hashtext(lower(e)) AS k FROM unnest(%s::text[]) AS e ORDER BY k"
-            ") AS keys",
-            [list(emails)],
-        )
+    # Taken in one order (by key), so that two imports of overlapping files cannot deadlock.
+    advisory_lock(*("email:" + email.lower() for email in emails))
 
 
 def _account_shared_events(
