@@ -211,10 +211,18 @@ def throttle_burst_count(
     address: str | None,
     scope: dict,
 ) -> None:
-    """Count one refused attempt in its burst (one row per username or address)."""
+    """Count one refused attempt in its burst (one row per username or address).
+
+    SECURITY: an address's burst is shared by every username guessed from
+    it, while the caller holds only the username's lock, so two refused
+    guesses at two usernames could both find no row and both insert it (an
+    IntegrityError on the unique key: a 500, and the count lost). The lock
+    on the burst's key makes the second find the first's row.
+    """
     reason = refusal.params.get("reason", "")
     now = timezone.now()
     key = f"address:{address}" if reason == "address" else f"{reason}:{username_key(username)}"
+    advisory_lock("burst:" + key)
     updated = ThrottleBurst.objects.filter(key=key).update(
         count=F("count") + 1, last_at=now, address=address
     )
