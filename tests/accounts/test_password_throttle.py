@@ -402,13 +402,13 @@ def test_parallel_refused_guesses_at_different_usernames_share_one_address_burst
 
     fill_address("198.51.100.9", ADDRESS_USERNAME_LIMIT)
     # A slow insert opens the window between "no burst yet" and "create it".
-    original = type(ThrottleBurst.objects).create
+    original = ThrottleBurst.objects.create
 
-    def slow_create(self, **fields):
+    def slow_create(**fields):
         time.sleep(0.3)
-        return original(self, **fields)
+        return original(**fields)
 
-    monkeypatch.setattr(type(ThrottleBurst.objects), "create", slow_create)
+    monkeypatch.setattr(ThrottleBurst.objects, "create", slow_create)
     barrier = threading.Barrier(2)
     statuses = []
 
