@@ -5,6 +5,7 @@ import dataclasses
 import datetime
 import hashlib
 import hmac
+import json
 import secrets
 from collections.abc import Iterable, Sequence
 from enum import StrEnum
@@ -47,7 +48,13 @@ from permissions.audit import (
     audit_record,
     field_changes,
 )
-from permissions.csv_import import Outcome, PlannedRow, parse_rows, plan_import
+from permissions.csv_import import (
+    Outcome,
+    PlannedRow,
+    import_report_csv,
+    parse_rows,
+    plan_import,
+)
 from permissions.models import (
     AuditEvent,
     EmailCode,
@@ -72,6 +79,7 @@ from permissions.policy import (
     school_memberships,
 )
 from permissions.refusals import RefusalCode, Refused
+from permissions.slips import import_slips
 from schools.models import SchoolUnit
 
 
@@ -834,6 +842,10 @@ def csv_import_discard(*, context: AuditContext) -> None:
 class ImportResult:
     imported: list[ImportedTeacher]
     summary: dict
+    # The sealed slips and report waiting for download, and the key to them
+    # (for the result page only: never stored).
+    pickup_id: int
+    pickup_key: str
 
 
 @transaction.atomic
@@ -852,6 +864,10 @@ def csv_import_apply(
     Built from the single-teacher services: new and linked teachers through
     `memberships_register`, subjects of those already here through
     `memberships_grant`, each in a constant number of queries.
+
+    The slips (with the new passwords) and the report are sealed for
+    download in the same transaction: the passwords exist nowhere else, so
+    an import whose pickup cannot be stored creates no account either.
     """
     preview = (
         ImportPreview.objects.select_for_update()
@@ -913,28 +929,38 @@ def csv_import_apply(
         details=summary,
     )
     password_of = {registration.user.pk: registration.password for registration in registrations}
+    imported = [
+        ImportedTeacher(
+            row=row,
+            # SECURITY: as in registration, a linked account's username is
+            # not told to the school that linked it by e-mail.
+            username="" if row.outcome == Outcome.LINKED else row.user.username,
+            valid_until=row.membership.valid_until,
+            password=password_of.get(row.user.pk),
+        )
+        for row in plan.rows
+    ]
+    slips = [
+        {**dataclasses.asdict(slip), "valid_until": slip.valid_until.isoformat()}
+        for slip in import_slips(imported, school_unit=school_unit)
+    ]
+    pickup_id, pickup_key = _import_pickup_store(
+        school_unit=school_unit,
+        context=context,
+        content=json.dumps({"slips": slips, "report": import_report_csv(imported)}).encode(),
+        rows=len(slips),
+    )
     return ImportResult(
-        imported=[
-            ImportedTeacher(
-                row=row,
-                # SECURITY: as in registration, a linked account's username is
-                # not told to the school that linked it by e-mail.
-                username="" if row.outcome == Outcome.LINKED else row.user.username,
-                valid_until=row.membership.valid_until,
-                password=password_of.get(row.user.pk),
-            )
-            for row in plan.rows
-        ],
-        summary=summary,
+        imported=imported, summary=summary, pickup_id=pickup_id, pickup_key=pickup_key
     )
 
 
-@transaction.atomic
-def csv_import_pickup_store(
+def _import_pickup_store(
     *, school_unit: SchoolUnit, context: AuditContext, content: bytes, rows: int
 ) -> tuple[int, str]:
-    """Seal an applied import's slips and report for download; returns
-    (pickup id, key). The key is for the result page only: never stored."""
+    """Seal an applied import's slips and report for download, in the apply's
+    transaction; returns (pickup id, key). The key is for the result page
+    only: never stored."""
     ImportPickup.objects.filter(created_at__lt=timezone.now() - PICKUP_LIFETIME).delete()
     key = secrets.token_bytes(32)
     pickup = ImportPickup.objects.create(

@@ -42,7 +42,6 @@ from permissions.csv_import import (
     Outcome,
     SubjectMode,
     decode_upload,
-    import_report_csv,
     plan_import,
 )
 from permissions.data_export import teacher_data_export
@@ -64,7 +63,6 @@ from permissions.services import (
     csv_import_apply,
     csv_import_discard,
     csv_import_pickup_open,
-    csv_import_pickup_store,
     csv_import_preview,
     log_export_record,
     membership_code_resend,
@@ -84,7 +82,6 @@ from permissions.services import (
 from permissions.slips import (
     ETJANSTER_LOGIN_PATH,
     Slip,
-    import_slips,
     render_slips,
     send_slip_by_mail,
 )
@@ -861,15 +858,6 @@ def teacher_import_apply(request: HttpRequest, code: str) -> HttpResponse:
         return redirect("schools:teacher_import", code=school_unit.code)
     # The slips (with passwords) and the report wait sealed under a key that
     # only this page holds; the page itself stays small however many rows.
-    slips = [
-        dataclasses.asdict(slip) for slip in import_slips(result.imported, school_unit=school_unit)
-    ]
-    for slip in slips:
-        slip["valid_until"] = slip["valid_until"].isoformat()
-    content = json.dumps({"slips": slips, "report": import_report_csv(result.imported)}).encode()
-    pickup_id, key = csv_import_pickup_store(
-        school_unit=school_unit, context=context, content=content, rows=len(slips)
-    )
     return _no_store(
         render(
             request,
@@ -878,8 +866,8 @@ def teacher_import_apply(request: HttpRequest, code: str) -> HttpResponse:
                 "school_unit": school_unit,
                 "summary": result.summary,
                 "new_count": result.summary[Outcome.NEW],
-                "pickup": pickup_id,
-                "key": key,
+                "pickup": result.pickup_id,
+                "key": result.pickup_key,
             },
         )
     )
