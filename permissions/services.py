@@ -80,6 +80,7 @@ from permissions.policy import (
 )
 from permissions.refusals import RefusalCode, Refused
 from permissions.slips import import_slips
+from portal.throttle import rate_limit_hit
 from schools.models import SchoolUnit
 
 
@@ -1135,6 +1136,25 @@ def _email_code_throttle_name(username: str) -> str:
     return "email-code:" + (username or "")
 
 
+# Codes of one kind mailed to one teacher account per hour, by all schools together.
+EMAIL_CODE_MAILS_PER_HOUR = 5
+
+
+def _email_code_mail_limit(*, user: User, purpose: str) -> None:
+    """Refused CODE_MAIL_LIMIT past EMAIL_CODE_MAILS_PER_HOUR codes of this kind.
+
+    SECURITY: any principal of any of the teacher's schools may send a code,
+    so without a limit one of them could flood the teacher's mailbox. Counted
+    per account (not per sender) in `RateLimitHit` rows shared by every app
+    server; a refused request mails nothing.
+    """
+    if not rate_limit_hit(
+        scope="email_code",
+        keys={f"{purpose}:user:{user.pk}": EMAIL_CODE_MAILS_PER_HOUR},
+    ):
+        raise Refused(RefusalCode.CODE_MAIL_LIMIT)
+
+
 def _email_code_issue(
     *,
     user: User,
@@ -1195,6 +1215,7 @@ def membership_code_resend(*, membership: Membership, context: AuditContext) -> 
     """A new confirmation code for a membership still waiting for its teacher."""
     if not membership.is_pending:
         raise Refused(RefusalCode.NOT_ALLOWED)
+    _email_code_mail_limit(user=membership.user, purpose=EmailCodePurpose.CONFIRM_MEMBERSHIP)
     _email_code_issue(
         user=membership.user,
         purpose=EmailCodePurpose.CONFIRM_MEMBERSHIP,
@@ -1216,6 +1237,7 @@ def teacher_password_code_send(
     """
     if not policy.can_send_password_code(user=context.actor, membership=membership, today=today):
         raise Refused(RefusalCode.NOT_ALLOWED)
+    _email_code_mail_limit(user=membership.user, purpose=EmailCodePurpose.NEW_PASSWORD)
     _email_code_issue(user=membership.user, purpose=EmailCodePurpose.NEW_PASSWORD, context=context)
 
 

@@ -1,4 +1,4 @@
-"""Rate limits for the public support forms, counted in database rows."""
+"""Rate limits (the public support forms, codes mailed to a teacher), counted in database rows."""
 
 import datetime
 

@@ -585,11 +585,15 @@ def teacher_code_resend(request: HttpRequest, code: str, username: str) -> HttpR
     if not membership.is_pending:
         messages.info(request, _("The teacher has already confirmed."))
     else:
-        membership_code_resend(membership=membership, context=_context(request, school_unit))
-        messages.success(
-            request,
-            _("A new code was sent to %(email)s.") % {"email": membership.user.email},
-        )
+        try:
+            membership_code_resend(membership=membership, context=_context(request, school_unit))
+        except Refused as refusal:
+            messages.error(request, str(refusal))
+        else:
+            messages.success(
+                request,
+                _("A new code was sent to %(email)s.") % {"email": membership.user.email},
+            )
     return redirect("schools:teacher_detail", code=school_unit.code, username=username)
 
 
@@ -602,17 +606,21 @@ def teacher_password_code(request: HttpRequest, code: str, username: str) -> Htt
     school_unit = _school_unit(request, code, day)
     membership = _membership(school_unit, username)
     _require(policy.can_send_password_code(user=request.user, membership=membership, today=day))
-    teacher_password_code_send(
-        membership=membership, context=_context(request, school_unit), today=day
-    )
-    messages.success(
-        request,
-        _(
-            "A code was sent to %(email)s. With it the teacher chooses a new password; "
-            "the current one works until then."
+    try:
+        teacher_password_code_send(
+            membership=membership, context=_context(request, school_unit), today=day
         )
-        % {"email": membership.user.email},
-    )
+    except Refused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(
+            request,
+            _(
+                "A code was sent to %(email)s. With it the teacher chooses a new password; "
+                "the current one works until then."
+            )
+            % {"email": membership.user.email},
+        )
     return redirect("schools:teacher_detail", code=school_unit.code, username=username)
 
 
