@@ -42,7 +42,6 @@ from permissions.csv_import import (
     Outcome,
     SubjectMode,
     decode_upload,
-    import_report_csv,
     plan_import,
 )
 from permissions.data_export import teacher_data_export
@@ -64,7 +63,6 @@ from permissions.services import (
     csv_import_apply,
     csv_import_discard,
     csv_import_pickup_open,
-    csv_import_pickup_store,
     csv_import_preview,
     log_export_record,
     membership_code_resend,
@@ -84,7 +82,6 @@ from permissions.services import (
 from permissions.slips import (
     ETJANSTER_LOGIN_PATH,
     Slip,
-    import_slips,
     render_slips,
     send_slip_by_mail,
 )
@@ -591,11 +588,15 @@ def teacher_code_resend(request: HttpRequest, code: str, username: str) -> HttpR
     if not membership.is_pending:
         messages.info(request, _("The teacher has already confirmed."))
     else:
-        membership_code_resend(membership=membership, context=_context(request, school_unit))
-        messages.success(
-            request,
-            _("A new code was sent to %(email)s.") % {"email": membership.user.email},
-        )
+        try:
+            membership_code_resend(membership=membership, context=_context(request, school_unit))
+        except Refused as refusal:
+            messages.error(request, str(refusal))
+        else:
+            messages.success(
+                request,
+                _("A new code was sent to %(email)s.") % {"email": membership.user.email},
+            )
     return redirect("schools:teacher_detail", code=school_unit.code, username=username)
 
 
@@ -608,17 +609,21 @@ def teacher_password_code(request: HttpRequest, code: str, username: str) -> Htt
     school_unit = _school_unit(request, code, day)
     membership = _membership(school_unit, username)
     _require(policy.can_send_password_code(user=request.user, membership=membership, today=day))
-    teacher_password_code_send(
-        membership=membership, context=_context(request, school_unit), today=day
-    )
-    messages.success(
-        request,
-        _(
-            "A code was sent to %(email)s. With it the teacher chooses a new password; "
-            "the current one works until then."
+    try:
+        teacher_password_code_send(
+            membership=membership, context=_context(request, school_unit), today=day
         )
-        % {"email": membership.user.email},
-    )
+    except Refused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(
+            request,
+            _(
+                "A code was sent to %(email)s. With it the teacher chooses a new password; "
+                "the current one works until then."
+            )
+            % {"email": membership.user.email},
+        )
     return redirect("schools:teacher_detail", code=school_unit.code, username=username)
 
 
@@ -864,15 +869,6 @@ def teacher_import_apply(request: HttpRequest, code: str) -> HttpResponse:
         return redirect("schools:teacher_import", code=school_unit.code)
     # The slips (with passwords) and the report wait sealed under a key that
     # only this page holds; the page itself stays small however many rows.
-    slips = [
-        dataclasses.asdict(slip) for slip in import_slips(result.imported, school_unit=school_unit)
-    ]
-    for slip in slips:
-        slip["valid_until"] = slip["valid_until"].isoformat()
-    content = json.dumps({"slips": slips, "report": import_report_csv(result.imported)}).encode()
-    pickup_id, key = csv_import_pickup_store(
-        school_unit=school_unit, context=context, content=content, rows=len(slips)
-    )
     return _no_store(
         render(
             request,
@@ -881,8 +877,8 @@ def teacher_import_apply(request: HttpRequest, code: str) -> HttpResponse:
                 "school_unit": school_unit,
                 "summary": result.summary,
                 "new_count": result.summary[Outcome.NEW],
-                "pickup": pickup_id,
-                "key": key,
+                "pickup": result.pickup_id,
+                "key": result.pickup_key,
             },
         )
     )

@@ -334,6 +334,28 @@ def test_a_new_code_replaces_the_old_one(
     assert Membership.objects.get(pk=membership.pk).confirmed_at is not None
 
 
+def test_a_teachers_mailbox_gets_at_most_five_new_codes_an_hour(
+    waiting, principal, gymnasium, mailoutbox, django_capture_on_commit_callbacks
+):
+    membership, _first = waiting
+    client = verify_session(Client(), principal)
+    url = f"/e-tjanster/skolor/{gymnasium.code}/larare/{membership.user.username}/ny-kod/"
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(5):
+            assert client.post(url).status_code == 302
+    fifth = mailed_code(mailoutbox)
+    sent = len(mailoutbox)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, follow=True)
+    deliver_mail()
+    assert "För många koder har skickats till läraren" in response.content.decode()
+    assert len(mailoutbox) == sent
+    assert AuditEvent.objects.filter(action="email_code_sent").count() == 6
+    # The refused request changed nothing: the last code sent still works.
+    redeem(membership.user.username, fifth)
+    assert Membership.objects.get(pk=membership.pk).confirmed_at is not None
+
+
 def test_wrong_codes_are_throttled_and_audited_like_passwords(waiting):
     membership, code = waiting
     username = membership.user.username
