@@ -23,6 +23,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import ADMIN_ROLES, AuthenticatorApp, MatrixCardDevice, Role, User
 from accounts.network import audit_context
+from accounts.reauth import reauth_check, reauth_prompt
 from accounts.services import (
     IssuedStaff,
     account_admin_update,
@@ -247,7 +248,15 @@ class UserAdmin(admin.ModelAdmin):
             raise Http404
         if not self.has_change_permission(request, user):
             raise PermissionDenied
+        # SECURITY: a new password for someone else is a takeover if the
+        # session was hijacked, so a session whose last proof is older than
+        # 15 minutes types a TOTP code again (as /huvudman/ asks).
+        reauth, status = reauth_prompt(request), 200
         if request.method == "POST":
+            problem = reauth_check(request)
+            if problem is not None:
+                reauth, status = problem, 400
+        if request.method == "POST" and status == 200:
             try:
                 issued = admin_password_issue(context=audit_context(request), user=user)
             except Refused as refusal:
@@ -266,7 +275,9 @@ class UserAdmin(admin.ModelAdmin):
                 "account": user,
                 "original": user,
                 "one_time": user.role in ADMIN_ROLES,
+                "reauth": reauth,
             },
+            status=status,
         )
 
 

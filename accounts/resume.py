@@ -20,6 +20,8 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
+from config.i18n import localized_path
+
 RESUME_SESSION_KEY = "accounts_resume"
 RESUME_LIFETIME = 30 * 60
 MAX_VALUE = 5000
@@ -32,9 +34,11 @@ SECRET_FIELD = re.compile(
 
 
 def login_urls() -> tuple[str, ...]:
+    """The login pages, Swedish and in the page's language (/en/…)."""
+    doors = (settings.ETJANSTER_LOGIN_URL, settings.PORTAL_LOGIN_URL)
     return (
-        settings.ETJANSTER_LOGIN_URL,
-        settings.PORTAL_LOGIN_URL,
+        *doors,
+        *(localized_path(url) for url in doors),
         reverse("admin:login"),
         reverse("huvudman:login"),
     )

@@ -426,13 +426,14 @@ def _failed_login_audit(
 
 
 def _login_scopes(user: User) -> list[dict]:
-    """Where a login is recorded: a teacher's at each school whose live
-    membership makes the account exist (so each school, and its huvudman,
-    sees its teachers' logins); anyone else's where `_audit_scope` says."""
+    """Where a login is recorded: a teacher's at each school whose live,
+    confirmed membership makes the account exist (so each school, and its
+    huvudman, sees its teachers' logins, and a school still waiting for the
+    teacher's confirmation sees none); anyone else's where `_audit_scope` says."""
     if user.role == Role.TEACHER:
         schools = [
             {"school_unit": membership.school_unit}
-            for membership in Membership.objects.live()
+            for membership in Membership.objects.confirmed()
             .filter(user=user)
             .select_related("school_unit")
             .order_by("school_unit_id")

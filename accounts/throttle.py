@@ -35,12 +35,12 @@ for `BURST_QUIET`, so a flood cannot fill the append-only log.
 
 import datetime
 
-from django.db import connection
 from django.db.models import Count, F, Max
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from accounts.models import PasswordFailure, ThrottleBurst
+from config.locks import advisory_lock
 from permissions.refusals import RefusalCode, Refused
 
 # Failures per username (and address, or trusted device) forgiven before the delay starts.
@@ -173,12 +173,7 @@ def username_lock(*, username: str) -> None:
     it across app servers (no row exists for an unknown username to lock).
     SQLite, for development only, serializes writers on its own.
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(hashtext(%s))",
-                ["password:" + normalize_username(username)],
-            )
+    advisory_lock("password:" + normalize_username(username))
 
 
 def password_failure_record(*, username: str, address: str | None, device: str = "") -> None:
@@ -216,10 +211,18 @@ def throttle_burst_count(
     address: str | None,
     scope: dict,
 ) -> None:
-    """Count one refused attempt in its burst (one row per username or address)."""
+    """Count one refused attempt in its burst (one row per username or address).
+
+    SECURITY: an address's burst is shared by every username guessed from
+    it, while the caller holds only the username's lock, so two refused
+    guesses at two usernames could both find no row and both insert it (an
+    IntegrityError on the unique key: a 500, and the count lost). The lock
+    on the burst's key makes the second find the first's row.
+    """
     reason = refusal.params.get("reason", "")
     now = timezone.now()
     key = f"address:{address}" if reason == "address" else f"{reason}:{username_key(username)}"
+    advisory_lock("burst:" + key)
     updated = ThrottleBurst.objects.filter(key=key).update(
         count=F("count") + 1, last_at=now, address=address
     )

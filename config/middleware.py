@@ -7,8 +7,10 @@ import time
 import uuid
 from urllib.parse import unquote_to_bytes
 
+from django.conf import settings
 from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http.cookie import parse_cookie
 from django.utils.cache import patch_cache_control
 from django.utils.functional import SimpleLazyObject, empty
 
@@ -141,7 +143,11 @@ class RefusedMiddleware:
 
 def _undecodable(raw: str) -> bool:
     """A query string or form body with a NUL byte, or bytes that are not UTF-8."""
-    data = unquote_to_bytes(raw.replace("+", " "))
+    return _not_utf8(unquote_to_bytes(raw.replace("+", " ")))
+
+
+def _not_utf8(data: bytes) -> bool:
+    """Bytes with a NUL, or that are not UTF-8."""
     if b"\x00" in data:
         return True
     try:
@@ -151,15 +157,55 @@ def _undecodable(raw: str) -> bool:
     return False
 
 
+def _wsgi_bytes(value: str) -> bytes:
+    """The bytes a WSGI header string stands for (one character per byte).
+
+    `request.COOKIES` is no use here: Django re-escapes bytes that are not
+    UTF-8 there as "%FF", which looks like text a person could have typed.
+    """
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:
+        return value.encode("utf-8")  # already text (a test client's header)
+
+
+def _own_cookie_names() -> set[str]:
+    from accounts.network import DEVICE_COOKIE
+
+    return {
+        settings.SESSION_COOKIE_NAME,
+        settings.CSRF_COOKIE_NAME,
+        settings.LANGUAGE_COOKIE_NAME,
+        DEVICE_COOKIE,
+    }
+
+
 def is_bad_input(request: HttpRequest) -> bool:
-    """Input no page of ours can mean: NUL bytes or undecodable bytes in the
-    path, the query, a form body or a cookie."""
-    if "\x00" in request.path_info:
+    """Input no page of ours can mean: a NUL byte or bytes that are not UTF-8
+    in the path (percent-decoded), the query or a URL-encoded form body; a
+    NUL byte in any cookie or in a field of a multipart form; bytes that are
+    not UTF-8 in one of the site's own cookies.
+
+    Not judged: the bytes of other cookies (another site on a parent domain
+    may have set one in Latin-1, and the person could not remove it: every
+    page would be a 400; this site never reads them) and of multipart fields
+    and files (Django decodes the fields with replacement characters, and a
+    file is checked by its own form).
+    """
+    # Django has already decoded the path and re-escaped the bytes that are
+    # not UTF-8 as "%FF"; no path of ours has a percent sign, so decoding
+    # again finds them (and a doubly escaped "%25FF", junk too).
+    if _not_utf8(unquote_to_bytes(request.path_info)):
         return True
     if _undecodable(request.META.get("QUERY_STRING", "")):
         return True
     if any("\x00" in value for value in request.COOKIES.values()):
         return True
+    if request.COOKIES:
+        raw = parse_cookie(request.META.get("HTTP_COOKIE", ""))
+        own = _own_cookie_names()
+        if any(_not_utf8(_wsgi_bytes(value)) for name, value in raw.items() if name in own):
+            return True
     if request.method == "POST":
         if request.content_type == "application/x-www-form-urlencoded":
             return _undecodable(request.body.decode("latin-1"))

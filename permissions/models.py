@@ -106,6 +106,15 @@ class MembershipQuerySet(models.QuerySet):
     def valid_on(self, day: datetime.date) -> "MembershipQuerySet":
         return self.filter(membership_valid_q(day))
 
+    def confirmed(self) -> "MembershipQuerySet":
+        """Live and confirmed, valid or not: the schools that have the teacher.
+
+        SECURITY: a school still waiting for the teacher's confirmation has
+        not been shown to know the teacher, so it learns nothing through
+        them (logins, other schools) and keeps nothing alive.
+        """
+        return self.live().filter(membership_confirmed_q())
+
     def pending(self) -> "MembershipQuerySet":
         """Live, waiting for its teacher's confirmation (grants nothing yet)."""
         return self.live().filter(~membership_confirmed_q())

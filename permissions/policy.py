@@ -308,6 +308,25 @@ def school_memberships(*, school_unit: SchoolUnit) -> QuerySet[Membership]:
     return Membership.objects.live().filter(school_unit=school_unit)
 
 
+def school_test_admins(*, school_unit: SchoolUnit) -> QuerySet[TestAdministrator]:
+    """The test administrator appointments of one school unit, active or not.
+
+    SECURITY: the only way E-tjänster's views reach appointments, always
+    below a school unit that came from `etjanster_school_units`.
+    """
+    return TestAdministrator.objects.filter(school_unit=school_unit)
+
+
+def school_events(*, school_unit: SchoolUnit) -> QuerySet[AuditEvent]:
+    """The school's log: its audit events (SPEC: principals see their schools'
+    log; a test administrator may do all a principal may at the school except
+    what `can_remove_membership` and `can_manage_test_admins` keep back).
+
+    SECURITY: only below a school unit from `etjanster_school_units`.
+    """
+    return AuditEvent.objects.filter(school_unit=school_unit)
+
+
 def levels_reached_by(*, school_unit: SchoolUnit) -> frozenset[str]:
     """The material levels this school's forms reach, from the access-policy table.
 

@@ -52,6 +52,8 @@ class RefusalCode(enum.StrEnum):
     CODE_WRONG = "code_wrong"
     CODE_USED = "code_used"
     CODE_EXPIRED = "code_expired"
+    # Too many codes mailed to one teacher account lately.
+    CODE_MAIL_LIMIT = "code_mail_limit"
 
 
 REFUSAL_MESSAGES = {
@@ -108,6 +110,9 @@ REFUSAL_MESSAGES = {
     RefusalCode.CODE_EXPIRED: _(
         "The code has expired or been replaced by a newer one. "
         "Ask your principal to send a new code."
+    ),
+    RefusalCode.CODE_MAIL_LIMIT: _(
+        "Too many codes have been sent to the teacher in the last hour. Try again later."
     ),
 }
 

@@ -5,6 +5,7 @@ import dataclasses
 import datetime
 import hashlib
 import hmac
+import json
 import secrets
 from collections.abc import Iterable, Sequence
 from enum import StrEnum
@@ -13,7 +14,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import make_password
-from django.db import connection, transaction
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -38,6 +39,7 @@ from accounts.usernames import (
     generate_password,
     generate_username,
 )
+from config.locks import advisory_lock
 from permissions import policy
 from permissions.audit import (
     AuditAction,
@@ -46,7 +48,13 @@ from permissions.audit import (
     audit_record,
     field_changes,
 )
-from permissions.csv_import import Outcome, PlannedRow, parse_rows, plan_import
+from permissions.csv_import import (
+    Outcome,
+    PlannedRow,
+    import_report_csv,
+    parse_rows,
+    plan_import,
+)
 from permissions.models import (
     AuditEvent,
     EmailCode,
@@ -71,6 +79,8 @@ from permissions.policy import (
     school_memberships,
 )
 from permissions.refusals import RefusalCode, Refused
+from permissions.slips import import_slips
+from portal.throttle import rate_limit_hit
 from schools.models import SchoolUnit
 
 
@@ -398,17 +408,8 @@ def _serialize_by_email(*emails: str) -> None:
     second wait until the first has committed, and then find its account.
     SQLite serializes every write transaction anyway.
     """
-    if connection.vendor != "postgresql" or not emails:
-        return
-    with connection.cursor() as cursor:
-        # One statement for any number of addresses, taken in one order (by
-        # key) so that two imports of overlapping files cannot deadlock.
-        cursor.execute(
-            "SELECT count(pg_advisory_xact_lock(k)) FROM ("
-            " SELECT DISTINCT hashtext(lower(e)) AS k FROM unnest(%s::text[]) AS e ORDER BY k"
-            ") AS keys",
-            [list(emails)],
-        )
+    # Taken in one order (by key), so that two imports of overlapping files cannot deadlock.
+    advisory_lock(*("email:" + email.lower() for email in emails))
 
 
 def _account_shared_events(
@@ -421,7 +422,7 @@ def _account_shared_events(
     account is now shared, by whom and where. One query whatever the count.
     """
     others = (
-        Membership.objects.live()
+        Membership.objects.confirmed()
         .filter(user__in=users)
         .exclude(school_unit=school_unit)
         .select_related("user", "school_unit")
@@ -653,7 +654,7 @@ def school_year_renew(
     )
     removing_ids = [membership.pk for membership in removing]
     staying = set(
-        Membership.objects.live()
+        Membership.objects.confirmed()
         .filter(user__in=[membership.user_id for membership in removing])
         .exclude(pk__in=removing_ids)
         .values_list("user_id", flat=True)
@@ -703,7 +704,9 @@ def membership_remove(*, membership: Membership, context: AuditContext) -> bool:
     """
     user = membership.user
     school_unit = membership.school_unit
-    others = Membership.objects.live().filter(user=user).exclude(pk=membership.pk).exists()
+    # Only confirmed memberships keep the account: a registration elsewhere
+    # still waiting for the teacher's confirmation goes with it.
+    others = Membership.objects.confirmed().filter(user=user).exclude(pk=membership.pk).exists()
     username = user.username
     if not others or not membership.is_pending:
         # The teacher loses this school's access: every session ends, for
@@ -842,6 +845,10 @@ def csv_import_discard(*, context: AuditContext) -> None:
 class ImportResult:
     imported: list[ImportedTeacher]
     summary: dict
+    # The sealed slips and report waiting for download, and the key to them
+    # (for the result page only: never stored).
+    pickup_id: int
+    pickup_key: str
 
 
 @transaction.atomic
@@ -860,6 +867,10 @@ def csv_import_apply(
     Built from the single-teacher services: new and linked teachers through
     `memberships_register`, subjects of those already here through
     `memberships_grant`, each in a constant number of queries.
+
+    The slips (with the new passwords) and the report are sealed for
+    download in the same transaction: the passwords exist nowhere else, so
+    an import whose pickup cannot be stored creates no account either.
     """
     preview = (
         ImportPreview.objects.select_for_update()
@@ -921,28 +932,38 @@ def csv_import_apply(
         details=summary,
     )
     password_of = {registration.user.pk: registration.password for registration in registrations}
+    imported = [
+        ImportedTeacher(
+            row=row,
+            # SECURITY: as in registration, a linked account's username is
+            # not told to the school that linked it by e-mail.
+            username="" if row.outcome == Outcome.LINKED else row.user.username,
+            valid_until=row.membership.valid_until,
+            password=password_of.get(row.user.pk),
+        )
+        for row in plan.rows
+    ]
+    slips = [
+        {**dataclasses.asdict(slip), "valid_until": slip.valid_until.isoformat()}
+        for slip in import_slips(imported, school_unit=school_unit)
+    ]
+    pickup_id, pickup_key = _import_pickup_store(
+        school_unit=school_unit,
+        context=context,
+        content=json.dumps({"slips": slips, "report": import_report_csv(imported)}).encode(),
+        rows=len(slips),
+    )
     return ImportResult(
-        imported=[
-            ImportedTeacher(
-                row=row,
-                # SECURITY: as in registration, a linked account's username is
-                # not told to the school that linked it by e-mail.
-                username="" if row.outcome == Outcome.LINKED else row.user.username,
-                valid_until=row.membership.valid_until,
-                password=password_of.get(row.user.pk),
-            )
-            for row in plan.rows
-        ],
-        summary=summary,
+        imported=imported, summary=summary, pickup_id=pickup_id, pickup_key=pickup_key
     )
 
 
-@transaction.atomic
-def csv_import_pickup_store(
+def _import_pickup_store(
     *, school_unit: SchoolUnit, context: AuditContext, content: bytes, rows: int
 ) -> tuple[int, str]:
-    """Seal an applied import's slips and report for download; returns
-    (pickup id, key). The key is for the result page only: never stored."""
+    """Seal an applied import's slips and report for download, in the apply's
+    transaction; returns (pickup id, key). The key is for the result page
+    only: never stored."""
     ImportPickup.objects.filter(created_at__lt=timezone.now() - PICKUP_LIFETIME).delete()
     key = secrets.token_bytes(32)
     pickup = ImportPickup.objects.create(
@@ -1117,6 +1138,25 @@ def _email_code_throttle_name(username: str) -> str:
     return "email-code:" + (username or "")
 
 
+# Codes of one kind mailed to one teacher account per hour, by all schools together.
+EMAIL_CODE_MAILS_PER_HOUR = 5
+
+
+def _email_code_mail_limit(*, user: User, purpose: str) -> None:
+    """Refused CODE_MAIL_LIMIT past EMAIL_CODE_MAILS_PER_HOUR codes of this kind.
+
+    SECURITY: any principal of any of the teacher's schools may send a code,
+    so without a limit one of them could flood the teacher's mailbox. Counted
+    per account (not per sender) in `RateLimitHit` rows shared by every app
+    server; a refused request mails nothing.
+    """
+    if not rate_limit_hit(
+        scope="email_code",
+        keys={f"{purpose}:user:{user.pk}": EMAIL_CODE_MAILS_PER_HOUR},
+    ):
+        raise Refused(RefusalCode.CODE_MAIL_LIMIT)
+
+
 def _email_code_issue(
     *,
     user: User,
@@ -1177,6 +1217,7 @@ def membership_code_resend(*, membership: Membership, context: AuditContext) -> 
     """A new confirmation code for a membership still waiting for its teacher."""
     if not membership.is_pending:
         raise Refused(RefusalCode.NOT_ALLOWED)
+    _email_code_mail_limit(user=membership.user, purpose=EmailCodePurpose.CONFIRM_MEMBERSHIP)
     _email_code_issue(
         user=membership.user,
         purpose=EmailCodePurpose.CONFIRM_MEMBERSHIP,
@@ -1198,6 +1239,7 @@ def teacher_password_code_send(
     """
     if not policy.can_send_password_code(user=context.actor, membership=membership, today=today):
         raise Refused(RefusalCode.NOT_ALLOWED)
+    _email_code_mail_limit(user=membership.user, purpose=EmailCodePurpose.NEW_PASSWORD)
     _email_code_issue(user=membership.user, purpose=EmailCodePurpose.NEW_PASSWORD, context=context)
 
 

@@ -1,10 +1,11 @@
-"""Rate limits for the public support forms, counted in database rows."""
+"""Rate limits (the public support forms, codes mailed to a teacher), counted in database rows."""
 
 import datetime
 
 from django.db import transaction
 from django.utils import timezone
 
+from config.locks import advisory_lock
 from portal.models import RateLimitHit
 
 WINDOW = datetime.timedelta(hours=1)
@@ -19,16 +20,23 @@ def rate_limit_hit(*, scope: str, keys: dict[str, int]) -> bool:
     `keys` maps a key (e.g. "addr:203.0.113.5") to its limit per hour. A
     refused attempt is not counted, so a client waiting out the window is not
     punished for the waiting; an accepted one is counted under every key.
+
+    SECURITY: the count and the insert are one step per key across every
+    worker and app server (an advisory lock on scope and key until this
+    transaction commits): otherwise parallel requests would all count the
+    same rows before any of them wrote one, and all pass.
     """
+    keys = {key[:300]: limit for key, limit in keys.items()}
+    advisory_lock(*(f"rate:{scope}:{key}" for key in keys))
     now = timezone.now()
     RateLimitHit.objects.filter(scope=scope, created_at__lt=now - KEEP).delete()
     for key, limit in keys.items():
         recent = RateLimitHit.objects.filter(
-            scope=scope, key=key[:300], created_at__gte=now - WINDOW
+            scope=scope, key=key, created_at__gte=now - WINDOW
         ).count()
         if recent >= limit:
             return False
     RateLimitHit.objects.bulk_create(
-        [RateLimitHit(scope=scope, key=key[:300], created_at=now) for key in keys]
+        [RateLimitHit(scope=scope, key=key, created_at=now) for key in keys]
     )
     return True

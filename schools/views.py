@@ -42,7 +42,6 @@ from permissions.csv_import import (
     Outcome,
     SubjectMode,
     decode_upload,
-    import_report_csv,
     plan_import,
 )
 from permissions.data_export import teacher_data_export
@@ -57,14 +56,13 @@ from permissions.forms import (
     TeacherRegisterForm,
     TestAdminIssueForm,
 )
-from permissions.models import AuditEvent, Membership, SubjectGrant, TestAdministrator
+from permissions.models import Membership, SubjectGrant, TestAdministrator
 from permissions.refusals import Refused
 from permissions.schoolyear import school_year_label, today
 from permissions.services import (
     csv_import_apply,
     csv_import_discard,
     csv_import_pickup_open,
-    csv_import_pickup_store,
     csv_import_preview,
     log_export_record,
     membership_code_resend,
@@ -84,7 +82,6 @@ from permissions.services import (
 from permissions.slips import (
     ETJANSTER_LOGIN_PATH,
     Slip,
-    import_slips,
     render_slips,
     send_slip_by_mail,
 )
@@ -112,8 +109,7 @@ def _membership(school_unit: SchoolUnit, username: str) -> Membership:
 
 def _test_admin(school_unit: SchoolUnit, username: str) -> TestAdministrator:
     return get_object_or_404(
-        TestAdministrator.objects.select_related("user", "school_unit"),
-        school_unit=school_unit,
+        policy.school_test_admins(school_unit=school_unit).select_related("user", "school_unit"),
         user__username=username,
     )
 
@@ -523,7 +519,11 @@ def teacher_detail(request: HttpRequest, code: str, username: str) -> HttpRespon
             "may_regenerate_password": may_regenerate,
             "may_send_password_code": not may_regenerate
             and policy.can_send_password_code(user=request.user, membership=membership, today=day),
-            "other_schools": membership.user.memberships.live().exclude(pk=membership.pk).count(),
+            # SECURITY: nothing about the account's other schools while this
+            # school waits for the teacher's confirmation.
+            "other_schools": None
+            if membership.is_pending
+            else membership.user.memberships.confirmed().exclude(pk=membership.pk).count(),
         },
     )
 
@@ -588,11 +588,15 @@ def teacher_code_resend(request: HttpRequest, code: str, username: str) -> HttpR
     if not membership.is_pending:
         messages.info(request, _("The teacher has already confirmed."))
     else:
-        membership_code_resend(membership=membership, context=_context(request, school_unit))
-        messages.success(
-            request,
-            _("A new code was sent to %(email)s.") % {"email": membership.user.email},
-        )
+        try:
+            membership_code_resend(membership=membership, context=_context(request, school_unit))
+        except Refused as refusal:
+            messages.error(request, str(refusal))
+        else:
+            messages.success(
+                request,
+                _("A new code was sent to %(email)s.") % {"email": membership.user.email},
+            )
     return redirect("schools:teacher_detail", code=school_unit.code, username=username)
 
 
@@ -605,17 +609,21 @@ def teacher_password_code(request: HttpRequest, code: str, username: str) -> Htt
     school_unit = _school_unit(request, code, day)
     membership = _membership(school_unit, username)
     _require(policy.can_send_password_code(user=request.user, membership=membership, today=day))
-    teacher_password_code_send(
-        membership=membership, context=_context(request, school_unit), today=day
-    )
-    messages.success(
-        request,
-        _(
-            "A code was sent to %(email)s. With it the teacher chooses a new password; "
-            "the current one works until then."
+    try:
+        teacher_password_code_send(
+            membership=membership, context=_context(request, school_unit), today=day
         )
-        % {"email": membership.user.email},
-    )
+    except Refused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(
+            request,
+            _(
+                "A code was sent to %(email)s. With it the teacher chooses a new password; "
+                "the current one works until then."
+            )
+            % {"email": membership.user.email},
+        )
     return redirect("schools:teacher_detail", code=school_unit.code, username=username)
 
 
@@ -691,7 +699,7 @@ def teacher_remove(request: HttpRequest, code: str, username: str) -> HttpRespon
     membership = _membership(school_unit, username)
     _require(policy.can_remove_membership(user=request.user, school_unit=school_unit))
     name = membership.user.get_full_name()
-    others = membership.user.memberships.live().exclude(pk=membership.pk).count()
+    others = membership.user.memberships.confirmed().exclude(pk=membership.pk).count()
     # Deleting the account cannot be undone: that one asks for the card again.
     step = _confirmation(request, school_unit, grave=others == 0)
     if isinstance(step, HttpResponse):
@@ -861,15 +869,6 @@ def teacher_import_apply(request: HttpRequest, code: str) -> HttpResponse:
         return redirect("schools:teacher_import", code=school_unit.code)
     # The slips (with passwords) and the report wait sealed under a key that
     # only this page holds; the page itself stays small however many rows.
-    slips = [
-        dataclasses.asdict(slip) for slip in import_slips(result.imported, school_unit=school_unit)
-    ]
-    for slip in slips:
-        slip["valid_until"] = slip["valid_until"].isoformat()
-    content = json.dumps({"slips": slips, "report": import_report_csv(result.imported)}).encode()
-    pickup_id, key = csv_import_pickup_store(
-        school_unit=school_unit, context=context, content=content, rows=len(slips)
-    )
     return _no_store(
         render(
             request,
@@ -878,8 +877,8 @@ def teacher_import_apply(request: HttpRequest, code: str) -> HttpResponse:
                 "school_unit": school_unit,
                 "summary": result.summary,
                 "new_count": result.summary[Outcome.NEW],
-                "pickup": pickup_id,
-                "key": key,
+                "pickup": result.pickup_id,
+                "key": result.pickup_key,
             },
         )
     )
@@ -1055,7 +1054,7 @@ def test_admin_list(request: HttpRequest, code: str) -> HttpResponse:
             request, school_unit, issued.appointment, issued.password, issued.card
         )
     appointments = policy.test_admins_with_locked_card(
-        appointments=TestAdministrator.objects.filter(school_unit=school_unit)
+        appointments=policy.school_test_admins(school_unit=school_unit)
         .select_related("user")
         .order_by("user__last_name", "user__first_name")
     )
@@ -1231,7 +1230,7 @@ def _test_admin_confirm_page(request, school_unit, appointment, action, step) ->
 def _school_events(request: HttpRequest, school_unit: SchoolUnit):
     """The school's events, filtered by the `action` parameter when it is a known one."""
     events = (
-        AuditEvent.objects.filter(school_unit=school_unit)
+        policy.school_events(school_unit=school_unit)
         .select_related("school_unit")
         .order_by("-created_at", "-id")
     )

@@ -110,3 +110,23 @@ def test_a_stash_is_only_for_its_own_page(client, principal, grundskola, clock):
     verify_session(client, principal)
     other = client.get(f"/e-tjanster/skolor/{grundskola.code}/provadministratorer/")
     assert 'value="Saga"' not in other.content.decode()
+
+
+def test_an_english_form_posted_after_the_idle_timeout_is_kept_too(
+    client, principal, grundskola, clock
+):
+    verify_session(client, principal)
+    url = f"/en/e-tjanster/skolor/{grundskola.code}/larare/ny/"
+    clock.shift(datetime.timedelta(minutes=31))
+    response = client.post(
+        url,
+        {"first_name": "Saga", "email": "saga@skola.example", "password": "never-kept"},
+        HTTP_REFERER=f"http://testserver{url}",
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"/en/e-tjanster/logga-in/?next={url.replace('/', '%2F')}"
+    assert client.session["accounts_resume"]["fields"] == {
+        "first_name": ["Saga"],
+        "email": ["saga@skola.example"],
+    }
+    assert "no longer logged in" in client.get(response["Location"]).content.decode()

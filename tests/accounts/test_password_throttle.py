@@ -3,6 +3,7 @@ database rows: a delay that slows guessing and never locks the owner out."""
 
 import datetime
 import threading
+import time
 
 import pytest
 import time_machine
@@ -385,3 +386,47 @@ def test_parallel_guesses_for_one_username_cannot_skip_the_delay(settings):
     assert PasswordFailure.objects.filter(username=username_key("parallell")).count() == (
         FREE_FAILURES
     )
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="the advisory lock needs PostgreSQL; SQLite refuses concurrent writers (CI runs PG)",
+)
+@pytest.mark.django_db(transaction=True)
+def test_parallel_refused_guesses_at_different_usernames_share_one_address_burst(monkeypatch):
+    """Two guesses at the same moment from an address past its limit, at two
+    new usernames: each holds only its own username's lock, and both start
+    the address's burst. Neither may fail (an IntegrityError on the burst's
+    key would be a 500 and lose the count)."""
+    from django.test import Client
+
+    fill_address("198.51.100.9", ADDRESS_USERNAME_LIMIT)
+    # A slow insert opens the window between "no burst yet" and "create it".
+    original = ThrottleBurst.objects.create
+
+    def slow_create(**fields):
+        time.sleep(0.3)
+        return original(**fields)
+
+    monkeypatch.setattr(ThrottleBurst.objects, "create", slow_create)
+    barrier = threading.Barrier(2)
+    statuses = []
+
+    def guess(username: str) -> None:
+        try:
+            barrier.wait()
+            response = attempt(Client(), PORTAL, username, "fel", REMOTE_ADDR="198.51.100.9")
+            statuses.append(WAIT in response.content.decode())
+        except Exception as error:
+            statuses.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=guess, args=(name,)) for name in ("ny-ett", "ny-tva")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [True, True]
+    burst = ThrottleBurst.objects.get()
+    assert (burst.reason, burst.count) == ("address", 2)

@@ -165,6 +165,29 @@ def test_a_principal_of_one_school_mails_the_teacher_a_code_and_never_sees_the_p
     assert AuditEvent.objects.get(action="email_code_sent").school_unit == grundskola
 
 
+def test_the_principals_of_a_teacher_together_send_at_most_five_password_codes_an_hour(
+    principal_client, shared_teacher, grundskola, other_school, mailoutbox
+):
+    other = make_user("annanrektor", Role.PRINCIPAL)
+    PrincipalAssignment.objects.create(user=other, school_unit=other_school)
+    other_client = verify_session(Client(), other)
+    here = f"/e-tjanster/skolor/{grundskola.code}/larare/larare/losenordskod/"
+    there = f"/e-tjanster/skolor/{other_school.code}/larare/larare/losenordskod/"
+    for client, url in [(principal_client, here)] * 3 + [(other_client, there)] * 2:
+        assert "En kod skickades" in client.post(url, follow=True).content.decode()
+    for client, url in [(principal_client, here), (other_client, there)]:
+        html = client.post(url, follow=True).content.decode()
+        assert "För många koder har skickats till läraren" in html
+        assert "En kod skickades" not in html
+    assert AuditEvent.objects.filter(action="email_code_sent").count() == 5
+    deliver_mail()
+    assert len(mailoutbox) == 5
+    # An hour later (in a new session: the old ones timed out) a code can be sent again.
+    with time_machine.travel(timezone.now() + datetime.timedelta(hours=1, seconds=1)):
+        later = verify_session(Client(), other)
+        assert "En kod skickades" in later.post(there, follow=True).content.decode()
+
+
 def test_a_school_that_is_not_the_teachers_cannot_send_a_code(client, shared_teacher, other_school):
     outsider = make_user("utomstaende", Role.PRINCIPAL)
     gymnasium_only = verify_session(Client(), outsider)

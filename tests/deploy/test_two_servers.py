@@ -33,6 +33,9 @@ METRICS_TOKEN = "two-servers-metrics-token-0123456789abcdef"
 PORTAL_LOGIN = "/bedomningsportalen/logga-in/"
 ETJANSTER_LOGIN = "/e-tjanster/logga-in/"
 MATRIX = "/e-tjanster/logga-in/matris/"
+# A cheap request for steering (a static file: no database, no session);
+# nginx refuses the probes /healthz and /readyz to the public.
+PROBE = "/static/css/site.css"
 
 
 @dataclass
@@ -52,7 +55,7 @@ class Stack:
         # nginx alternates: once a probe lands on the other server, the next
         # request lands on this one.
         for _ in range(4):
-            if browser.get("/healthz").upstream != f"127.0.0.1:{server.port}":
+            if browser.get(PROBE).upstream != f"127.0.0.1:{server.port}":
                 break
         else:
             raise AssertionError("nginx does not alternate between the servers")
@@ -218,6 +221,19 @@ def test_a_file_uploaded_through_one_server_downloads_through_the_other(stack, t
     assert download.headers["Content-Disposition"] == 'attachment; filename="tva-servrar.pdf"'
     assert download.headers["Cache-Control"] == "private, no-store"
 
+    # The admin in English takes the same large upload.
+    english = stack.send(
+        b,
+        office,
+        "POST",
+        "/en/admin/portal/material/add/",
+        data={**form, "slug": "tva-servrar-en"},
+        files={"file": ("prov.pdf", content, "application/pdf")},
+        csrf_from="/en/admin/portal/material/add/",
+    )
+    assert english.status == 302, english.text[:3000]
+    assert Material.objects.get(slug="tva-servrar-en").file.name in stack.s3.object_keys()
+
 
 def test_the_audit_log_records_the_address_nginx_saw_not_a_forged_one(stack, teacher):
     # The client connects from 127.0.0.2 and claims to be 203.0.113.9.
@@ -262,9 +278,23 @@ def test_each_server_adds_up_the_metrics_of_all_its_workers(stack):
         and 'status="200"' in line
     ]
     assert sum(counts) >= 12
-    # Through the balancer /metrics does not exist, token or not.
-    blocked = stack.browser().get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
-    assert blocked.status == 404
+    # Through the balancer /metrics does not exist, token or not, spelled in any way.
+    public = stack.browser()
+    for path in ("/metrics", "/metrics/", "/metrics//", "/%6Detrics"):
+        blocked = public.get(path, headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+        assert blocked.status == 404, path
+        assert "behorighet_http_requests_total" not in blocked.text
+
+
+def test_the_probes_answer_only_on_each_app_server_never_through_nginx(stack):
+    direct = Browser(stack.a.port)
+    public = stack.browser()
+    for path in ("/healthz", "/readyz"):
+        assert direct.get(path).status == 200
+        for spelled in (path, path + "/"):
+            refused = public.get(spelled)
+            assert refused.status == 404, spelled
+            assert "status" not in refused.text
 
 
 def test_nginx_request_id_reaches_the_app_log_and_the_response(stack):

@@ -334,6 +334,28 @@ def test_a_new_code_replaces_the_old_one(
     assert Membership.objects.get(pk=membership.pk).confirmed_at is not None
 
 
+def test_a_teachers_mailbox_gets_at_most_five_new_codes_an_hour(
+    waiting, principal, gymnasium, mailoutbox, django_capture_on_commit_callbacks
+):
+    membership, _first = waiting
+    client = verify_session(Client(), principal)
+    url = f"/e-tjanster/skolor/{gymnasium.code}/larare/{membership.user.username}/ny-kod/"
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(5):
+            assert client.post(url).status_code == 302
+    fifth = mailed_code(mailoutbox)
+    sent = len(mailoutbox)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, follow=True)
+    deliver_mail()
+    assert "För många koder har skickats till läraren" in response.content.decode()
+    assert len(mailoutbox) == sent
+    assert AuditEvent.objects.filter(action="email_code_sent").count() == 6
+    # The refused request changed nothing: the last code sent still works.
+    redeem(membership.user.username, fifth)
+    assert Membership.objects.get(pk=membership.pk).confirmed_at is not None
+
+
 def test_wrong_codes_are_throttled_and_audited_like_passwords(waiting):
     membership, code = waiting
     username = membership.user.username
@@ -527,3 +549,63 @@ def test_declining_or_withdrawing_a_waiting_registration_ends_no_session(waiting
     redeem(membership.user.username, code, decline=True)
     assert session.get("/bedomningsportalen/konto/").status_code == 200
     assert not AuditEvent.objects.filter(action="sessions_ended").exists()
+
+
+# --- A waiting school learns nothing through the teacher and keeps nothing alive ---------
+
+
+def test_a_waiting_school_sees_none_of_the_teachers_logins(
+    principal, other_principal, other_school, gymnasium
+):
+    """The registering school B waits for the confirmation; the teacher's
+    logins (with their client addresses) go to A's log only."""
+    first = register(other_school, other_principal, codes=("GRGRMAT01",))
+    register(gymnasium, principal)
+    portal_session(first.user.username, first.password)
+    Client().post(
+        "/bedomningsportalen/logga-in/",
+        {"username": first.user.username, "password": "fel-losenord-helt-enkelt"},
+    )
+    logins = AuditEvent.objects.filter(
+        action__in=("login_succeeded", "login_failed"), target=first.user.username
+    )
+    assert {event.action for event in logins} == {"login_succeeded", "login_failed"}
+    assert {event.school_unit for event in logins} == {other_school}
+
+
+def test_a_waiting_school_is_not_told_the_teachers_other_schools(
+    principal, other_principal, other_school, gymnasium
+):
+    first = register(other_school, other_principal, codes=("GRGRMAT01",))
+    register(gymnasium, principal)
+    page = (
+        verify_session(Client(), principal)
+        .get(f"/e-tjanster/skolor/{gymnasium.code}/larare/{first.user.username}/")
+        .content.decode()
+    )
+    assert "Väntar på lärarens bekräftelse" in page
+    assert "Andra skolor" not in page
+    # The school that has the teacher is told nothing of a waiting registration either.
+    page = (
+        verify_session(Client(), other_principal)
+        .get(f"/e-tjanster/skolor/{other_school.code}/larare/{first.user.username}/")
+        .content.decode()
+    )
+    assert "Andra skolor" not in page
+    assert "enda skola" in page
+
+
+def test_removing_the_last_confirmed_membership_deletes_the_account_despite_a_waiting_one(
+    principal, other_principal, other_school, gymnasium
+):
+    """A registration still waiting for the teacher's confirmation must not
+    keep a removed teacher's personal data alive for the waiting school."""
+    first = register(other_school, other_principal, codes=("GRGRMAT01",))
+    register(gymnasium, principal)
+    mine = first.user.memberships.get(school_unit=other_school)
+    deleted = membership_remove(
+        membership=mine, context=AuditContext(actor=other_principal, school_unit=other_school)
+    )
+    assert deleted is True
+    assert not User.objects.filter(pk=first.user.pk).exists()
+    assert not Membership.objects.filter(user_id=first.user.pk).exists()

@@ -35,8 +35,9 @@ def test_the_school_log_reads_as_swedish_sentences_with_names(
     )
     username = Membership.objects.get(user__email="nora@skola.example").user.username
     page = log(principal_client, grundskola)
-    assert "Lärare registrerad" in page
-    assert "membership_registered" not in page.split("<tbody>")[1]
+    rows = page.split("<tbody>")[1].split("</tbody>")[0]
+    assert "Lärare registrerad" in rows
+    assert "membership_registered" not in rows
     assert "Rektor Testsson (rektor)" in page
     assert f"Nora Nilsson ({username})" in page
     assert "nytt konto: ja" in page
@@ -50,8 +51,9 @@ def test_a_deleted_teacher_is_shown_by_username_only(
 ):
     membership_remove(membership=teacher.memberships.get(), context=AuditContext(actor=principal))
     page = log(principal_client, grundskola)
-    assert "Larare Testsson" not in page
-    assert "larare" in page
+    rows = page.split("<tbody>")[1].split("</tbody>")[0]
+    assert "Larare Testsson" not in rows
+    assert '<td data-label="Gäller">larare</td>' in rows
 
 
 def test_times_are_local(principal_client, principal, grundskola):
@@ -175,7 +177,7 @@ def test_the_admin_audit_lists_read_in_swedish_and_export_csv(
     assert "?action=card_issued" in page  # the filter, by Swedish label
     assert f'href="{base}export/"' in page  # "Exportera som CSV", on this site
     filtered = client.get(base, {"action": "card_issued"}).content.decode()
-    assert "Inloggningsmatris utfärdad" in filtered
+    assert "Inloggningsmatris utfärdad" in filtered.split("<tbody>")[1].split("</tbody>")[0]
     export = client.get(base + "export/", {"action": "card_issued"})
     text = b"".join(export.streaming_content).decode()
     assert "Inloggningsmatris utfärdad" in text and "ABCD-EFGH" in text

@@ -116,6 +116,11 @@ def test_revoking_every_subject_leaves_the_membership_without_subjects(principal
 
 def test_removing_one_of_two_memberships_keeps_the_account(principal, teacher, gymnasium):
     register(gymnasium, principal, email=teacher.email)
+    # The teacher confirmed the second school (a waiting one keeps nothing alive:
+    # tests/permissions/test_no_silent_linking.py).
+    teacher.memberships.filter(school_unit=gymnasium).update(
+        confirmed_at=datetime.datetime.now(datetime.UTC)
+    )
     deleted = membership_remove(
         membership=teacher.memberships.get(school_unit__code="11111111"),
         context=AuditContext(actor=principal),

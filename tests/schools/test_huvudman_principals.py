@@ -11,6 +11,7 @@ from django.test import Client
 from accounts.models import Role, Session, User
 from permissions.models import AuditEvent
 from schools.models import PrincipalAssignment
+from tests.accounts.test_card_pdf import pdf_text
 from tests.conftest import verify_session
 from tests.schools.cards import answer, lock_card, page_cells
 
@@ -62,10 +63,19 @@ def test_issue_page_offers_the_card_pdf_without_storing_it(staff_client, grundsk
     page = issue(
         staff_client, name="Rut Rektorsson", email="rut@testkommun.se", school_units=[grundskola.pk]
     ).content.decode()
-    match = re.search(r'href="data:application/pdf;base64,([^"]+)" download="([^"]+)"', page)
-    assert match
-    assert base64.b64decode(match.group(1)).startswith(b"%PDF")
-    assert match.group(2).endswith(".pdf")
+    pdfs = {
+        name: pdf_text(base64.b64decode(data))[1]
+        for data, name in re.findall(
+            r'href="data:application/pdf;base64,([^"]+)" download="([^"]+)"', page
+        )
+    }
+    assert all(name.endswith(".pdf") for name in pdfs)
+    # SECURITY: two factors, two papers: the password is on its own slip, never on the card.
+    password = shown(page, "issued-password")
+    (slip,) = [text for name, text in pdfs.items() if name.startswith("losenord-")]
+    (card,) = [text for name, text in pdfs.items() if not name.startswith("losenord-")]
+    assert password in slip
+    assert password not in card
 
 
 def test_principal_cannot_be_issued_for_another_huvudmans_unit(staff_client, other_school):

@@ -96,6 +96,33 @@ def test_import_preview_then_apply_gives_slips_and_a_report(principal_client, gr
     assert User.objects.filter(email="ada@skola.example").count() == 1
 
 
+def test_an_import_whose_slips_cannot_be_stored_creates_no_account(
+    principal_client, grundskola, monkeypatch
+):
+    """The new passwords exist only in the sealed pickup: if it cannot be
+    stored, no account may exist whose password nobody will ever see."""
+    from django.db import DatabaseError
+
+    from permissions.models import ImportPickup
+
+    base = f"/e-tjanster/skolor/{grundskola.code}/larare/importera/"
+    token = token_of(principal_client.post(base, {"file": upload(GOOD.encode())}).content.decode())
+
+    def broken(**fields):
+        raise DatabaseError("the disk is full")
+
+    monkeypatch.setattr(ImportPickup.objects, "create", broken)
+    with pytest.raises(DatabaseError):
+        principal_client.post(base + "genomfor/", {"token": token})
+    assert not User.objects.filter(role=Role.TEACHER).exists()
+    assert not Membership.objects.exists()
+    # The checked file was not used up: once storing works, it can be applied.
+    monkeypatch.undo()
+    done = principal_client.post(base + "genomfor/", {"token": token})
+    assert 'name="pickup"' in done.content.decode()
+    assert Membership.objects.get().user.email == "ada@skola.example"
+
+
 def test_the_slips_need_the_key_of_the_result_page(principal_client, grundskola):
     from permissions.models import ImportPickup
 

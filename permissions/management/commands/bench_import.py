@@ -9,7 +9,6 @@ download: what the "Import" button waits for) and the slips download (the
 PDF of every slip).
 """
 
-import dataclasses
 import json
 import time
 
@@ -19,15 +18,14 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role, User
 from permissions.audit import AuditContext
-from permissions.csv_import import decode_upload, import_report_csv, plan_import
+from permissions.csv_import import decode_upload, plan_import
 from permissions.schoolyear import today
 from permissions.services import (
     csv_import_apply,
     csv_import_pickup_open,
-    csv_import_pickup_store,
     csv_import_preview,
 )
-from permissions.slips import Slip, import_slips, render_slips
+from permissions.slips import Slip, render_slips
 from schools.models import SchoolUnit
 
 
@@ -79,20 +77,10 @@ class Command(BaseCommand):
                 started = time.perf_counter()
                 cpu = time.process_time()
                 with CaptureQueriesContext(connection) as queries:
-                    imported = csv_import_apply(
+                    applied = csv_import_apply(
                         school_unit=school_unit, context=context, token=token, today=day
-                    ).imported
-                    slips = [
-                        {**dataclasses.asdict(slip), "valid_until": slip.valid_until.isoformat()}
-                        for slip in import_slips(imported, school_unit=school_unit)
-                    ]
-                    content = json.dumps({"slips": slips, "report": import_report_csv(imported)})
-                    pickup, key = csv_import_pickup_store(
-                        school_unit=school_unit,
-                        context=context,
-                        content=content.encode(),
-                        rows=len(slips),
                     )
+                    pickup, key = applied.pickup_id, applied.pickup_key
                     if connection.vendor == "postgresql":
                         # The foreign keys are checked at commit: count that too.
                         with connection.cursor() as cursor:
