@@ -189,6 +189,13 @@ class Membership(models.Model):
     def is_valid_on(self, day) -> bool:
         return not self.is_removed and self.confirmed_at is not None and self.valid_until >= day
 
+    def other_schools_count(self) -> int:
+        """The teacher's other schools that keep the account: live, confirmed
+        memberships besides this one (0: removing this deletes the account)."""
+        return (
+            Membership.objects.confirmed().filter(user_id=self.user_id).exclude(pk=self.pk).count()
+        )
+
 
 class EmailCodePurpose(models.TextChoices):
     # The owner of an existing teacher account confirms (or declines) a school's registration.

@@ -706,7 +706,7 @@ def membership_remove(*, membership: Membership, context: AuditContext) -> bool:
     school_unit = membership.school_unit
     # Only confirmed memberships keep the account: a registration elsewhere
     # still waiting for the teacher's confirmation goes with it.
-    others = Membership.objects.confirmed().filter(user=user).exclude(pk=membership.pk).exists()
+    others = membership.other_schools_count() > 0
     username = user.username
     if not others or not membership.is_pending:
         # The teacher loses this school's access: every session ends, for

@@ -521,9 +521,7 @@ def teacher_detail(request: HttpRequest, code: str, username: str) -> HttpRespon
             and policy.can_send_password_code(user=request.user, membership=membership, today=day),
             # SECURITY: nothing about the account's other schools while this
             # school waits for the teacher's confirmation.
-            "other_schools": None
-            if membership.is_pending
-            else membership.user.memberships.confirmed().exclude(pk=membership.pk).count(),
+            "other_schools": None if membership.is_pending else membership.other_schools_count(),
         },
     )
 
@@ -699,7 +697,7 @@ def teacher_remove(request: HttpRequest, code: str, username: str) -> HttpRespon
     membership = _membership(school_unit, username)
     _require(policy.can_remove_membership(user=request.user, school_unit=school_unit))
     name = membership.user.get_full_name()
-    others = membership.user.memberships.confirmed().exclude(pk=membership.pk).count()
+    others = membership.other_schools_count()
     # Deleting the account cannot be undone: that one asks for the card again.
     step = _confirmation(request, school_unit, grave=others == 0)
     if isinstance(step, HttpResponse):
