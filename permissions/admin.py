@@ -3,7 +3,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, Subquery, Value
 from django.db.models.functions import Concat
-from django.http import HttpResponseRedirect, StreamingHttpResponse
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect, StreamingHttpResponse
 from django.urls import path
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -188,7 +188,10 @@ class AuditEventAdmin(ReadOnlyAdmin, admin.ModelAdmin):
         return {}
 
     def export_view(self, request):
-        """The events the list shows with the same filters, as CSV."""
+        """The events the list shows with the same filters (in the query
+        string), as CSV. A POST: the export writes an audit event."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
         if not self.has_view_permission(request):
             raise PermissionDenied
         try:

@@ -1266,9 +1266,10 @@ def audit_log(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @etjanster_required
-@require_GET
+@require_POST
 def audit_log_csv(request: HttpRequest, code: str) -> HttpResponse:
-    """The filtered log as CSV, for a spreadsheet; the export itself is audited."""
+    """The filtered log as CSV, for a spreadsheet; the export itself is audited,
+    so it is a POST (the filter stays in the query string, as the page shows it)."""
     school_unit = _school_unit(request, code, today())
     events, action = _school_events(request, school_unit)
     log_export_record(

@@ -5,6 +5,7 @@ huvudman's log; CSV export of what the filters show, formula-safe, audited."""
 import datetime
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from accounts.models import Role
@@ -117,9 +118,13 @@ def test_the_filtered_log_exports_as_safe_csv_and_the_export_is_audited(
     audit_record(
         action=AuditAction.LOGOUT, context=AuditContext(actor=principal), school_unit=grundskola
     )
-    response = principal_client.get(
-        f"/e-tjanster/skolor/{grundskola.code}/logg/csv/?action=password_regenerated"
-    )
+    page = principal_client.get(
+        f"/e-tjanster/skolor/{grundskola.code}/logg/", {"action": "password_regenerated"}
+    ).content.decode()
+    # The page's download button posts the filter it shows.
+    action = f"/e-tjanster/skolor/{grundskola.code}/logg/csv/?action=password_regenerated"
+    assert f'<form method="post" action="{action}">' in page
+    response = principal_client.post(action)
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert "no-store" in response["Cache-Control"]
     text = b"".join(response.streaming_content).decode()
@@ -136,8 +141,20 @@ def test_the_filtered_log_exports_as_safe_csv_and_the_export_is_audited(
 
 
 def test_the_log_csv_is_for_the_schools_own_administrators(principal_client, other_school):
-    response = principal_client.get(f"/e-tjanster/skolor/{other_school.code}/logg/csv/")
+    response = principal_client.post(f"/e-tjanster/skolor/{other_school.code}/logg/csv/")
     assert response.status_code == 404
+
+
+def test_the_log_csv_is_a_post_with_its_csrf_token(client, principal, grundskola):
+    """The export writes an audit event: a link, a prefetcher or another
+    site's <img> must not be able to make one."""
+    url = f"/e-tjanster/skolor/{grundskola.code}/logg/csv/"
+    verify_session(client, principal)
+    assert client.get(url).status_code == 405
+    strict = Client(enforce_csrf_checks=True)
+    strict.cookies = client.cookies
+    assert strict.post(url).status_code == 403
+    assert not AuditEvent.objects.filter(action=AuditAction.LOG_EXPORTED).exists()
 
 
 def test_details_read_as_a_sentence():
@@ -175,10 +192,14 @@ def test_the_admin_audit_lists_read_in_swedish_and_export_csv(
     assert "Rektor Testsson (rektor)" in page
     assert "kortets serienummer: ABCD-EFGH" in page
     assert "?action=card_issued" in page  # the filter, by Swedish label
-    assert f'href="{base}export/"' in page  # "Exportera som CSV", on this site
+    assert f'<form method="post" action="{base}export/">' in page  # "Exportera som CSV"
     filtered = client.get(base, {"action": "card_issued"}).content.decode()
     assert "Inloggningsmatris utfärdad" in filtered.split("<tbody>")[1].split("</tbody>")[0]
-    export = client.get(base + "export/", {"action": "card_issued"})
+    filtered_export = f'<form method="post" action="{base}export/?action=card_issued">'
+    assert filtered_export in filtered
+    assert client.get(base + "export/", {"action": "card_issued"}).status_code == 405
+    assert not AuditEvent.objects.filter(action=AuditAction.LOG_EXPORTED).exists()
+    export = client.post(base + "export/?action=card_issued")
     text = b"".join(export.streaming_content).decode()
     assert "Inloggningsmatris utfärdad" in text and "ABCD-EFGH" in text
     assert AuditEvent.objects.filter(action=AuditAction.LOG_EXPORTED, actor_id=user.pk).exists()
@@ -193,7 +214,7 @@ def test_the_huvudman_export_holds_only_its_own_events(client, huvudman_staff, o
         school_unit=other_school,
         target="someone-else",
     )
-    text = b"".join(client.get("/huvudman/permissions/auditevent/export/").streaming_content)
+    text = b"".join(client.post("/huvudman/permissions/auditevent/export/").streaming_content)
     assert b"someone-else" not in text
     _ = timezone
 
