@@ -115,6 +115,7 @@ class AuditAction(models.TextChoices):
     # Data protection (README "Privacy")
     DATA_EXPORTED = "data_exported", _("Personal data exported")
     AUDIT_PURGED = "audit_purged", _("Old audit events deleted")
+    TICKETS_PURGED = "tickets_purged", _("Old support tickets deleted")
 
 
 LOGIN_ACTIONS = frozenset({AuditAction.LOGIN_SUCCEEDED, AuditAction.LOGIN_FAILED})

@@ -1,15 +1,21 @@
 """Writes of Bedömningsportalen and the support pages. Each is atomic; access
 changes and downloads are audited in the same transaction."""
 
+import datetime
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
+from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 
 from accounts.mail import mail_enqueue, mail_enqueue_composed
 from accounts.models import Role, User
 from permissions.audit import AuditAction, AuditContext, audit_record, field_changes
 from permissions.policy import Access
+from permissions.retention import years_before
 from portal.models import (
     Material,
     SiteNotice,
@@ -294,3 +300,37 @@ def support_ticket_update(
         )
     SupportTicketEntry.objects.bulk_create(entries)
     return ticket
+
+
+@dataclass(frozen=True)
+class TicketPurgeResult:
+    before: datetime.datetime
+    deleted: int
+
+
+# Tickets whose business is done; new and in-progress ones wait for support.
+FINISHED_TICKETS = (TicketStatus.ANSWERED, TicketStatus.CLOSED)
+
+
+@transaction.atomic
+def support_tickets_purge(*, years: int, now: datetime.datetime | None = None) -> TicketPurgeResult:
+    """Delete answered and closed tickets (with their history) whose last
+    activity lies more than `years` years back, and record that it was done
+    (README "Privacy"). A ticket nobody has handled is never deleted."""
+    if years < 1:
+        raise ValueError("Support tickets are kept at least 1 year.")
+    before = years_before(now or timezone.now(), years)
+    finished = (
+        SupportTicket.objects.filter(status__in=FINISHED_TICKETS, created_at__lt=before)
+        .annotate(last_activity=Coalesce(Max("entries__created_at"), "created_at"))
+        .filter(last_activity__lt=before)
+        .values("pk")
+    )
+    _, by_model = SupportTicket.objects.filter(pk__in=finished).delete()
+    deleted = by_model.get(SupportTicket._meta.label, 0)
+    audit_record(
+        action=AuditAction.TICKETS_PURGED,
+        context=AuditContext.system(),
+        details={"before": before.isoformat(), "deleted": deleted, "retention_years": years},
+    )
+    return TicketPurgeResult(before=before, deleted=deleted)

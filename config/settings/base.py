@@ -283,6 +283,10 @@ METRICS_OUTBOX_LENGTH = "accounts.mail.outbox_length"
 # Audit events older than this many years are deleted by `manage.py
 # purge_audit`, the only path that may delete them (README "Privacy").
 AUDIT_RETENTION_YEARS = env_int("AUDIT_RETENTION_YEARS", 5, minimum=1)
+# Answered and closed support tickets (name, e-mail, message, address) are
+# deleted this many years after their last activity by `manage.py
+# purge_tickets` (README "Privacy"); new and in-progress ones are kept.
+SUPPORT_TICKET_RETENTION_YEARS = env_int("SUPPORT_TICKET_RETENTION_YEARS", 2, minimum=1)
 
 
 def require(name: str, value: object) -> None:
