@@ -10,8 +10,11 @@ none deletes anything by accident.
 """
 
 import datetime
+import json
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -28,8 +31,48 @@ PURGE_SETTING = "behorighet.audit_purge_before"
 
 @dataclass(frozen=True)
 class PurgeResult:
+    """What a retention purge deleted: `deleted` rows from before `before`."""
+
     before: datetime.datetime
     deleted: int
+
+
+class PurgeCommand(BaseCommand):
+    """A daily retention command (`purge_audit`, `purge_tickets`): runs
+    `purge(years=…)` with the setting `years_setting` and says what went,
+    as a sentence or (`--json`) as {"deleted", "before", "retention_years"}."""
+
+    years_setting: str
+    # "Deleted {deleted} … before {before} (kept {years} years)."
+    summary: str
+
+    def purge(self, *, years: int) -> PurgeResult:
+        raise NotImplementedError
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--json", action="store_true", dest="as_json", help="Print JSON for scripts."
+        )
+
+    def handle(self, *args, as_json: bool, **options):
+        years = getattr(settings, self.years_setting)
+        result = self.purge(years=years)
+        if as_json:
+            self.stdout.write(
+                json.dumps(
+                    {
+                        "deleted": result.deleted,
+                        "before": result.before.isoformat(),
+                        "retention_years": years,
+                    }
+                )
+            )
+        else:
+            self.stdout.write(
+                self.summary.format(
+                    deleted=result.deleted, before=f"{result.before:%Y-%m-%d %H:%M}", years=years
+                )
+            )
 
 
 def years_before(moment: datetime.datetime, years: int) -> datetime.datetime:

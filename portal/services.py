@@ -2,7 +2,6 @@
 changes and downloads are audited in the same transaction."""
 
 import datetime
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
@@ -15,7 +14,7 @@ from accounts.mail import mail_enqueue, mail_enqueue_composed
 from accounts.models import Role, User
 from permissions.audit import AuditAction, AuditContext, audit_record, field_changes
 from permissions.policy import Access
-from permissions.retention import years_before
+from permissions.retention import PurgeResult, years_before
 from portal.models import (
     Material,
     SiteNotice,
@@ -302,18 +301,12 @@ def support_ticket_update(
     return ticket
 
 
-@dataclass(frozen=True)
-class TicketPurgeResult:
-    before: datetime.datetime
-    deleted: int
-
-
 # Tickets whose business is done; new and in-progress ones wait for support.
 FINISHED_TICKETS = (TicketStatus.ANSWERED, TicketStatus.CLOSED)
 
 
 @transaction.atomic
-def support_tickets_purge(*, years: int, now: datetime.datetime | None = None) -> TicketPurgeResult:
+def support_tickets_purge(*, years: int, now: datetime.datetime | None = None) -> PurgeResult:
     """Delete answered and closed tickets (with their history) whose last
     activity lies more than `years` years back, and record that it was done
     (README "Privacy"). A ticket nobody has handled is never deleted."""
@@ -333,4 +326,4 @@ def support_tickets_purge(*, years: int, now: datetime.datetime | None = None) -
         context=AuditContext.system(),
         details={"before": before.isoformat(), "deleted": deleted, "retention_years": years},
     )
-    return TicketPurgeResult(before=before, deleted=deleted)
+    return PurgeResult(before=before, deleted=deleted)

@@ -89,3 +89,11 @@ def test_less_than_a_year_is_refused_and_deletes_nothing():
         support_tickets_purge(years=0, now=NOW)
     assert SupportTicket.objects.count() == 1
     assert not AuditEvent.objects.exists()
+
+
+def test_the_command_says_what_it_deleted_in_a_sentence(settings):
+    settings.SUPPORT_TICKET_RETENTION_YEARS = 3
+    out = io.StringIO()
+    call_command("purge_tickets", stdout=out)
+    assert out.getvalue().startswith("Deleted 0 answered or closed support tickets last active")
+    assert out.getvalue().strip().endswith("(kept 3 years).")
