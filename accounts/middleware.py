@@ -7,8 +7,11 @@ ends one that is used all day long: SESSION_ABSOLUTE_HOURS after the login,
 the user logs in again, whatever they were doing.
 """
 
+from urllib.parse import parse_qs, urlparse
+
 from django.apps import apps
 from django.contrib import auth, messages
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth import middleware as auth_middleware
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
@@ -85,12 +88,21 @@ class SessionTimeoutMiddleware:
             and response.status_code == 302
             and not user.is_authenticated
             and not request.user.is_authenticated
+            and asks_to_come_back(response)
         ):
             # The session had ended before this POST (idle timeout) and the view
-            # sent it to a login page. (A view that logs someone out on purpose,
-            # as a locked card does, says why itself.)
+            # sent it to a login page to come back here. (A view that logs
+            # someone out on purpose, as a locked card does, says why itself;
+            # one that sends an anonymous person on to log in after a success,
+            # as the e-mailed code page does, asks for no way back.)
             response = post_resume_stash(request, response)
         return response
+
+
+def asks_to_come_back(response: HttpResponse) -> bool:
+    """Whether a redirect names a page to return to after the login (`next`),
+    as every login-required refusal does (ours and the admin sites')."""
+    return REDIRECT_FIELD_NAME in parse_qs(urlparse(response.get("Location", "")).query)
 
 
 # Device fields that no request needs before a verification, which reads the

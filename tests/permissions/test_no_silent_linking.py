@@ -426,8 +426,14 @@ def test_the_page_confirms_and_the_teacher_logs_in_with_the_new_password(client,
             "new_password2": NEW_PASSWORD,
             "confirm": "",
         },
+        follow=True,
     )
-    assert response.status_code == 302
+    # On to the login page with the thanks only: nothing was lost, so no
+    # "you were no longer logged in" and no way back to the code form.
+    assert response.redirect_chain == [("/bedomningsportalen/logga-in/", 302)]
+    said = [str(message) for message in response.context["messages"]]
+    assert said == ["Tack. Nu är du lärare även på Testgymnasiet. Logga in med ditt nya lösenord."]
+    assert "accounts_resume" not in client.session
     assert portal_session(membership.user.username, NEW_PASSWORD)
 
 
@@ -472,9 +478,11 @@ def test_bad_input_on_the_page_is_explained_never_a_500(client, waiting, data, m
 def test_declining_on_the_page_needs_no_password(client, waiting):
     membership, code = waiting
     response = client.post(
-        CODE_PAGE, {"username": membership.user.username, "code": code, "decline": ""}
+        CODE_PAGE, {"username": membership.user.username, "code": code, "decline": ""}, follow=True
     )
-    assert response.status_code == 302
+    assert response.redirect_chain == [("/bedomningsportalen/logga-in/", 302)]
+    [said] = [str(message) for message in response.context["messages"]]
+    assert said == "Du avböjde registreringen på Testgymnasiet. Den är borttagen."
     assert not Membership.objects.live().filter(pk=membership.pk).exists()
 
 
