@@ -39,6 +39,7 @@ class RefusalCode(enum.StrEnum):
     # School administration.
     NOT_ALLOWED = "not_allowed"
     ALREADY_REGISTERED = "already_registered"
+    ALREADY_TEST_ADMIN = "already_test_admin"
     REACTIVATION_NOT_OPEN = "reactivation_not_open"
     IMPORT_HAS_ERRORS = "import_has_errors"
     ALREADY_DEACTIVATED = "already_deactivated"
@@ -77,6 +78,11 @@ REFUSAL_MESSAGES = {
     RefusalCode.NOT_ALLOWED: _("You may not do this."),
     RefusalCode.ALREADY_REGISTERED: _(
         "%(email)s is already registered as a teacher at this school."
+    ),
+    RefusalCode.ALREADY_TEST_ADMIN: _(
+        "%(email)s is already a test administrator at this school (username %(username)s). "
+        "Give a new password or card, or reactivate, in the list below instead of issuing a "
+        "second account."
     ),
     RefusalCode.REACTIVATION_NOT_OPEN: _(
         "Already valid for this school year (until %(date)s). "

@@ -1042,7 +1042,25 @@ def test_admin_issue(
     today: datetime.date,
 ) -> TestAdminIssue:
     """A new provadministratör at one school: account, password and matrix
-    card, valid to the end of the school year."""
+    card, valid to the end of the school year.
+
+    One account per person and school: an address that already has a test
+    administrator here (active or deactivated) is refused, so a double click
+    or a reloaded result page cannot leave a second account behind, which,
+    like every test administrator, could never be deleted.
+    """
+    _serialize_by_email(email.strip())
+    already = (
+        TestAdministrator.objects.filter(school_unit=school_unit, user__email__iexact=email.strip())
+        .select_related("user")
+        .first()
+    )
+    if already is not None:
+        raise Refused(
+            RefusalCode.ALREADY_TEST_ADMIN,
+            email=already.user.email,
+            username=already.user.username,
+        )
     password = generate_password()
     user = User.objects.create_user(
         username=generate_username(),

@@ -1042,15 +1042,19 @@ def test_admin_list(request: HttpRequest, code: str) -> HttpResponse:
         ),
     )
     if request.method == "POST" and form.is_valid():
-        issued = test_admin_issue(
-            school_unit=school_unit,
-            context=_context(request, school_unit),
-            today=day,
-            **form.cleaned_data,
-        )
-        return _test_admin_credentials(
-            request, school_unit, issued.appointment, issued.password, issued.card
-        )
+        try:
+            issued = test_admin_issue(
+                school_unit=school_unit,
+                context=_context(request, school_unit),
+                today=day,
+                **form.cleaned_data,
+            )
+        except Refused as refusal:
+            form.add_error("email", str(refusal))
+        else:
+            return _test_admin_credentials(
+                request, school_unit, issued.appointment, issued.password, issued.card
+            )
     appointments = policy.test_admins_with_locked_card(
         appointments=policy.school_test_admins(school_unit=school_unit)
         .select_related("user")

@@ -241,6 +241,36 @@ def test_issuing_a_test_admin_gives_password_card_and_a_school_year(principal, g
     ).exists()
 
 
+@pytest.mark.parametrize("deactivated", [False, True])
+def test_a_second_test_admin_with_the_same_address_is_refused_and_nothing_is_made(
+    principal, grundskola, gymnasium, deactivated
+):
+    def issue(school_unit, email):
+        return services.test_admin_issue(
+            school_unit=school_unit,
+            context=AuditContext(actor=principal),
+            first_name="Pia",
+            last_name="Provsson",
+            email=email,
+            today=SCHOOL_DAY,
+        )
+
+    first = issue(grundskola, "pia@skola.example")
+    if deactivated:
+        services.test_admin_deactivate(
+            appointment=first.appointment, context=AuditContext(actor=principal)
+        )
+    accounts, events = User.objects.count(), AuditEvent.objects.count()
+    # A double click, a reloaded result page, the address in other letter case.
+    with pytest.raises(Refused) as refused:
+        issue(grundskola, " PIA@skola.example ")
+    assert refused.value.code == RefusalCode.ALREADY_TEST_ADMIN
+    assert first.appointment.user.username in refused.value.message
+    assert (User.objects.count(), AuditEvent.objects.count()) == (accounts, events)
+    # Another school may appoint the same person.
+    assert issue(gymnasium, "pia@skola.example").appointment.school_unit == gymnasium
+
+
 def test_deactivating_a_test_admin_ends_its_access_and_reactivating_restores_it(
     principal, test_admin
 ):

@@ -285,6 +285,22 @@ def test_principal_issues_a_test_admin_with_password_and_card_pdf(principal_clie
     assert Appointment.objects.get(user=user).school_unit == grundskola
 
 
+def test_issuing_the_same_test_admin_twice_explains_and_makes_no_second_account(
+    principal_client, grundskola
+):
+    base = f"/e-tjanster/skolor/{grundskola.code}/provadministratorer/"
+    form = {"first_name": "Pia", "last_name": "Prov", "email": "pia@skola.example"}
+    assert principal_client.post(base, form).status_code == 200
+    [user] = User.objects.filter(email="pia@skola.example", role=Role.TEST_ADMIN)
+    # The result page reloaded, or the button clicked twice: the same POST again.
+    again = principal_client.post(base, form)
+    html = again.content.decode()
+    assert "Lösenord</dt>" not in html
+    said = f"pia@skola.example är redan provadministratör på skolan (användarnamn {user.username})"
+    assert said in html
+    assert User.objects.filter(email="pia@skola.example", role=Role.TEST_ADMIN).count() == 1
+
+
 def test_the_test_admins_card_is_on_the_screen_as_a_table_like_on_paper(
     principal_client, grundskola
 ):
