@@ -520,6 +520,12 @@ class PrincipalAdmin(ScopedAdmin):
 
     def link_view(self, request, object_id) -> HttpResponse:
         principal = self.principal_or_404(request, object_id)
+        if not request.POST.get("school_unit", "").strip():
+            # "Link" pressed with no unit chosen: say so where the choice is.
+            self.message_user(
+                request, gettext("Choose the school unit to link the principal to."), messages.ERROR
+            )
+            return HttpResponseRedirect(self.detail_url(principal))
         school_unit = self.unit_or_404(request)
         principal_link(context=audit_context(request), principal=principal, school_unit=school_unit)
         self.message_user(

@@ -217,6 +217,20 @@ def test_staff_link_and_unlink_units_but_never_the_last_one(staff_client, issued
     assert principal.led_school_units.get() == last
 
 
+def test_link_without_a_chosen_unit_says_so_and_changes_nothing(staff_client, issued, other_school):
+    principal = issued.user
+    units = list(principal.led_school_units.all())
+    events = AuditEvent.objects.count()
+    response = staff_client.post(principal_url(principal, "link"), {"school_unit": ""}, follow=True)
+    assert response.redirect_chain == [(principal_url(principal), 302)]
+    assert "Välj skolenheten som rektorn ska kopplas till." in response.content.decode()
+    assert list(principal.led_school_units.all()) == units
+    assert AuditEvent.objects.count() == events
+    # Another huvudman's unit, posted by id, is still not found.
+    response = staff_client.post(principal_url(principal, "link"), {"school_unit": other_school.pk})
+    assert response.status_code == 404
+
+
 def test_principal_page_shows_own_units_and_offers_the_others(
     staff_client, issued, gymnasium, other_school
 ):
