@@ -18,8 +18,11 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-# The printed login addresses and the slips use SITE_URL.
+# The printed login addresses and the slips use SITE_URL. DEBUG off: the demo
+# shows the Swedish 404/403/500 pages people meet, never Django's debug pages
+# (which list every URL pattern); `DEBUG=true make run` for a developer.
 run: export SITE_URL ?= http://$(HOST):$(PORT)
+run: export DEBUG ?= false
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0

@@ -2,12 +2,14 @@
 
 import secrets
 
-from config.env import env_str
+from config.env import env_bool, env_str
 
 from .base import *  # noqa: F403
 from .base import BASE_DIR, MATRIX_CARD_KEY
 
-DEBUG = True
+# On for a developer's own runserver; `make run` (the demo) turns it off, so
+# that it shows the Swedish error pages people meet, not Django's debug pages.
+DEBUG = env_bool("DEBUG", True)
 SECRET_KEY = env_str("SECRET_KEY", "") or "dev-only-insecure-secret-key-do-not-use-in-production"
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 
