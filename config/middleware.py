@@ -17,7 +17,7 @@ from django.utils.functional import SimpleLazyObject, empty
 from config import metrics
 from config.logs import current_request_id
 from config.operations import ENDPOINTS
-from config.views import bad_request, permission_denied
+from config.views import bad_request, method_not_allowed, permission_denied
 from permissions.refusals import Refused
 
 request_logger = logging.getLogger("behorighet.request")
@@ -121,8 +121,9 @@ request_finished.connect(_forget_request_id, dispatch_uid="config.middleware.req
 
 
 class RefusedMiddleware:
-    """A `Refused` that no view turned into a message is a 403 page naming
-    the reason, never a 500.
+    """A refusal no view turned into a page gets a readable one: a `Refused`
+    is a 403 page naming the reason, never a 500, and a method the view does
+    not take (Django's empty 405, say a reloaded POST address) the 405 page.
 
     Views check the policy before they call a service, and services check
     it again (defence in depth); when only the second check says no, the
@@ -133,7 +134,15 @@ class RefusedMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
+        response = self.get_response(request)
+        if (
+            response.status_code == 405
+            and not response.streaming
+            and not response.content
+            and response.has_header("Allow")
+        ):
+            return method_not_allowed(request, response["Allow"])
+        return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, Refused):

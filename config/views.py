@@ -6,9 +6,11 @@ outage still gets a readable page."""
 
 import sys
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
+from django.utils import translation
 
 from portal.context_processors import language_links
 from portal.storage import is_storage_failure
@@ -21,11 +23,16 @@ def _render(
     template: str, status: int, request: HttpRequest | None = None, context: dict | None = None
 ) -> HttpResponse:
     # No RequestContext: its processors would read the session and the
-    # notices. The language switch needs only the URL map.
-    links = language_links(request) if request is not None else {}
-    return HttpResponse(
-        loader.render_to_string(template, {**links, **(context or {})}), status=status
-    )
+    # notices. The language switch needs only the URL map. The language is
+    # the path's, set here: an error met before LocaleMiddleware ran (the
+    # session's database gone) would otherwise speak the language of the
+    # worker's previous request.
+    path = request.path_info if request is not None else ""
+    with translation.override(translation.get_language_from_path(path) or settings.LANGUAGE_CODE):
+        links = language_links(request) if request is not None else {}
+        return HttpResponse(
+            loader.render_to_string(template, {**links, **(context or {})}), status=status
+        )
 
 
 def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
@@ -40,6 +47,14 @@ def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
 
 def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
     return _render("errors/404.html", 404, request)
+
+
+def method_not_allowed(request: HttpRequest, allow: str) -> HttpResponse:
+    """A GET of an address that only takes a form's POST (a reload, a
+    bookmark): a page that says so, instead of Django's empty 405."""
+    response = _render("errors/405.html", 405, request)
+    response["Allow"] = allow
+    return response
 
 
 def service_unavailable(template: str, request: HttpRequest | None = None) -> HttpResponse:

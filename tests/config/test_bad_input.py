@@ -28,7 +28,13 @@ def is_bad_request(response) -> bool:
     ],
 )
 def test_a_path_with_bytes_that_are_not_utf8_or_nul_is_a_400(client, path):
-    assert is_bad_request(client.get(path))
+    response = client.get(path)
+    if path.startswith("/en/"):
+        # The page speaks its path's language, also before any view runs.
+        assert response.status_code == 400
+        assert "The request could not be handled" in response.content.decode()
+    else:
+        assert is_bad_request(response)
 
 
 def test_a_path_in_utf8_is_not_bad_input(client):

@@ -1,5 +1,6 @@
 import pytest
 from django.test import override_settings
+from django.utils import translation
 
 pytestmark = pytest.mark.django_db
 
@@ -18,6 +19,39 @@ def test_unknown_page_gets_the_swedish_404(client):
     response = client.get("/finns-inte/")
     assert response.status_code == 404
     assert "Sidan kunde inte hittas" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        # A reloaded logout, a bookmarked CSV export, a reloaded import.
+        ("/logga-ut/", "Sidan kan inte öppnas så här"),
+        ("/e-tjanster/skolor/{code}/logg/csv/", "Sidan kan inte öppnas så här"),
+        ("/e-tjanster/skolor/{code}/larare/importera/genomfor/", "Sidan kan inte öppnas så här"),
+        ("/en/logga-ut/", "This page cannot be opened this way"),
+    ],
+)
+def test_a_get_of_a_post_only_address_gets_a_page_not_an_empty_405(
+    principal_client, grundskola, path, text
+):
+    response = principal_client.get(path.format(code=grundskola.code))
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    page = response.content.decode()
+    assert text in page
+    assert "Nothing was changed" in page if path.startswith("/en/") else "Inget ändrades" in page
+
+
+def test_an_error_page_speaks_the_language_of_its_path_whatever_ran_before(rf):
+    """A database outage met in the session middleware, before the page's
+    language is set: the worker's previous request was English."""
+    from config.views import page_not_found
+
+    with translation.override("en"):
+        assert "Sidan kunde inte hittas" in page_not_found(rf.get("/e-tjanster/")).content.decode()
+    with translation.override("sv"):
+        page = page_not_found(rf.get("/en/e-tjanster/")).content.decode()
+        assert "The page could not be found" in page
 
 
 @override_settings(DEBUG=False)
