@@ -233,6 +233,9 @@ class AnswerOutcome(StrEnum):
     LOCKED = "locked"
     # The pinned challenge expired (or none was pinned): nothing was counted.
     EXPIRED = "expired"
+    # An asked cell left empty (an Enter pressed too soon): nothing was
+    # checked, so nothing was counted.
+    INCOMPLETE = "incomplete"
     NO_CARD = "no_card"
 
 
@@ -246,9 +249,10 @@ class CardAnswer:
 def card_answer_token(*, cells: tuple[str, ...], answers: dict[str, str]) -> str:
     """The token for `verify_token`: the answers in the order of the pinned cells.
 
-    Answers for other cells, a missing cell, an extra field or an answer of
-    the wrong length give a token that cannot match, so the attempt counts
-    as a wrong answer instead of being skipped.
+    Answers for other cells, an extra field or an answer of the wrong length
+    give a token that cannot match, so the attempt counts as a wrong answer
+    instead of being skipped. (An asked cell left empty never gets here:
+    `card_answer` sends the form back uncounted, see `answers_incomplete`.)
     """
     normalized = {name: normalize_answer(value) for name, value in answers.items()}
     if set(normalized) != set(cells) or any(
@@ -256,6 +260,17 @@ def card_answer_token(*, cells: tuple[str, ...], answers: dict[str, str]) -> str
     ):
         return ""
     return "".join(normalized[cell] for cell in cells)
+
+
+def answers_incomplete(*, cells: tuple[str, ...], answers: dict[str, str]) -> bool:
+    """Whether an asked cell was left empty or not sent at all.
+
+    Such a form tests nothing (no token can match without all three), so it
+    is not counted against the card's five tries: an Enter pressed too soon
+    must not bring the owner closer to a locked card. A guess is only a
+    form with every asked cell filled in.
+    """
+    return any(not normalize_answer(answers.get(cell, "")) for cell in cells)
 
 
 @transaction.atomic
@@ -280,6 +295,8 @@ def card_answer(*, user: User, answers: dict[str, str], context: AuditContext) -
     cells = device.pinned_cells()
     if cells is None:
         return CardAnswer(AnswerOutcome.EXPIRED, device)
+    if answers_incomplete(cells=cells, answers=answers):
+        return CardAnswer(AnswerOutcome.INCOMPLETE, device)
     context = context.acting(user)
     token = card_answer_token(cells=cells, answers=answers)
     verified = verify_token(user, device.persistent_id, token)

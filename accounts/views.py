@@ -266,6 +266,8 @@ def etjanster_matrix(request: HttpRequest) -> HttpResponse:
             return _leave_with_card_problem(request, RefusalCode.NO_CARD)
         if result.outcome == AnswerOutcome.EXPIRED:
             error = _("The time for these cells ran out. Answer the new cells below.")
+        elif result.outcome == AnswerOutcome.INCOMPLETE:
+            error = _("Fill in all three cells. Nothing was counted.")
         elif result.outcome == AnswerOutcome.TOO_SOON:
             error = _("Wait a moment: try again at %(time)s.") % {"time": clock(result.retry_at)}
         else:

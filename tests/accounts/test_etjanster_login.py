@@ -145,16 +145,21 @@ def test_longer_waits_are_shown_in_minutes(half_logged_in, principal_card):
 
 
 @pytest.mark.parametrize(
-    "tamper",
+    ("tamper", "counted"),
     [
-        "other_cells",
-        "missing_cell",
-        "extra_field",
-        "long_answer",
-        "nothing",
+        # An asked cell left empty or not sent: nothing was tested, nothing counts.
+        ("other_cells", 0),
+        ("missing_cell", 0),
+        ("blank_cell", 0),
+        ("nothing", 0),
+        # Every asked cell answered: a guess, whatever else came with it.
+        ("extra_field", 1),
+        ("long_answer", 1),
     ],
 )
-def test_malformed_answers_count_as_wrong_never_500(half_logged_in, principal_card, tamper):
+def test_malformed_answers_never_500_and_count_only_when_every_cell_is_answered(
+    half_logged_in, principal_card, tamper, counted
+):
     cells = asked_cells(half_logged_in.get(MATRIX))
     data = {cell: principal_card.cells[cell] for cell in cells}
     if tamper == "other_cells":
@@ -166,13 +171,26 @@ def test_malformed_answers_count_as_wrong_never_500(half_logged_in, principal_ca
         data["H10" if "H10" not in cells else "A1"] = "ZZ"
     elif tamper == "long_answer":
         data[cells[0]] = "x" * 5000
+    elif tamper == "blank_cell":
+        data[cells[1]] = "  "
     elif tamper == "nothing":
         data = {}
+    events = AuditEvent.objects.count()
     response = half_logged_in.post(MATRIX, data)
     assert response.status_code == 200
     assert asked_cells(response) == cells
     principal_card.device.refresh_from_db()
-    assert principal_card.device.throttling_failure_count == 1
+    assert principal_card.device.throttling_failure_count == counted
+    page = response.content.decode()
+    if counted:
+        assert "Svaret stämde inte med ditt kort" in page
+        assert AuditEvent.objects.count() == events + 1  # login_failed
+    else:
+        assert "Fyll i alla tre rutorna. Inget räknades." in page
+        assert AuditEvent.objects.count() == events
+        # And the right answers still open E-tjänster at once: no delay began.
+        response = answer(half_logged_in, principal_card, cells)
+        assert response["Location"] == "/e-tjanster/"
 
 
 def test_answers_ignore_case_and_spaces(half_logged_in, principal_card):
