@@ -15,3 +15,16 @@ def localized_path(path: str, language: str | None = None) -> str:
     if language == settings.LANGUAGE_CODE or not path.startswith("/"):
         return path
     return f"/{language}{path}"
+
+
+def path_in_language(path: str, language: str) -> str:
+    """A path of this site (Swedish or /en/…) as served in `language`; any
+    other value (another site, not a path) unchanged."""
+    if not path.startswith("/") or path.startswith("//"):
+        return path
+    for code, _name in settings.LANGUAGES:
+        prefix = f"/{code}/"
+        if code != settings.LANGUAGE_CODE and path.startswith(prefix):
+            path = path[len(prefix) - 1 :]
+            break
+    return localized_path(path, language)

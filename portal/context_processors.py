@@ -1,12 +1,14 @@
 import functools
 
 from django.conf import settings
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.db import connections, router
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 
 from accounts.rows import instance_from_row
+from config.i18n import path_in_language
 from portal.models import SiteNotice
 
 
@@ -78,7 +80,12 @@ def language_links(request: HttpRequest) -> dict:
             if url is None:
                 url = reverse("home")
             elif request.GET:
-                url += "?" + request.GET.urlencode()
+                query = request.GET.copy()
+                # A login page's way back (`next`) switches language too, so
+                # the person lands in the language they chose.
+                if REDIRECT_FIELD_NAME in query:
+                    query[REDIRECT_FIELD_NAME] = path_in_language(query[REDIRECT_FIELD_NAME], code)
+                url += "?" + query.urlencode()
             # The language's own name, in that language ("English", "Svenska").
             links.append({"code": code, "url": url, "name": translation.gettext(name)})
     return {"language_links": links}

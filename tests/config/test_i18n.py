@@ -56,6 +56,30 @@ def test_the_language_switch_keeps_the_page_and_its_query(client):
     assert '<a href="/hjalp/" lang="sv" hreflang="sv">Svenska</a>' in back
 
 
+@pytest.mark.parametrize(
+    ("page", "switched"),
+    [
+        # On a login page the way back switches language with the page.
+        (
+            "/en/e-tjanster/logga-in/?next=%2Fen%2Fe-tjanster%2F",
+            '<a href="/e-tjanster/logga-in/?next=%2Fe-tjanster%2F" lang="sv" hreflang="sv">',
+        ),
+        (
+            "/bedomningsportalen/logga-in/?next=%2Fbedomningsportalen%2Fkonto%2F",
+            '<a href="/en/bedomningsportalen/logga-in/?next=%2Fen%2Fbedomningsportalen%2Fkonto%2F"'
+            ' lang="en" hreflang="en">',
+        ),
+        # Anything but a path of this site is left as it is (the login ignores it).
+        (
+            "/e-tjanster/logga-in/?next=https%3A%2F%2Fevil.example%2F",
+            '<a href="/en/e-tjanster/logga-in/?next=https%3A%2F%2Fevil.example%2F" lang="en"',
+        ),
+    ],
+)
+def test_the_switch_takes_the_way_back_after_a_login_into_the_new_language(client, page, switched):
+    assert switched in client.get(page).content.decode()
+
+
 def test_the_switch_keeps_a_school_page_with_its_code(principal_client, grundskola):
     html = principal_client.get(f"/e-tjanster/skolor/{grundskola.code}/logg/").content.decode()
     assert f'href="/en/e-tjanster/skolor/{grundskola.code}/logg/"' in html
