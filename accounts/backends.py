@@ -8,8 +8,9 @@ from django.core.exceptions import ValidationError
 
 from accounts.rows import row_by_pk
 
-# The session whose user Django's `get_user` is looking up right now (set by
-# accounts.middleware.AuthenticationMiddleware around that call only).
+# The session whose user Django's `get_user` (or whose device django-otp) is
+# looking up right now (set by accounts.middleware.AuthenticationMiddleware
+# and OTPMiddleware around those calls only).
 session_being_read: contextvars.ContextVar = contextvars.ContextVar("session_being_read")
 
 

@@ -24,6 +24,7 @@ from django_otp.models import Device
 from accounts.backends import session_being_read
 from accounts.resume import post_resume_stash
 from accounts.rows import row_by_pk
+from accounts.session_store import UNREAD_DEVICE_FIELDS
 from accounts.sessions import (
     login_url_for,
     session_activity_touch,
@@ -105,19 +106,25 @@ def asks_to_come_back(response: HttpResponse) -> bool:
     return REDIRECT_FIELD_NAME in parse_qs(urlparse(response.get("Location", "")).query)
 
 
-# Device fields that no request needs before a verification, which reads the
-# device again itself (locked, through django_otp.verify_token).
-UNREAD_DEVICE_FIELDS = frozenset({"cell_macs"})
-
-
 class OTPMiddleware(DjangoOTPMiddleware):
     """django-otp's middleware with a cheaper read of the session's device.
 
     PERFORMANCE: it runs on every request of a logged-in principal, test
-    administrator or admin (accounts/rows.py says why a plain statement).
-    The matrix card's 80 cell MACs stay unread. django-otp's own checks
-    still decide: the device must belong to the user and be confirmed.
+    administrator or admin. A matrix card was read with the session, in the
+    same statement (accounts/session_store.py), and is taken from there when
+    it is the very device the session's data names; any other device (an
+    admin's TOTP, a session saved before the card column existed) is read
+    with one plain statement (accounts/rows.py says why). The card's 80 cell
+    MACs stay unread either way. django-otp's own checks still decide: the
+    device must belong to the user and be confirmed.
     """
+
+    def _verify_user_sync(self, request, user):
+        token = session_being_read.set(request.session)
+        try:
+            return super()._verify_user_sync(request, user)
+        finally:
+            session_being_read.reset(token)
 
     def _device_from_persistent_id(self, persistent_id: str):
         persistent_id = self._normalize_persistent_id(persistent_id)
@@ -128,5 +135,9 @@ class OTPMiddleware(DjangoOTPMiddleware):
             return None
         if not issubclass(device_class, Device):
             return None
+        card = getattr(session_being_read.get(None), "loaded_card", None)
+        # SECURITY: only the very device (model and id) the session's data names.
+        if card is not None and card.persistent_id == persistent_id:
+            return card
         deferred = UNREAD_DEVICE_FIELDS & {f.attname for f in device_class._meta.concrete_fields}
         return row_by_pk(device_class, device_id, deferred=frozenset(deferred))

@@ -587,6 +587,22 @@ class Session(AbstractBaseSession):
         # user id then finds nobody, as before).
         db_constraint=False,
     )
+    # The matrix card the session was verified with (E-tjänster), read with
+    # the session in the same statement; filled like `user` at every save
+    # from the session's own data (django-otp's device id). No constraint and
+    # no index: nothing looks sessions up by it, and a card deleted since
+    # joins nothing (django-otp then finds no device, as before).
+    card_device = models.ForeignKey(
+        "accounts.MatrixCardDevice",
+        verbose_name=_("matrix card"),
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        db_constraint=False,
+        db_index=False,
+    )
 
     class Meta(AbstractBaseSession.Meta):
         db_table = "accounts_session"

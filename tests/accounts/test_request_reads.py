@@ -191,3 +191,83 @@ def test_a_malformed_device_id_in_the_session_verifies_nobody_and_breaks_nothing
 def test_row_by_pk_finds_nothing_for_a_key_of_the_wrong_type(teacher):
     assert row_by_pk(User, "not-a-number") is None
     assert row_by_pk(User, teacher.pk) == teacher
+
+
+# --- The matrix card, read with the session -----------------------------------------------
+
+
+def card_statements(client: Client) -> tuple[list[str], object]:
+    """The statements of one E-tjänster request that read the session or a
+    card by itself (the page's own queries may join cards in for other ends)."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(ETJANSTER)
+    sql = [query["sql"] for query in queries]
+    return [
+        s
+        for s in sql
+        if 'FROM "accounts_session"' in s
+        or s.startswith('SELECT "accounts_matrixcarddevice"')
+        or ('FROM "accounts_matrixcarddevice" WHERE' in s and "JOIN" not in s)
+    ], response
+
+
+def test_a_session_row_carries_the_id_of_the_card_its_data_names(
+    principal_client, principal, national_admin
+):
+    row = Session.objects.get(pk=principal_client.session.session_key)
+    assert row.card_device_id == MatrixCardDevice.objects.get(user=principal, confirmed=True).pk
+    # An admin's TOTP device is no card: the column stays empty.
+    admin = verify_session(Client(), national_admin)
+    assert Session.objects.get(pk=admin.session.session_key).card_device_id is None
+
+
+def test_a_verified_principal_reads_session_user_and_card_in_one_statement(principal_client):
+    statements, response = card_statements(principal_client)
+    assert response.status_code == 200
+    [statement] = statements
+    assert "accounts_user" in statement and 'JOIN "accounts_matrixcarddevice"' in statement
+    # The 80 cell MACs are not among the columns read.
+    assert "cell_macs" not in statement
+
+
+def test_the_card_read_with_the_session_is_the_same_as_the_orms(principal_client, principal):
+    device = principal_client.get(ETJANSTER).wsgi_request.user.otp_device
+    fresh = MatrixCardDevice.objects.get(pk=device.pk)
+    for field in MatrixCardDevice._meta.concrete_fields:
+        if field.attname != "cell_macs":
+            assert getattr(device, field.attname) == getattr(fresh, field.attname), field.name
+    assert device._state.db == "default" and not device._state.adding
+
+
+def test_a_session_row_naming_another_card_verifies_only_by_the_card_of_its_data(
+    principal_client, principal, test_admin
+):
+    # SECURITY: the card column only saves a query; the session's data decides.
+    other_card = MatrixCardDevice.objects.get(
+        pk=verify_session(Client(), test_admin).session[DEVICE_ID_SESSION_KEY].rsplit("/")[1]
+    )
+    Session.objects.filter(pk=principal_client.session.session_key).update(
+        card_device_id=other_card.pk
+    )
+    statements, response = card_statements(principal_client)
+    assert response.status_code == 200
+    device = response.wsgi_request.user.otp_device
+    assert device.user_id == principal.pk and device.pk != other_card.pk
+    # The joined card was not the session's: its own was read by itself.
+    assert len(statements) == 2
+
+
+def test_a_session_row_without_its_card_id_still_finds_the_card(principal_client, principal):
+    # A session saved before the column existed, until its next save.
+    Session.objects.filter(pk=principal_client.session.session_key).update(card_device_id=None)
+    statements, response = card_statements(principal_client)
+    assert response.status_code == 200
+    assert response.wsgi_request.user.otp_device.user_id == principal.pk
+    assert len(statements) == 2
+
+
+def test_a_deleted_card_in_the_session_verifies_nobody(principal_client, principal):
+    MatrixCardDevice.objects.filter(user=principal).delete()
+    response = principal_client.get(ETJANSTER)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/e-tjanster/logga-in/")
