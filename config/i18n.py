@@ -20,11 +20,15 @@ def localized_path(path: str, language: str | None = None) -> str:
 def path_in_language(path: str, language: str) -> str:
     """A path of this site (Swedish or /en/…) as served in `language`; any
     other value (another site, not a path) unchanged."""
-    if not path.startswith("/") or path.startswith("//"):
+    if not path.startswith("/") or path.startswith(("//", "/\\")):
         return path
+    local = path
     for code, _name in settings.LANGUAGES:
         prefix = f"/{code}/"
         if code != settings.LANGUAGE_CODE and path.startswith(prefix):
-            path = path[len(prefix) - 1 :]
+            local = path[len(prefix) - 1 :]
             break
-    return localized_path(path, language)
+    if local.startswith(("//", "/\\")):
+        # "/en//host/" would become another site's address: leave it as it was.
+        return path
+    return localized_path(local, language)

@@ -122,8 +122,9 @@ request_finished.connect(_forget_request_id, dispatch_uid="config.middleware.req
 
 class RefusedMiddleware:
     """A refusal no view turned into a page gets a readable one: a `Refused`
-    is a 403 page naming the reason, never a 500, and a method the view does
-    not take (Django's empty 405, say a reloaded POST address) the 405 page.
+    is a 403 page naming the reason, never a 500, and a GET of an address
+    that takes only a form's POST (Django's empty 405: a reloaded logout, a
+    bookmarked export) the 405 page.
 
     Views check the policy before they call a service, and services check
     it again (defence in depth); when only the second check says no, the
@@ -137,11 +138,12 @@ class RefusedMiddleware:
         response = self.get_response(request)
         if (
             response.status_code == 405
+            and request.method in ("GET", "HEAD")
+            and "POST" in response.get("Allow", "")
             and not response.streaming
             and not response.content
-            and response.has_header("Allow")
         ):
-            return method_not_allowed(request, response["Allow"])
+            return method_not_allowed(request, response)
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:

@@ -49,11 +49,15 @@ def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
     return _render("errors/404.html", 404, request)
 
 
-def method_not_allowed(request: HttpRequest, allow: str) -> HttpResponse:
+def method_not_allowed(request: HttpRequest, refused: HttpResponse) -> HttpResponse:
     """A GET of an address that only takes a form's POST (a reload, a
-    bookmark): a page that says so, instead of Django's empty 405."""
+    bookmark): a page that says so, instead of Django's empty 405 `refused`,
+    whose headers (Allow, no-store, frame options …) and cookies it keeps."""
     response = _render("errors/405.html", 405, request)
-    response["Allow"] = allow
+    for name, value in refused.items():
+        if name.lower() not in ("content-type", "content-length"):
+            response[name] = value
+    response.cookies = refused.cookies
     return response
 
 

@@ -319,7 +319,15 @@ def support_tickets_purge(*, years: int, now: datetime.datetime | None = None) -
         .filter(last_activity__lt=before)
         .values("pk")
     )
-    _, by_model = SupportTicket.objects.filter(pk__in=finished).delete()
+    # Lock the candidates (an answer locks its ticket too, support_ticket_update),
+    # then ask again in a new statement: an answer or reopening committed
+    # while we waited has moved its ticket's last activity, and it stays.
+    candidates = list(
+        SupportTicket.objects.select_for_update()
+        .filter(pk__in=finished)
+        .values_list("pk", flat=True)
+    )
+    _, by_model = SupportTicket.objects.filter(pk__in=finished.filter(pk__in=candidates)).delete()
     deleted = by_model.get(SupportTicket._meta.label, 0)
     audit_record(
         action=AuditAction.TICKETS_PURGED,

@@ -257,6 +257,30 @@ def test_a_session_row_naming_another_card_verifies_only_by_the_card_of_its_data
     assert len(statements) == 2
 
 
+def test_a_session_row_naming_another_card_of_the_same_user_uses_the_card_of_its_data(
+    principal_client, principal
+):
+    # The user's replaced card (one confirmed card per user is a database
+    # constraint): the column naming it must not cost the session its own.
+    own = MatrixCardDevice.objects.get(user=principal, confirmed=True)
+    replaced = MatrixCardDevice.objects.create(
+        user=principal,
+        name="replaced",
+        confirmed=False,
+        state="replaced",
+        serial="ZZZZ-9999",
+        cell_macs={},
+        issued_on=own.issued_on,
+    )
+    Session.objects.filter(pk=principal_client.session.session_key).update(
+        card_device_id=replaced.pk
+    )
+    statements, response = card_statements(principal_client)
+    assert response.status_code == 200
+    assert response.wsgi_request.user.otp_device.pk == own.pk
+    assert len(statements) == 2
+
+
 def test_a_session_row_without_its_card_id_still_finds_the_card(principal_client, principal):
     # A session saved before the column existed, until its next save.
     Session.objects.filter(pk=principal_client.session.session_key).update(card_device_id=None)

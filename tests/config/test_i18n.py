@@ -141,3 +141,22 @@ def test_a_slip_is_printed_in_the_language_of_the_page_that_made_it():
     assert "Your login to Bedömningsportalen" in english
     assert "/en/bedomningsportalen/logga-in/" in english
     assert "31 July 2027" in english
+
+
+@pytest.mark.parametrize(
+    ("path", "language", "expected"),
+    [
+        ("/e-tjanster/", "en", "/en/e-tjanster/"),
+        ("/en/e-tjanster/", "sv", "/e-tjanster/"),
+        ("/en/e-tjanster/", "en", "/en/e-tjanster/"),
+        # Never turned into another site's address, never anything but a path.
+        ("/en//evil.example/", "sv", "/en//evil.example/"),
+        ("/en/\\evil.example/", "sv", "/en/\\evil.example/"),
+        ("//evil.example/", "en", "//evil.example/"),
+        ("https://evil.example/", "en", "https://evil.example/"),
+    ],
+)
+def test_a_path_in_another_language(path, language, expected):
+    from config.i18n import path_in_language
+
+    assert path_in_language(path, language) == expected

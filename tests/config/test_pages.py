@@ -40,6 +40,17 @@ def test_a_get_of_a_post_only_address_gets_a_page_not_an_empty_405(
     page = response.content.decode()
     assert text in page
     assert "Nothing was changed" in page if path.startswith("/en/") else "Inget ändrades" in page
+    # The page keeps the headers of the answer it replaces.
+    assert "no-store" in response["Cache-Control"]
+    assert response["X-Frame-Options"] == "DENY"
+
+
+def test_only_a_get_of_a_post_address_gets_that_page(principal_client, grundskola):
+    # A POST to a page that only shows (a script, a stale form) keeps the
+    # plain 405: the page's words would not fit.
+    response = principal_client.post(f"/e-tjanster/skolor/{grundskola.code}/logg/")
+    assert response.status_code == 405
+    assert response.content == b""
 
 
 def test_an_error_page_speaks_the_language_of_its_path_whatever_ran_before(rf):

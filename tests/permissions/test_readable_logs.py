@@ -3,6 +3,7 @@ details, local time; teacher logins and downloads in the school's and the
 huvudman's log; CSV export of what the filters show, formula-safe, audited."""
 
 import datetime
+import re
 
 import pytest
 from django.test import Client
@@ -145,6 +146,19 @@ def test_the_log_csv_is_for_the_schools_own_administrators(principal_client, oth
     assert response.status_code == 404
 
 
+def test_the_log_pages_download_button_works_with_csrf_checks_on(principal, grundskola):
+    # As a browser does it: the token from the page's own form.
+    strict = verify_session(Client(enforce_csrf_checks=True), principal)
+    page = strict.get(f"/e-tjanster/skolor/{grundskola.code}/logg/").content.decode()
+    form = page.split(f'action="/e-tjanster/skolor/{grundskola.code}/logg/csv/"')[1]
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+    response = strict.post(
+        f"/e-tjanster/skolor/{grundskola.code}/logg/csv/", {"csrfmiddlewaretoken": token}
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+
+
 def test_the_log_csv_is_a_post_with_its_csrf_token(client, principal, grundskola):
     """The export writes an audit event: a link, a prefetcher or another
     site's <img> must not be able to make one."""
@@ -197,6 +211,8 @@ def test_the_admin_audit_lists_read_in_swedish_and_export_csv(
     assert "Inloggningsmatris utfärdad" in filtered.split("<tbody>")[1].split("</tbody>")[0]
     filtered_export = f'<form method="post" action="{base}export/?action=card_issued">'
     assert filtered_export in filtered
+    # The button carries its token (the admin's own CSRF check is on).
+    assert "csrfmiddlewaretoken" in filtered.split(filtered_export)[1].split("</form>")[0]
     assert client.get(base + "export/", {"action": "card_issued"}).status_code == 405
     assert not AuditEvent.objects.filter(action=AuditAction.LOG_EXPORTED).exists()
     export = client.post(base + "export/?action=card_issued")
