@@ -23,7 +23,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import CardState, User
 from accounts.network import audit_context
-from accounts.services import current_card
+from accounts.services import answers_incomplete, current_card
 from accounts.sessions import authentication_time, authentication_time_store
 from permissions import policy
 from permissions.audit import AuditAction, AuditContext, audit_record
@@ -126,9 +126,11 @@ def reauth_check(request: HttpRequest, *, school_unit=None) -> Reauth | None:
     user = request.user
     context = audit_context(request, school_unit=school_unit)
     if user.uses_etjanster:
-        verified = reauth_card_answer(
-            user=user, answer=request.POST.get(CELL_FIELD, ""), context=context
-        )
+        answer = request.POST.get(CELL_FIELD, "")
+        if answers_incomplete(cells=(CELL_FIELD,), answers={CELL_FIELD: answer}):
+            # Nothing typed: not a try against the card, and nothing to audit.
+            return reauth_prompt(request, error=_("Fill in the cell. Nothing was counted."))
+        verified = reauth_card_answer(user=user, answer=answer, context=context)
         card = current_card(user=user)
         if not verified and (card is None or card.state == CardState.LOCKED):
             # SECURITY: five wrong cells in a row from a logged-in session: the

@@ -265,10 +265,12 @@ def card_answer_token(*, cells: tuple[str, ...], answers: dict[str, str]) -> str
 def answers_incomplete(*, cells: tuple[str, ...], answers: dict[str, str]) -> bool:
     """Whether an asked cell was left empty or not sent at all.
 
-    Such a form tests nothing (no token can match without all three), so it
+    Such a form tests nothing (no token can match without every cell), so it
     is not counted against the card's five tries: an Enter pressed too soon
     must not bring the owner closer to a locked card. A guess is only a
-    form with every asked cell filled in.
+    form with every asked cell filled in. The one rule for both card steps:
+    the login's three cells (`card_answer`) and a grave act's one cell
+    (`accounts.reauth.reauth_check`).
     """
     return any(not normalize_answer(answers.get(cell, "")) for cell in cells)
 

@@ -60,6 +60,14 @@ def test_after_fifteen_minutes_the_last_removal_asks_for_a_card_cell(
     cell = asked_cell(principal_client.get(target).content.decode())
     # Reloading shows the same pinned cell.
     assert asked_cell(principal_client.get(target).content.decode()) == cell
+    # The button pressed with the cell empty: said so, and no try is spent.
+    events = AuditEvent.objects.count()
+    empty = principal_client.post(target, {"confirm": "yes", "reauth_cell": "  "})
+    assert empty.status_code == 400
+    assert "Fyll i rutan. Inget räknades." in empty.content.decode()
+    assert asked_cell(empty.content.decode()) == cell
+    assert current_card(user=principal).throttling_failure_count == 0
+    assert AuditEvent.objects.count() == events
     wrong = principal_client.post(target, {"confirm": "yes", "reauth_cell": "??"})
     assert wrong.status_code == 400
     assert "stämde inte med ditt kort" in wrong.content.decode()
