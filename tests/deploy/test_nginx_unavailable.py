@@ -8,7 +8,15 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 
+import pytest
+
 from tests.processes import free_port, start_nginx
+
+
+@pytest.fixture(autouse=True)
+def _postgresql_only():
+    """No database here (the folder's rule is for app servers sharing one):
+    this runs on SQLite too, wherever nginx is installed."""
 
 
 @dataclass
