@@ -5,7 +5,8 @@ The log stores codes (append-only, stable across releases); this is the one
 place that turns them into words, for the E-tjänster school log, both admin
 sites' lists and every CSV export. Names are looked up when the log is read,
 never stored in it: a deleted teacher's personal data is gone, and the log
-then shows the username alone, marked as a deleted account.
+then shows the username alone, marked as a deleted account. A school's own
+log names a teacher as the school knows them (`Membership.known_names`).
 """
 
 import csv
@@ -21,7 +22,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import Role, User
 from permissions.audit import AuditAction
 from permissions.csv_import import spreadsheet_safe
-from permissions.models import AuditEvent
+from permissions.models import AuditEvent, Membership
 from permissions.refusals import REFUSAL_MESSAGES, RefusalCode
 
 
@@ -210,29 +211,55 @@ class EventRow:
     details: str
 
 
-def _person(user: User | None, username: str) -> str:
+def _person(user: User | None, username: str, names: dict[int, str]) -> str:
     if not username:
         return ""
     if user is None:
         return _("%(username)s (deleted account)") % {"username": username}
-    name = user.get_full_name()
+    name = names.get(user.pk, user.get_full_name())
     return f"{name} ({user.username})" if name else user.username
 
 
-def event_rows(events: Iterable[AuditEvent]) -> list[EventRow]:
-    """Readable rows for a page of events: names found in one query."""
+def _names_known_at(school_unit, users: list[User]) -> dict[int, str]:
+    """The teachers among `users` who never confirmed a membership of
+    `school_unit`, with the name the school typed (or none): SECURITY, the
+    school log does not reveal the name another school stored on an account
+    the school only linked by its e-mail address. One query."""
+    teachers = [user.pk for user in users if user.role == Role.TEACHER]
+    if school_unit is None or not teachers:
+        return {}
+    names: dict[int, str] = {}
+    confirmed: set[int] = set()
+    rows = (
+        Membership.objects.filter(school_unit=school_unit, user_id__in=teachers)
+        .order_by("created_at", "pk")
+        .values_list("user_id", "confirmed_at", "typed_first_name", "typed_last_name")
+    )
+    for user_id, confirmed_at, first_name, last_name in rows:
+        if confirmed_at is not None:
+            confirmed.add(user_id)
+        names[user_id] = " ".join(name for name in (first_name, last_name) if name)
+    return {pk: names.get(pk, "") for pk in teachers if pk not in confirmed}
+
+
+def event_rows(events: Iterable[AuditEvent], *, school_unit=None) -> list[EventRow]:
+    """Readable rows for a page of events: names found in one query (two
+    for a school's own log, `school_unit`: see `_names_known_at`)."""
     events = list(events)
     ids = {event.actor_id for event in events if event.actor_id}
     usernames = {event.target for event in events if event.target}
     users = list(User.objects.filter(Q(pk__in=ids) | Q(username__in=usernames))) if events else []
+    names = _names_known_at(school_unit, users)
     by_id = {user.pk: user for user in users}
     by_username = {user.username: user for user in users}
     rows = []
     for event in events:
         actor = by_id.get(event.actor_id)
-        actor_text = _person(actor, event.actor_username) if event.actor_username else "–"
+        actor_text = _person(actor, event.actor_username, names) if event.actor_username else "–"
         target = event.target
-        target_text = _person(by_username[target], target) if target in by_username else target
+        target_text = (
+            _person(by_username[target], target, names) if target in by_username else target
+        )
         school = event.school_unit if event.school_unit_id else None
         rows.append(
             EventRow(
@@ -252,10 +279,11 @@ def event_rows(events: Iterable[AuditEvent]) -> list[EventRow]:
 CSV_CHUNK = 2000
 
 
-def events_csv(events) -> Iterable[str]:
+def events_csv(events, *, school_unit=None) -> Iterable[str]:
     """A filtered log as CSV lines (`;`, UTF-8 with BOM, Excel-safe: no formulas).
 
-    Streams in chunks of CSV_CHUNK events, one name look-up per chunk.
+    Streams in chunks of CSV_CHUNK events, one name look-up per chunk
+    (`event_rows`; `school_unit` for a school's own log).
     """
 
     class Line:
@@ -279,13 +307,13 @@ def events_csv(events) -> Iterable[str]:
     for event in events.iterator(chunk_size=CSV_CHUNK):
         chunk.append(event)
         if len(chunk) >= CSV_CHUNK:
-            yield from _csv_lines(writer, chunk)
+            yield from _csv_lines(writer, chunk, school_unit)
             chunk = []
-    yield from _csv_lines(writer, chunk)
+    yield from _csv_lines(writer, chunk, school_unit)
 
 
-def _csv_lines(writer, chunk) -> Iterable[str]:
-    for row in event_rows(chunk):
+def _csv_lines(writer, chunk, school_unit) -> Iterable[str]:
+    for row in event_rows(chunk, school_unit=school_unit):
         cells = [
             row.time.isoformat(timespec="seconds"),
             row.action,

@@ -7,7 +7,9 @@ Two readers, two scopes (README "Privacy"):
 - a principal, on the teacher's request, from the teacher's page in
   E-tjänster: what that school already shows the principal: the account's
   names and e-mail, the membership at that school with its subjects, how
-  many other schools the account has (a count, as the page shows), and the
+  many other schools the account has (a count, as the page shows; while
+  the teacher has not confirmed the school, the name the school typed and
+  no count: `Membership.known_names`), and the
   school's own log entries about the teacher. Nothing of other schools:
   each school is answerable for its own processing, and the teacher gets the
   whole picture from their own export.
@@ -131,18 +133,26 @@ def teacher_data_for_school(*, teacher: User, school_unit: SchoolUnit) -> dict:
         .select_related("school_unit")
         .order_by("created_at", "pk")
     )
+    account = _account(teacher, full=False)
+    other_schools = (
+        Membership.objects.confirmed().filter(user=teacher).exclude(school_unit=school_unit)
+    )
+    waiting = Membership.objects.pending().filter(user=teacher, school_unit=school_unit).first()
+    if waiting is not None:
+        # SECURITY: as on the teacher's page: until the owner confirms, the
+        # school knows the name it typed and nothing about other schools.
+        account["first_name"], account["last_name"] = waiting.known_names()
+        other_schools = None
     return {
         "format_version": FORMAT_VERSION,
         "exported_at": _time(timezone.now()),
         "scope": "school_unit",
         "school_unit": {"code": school_unit.code, "name": school_unit.name},
-        "account": _account(teacher, full=False),
+        "account": account,
         "memberships": _memberships(
             Membership.objects.filter(user=teacher, school_unit=school_unit)
         ),
-        "other_school_units": Membership.objects.filter(user=teacher, removed_at__isnull=True)
-        .exclude(school_unit=school_unit)
-        .count(),
+        "other_school_units": other_schools.count() if other_schools is not None else None,
         "audit_events": [_event(event, show_actor=True) for event in events],
     }
 

@@ -166,13 +166,14 @@ class ImportPickupForm(forms.Form):
     what = forms.ChoiceField(choices=[("slips", "slips"), ("report", "report")])
 
 
+# By the name the school knows (`MembershipQuerySet.with_known_names`).
 SORTS = {
-    "name": ("user__last_name", "user__first_name", "pk"),
-    "-name": ("-user__last_name", "-user__first_name", "-pk"),
+    "name": ("known_last_name", "known_first_name", "pk"),
+    "-name": ("-known_last_name", "-known_first_name", "-pk"),
     "username": ("user__username",),
     "-username": ("-user__username",),
-    "valid_until": ("valid_until", "user__last_name", "pk"),
-    "-valid_until": ("-valid_until", "user__last_name", "pk"),
+    "valid_until": ("valid_until", "known_last_name", "pk"),
+    "-valid_until": ("-valid_until", "known_last_name", "pk"),
 }
 
 

@@ -2,7 +2,7 @@ import datetime
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, F, Q, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -123,6 +123,20 @@ class MembershipQuerySet(models.QuerySet):
         """Live and confirmed, but its validity ended before `day`."""
         return self.live().filter(membership_confirmed_q(), valid_until__lt=day)
 
+    def with_known_names(self) -> "MembershipQuerySet":
+        """Annotate `known_first_name` and `known_last_name`: the teacher's
+        name as the membership's school may know it (`Membership.known_names`),
+        for lists that search and sort by it in the database."""
+        never_confirmed = Q(confirmed_at__isnull=True)
+        return self.annotate(
+            known_first_name=Case(
+                When(never_confirmed, then=F("typed_first_name")), default=F("user__first_name")
+            ),
+            known_last_name=Case(
+                When(never_confirmed, then=F("typed_last_name")), default=F("user__last_name")
+            ),
+        )
+
     def reactivatable(self, today: datetime.date) -> "MembershipQuerySet":
         """Live, and valid only for an earlier school year: reactivation is open
         (`permissions.policy.reactivation_is_open`, the same rule for one row)."""
@@ -156,6 +170,10 @@ class Membership(models.Model):
     confirmed_at = models.DateTimeField(
         _("confirmed by the teacher"), null=True, blank=True, default=timezone.now
     )
+    # The name the registering school typed, kept while the membership has
+    # never been confirmed (`known_names`); empty for a new account's.
+    typed_first_name = models.CharField(_("first name as registered"), max_length=150, blank=True)
+    typed_last_name = models.CharField(_("last name as registered"), max_length=150, blank=True)
     subjects = models.ManyToManyField(
         Subject, through="SubjectGrant", related_name="memberships", blank=True
     )
@@ -185,6 +203,24 @@ class Membership(models.Model):
     @property
     def is_pending(self) -> bool:
         return not self.is_removed and self.confirmed_at is None
+
+    def known_names(self) -> tuple[str, str]:
+        """The teacher's (first, last) name as this membership's school may know it.
+
+        SECURITY: an e-mail address is all a school needs to link an existing
+        account (`permissions.services.memberships_register`), so until the
+        account's owner confirms the link the school is shown the name it
+        typed itself, never the one another school stored on the account:
+        else typing an address would reveal the name behind it. A link never
+        confirmed (withdrawn, declined) keeps the typed name in its history.
+        `MembershipQuerySet.with_known_names` is the same rule in SQL.
+        """
+        if self.confirmed_at is None:
+            return self.typed_first_name, self.typed_last_name
+        return self.user.first_name, self.user.last_name
+
+    def known_full_name(self) -> str:
+        return " ".join(name for name in self.known_names() if name)
 
     def is_valid_on(self, day) -> bool:
         return not self.is_removed and self.confirmed_at is not None and self.valid_until >= day

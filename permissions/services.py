@@ -324,10 +324,13 @@ def memberships_register(
                 school_unit=school_unit,
                 valid_until=until,
                 # A new account's membership holds at once; a linked one waits
-                # for its owner's confirmation.
+                # for its owner's confirmation, and until then the school
+                # sees the name it typed (`Membership.known_names`).
                 confirmed_at=now if user.pk in password_of else None,
+                typed_first_name="" if user.pk in password_of else teacher.first_name.strip(),
+                typed_last_name="" if user.pk in password_of else teacher.last_name.strip(),
             )
-            for user in users
+            for teacher, user in zip(teachers, users, strict=True)
         ]
     )
     if memberships and memberships[0].pk is None:
@@ -1394,8 +1397,11 @@ def _email_code_redeem(
     )
     outcome = CodeOutcome.PASSWORD_SET
     if membership is not None:
+        # Confirmed: the school now knows the account's own name, and the
+        # typed one is no longer needed.
         membership.confirmed_at = now
-        membership.save(update_fields=["confirmed_at"])
+        membership.typed_first_name = membership.typed_last_name = ""
+        membership.save(update_fields=["confirmed_at", "typed_first_name", "typed_last_name"])
         audit_record(
             action=AuditAction.MEMBERSHIP_CONFIRMED,
             context=as_owner,

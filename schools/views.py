@@ -141,7 +141,7 @@ def _no_store(response: HttpResponse) -> HttpResponse:
 
 def _slip_for(membership: Membership, password: str | None) -> Slip:
     return Slip(
-        name=membership.user.get_full_name(),
+        name=membership.known_full_name(),
         username=membership.user.username,
         school_name=str(membership.school_unit),
         valid_until=membership.valid_until,
@@ -221,7 +221,7 @@ def _confirm_page(
 
 def _teacher_facts(membership: Membership) -> list:
     return [
-        (_("Teacher"), f"{membership.user.get_full_name()} ({membership.user.username})"),
+        (_("Teacher"), f"{membership.known_full_name()} ({membership.user.username})"),
         (_("School unit"), str(membership.school_unit)),
     ]
 
@@ -294,15 +294,15 @@ def teacher_list(request: HttpRequest, code: str) -> HttpResponse:
     form = TeacherFilterForm(request.GET)
     # An unknown filter value is ignored rather than an error: the list still shows.
     params = form.cleaned_data if form.is_valid() else {}
-    memberships = policy.school_memberships(school_unit=school_unit)
+    memberships = policy.school_memberships(school_unit=school_unit).with_known_names()
     if params.get("state"):
         memberships = policy.memberships_in_state(
             memberships=memberships, state=params["state"], today=day
         )
     if query := params.get("q"):
         memberships = memberships.filter(
-            Q(user__first_name__icontains=query)
-            | Q(user__last_name__icontains=query)
+            Q(known_first_name__icontains=query)
+            | Q(known_last_name__icontains=query)
             | Q(user__username__icontains=query)
             | Q(user__email__icontains=query)
         )
@@ -319,8 +319,8 @@ def teacher_list(request: HttpRequest, code: str) -> HttpResponse:
         "valid_until",
         "confirmed_at",
         "user__username",
-        "user__first_name",
-        "user__last_name",
+        "known_first_name",
+        "known_last_name",
     )
     query_without_page = request.GET.copy()
     query_without_page.pop("page", None)
@@ -543,7 +543,7 @@ def teacher_password(request: HttpRequest, code: str, username: str) -> HttpResp
             request,
             school_unit,
             step,
-            title=_("Give %(name)s a new password?") % {"name": membership.user.get_full_name()},
+            title=_("Give %(name)s a new password?") % {"name": membership.known_full_name()},
             facts=_teacher_facts(membership),
             consequences=[
                 _(
@@ -658,7 +658,8 @@ def teacher_slips(request: HttpRequest, code: str) -> HttpResponse:
         policy.school_memberships(school_unit=school_unit)
         .filter(user__username__in=usernames)
         .select_related("user", "school_unit")
-        .order_by("user__last_name", "user__first_name")
+        .with_known_names()
+        .order_by("known_last_name", "known_first_name")
     )
     if not memberships:
         messages.error(request, _("Choose at least one teacher to print slips for."))
@@ -696,7 +697,7 @@ def teacher_remove(request: HttpRequest, code: str, username: str) -> HttpRespon
     school_unit = _school_unit(request, code, today())
     membership = _membership(school_unit, username)
     _require(policy.can_remove_membership(user=request.user, school_unit=school_unit))
-    name = membership.user.get_full_name()
+    name = membership.known_full_name()
     others = membership.other_schools_count()
     # Deleting the account cannot be undone: that one asks for the card again.
     step = _confirmation(request, school_unit, grave=others == 0)
@@ -787,7 +788,7 @@ def teacher_restore(request: HttpRequest, code: str, membership_id: int) -> Http
     messages.success(
         request,
         _("%(name)s is a teacher at this school again, with the same subjects.")
-        % {"name": membership.user.get_full_name()},
+        % {"name": membership.known_full_name()},
     )
     return redirect(_teacher_url(membership))
 
@@ -977,7 +978,7 @@ def _school_year_confirm_page(request, school_unit, step, kept_ids, removing) ->
     deleted = sum(1 for m in removing if m.user_id not in staying)
     people = [
         (
-            m.user.get_full_name(),
+            m.known_full_name(),
             m.user.username,
             _("Removed from this school; the account stays for other schools")
             if m.user_id in staying
@@ -1257,7 +1258,7 @@ def audit_log(request: HttpRequest, code: str) -> HttpResponse:
             # PERFORMANCE: readable rows (names, Swedish labels, details; one
             # query for the names) written out by schools.tables, and the
             # filter's options in Python, not template loops.
-            "rows_html": log_rows_html(event_rows(page)),
+            "rows_html": log_rows_html(event_rows(page, school_unit=school_unit)),
             "action_select": PlainSelect(
                 choices=[
                     ("", _("All")),
@@ -1281,6 +1282,8 @@ def audit_log_csv(request: HttpRequest, code: str) -> HttpResponse:
         school_unit=school_unit,
         filters={"action": action} if action else {},
     )
-    response = StreamingHttpResponse(events_csv(events), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        events_csv(events, school_unit=school_unit), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="logg-{school_unit.code}.csv"'
     return _no_store(response)

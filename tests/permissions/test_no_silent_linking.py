@@ -4,6 +4,7 @@ with a mailed code, in both directions between two huvudmän, and a
 principal's own teacher account is never found by its e-mail address."""
 
 import datetime
+import json
 import re
 import threading
 
@@ -617,3 +618,74 @@ def test_removing_the_last_confirmed_membership_deletes_the_account_despite_a_wa
     assert deleted is True
     assert not User.objects.filter(pk=first.user.pk).exists()
     assert not Membership.objects.filter(user_id=first.user.pk).exists()
+
+
+# --- A waiting school learns no name through the address -------------------------------
+
+
+def register_by_page(school_unit, principal, *, first_name, last_name, email=EMAIL):
+    client = verify_session(Client(), principal)
+    response = client.post(
+        f"/e-tjanster/skolor/{school_unit.code}/larare/ny/",
+        {"first_name": first_name, "last_name": last_name, "email": email, "subjects": ["MAT"]},
+    )
+    assert response.status_code == 200, response.content.decode()[:500]
+    return client, response.content.decode()
+
+
+def test_a_waiting_school_sees_the_name_it_typed_never_the_one_on_the_account(
+    principal, other_principal, other_school, gymnasium, mailoutbox
+):
+    """Typing an address must not reveal the name another school stored on
+    the account: every page, file and log line of the waiting school names
+    the teacher as the school typed them, until the owner confirms."""
+    first = register(other_school, other_principal, codes=("GRGRMAT01",))  # "Tove Lärare"
+    username = first.user.username
+    client, page = register_by_page(gymnasium, principal, first_name="Gissad", last_name="Gästsson")
+    assert "Gissad Gästsson" in page
+    assert "Tove" not in page
+    base = f"/e-tjanster/skolor/{gymnasium.code}/"
+    teacher_url = f"{base}larare/{username}/"
+
+    listing = client.get(base + "larare/").content.decode()
+    assert "Gästsson, Gissad" in listing and "Tove" not in listing
+    # The search looks for the typed name only: the account's name finds nothing.
+    assert username not in client.get(base + "larare/", {"q": "Lärare"}).content.decode()
+    assert username in client.get(base + "larare/", {"q": "Gästs"}).content.decode()
+    detail = client.get(teacher_url).content.decode()
+    assert "<h1>Gissad Gästsson</h1>" in detail and "Tove" not in detail
+    log = client.get(base + "logg/").content.decode()
+    assert "Gissad Gästsson" in log and "Tove" not in log
+    csv = b"".join(client.post(base + "logg/csv/").streaming_content).decode()
+    assert "Gissad Gästsson" in csv and "Tove" not in csv
+    data = json.loads(client.post(teacher_url + "uppgifter/").content)
+    assert (data["account"]["first_name"], data["account"]["last_name"]) == ("Gissad", "Gästsson")
+    assert data["other_school_units"] is None
+
+    # The school that has the teacher still sees the account's own name.
+    theirs = verify_session(Client(), other_principal).get(
+        f"/e-tjanster/skolor/{other_school.code}/larare/{username}/"
+    )
+    assert "<h1>Tove Lärare</h1>" in theirs.content.decode()
+
+    # Confirmed: now the school knows the teacher, by the account's name.
+    redeem(username, mailed_code(mailoutbox))
+    membership = Membership.objects.get(user=first.user, school_unit=gymnasium)
+    assert (membership.typed_first_name, membership.typed_last_name) == ("", "")
+    assert "<h1>Tove Lärare</h1>" in client.get(teacher_url).content.decode()
+    assert "Lärare, Tove" in client.get(base + "larare/").content.decode()
+    log = client.get(base + "logg/").content.decode()
+    assert "Tove Lärare" in log and "Gissad" not in log
+
+
+def test_a_declined_link_keeps_the_typed_name_in_the_schools_history(
+    principal, other_principal, other_school, gymnasium, mailoutbox
+):
+    first = register(other_school, other_principal, codes=("GRGRMAT01",))
+    client, _page = register_by_page(gymnasium, principal, first_name="Gissad", last_name="Gäst")
+    redeem(first.user.username, mailed_code(mailoutbox), decline=True)
+    base = f"/e-tjanster/skolor/{gymnasium.code}/"
+    removed = client.get(base + "larare-borttagna/").content.decode()
+    assert "Gissad Gäst" in removed and "Tove" not in removed
+    log = client.get(base + "logg/").content.decode()
+    assert "Gissad Gäst" in log and "Tove" not in log
