@@ -120,6 +120,23 @@ class AuditAction(models.TextChoices):
 
 LOGIN_ACTIONS = frozenset({AuditAction.LOGIN_SUCCEEDED, AuditAction.LOGIN_FAILED})
 
+# Recorded nationally or at a huvudman, never at a school unit: the national
+# catalogue and policy, the site, support, and retention. A school's log
+# leaves them out of its action filter (they would always find nothing).
+NEVER_AT_A_SCHOOL = frozenset(
+    {
+        AuditAction.HUVUDMAN_CHANGED,
+        AuditAction.POLICY_CHANGED,
+        AuditAction.SUBJECT_CHANGED,
+        AuditAction.MATERIAL_CHANGED,
+        AuditAction.SITE_NOTICE_CHANGED,
+        AuditAction.TICKET_CHANGED,
+        AuditAction.TICKET_ANSWERED,
+        AuditAction.AUDIT_PURGED,
+        AuditAction.TICKETS_PURGED,
+    }
+)
+
 
 def audit_record(
     *,

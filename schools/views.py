@@ -34,7 +34,7 @@ from accounts.reauth import Reauth, reauth_check, reauth_prompt
 from accounts.resume import resumed_initial
 from config.views import personal_data_download
 from permissions import policy
-from permissions.audit import AuditAction, AuditContext
+from permissions.audit import NEVER_AT_A_SCHOOL, AuditAction, AuditContext
 from permissions.audit_display import event_rows, events_csv
 from permissions.csv_import import (
     MAX_BYTES,
@@ -1262,7 +1262,14 @@ def audit_log(request: HttpRequest, code: str) -> HttpResponse:
             "action_select": PlainSelect(
                 choices=[
                     ("", _("All")),
-                    *sorted(AuditAction.choices, key=lambda choice: str(choice[1])),
+                    *sorted(
+                        (
+                            choice
+                            for choice in AuditAction.choices
+                            if choice[0] not in NEVER_AT_A_SCHOOL
+                        ),
+                        key=lambda choice: str(choice[1]),
+                    ),
                 ]
             ).render("action", action, {"id": "action"}),
             "action": action,

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from pypdf import PdfReader
 
 from accounts.models import Role, User
-from permissions.audit import AuditAction, AuditContext, audit_record
+from permissions.audit import NEVER_AT_A_SCHOOL, AuditAction, AuditContext, audit_record
 from permissions.models import Membership
 from permissions.models import TestAdministrator as Appointment
 from tests.accounts.test_card_pdf import printed_cells
@@ -474,3 +474,12 @@ def test_teacher_page_reactivates_from_1_august_stockholm_time(principal, grunds
         assert "ateraktivera" in html
         client.post(base + "ateraktivera/")
     assert teacher.memberships.get().valid_until == datetime.date(2028, 7, 31)
+
+
+def test_the_log_filter_offers_only_what_happens_at_a_school(principal_client, grundskola):
+    html = principal_client.get(f"/e-tjanster/skolor/{grundskola.code}/logg/").content.decode()
+    select = html[html.index('<select name="action"') : html.index("</select>")]
+    assert 'value="membership_registered"' in select
+    assert 'value="login_succeeded"' in select
+    for action in NEVER_AT_A_SCHOOL:
+        assert f'value="{action}"' not in select, action
