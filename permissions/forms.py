@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from accounts.validators import validate_person_name
 from permissions.csv_import import SUBJECT_MODE_CHOICES, SubjectMode
-from permissions.models import MaterialLevel, Membership, Subject
+from permissions.models import KNOWN_NAMES, MaterialLevel, Membership, Subject
 from permissions.policy import MembershipState
 from portal.widgets import PlainSelect
 
@@ -166,14 +166,15 @@ class ImportPickupForm(forms.Form):
     what = forms.ChoiceField(choices=[("slips", "slips"), ("report", "report")])
 
 
-# By the name the school knows (`MembershipQuerySet.with_known_names`).
+# By the name the school knows (`permissions.models.KNOWN_NAMES`).
+_FIRST, _LAST = KNOWN_NAMES["known_first_name"], KNOWN_NAMES["known_last_name"]
 SORTS = {
-    "name": ("known_last_name", "known_first_name", "pk"),
-    "-name": ("-known_last_name", "-known_first_name", "-pk"),
+    "name": (_LAST.asc(), _FIRST.asc(), "pk"),
+    "-name": (_LAST.desc(), _FIRST.desc(), "-pk"),
     "username": ("user__username",),
     "-username": ("-user__username",),
-    "valid_until": ("valid_until", "known_last_name", "pk"),
-    "-valid_until": ("-valid_until", "known_last_name", "pk"),
+    "valid_until": ("valid_until", _LAST.asc(), "pk"),
+    "-valid_until": ("-valid_until", _LAST.asc(), "pk"),
 }
 
 

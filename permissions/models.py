@@ -96,6 +96,21 @@ def membership_valid_q(day: datetime.date, prefix: str = "") -> Q:
     )
 
 
+def _known_name(field: str) -> Case:
+    return Case(
+        When(confirmed_at__isnull=True, then=F(f"typed_{field}")), default=F(f"user__{field}")
+    )
+
+
+# The teacher's name as the membership's school may know it, in SQL: the same
+# rule as `Membership.known_names`. As expressions, so that a list can sort
+# by them without joining the user into its count.
+KNOWN_NAMES = {
+    "known_first_name": _known_name("first_name"),
+    "known_last_name": _known_name("last_name"),
+}
+
+
 class MembershipQuerySet(models.QuerySet):
     """The rules about a membership's life, spelled once."""
 
@@ -124,18 +139,9 @@ class MembershipQuerySet(models.QuerySet):
         return self.live().filter(membership_confirmed_q(), valid_until__lt=day)
 
     def with_known_names(self) -> "MembershipQuerySet":
-        """Annotate `known_first_name` and `known_last_name`: the teacher's
-        name as the membership's school may know it (`Membership.known_names`),
-        for lists that search and sort by it in the database."""
-        never_confirmed = Q(confirmed_at__isnull=True)
-        return self.annotate(
-            known_first_name=Case(
-                When(never_confirmed, then=F("typed_first_name")), default=F("user__first_name")
-            ),
-            known_last_name=Case(
-                When(never_confirmed, then=F("typed_last_name")), default=F("user__last_name")
-            ),
-        )
+        """Annotate `known_first_name` and `known_last_name` (`KNOWN_NAMES`),
+        for lists that search by them in the database."""
+        return self.annotate(**KNOWN_NAMES)
 
     def reactivatable(self, today: datetime.date) -> "MembershipQuerySet":
         """Live, and valid only for an earlier school year: reactivation is open
@@ -213,7 +219,7 @@ class Membership(models.Model):
         typed itself, never the one another school stored on the account:
         else typing an address would reveal the name behind it. A link never
         confirmed (withdrawn, declined) keeps the typed name in its history.
-        `MembershipQuerySet.with_known_names` is the same rule in SQL.
+        `KNOWN_NAMES` is the same rule in SQL.
         """
         if self.confirmed_at is None:
             return self.typed_first_name, self.typed_last_name

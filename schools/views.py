@@ -56,7 +56,7 @@ from permissions.forms import (
     TeacherRegisterForm,
     TestAdminIssueForm,
 )
-from permissions.models import Membership, SubjectGrant, TestAdministrator
+from permissions.models import KNOWN_NAMES, Membership, SubjectGrant, TestAdministrator
 from permissions.refusals import Refused
 from permissions.schoolyear import school_year_label, today
 from permissions.services import (
@@ -294,13 +294,13 @@ def teacher_list(request: HttpRequest, code: str) -> HttpResponse:
     form = TeacherFilterForm(request.GET)
     # An unknown filter value is ignored rather than an error: the list still shows.
     params = form.cleaned_data if form.is_valid() else {}
-    memberships = policy.school_memberships(school_unit=school_unit).with_known_names()
+    memberships = policy.school_memberships(school_unit=school_unit)
     if params.get("state"):
         memberships = policy.memberships_in_state(
             memberships=memberships, state=params["state"], today=day
         )
     if query := params.get("q"):
-        memberships = memberships.filter(
+        memberships = memberships.with_known_names().filter(
             Q(known_first_name__icontains=query)
             | Q(known_last_name__icontains=query)
             | Q(user__username__icontains=query)
@@ -319,8 +319,7 @@ def teacher_list(request: HttpRequest, code: str) -> HttpResponse:
         "valid_until",
         "confirmed_at",
         "user__username",
-        "known_first_name",
-        "known_last_name",
+        *KNOWN_NAMES.values(),
     )
     query_without_page = request.GET.copy()
     query_without_page.pop("page", None)
@@ -658,8 +657,7 @@ def teacher_slips(request: HttpRequest, code: str) -> HttpResponse:
         policy.school_memberships(school_unit=school_unit)
         .filter(user__username__in=usernames)
         .select_related("user", "school_unit")
-        .with_known_names()
-        .order_by("known_last_name", "known_first_name")
+        .order_by(*KNOWN_NAMES.values())
     )
     if not memberships:
         messages.error(request, _("Choose at least one teacher to print slips for."))

@@ -47,13 +47,15 @@ def other_principal(other_school):
     return user
 
 
-def register(school_unit, actor, email=EMAIL, codes=("MAT",), run=None):
+def register(
+    school_unit, actor, email=EMAIL, codes=("MAT",), run=None, first_name="Tove", last_name="Lärare"
+):
     def call():
         return membership_register(
             school_unit=school_unit,
             context=AuditContext(actor=actor, school_unit=school_unit),
-            first_name="Tove",
-            last_name="Lärare",
+            first_name=first_name,
+            last_name=last_name,
             email=email,
             subjects=list(Subject.objects.filter(code__in=codes)),
             today=SCHOOL_DAY,
@@ -649,6 +651,14 @@ def test_a_waiting_school_sees_the_name_it_typed_never_the_one_on_the_account(
 
     listing = client.get(base + "larare/").content.decode()
     assert "Gästsson, Gissad" in listing and "Tove" not in listing
+    # Sorted by the typed name too: "Gästsson" before "Holm", though "Lärare" is after.
+    register(
+        gymnasium, principal, email="holm@larare.example", first_name="Hanna", last_name="Holm"
+    )
+    listing = client.get(base + "larare/").content.decode()
+    assert listing.index("Gästsson, Gissad") < listing.index("Holm, Hanna")
+    listing = client.get(base + "larare/", {"sort": "-name"}).content.decode()
+    assert listing.index("Holm, Hanna") < listing.index("Gästsson, Gissad")
     # The search looks for the typed name only: the account's name finds nothing.
     assert username not in client.get(base + "larare/", {"q": "Lärare"}).content.decode()
     assert username in client.get(base + "larare/", {"q": "Gästs"}).content.decode()
