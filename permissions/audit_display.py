@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import Role, User
 from permissions.audit import AuditAction
 from permissions.csv_import import spreadsheet_safe
-from permissions.models import AuditEvent, Membership
+from permissions.models import AuditEvent, Membership, Subject
 from permissions.refusals import REFUSAL_MESSAGES, RefusalCode
 
 
@@ -160,10 +160,20 @@ VALUE_LABELS = {
 }
 
 
-def _value(key: str, value) -> str:
+# Details that list subject codes (registration, a change of subjects).
+SUBJECT_LISTS = frozenset({"subjects", "added", "removed"})
+
+
+def _value(key: str, value, subjects: dict[str, str] | None = None) -> str:
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if isinstance(value, list):
+        if key in SUBJECT_LISTS and subjects:
+            value = [
+                f"{subjects[code]} ({code})" if code in subjects else code
+                for code in value
+                if isinstance(code, str)
+            ]
         return ", ".join(_value(key, item) for item in value) or "–"
     if key in {"refused", "condition"}:
         try:
@@ -190,13 +200,32 @@ def _value(key: str, value) -> str:
     return str(label) if label is not None else str(value)
 
 
-def describe_details(details: dict | None) -> str:
-    """The details of an event as one readable line ("faktor: inloggningsmatris; …")."""
+def describe_details(details: dict | None, subjects: dict[str, str] | None = None) -> str:
+    """The details of an event as one readable line ("faktor: inloggningsmatris; …"),
+    subject codes with their names where `subjects` (code: name) has them."""
     if not details:
         return ""
     return "; ".join(
-        f"{DETAIL_LABELS.get(key, key)}: {_value(key, value)}" for key, value in details.items()
+        f"{DETAIL_LABELS.get(key, key)}: {_value(key, value, subjects)}"
+        for key, value in details.items()
     )
+
+
+def _subject_names(events: list[AuditEvent]) -> dict[str, str]:
+    """The names of the subjects the events' details list, in one query (none
+    without any)."""
+    codes = {
+        code
+        for event in events
+        if isinstance(event.details, dict)
+        for key in SUBJECT_LISTS
+        if isinstance(event.details.get(key), list)
+        for code in event.details[key]
+        if isinstance(code, str)
+    }
+    if not codes:
+        return {}
+    return dict(Subject.objects.filter(code__in=codes).values_list("code", "name"))
 
 
 @dataclass(frozen=True)
@@ -244,12 +273,14 @@ def _names_known_at(school_unit, users: list[User]) -> dict[int, str]:
 
 def event_rows(events: Iterable[AuditEvent], *, school_unit=None) -> list[EventRow]:
     """Readable rows for a page of events: names found in one query (two
-    for a school's own log, `school_unit`: see `_names_known_at`)."""
+    for a school's own log, `school_unit`: see `_names_known_at`), and the
+    names of the subjects the details list in one more."""
     events = list(events)
     ids = {event.actor_id for event in events if event.actor_id}
     usernames = {event.target for event in events if event.target}
     users = list(User.objects.filter(Q(pk__in=ids) | Q(username__in=usernames))) if events else []
     names = _names_known_at(school_unit, users)
+    subjects = _subject_names(events)
     by_id = {user.pk: user for user in users}
     by_username = {user.username: user for user in users}
     rows = []
@@ -270,7 +301,7 @@ def event_rows(events: Iterable[AuditEvent], *, school_unit=None) -> list[EventR
                 actor_role=role_label(event.actor_role) if event.actor_role else "",
                 target=target_text,
                 school=str(school) if school is not None else "",
-                details=describe_details(event.details),
+                details=describe_details(event.details, subjects),
             )
         )
     return rows

@@ -48,6 +48,27 @@ def test_the_school_log_reads_as_swedish_sentences_with_names(
     assert '<option value="membership_registered">Lärare registrerad</option>' in page
 
 
+def test_subjects_in_the_school_log_read_as_names_with_their_codes(
+    principal_client, principal, grundskola, teacher
+):
+    from permissions.models import Subject
+    from permissions.services import membership_grant
+
+    membership = teacher.memberships.get()
+    membership_grant(
+        membership=membership,
+        subjects=list(Subject.objects.filter(code__in=["GRGRMAT01", "GRGRENG01"])),
+        context=AuditContext(actor=principal, school_unit=grundskola),
+    )
+    english = Subject.objects.get(code="GRGRENG01").name
+    swedish = Subject.objects.get(code="GRGRSVE01").name
+    rows = log(principal_client, grundskola).split("<tbody>")[1].split("</tbody>")[0]
+    assert f"tillagd: {english} (GRGRENG01)" in rows
+    assert f"borttagen: {swedish} (GRGRSVE01)" in rows
+    # A code no longer in the catalogue still reads as its code.
+    assert describe_details({"added": ["XYZ01"]}, {}) == "tillagd: XYZ01"
+
+
 def test_a_deleted_teacher_is_shown_by_username_only(
     principal_client, principal, grundskola, teacher
 ):
