@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
-from django.db.models import OuterRef, Subquery, Value
-from django.db.models.functions import Concat
+from django.db.models import Case, Exists, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce, Concat
 from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.urls import path
 from django.utils.translation import gettext
@@ -14,7 +14,7 @@ from accounts.network import audit_context
 from accounts.sites import ReadOnlyAdmin
 from permissions.audit import AuditAction
 from permissions.audit_display import action_label, describe_details, events_csv, role_label
-from permissions.models import AuditEvent, LevelPolicy, Subject
+from permissions.models import AuditEvent, LevelPolicy, Membership, Subject
 from permissions.services import (
     log_export_record,
     policy_rule_add,
@@ -97,12 +97,28 @@ class RoleFilter(admin.SimpleListFilter):
         return queryset
 
 
-def _full_name_of(**match) -> Subquery:
-    return Subquery(
+def _full_name_of(scope: Q | None = None, **match):
+    """The account's name, or within `scope` (a huvudman's memberships,
+    `audit_display.known_scope`) for a teacher who never confirmed a
+    membership there the name typed there: the same rule as the school log."""
+    name = Subquery(
         User.objects.filter(**match)
         .annotate(full_name=Concat("first_name", Value(" "), "last_name"))
         .values("full_name")[:1]
     )
+    if scope is None:
+        return name
+    of_user = {f"user__{key}": value for key, value in match.items()}
+    memberships = Membership.objects.filter(scope, **of_user)
+    typed = Subquery(
+        memberships.order_by("-created_at", "-pk")
+        .annotate(full_name=Concat("typed_first_name", Value(" "), "typed_last_name"))
+        .values("full_name")[:1]
+    )
+    waiting = Exists(User.objects.filter(role=Role.TEACHER, **match)) & ~Exists(
+        memberships.filter(confirmed_at__isnull=False)
+    )
+    return Case(When(waiting, then=Coalesce(typed, Value(""))), default=name)
 
 
 @admin.register(AuditEvent)
@@ -144,10 +160,10 @@ class AuditEventAdmin(ReadOnlyAdmin, admin.ModelAdmin):
         return self.with_names(super().get_queryset(request))
 
     @staticmethod
-    def with_names(queryset):
+    def with_names(queryset, scope: Q | None = None):
         return queryset.annotate(
-            actor_name=_full_name_of(pk=OuterRef("actor_id")),
-            target_name=_full_name_of(username=OuterRef("target")),
+            actor_name=_full_name_of(scope, pk=OuterRef("actor_id")),
+            target_name=_full_name_of(scope, username=OuterRef("target")),
         )
 
     @admin.display(description=_("action"), ordering="action")
@@ -203,7 +219,10 @@ class AuditEventAdmin(ReadOnlyAdmin, admin.ModelAdmin):
         log_export_record(
             context=audit_context(request), filters=filters, **self.export_scope(request)
         )
-        response = StreamingHttpResponse(events_csv(events), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(
+            events_csv(events, **self.export_scope(request)),
+            content_type="text/csv; charset=utf-8",
+        )
         response["Content-Disposition"] = 'attachment; filename="logg.csv"'
         response["Cache-Control"] = "private, no-store"
         return response

@@ -249,18 +249,19 @@ def _person(user: User | None, username: str, names: dict[int, str]) -> str:
     return f"{name} ({user.username})" if name else user.username
 
 
-def _names_known_at(school_unit, users: list[User]) -> dict[int, str]:
-    """The teachers among `users` who never confirmed a membership of
-    `school_unit`, with the name the school typed (or none): SECURITY, the
-    school log does not reveal the name another school stored on an account
-    the school only linked by its e-mail address. One query."""
+def _names_known_at(scope: Q | None, users: list[User]) -> dict[int, str]:
+    """The teachers among `users` who never confirmed a membership in `scope`
+    (a school's or a huvudman's memberships), with the name typed there (or
+    none): SECURITY, a school's or huvudman's log does not reveal the name
+    another school stored on an account that was only linked by its e-mail
+    address (`Membership.known_names`). One query."""
     teachers = [user.pk for user in users if user.role == Role.TEACHER]
-    if school_unit is None or not teachers:
+    if scope is None or not teachers:
         return {}
     names: dict[int, str] = {}
     confirmed: set[int] = set()
     rows = (
-        Membership.objects.filter(school_unit=school_unit, user_id__in=teachers)
+        Membership.objects.filter(scope, user_id__in=teachers)
         .order_by("created_at", "pk")
         .values_list("user_id", "confirmed_at", "typed_first_name", "typed_last_name")
     )
@@ -271,15 +272,25 @@ def _names_known_at(school_unit, users: list[User]) -> dict[int, str]:
     return {pk: names.get(pk, "") for pk in teachers if pk not in confirmed}
 
 
-def event_rows(events: Iterable[AuditEvent], *, school_unit=None) -> list[EventRow]:
+def known_scope(*, school_unit=None, huvudman=None) -> Q | None:
+    """The memberships whose names a school's (or a huvudman's) log may show;
+    None for the national log, which shows every account's own name."""
+    if school_unit is not None:
+        return Q(school_unit=school_unit)
+    if huvudman is not None:
+        return Q(school_unit__huvudman=huvudman)
+    return None
+
+
+def event_rows(events: Iterable[AuditEvent], *, school_unit=None, huvudman=None) -> list[EventRow]:
     """Readable rows for a page of events: names found in one query (two
-    for a school's own log, `school_unit`: see `_names_known_at`), and the
+    for a school's or a huvudman's log: see `_names_known_at`), and the
     names of the subjects the details list in one more."""
     events = list(events)
     ids = {event.actor_id for event in events if event.actor_id}
     usernames = {event.target for event in events if event.target}
     users = list(User.objects.filter(Q(pk__in=ids) | Q(username__in=usernames))) if events else []
-    names = _names_known_at(school_unit, users)
+    names = _names_known_at(known_scope(school_unit=school_unit, huvudman=huvudman), users)
     subjects = _subject_names(events)
     by_id = {user.pk: user for user in users}
     by_username = {user.username: user for user in users}
@@ -310,11 +321,11 @@ def event_rows(events: Iterable[AuditEvent], *, school_unit=None) -> list[EventR
 CSV_CHUNK = 2000
 
 
-def events_csv(events, *, school_unit=None) -> Iterable[str]:
+def events_csv(events, *, school_unit=None, huvudman=None) -> Iterable[str]:
     """A filtered log as CSV lines (`;`, UTF-8 with BOM, Excel-safe: no formulas).
 
     Streams in chunks of CSV_CHUNK events, one name look-up per chunk
-    (`event_rows`; `school_unit` for a school's own log).
+    (`event_rows`; `school_unit` or `huvudman` for their own logs).
     """
 
     class Line:
@@ -334,17 +345,18 @@ def events_csv(events, *, school_unit=None) -> Iterable[str]:
             _("Details"),
         ]
     )
+    scope = {"school_unit": school_unit, "huvudman": huvudman}
     chunk: list[AuditEvent] = []
     for event in events.iterator(chunk_size=CSV_CHUNK):
         chunk.append(event)
         if len(chunk) >= CSV_CHUNK:
-            yield from _csv_lines(writer, chunk, school_unit)
+            yield from _csv_lines(writer, chunk, scope)
             chunk = []
-    yield from _csv_lines(writer, chunk, school_unit)
+    yield from _csv_lines(writer, chunk, scope)
 
 
-def _csv_lines(writer, chunk, school_unit) -> Iterable[str]:
-    for row in event_rows(chunk, school_unit=school_unit):
+def _csv_lines(writer, chunk, scope: dict) -> Iterable[str]:
+    for row in event_rows(chunk, **scope):
         cells = [
             row.time.isoformat(timespec="seconds"),
             row.action,

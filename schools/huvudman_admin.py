@@ -31,6 +31,7 @@ from accounts.reauth import Reauth, reauth_check, reauth_prompt
 from accounts.services import card_unlock, current_card
 from accounts.sites import HuvudmanSite
 from permissions.admin import AuditEventAdmin
+from permissions.audit_display import known_scope
 from permissions.models import AuditEvent
 from permissions.policy import (
     can_manage_huvudman,
@@ -170,7 +171,9 @@ class HuvudmanAuditEventAdmin(ScopedAdmin, AuditEventAdmin):
     """The huvudman's own audit log, read-only like the national one."""
 
     def get_queryset(self, request):
-        return self.with_names(huvudman_audit_events(user=request.user))
+        # Names as the huvudman's schools know them (`Membership.known_names`).
+        scope = known_scope(huvudman=huvudman_of_staff(user=request.user))
+        return self.with_names(huvudman_audit_events(user=request.user), scope)
 
     def export_scope(self, request) -> dict:
         return {"huvudman": huvudman_of_staff(user=request.user)}

@@ -699,3 +699,28 @@ def test_a_declined_link_keeps_the_typed_name_in_the_schools_history(
     assert "Gissad Gäst" in removed and "Tove" not in removed
     log = client.get(base + "logg/").content.decode()
     assert "Gissad Gäst" in log and "Tove" not in log
+
+
+def test_the_huvudmans_log_names_a_waiting_teacher_as_its_school_typed(
+    principal, other_principal, other_school, gymnasium, huvudman_staff, national_admin, mailoutbox
+):
+    """The huvudman's own log (list, event page, CSV) follows the school's
+    rule; the national log names the account as it is."""
+    first = register(other_school, other_principal, codes=("GRGRMAT01",))
+    register_by_page(gymnasium, principal, first_name="Gissad", last_name="Gästsson")
+    staff = verify_session(Client(), huvudman_staff)
+    base = "/huvudman/permissions/auditevent/"
+    listing = staff.get(base).content.decode()
+    assert f"Gissad Gästsson ({first.user.username})" in listing and "Tove" not in listing
+    event = AuditEvent.objects.get(action="membership_registered", school_unit=gymnasium)
+    page = staff.get(f"{base}{event.pk}/change/").content.decode()
+    assert "Gissad Gästsson" in page and "Tove" not in page
+    csv = b"".join(staff.post(base + "export/").streaming_content).decode()
+    assert "Gissad Gästsson" in csv and "Tove" not in csv
+    national = verify_session(Client(), national_admin).get("/admin/permissions/auditevent/")
+    assert f"Tove Lärare ({first.user.username})" in national.content.decode()
+
+    # Confirmed at the huvudman's school: the account's own name.
+    redeem(first.user.username, mailed_code(mailoutbox))
+    listing = staff.get(base).content.decode()
+    assert f"Tove Lärare ({first.user.username})" in listing and "Gissad" not in listing
