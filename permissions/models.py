@@ -177,9 +177,15 @@ class Membership(models.Model):
         _("confirmed by the teacher"), null=True, blank=True, default=timezone.now
     )
     # The name the registering school typed, kept while the membership has
-    # never been confirmed (`known_names`); empty for a new account's.
-    typed_first_name = models.CharField(_("first name as registered"), max_length=150, blank=True)
-    typed_last_name = models.CharField(_("last name as registered"), max_length=150, blank=True)
+    # never been confirmed (`known_names`); empty for a new account's. The
+    # database's own default too: a server still running the previous
+    # release during a rolling deploy inserts memberships without them.
+    typed_first_name = models.CharField(
+        _("first name as registered"), max_length=150, blank=True, default="", db_default=""
+    )
+    typed_last_name = models.CharField(
+        _("last name as registered"), max_length=150, blank=True, default="", db_default=""
+    )
     subjects = models.ManyToManyField(
         Subject, through="SubjectGrant", related_name="memberships", blank=True
     )

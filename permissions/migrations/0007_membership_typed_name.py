@@ -27,12 +27,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='membership',
             name='typed_first_name',
-            field=models.CharField(blank=True, max_length=150, verbose_name='first name as registered'),
+            field=models.CharField(blank=True, db_default='', default='', max_length=150, verbose_name='first name as registered'),
         ),
         migrations.AddField(
             model_name='membership',
             name='typed_last_name',
-            field=models.CharField(blank=True, max_length=150, verbose_name='last name as registered'),
+            field=models.CharField(blank=True, db_default='', default='', max_length=150, verbose_name='last name as registered'),
         ),
         migrations.RunPython(keep_shown_names, migrations.RunPython.noop),
     ]
