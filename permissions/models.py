@@ -138,6 +138,17 @@ class MembershipQuerySet(models.QuerySet):
         """Live and confirmed, but its validity ended before `day`."""
         return self.live().filter(membership_confirmed_q(), valid_until__lt=day)
 
+    def accounts_kept_besides(self, memberships) -> set[int]:
+        """The users of `memberships` whose account outlives their removal:
+        another confirmed membership keeps it (`Membership.other_schools_count`
+        for many at once; a registration still waiting keeps nothing)."""
+        return set(
+            self.confirmed()
+            .filter(user__in={membership.user_id for membership in memberships})
+            .exclude(pk__in=[membership.pk for membership in memberships])
+            .values_list("user_id", flat=True)
+        )
+
     def with_known_names(self) -> "MembershipQuerySet":
         """Annotate `known_first_name` and `known_last_name` (`KNOWN_NAMES`),
         for lists that search by them in the database."""

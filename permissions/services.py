@@ -655,13 +655,7 @@ def school_year_renew(
         .select_related("user")
         .select_for_update(of=("self",))
     )
-    removing_ids = [membership.pk for membership in removing]
-    staying = set(
-        Membership.objects.confirmed()
-        .filter(user__in=[membership.user_id for membership in removing])
-        .exclude(pk__in=removing_ids)
-        .values_list("user_id", flat=True)
-    )
+    staying = Membership.objects.accounts_kept_besides(removing)
     ending = [membership for membership in removing if membership.user_id in staying]
     deleting = [membership for membership in removing if membership.user_id not in staying]
     access_end(

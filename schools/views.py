@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.card_pdf import card_rows, render_card_pdf
@@ -967,13 +968,29 @@ def new_school_year(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _school_year_confirm_page(request, school_unit, step, kept_ids, removing) -> HttpResponse:
-    staying = set(
-        Membership.objects.live()
-        .filter(user__in=[m.user_id for m in removing])
-        .exclude(pk__in=[m.pk for m in removing])
-        .values_list("user_id", flat=True)
-    )
+    # The service's own rule: only a confirmed membership elsewhere keeps the account.
+    staying = Membership.objects.accounts_kept_besides(removing)
     deleted = sum(1 for m in removing if m.user_id not in staying)
+    kept = len(removing) - deleted
+    if deleted:
+        consequence = ngettext(
+            "%(deleted)d of them has no other school: the account and its personal data are "
+            "deleted and cannot be restored.",
+            "%(deleted)d of them have no other school: their accounts and personal data are "
+            "deleted and cannot be restored.",
+            deleted,
+        ) % {"deleted": deleted}
+        if kept:
+            consequence += " " + ngettext(
+                "The other one can be restored within 30 days.",
+                "The other %(kept)d can be restored within 30 days.",
+                kept,
+            ) % {"kept": kept}
+    else:
+        consequence = _(
+            "Each of them keeps the account for another school and can be restored here "
+            "within 30 days."
+        )
     people = [
         (
             m.known_full_name(),
@@ -995,13 +1012,7 @@ def _school_year_confirm_page(request, school_unit, step, kept_ids, removing) ->
             (_("Reactivated"), str(len(kept_ids))),
             (_("Removed"), str(len(removing))),
         ],
-        consequences=[
-            _(
-                "%(deleted)d of them have no other school: their accounts and personal data are "
-                "deleted and cannot be restored. The others can be restored within 30 days."
-            )
-            % {"deleted": deleted}
-        ],
+        consequences=[consequence],
         button=_("Reactivate the kept and remove the others"),
         cancel_url=reverse("schools:new_school_year", args=[school_unit.code]),
         hidden=[("keep", pk) for pk in sorted(kept_ids)] + [("remove_unkept", "yes")],

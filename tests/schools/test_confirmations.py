@@ -164,6 +164,46 @@ def test_bulk_removal_lists_everyone_and_asks_for_the_card_when_stale(
     assert list(Membership.objects.filter(pk__in=[m.pk for m in old])) == [old[0]]
 
 
+def test_bulk_removal_says_what_the_removal_will_do_when_the_other_school_only_waits(
+    principal_client, principal, grundskola, other_school
+):
+    """A registration still waiting for the teacher's confirmation keeps no
+    account alive (`membership_remove`): the confirmation must say the
+    account is deleted, and it is; a confirmed other school keeps it."""
+    waiting, kept = make_teachers(grundskola, 2, valid_until=datetime.date(2020, 7, 31), prefix="w")
+    Membership.objects.create(
+        user=waiting.user, school_unit=other_school, valid_until=END_OF_YEAR, confirmed_at=None
+    )
+    Membership.objects.create(user=kept.user, school_unit=other_school, valid_until=END_OF_YEAR)
+    base = url(grundskola, "nytt-lasar/")
+    html = principal_client.post(base, {"remove_unkept": "yes"}).content.decode()
+    rows = {
+        username: html.split(username)[1].split("</tr>")[0]
+        for username in (waiting.user.username, kept.user.username)
+    }
+    assert "Kontot raderas (sista skolan)" in rows[waiting.user.username]
+    assert "kontot finns kvar för andra skolor" in rows[kept.user.username]
+    assert "1 av dem har ingen annan skola" in html
+    principal_client.post(base, {"remove_unkept": "yes", "confirm": "yes"})
+    assert not User.objects.filter(pk=waiting.user.pk).exists()
+    assert User.objects.filter(pk=kept.user.pk).exists()
+
+
+def test_bulk_removal_of_teachers_who_all_keep_their_accounts_says_so(
+    principal_client, grundskola, other_school
+):
+    old = make_teachers(grundskola, 2, valid_until=datetime.date(2020, 7, 31), prefix="k")
+    for membership in old:
+        Membership.objects.create(
+            user=membership.user, school_unit=other_school, valid_until=END_OF_YEAR
+        )
+    html = principal_client.post(
+        url(grundskola, "nytt-lasar/"), {"remove_unkept": "yes"}
+    ).content.decode()
+    assert "ingen annan skola" not in html
+    assert "kan återställas här inom 30 dagar" in html
+
+
 def test_a_removed_membership_is_restored_with_its_subjects_within_thirty_days(
     principal_client, grundskola, other_school, teacher
 ):
