@@ -27,6 +27,13 @@ from accounts.models import (
     MatrixCardDevice,
 )
 from accounts.network import audit_context
+from accounts.once import (
+    ONCE_FIELD,
+    once_repeated,
+    once_repeated_message,
+    once_spend,
+    once_token,
+)
 from accounts.reauth import Reauth, reauth_check, reauth_prompt
 from accounts.services import card_unlock, current_card
 from accounts.sites import HuvudmanSite
@@ -317,14 +324,21 @@ class PrincipalAdmin(ScopedAdmin):
         # admin_view() marks every page of the site never_cache (no-store).
         return self.render_page(request, "huvudman/principal_credentials.html", context)
 
-    def confirmation(self, request, *, grave: bool):
+    def confirmation(self, request, principal, *, grave: bool):
         """None: confirmed (and, if `grave`, a stale session typed a TOTP code
-        again): act. Else `(reauth, status)` for the confirmation page."""
+        again): act, once (`accounts.once`). A response: the same confirmation
+        was sent before, so nothing is done again. Else `(reauth, status)` for
+        the confirmation page."""
         if request.method == "POST" and request.POST.get("confirm") == "yes":
+            if once_repeated(request):
+                self.message_user(request, once_repeated_message(), messages.INFO)
+                return HttpResponseRedirect(self.detail_url(principal))
             if not grave:
+                once_spend(request)
                 return None
             problem = reauth_check(request)
             if problem is None:
+                once_spend(request)
                 return None
             return problem, 400
         return (reauth_prompt(request) if grave else Reauth()), 200
@@ -348,7 +362,7 @@ class PrincipalAdmin(ScopedAdmin):
                 ],
                 "consequences": consequences,
                 "button": button,
-                "hidden": list(hidden),
+                "hidden": [*hidden, (ONCE_FIELD, once_token())],
                 "danger": danger,
                 "action_url": request.path,
                 "cancel_url": self.detail_url(principal),
@@ -421,7 +435,9 @@ class PrincipalAdmin(ScopedAdmin):
                 self.message_user(request, error, messages.ERROR)
             return HttpResponseRedirect(self.detail_url(principal))
         password, card = form.cleaned_data["password"], form.cleaned_data["card"]
-        step = self.confirmation(request, grave=True)
+        step = self.confirmation(request, principal, grave=True)
+        if isinstance(step, HttpResponse):
+            return step
         if step is not None:
             what = (
                 gettext("a new password and a new matrix card")
@@ -473,7 +489,9 @@ class PrincipalAdmin(ScopedAdmin):
 
     def deactivate_view(self, request, object_id) -> HttpResponse:
         principal = self.principal_or_404(request, object_id)
-        step = self.confirmation(request, grave=False)
+        step = self.confirmation(request, principal, grave=False)
+        if isinstance(step, HttpResponse):
+            return step
         if step is not None:
             return self.confirm_page(
                 request,
@@ -541,7 +559,9 @@ class PrincipalAdmin(ScopedAdmin):
     def unlink_view(self, request, object_id) -> HttpResponse:
         principal = self.principal_or_404(request, object_id)
         school_unit = self.unit_or_404(request)
-        step = self.confirmation(request, grave=False)
+        step = self.confirmation(request, principal, grave=False)
+        if isinstance(step, HttpResponse):
+            return step
         if step is not None:
             return self.confirm_page(
                 request,

@@ -31,6 +31,13 @@ from accounts.card_pdf import card_rows, render_card_pdf
 from accounts.decorators import etjanster_required
 from accounts.models import CARD_COLUMNS
 from accounts.network import audit_context
+from accounts.once import (
+    ONCE_FIELD,
+    once_repeated,
+    once_repeated_message,
+    once_spend,
+    once_token,
+)
 from accounts.reauth import Reauth, reauth_check, reauth_prompt
 from accounts.resume import resumed_initial
 from config.views import personal_data_download
@@ -153,20 +160,34 @@ def _slip_for(membership: Membership, password: str | None) -> Slip:
 # --- Confirmations of what cannot be undone ----------------------------------------------
 
 
-def _confirmation(request: HttpRequest, school_unit: SchoolUnit, *, grave: bool):
+def _repeated(request: HttpRequest, done_url: str) -> HttpResponse | None:
+    """A confirmation sent again (`accounts.once`): not carried out; on to
+    `done_url`, saying why."""
+    if request.POST.get("confirm") == "yes" and once_repeated(request):
+        messages.info(request, once_repeated_message())
+        return redirect(done_url)
+    return None
+
+
+def _confirmation(request: HttpRequest, school_unit: SchoolUnit, *, grave: bool, done_url: str):
     """Where a two-step act stands.
 
     None: the confirmation was posted (and, for a `grave` act, a stale
-    session proved the card again): act now. A response: stop with it (the
-    card locked during re-authentication and the session ended). Otherwise
-    `(reauth, status)` for the confirmation page. A GET, or a POST without
-    `confirm` (an old one-click form), only ever shows the page.
+    session proved the card again): act now, once (`accounts.once`). A
+    response: stop with it (the same confirmation was sent before: on to
+    `done_url`; or the card locked during re-authentication and the session
+    ended). Otherwise `(reauth, status)` for the confirmation page. A GET, or
+    a POST without `confirm` (an old one-click form), only ever shows the page.
     """
     if request.method == "POST" and request.POST.get("confirm") == "yes":
+        if repeated := _repeated(request, done_url):
+            return repeated
         if not grave:
+            once_spend(request)
             return None
         problem = reauth_check(request, school_unit=school_unit)
         if problem is None:
+            once_spend(request)
             return None
         if problem.ended:
             messages.error(
@@ -209,7 +230,7 @@ def _confirm_page(
                 "button": button,
                 "action_url": request.path,
                 "cancel_url": cancel_url,
-                "hidden": hidden or [],
+                "hidden": [*(hidden or []), (ONCE_FIELD, once_token())],
                 "people": people or [],
                 "people_caption": people_caption,
                 "danger": danger,
@@ -535,7 +556,7 @@ def teacher_password(request: HttpRequest, code: str, username: str) -> HttpResp
     _require(
         policy.can_regenerate_teacher_password(user=request.user, membership=membership, today=day)
     )
-    step = _confirmation(request, school_unit, grave=True)
+    step = _confirmation(request, school_unit, grave=True, done_url=_teacher_url(membership))
     if isinstance(step, HttpResponse):
         return step
     if step is not None:
@@ -694,12 +715,17 @@ def teacher_reactivate(request: HttpRequest, code: str, username: str) -> HttpRe
 @require_http_methods(["GET", "POST"])
 def teacher_remove(request: HttpRequest, code: str, username: str) -> HttpResponse:
     school_unit = _school_unit(request, code, today())
+    # Sent again after the removal (a reload, a second tab): the teacher is
+    # no longer here to find, so this is asked before the look-up.
+    done_url = reverse("schools:teacher_list", args=[school_unit.code])
+    if repeated := _repeated(request, done_url):
+        return repeated
     membership = _membership(school_unit, username)
     _require(policy.can_remove_membership(user=request.user, school_unit=school_unit))
     name = membership.known_full_name()
     others = membership.other_schools_count()
     # Deleting the account cannot be undone: that one asks for the card again.
-    step = _confirmation(request, school_unit, grave=others == 0)
+    step = _confirmation(request, school_unit, grave=others == 0, done_url=done_url)
     if isinstance(step, HttpResponse):
         return step
     if step is not None:
@@ -774,9 +800,17 @@ def teacher_restore(request: HttpRequest, code: str, membership_id: int) -> Http
     school_unit = _school_unit(request, code, today())
     _require(policy.can_restore_membership(user=request.user, school_unit=school_unit))
     membership = get_object_or_404(
-        Membership.objects.filter(school_unit=school_unit, removed_at__isnull=False),
+        Membership.objects.filter(school_unit=school_unit).select_related("user"),
         pk=membership_id,
     )
+    if membership.removed_at is None:
+        # Restored already (the button sent twice, a second tab): say so.
+        messages.info(
+            request,
+            _("%(name)s is already a teacher at this school again.")
+            % {"name": membership.known_full_name()},
+        )
+        return redirect(_teacher_url(membership))
     try:
         membership_restore(
             membership=membership, context=_context(request, school_unit), now=timezone.now()
@@ -941,7 +975,7 @@ def new_school_year(request: HttpRequest, code: str) -> HttpResponse:
         if remove_rest and removing:
             # Removal in bulk: a confirmation naming everyone, and the card again
             # when the session's last proof is stale.
-            step = _confirmation(request, school_unit, grave=True)
+            step = _confirmation(request, school_unit, grave=True, done_url=request.path)
             if isinstance(step, HttpResponse):
                 return step
             if step is not None:
@@ -1151,7 +1185,12 @@ def test_admin_action(request: HttpRequest, code: str, username: str, action: st
     appointment = _test_admin(school_unit, username)
     user = appointment.user
     if action in CONFIRMED_TEST_ADMIN_ACTIONS:
-        step = _confirmation(request, school_unit, grave=CONFIRMED_TEST_ADMIN_ACTIONS[action])
+        step = _confirmation(
+            request,
+            school_unit,
+            grave=CONFIRMED_TEST_ADMIN_ACTIONS[action],
+            done_url=reverse("schools:test_admin_list", args=[school_unit.code]),
+        )
         if isinstance(step, HttpResponse):
             return step
         if step is not None:
