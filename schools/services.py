@@ -19,6 +19,7 @@ from accounts.models import Role, User
 from accounts.services import IssuedCard, access_end, card_issue, password_regenerate
 from accounts.usernames import generate_password, generate_username
 from accounts.validators import CONTROL_CHARACTER_MESSAGE, has_control_characters
+from config.locks import advisory_lock
 from permissions.audit import AuditAction, AuditContext, audit_record, field_changes
 from permissions.refusals import RefusalCode, Refused
 from schools.models import Huvudman, PrincipalAssignment, SchoolForm, SchoolUnit
@@ -132,6 +133,37 @@ def _audit_units(principal: User) -> list[str]:
     return sorted(principal.led_school_units.values_list("code", flat=True))
 
 
+def _refuse_second_principal(*, email: str, huvudman_id: int) -> None:
+    """One principal account per person and huvudman: a reloaded result page
+    or a second "Save" must not issue a second account with its own card.
+    Someone the huvudman already has (active or deactivated, by e-mail in any
+    letter case) gets more school units or new credentials on their page.
+    Only this huvudman's principals are looked at: another huvudman's are
+    none of its business. Concurrent issues of one address wait for each
+    other (the advisory lock), so both cannot pass the check."""
+    advisory_lock("principal-email:" + email.lower())
+    existing = (
+        User.objects.filter(
+            role=Role.PRINCIPAL,
+            email__iexact=email,
+            principal_assignments__school_unit__huvudman_id=huvudman_id,
+        )
+        .order_by("pk")
+        .first()
+    )
+    if existing is not None:
+        raise ValidationError(
+            {
+                "email": _(
+                    "%(name)s already has a principal account with this e-mail address "
+                    "(username %(username)s). Link more school units or give new credentials "
+                    "on that principal's page instead of issuing a second account."
+                )
+                % {"name": existing.get_full_name(), "username": existing.username}
+            }
+        )
+
+
 @transaction.atomic
 def principal_issue(
     *,
@@ -151,6 +183,7 @@ def principal_issue(
     if len({unit.huvudman_id for unit in school_units}) > 1:
         # One issuer, one huvudman: staff issue principals only for their own units.
         raise ValidationError({"school_units": _("Choose school units of one huvudman only.")})
+    _refuse_second_principal(email=email, huvudman_id=school_units[0].huvudman_id)
     password = generate_password()
     principal = User(
         username=generate_username(),

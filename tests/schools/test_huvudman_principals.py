@@ -9,6 +9,7 @@ from django.contrib.auth import authenticate
 from django.test import Client
 
 from accounts.models import Role, Session, User
+from permissions.audit import AuditContext
 from permissions.models import AuditEvent
 from schools.models import PrincipalAssignment
 from tests.accounts.test_card_pdf import pdf_text
@@ -109,6 +110,40 @@ def test_bad_issue_input_gives_a_swedish_message_and_saves_nothing(
     assert response.status_code == 200
     assert message in response.content.decode()
     assert User.objects.count() == before
+
+
+def test_a_second_principal_account_for_the_same_address_is_refused(
+    staff_client, issued, grundskola, gymnasium, other_school, other_huvudman
+):
+    """A reloaded result page or a second "Save" sent the issue form again and
+    made a second account with its own card; so did the address in other
+    letters. The page names the account the huvudman already has."""
+    before = User.objects.count()
+    for email in ("rut@testkommun.se", "RUT@Testkommun.SE"):
+        response = issue(
+            staff_client, name="Rut Rektorsson", email=email, school_units=[gymnasium.pk]
+        )
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "Rut Rektorsson har redan ett rektorskonto med den här e-postadressen" in html
+        assert issued.user.username in html
+    assert User.objects.count() == before
+    # Deactivated, the account is still the huvudman's: reactivate it instead.
+    User.objects.filter(pk=issued.user.pk).update(is_active=False)
+    response = issue(
+        staff_client, name="Rut", email="rut@testkommun.se", school_units=[gymnasium.pk]
+    )
+    assert "har redan ett rektorskonto" in response.content.decode()
+    # Another huvudman may issue the same person an account of its own.
+    from schools.services import principal_issue
+
+    other = principal_issue(
+        context=AuditContext.system(),
+        name="Rut Rektorsson",
+        email="rut@testkommun.se",
+        school_units=[other_school],
+    )
+    assert other.user.pk != issued.user.pk
 
 
 def test_regenerating_both_keeps_the_username_and_kills_old_password_cells_and_sessions(
