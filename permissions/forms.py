@@ -125,7 +125,20 @@ class SchoolYearRenewForm(forms.Form):
     query and never a 500.
     """
 
-    keep = forms.MultipleChoiceField(required=False, label=_("Keep"))
+    keep = forms.MultipleChoiceField(
+        required=False,
+        label=_("Keep"),
+        # Most often a page left open while the same teachers were renewed or
+        # removed (another tab, another person): say that, not "3 is not one
+        # of the available choices".
+        error_messages={
+            "invalid_choice": _(
+                "The list has changed since this page was shown: some of these teachers were "
+                "renewed or removed meanwhile (in another tab, or by someone else). Nothing was "
+                "saved. Check the list below and send it again."
+            )
+        },
+    )
     remove_unkept = forms.BooleanField(required=False)
 
     def __init__(self, *args, memberships, **kwargs):

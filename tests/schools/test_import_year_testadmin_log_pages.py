@@ -267,6 +267,21 @@ def test_a_membership_not_offered_cannot_be_kept_by_its_id(principal, grundskola
     assert foreign.valid_until == datetime.date(2027, 7, 31)
 
 
+def test_a_page_left_open_while_the_teachers_were_renewed_says_so(principal, grundskola):
+    """The same list sent from a second tab after the first renewed it: the
+    ids are no longer offered. A sentence, not "3 finns inte bland …"."""
+    old = make_teachers(grundskola, 2, valid_until=datetime.date(2026, 7, 31))
+    base = f"/e-tjanster/skolor/{grundskola.code}/nytt-lasar/"
+    with time_machine.travel(AUGUST_FIRST, tick=False):
+        client = verify_session(Client(), principal)
+        assert client.post(base, {"keep": [m.pk for m in old]}).status_code == 200
+        response = client.post(base, {"keep": [m.pk for m in old]})
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Listan har ändrats sedan sidan visades" in html
+    assert "finns inte bland" not in html
+
+
 # --- Test administrators ----------------------------------------------------------------
 
 
