@@ -267,8 +267,17 @@ def parse_rows(text: str) -> list[PlannedRow]:
                 )
             rows.append(row)
     except csv.Error as error:
+        # Python's reason is English and technical ("field larger than field
+        # limit (131072)"): say in words what is wrong, and where.
+        if "field larger than field limit" in str(error):
+            reason = _("a cell is far too long (more than %(max)d characters)") % {
+                "max": csv.field_size_limit()
+            }
+        else:
+            reason = _("its quotation marks or line breaks do not follow the CSV format")
         raise ImportFileError(
-            _("The file could not be read as CSV: %(error)s") % {"error": error}
+            _("The file could not be read as CSV (line %(line)d): %(reason)s.")
+            % {"line": reader.line_num, "reason": reason}
         ) from None
     if not rows:
         raise ImportFileError(_("The file has no teachers in it."))

@@ -66,7 +66,7 @@ def test_staff_issue_a_principal_who_then_logs_in_with_the_card(
     password = page.locator("#issued-password").inner_text().strip()
     cells = read_card(page)
     assert len(cells) == 80
-    download = page.get_by_role("link", name="Ladda ned kortet som pdf")
+    download = page.get_by_role("link", name="Ladda ner kortet som PDF")
     expect(download).to_have_attribute("href", re.compile(r"^data:application/pdf;base64,"))
     # The principal's own page offers the rest (regenerate, unlock, deactivate).
     page.get_by_role("link", name="Tillbaka till rektorn").click()

@@ -136,10 +136,10 @@ def test_principal_runs_a_school_and_a_test_admin_helps(
     pia = User.objects.get(email="pia@skola.example", role=Role.TEST_ADMIN)
     pia_password = page.locator("dt:has-text('Lösenord') + dd code").inner_text()
     # The card and the password come on separate papers: the card never has it.
-    card_text = download_pdf_text(page, "Ladda ned kortet (pdf)")
+    card_text = download_pdf_text(page, "Ladda ner kortet (PDF)")
     assert pia_password not in card_text
     pia_cells = printed_cells(card_text)
-    assert pia_password in download_pdf_text(page, "Ladda ned lösenordslappen (pdf)")
+    assert pia_password in download_pdf_text(page, "Ladda ner lösenordslappen (PDF)")
     page.get_by_role("button", name="Logga ut").click()
 
     # The test administrator logs in with its own card and registers a teacher.

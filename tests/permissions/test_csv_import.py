@@ -12,6 +12,7 @@ from permissions.csv_import import (
     Outcome,
     SubjectMode,
     decode_upload,
+    parse_rows,
     plan_import,
     spreadsheet_safe,
 )
@@ -123,6 +124,15 @@ def test_a_duplicate_email_names_the_row_it_repeats(grundskola):
 def test_an_unreadable_file_is_refused_with_a_clear_message(data, message):
     with pytest.raises(ImportFileError, match=message):
         decode_upload(data)
+
+
+def test_a_cell_longer_than_csv_allows_is_explained_in_swedish_with_its_line():
+    text = HEADER + "Bo;Berg;bo@skola.example;MAT\n" + '"' + "x" * 140_000 + '";a;b;c\n'
+    with pytest.raises(ImportFileError) as refused:
+        parse_rows(text)
+    message = str(refused.value)
+    assert "rad 3" in message and "en cell är alldeles för lång" in message
+    assert "field limit" not in message
 
 
 def test_applying_creates_accounts_memberships_grants_and_events(principal, grundskola):
