@@ -81,3 +81,12 @@ def test_admin_dates_are_swedish(admin_client, principal):
     principal.save()
     page = admin_client.get(f"/admin/accounts/user/{principal.pk}/change/").content.decode()
     assert "31 juli 2026" in page
+
+
+def test_the_sections_are_named_in_the_pages_language(admin_client):
+    """The apps' names were Swedish literals, so /en/admin/ said "BEHÖRIGHETER"."""
+    swedish = admin_client.get("/admin/").content.decode()
+    english = admin_client.get("/en/admin/").content.decode()
+    for sv, en in (("Behörigheter", "Permissions"), ("Skolor", "Schools"), ("Konton", "Accounts")):
+        assert sv in swedish and en not in swedish
+        assert en in english and sv not in english
