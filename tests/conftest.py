@@ -6,7 +6,9 @@ from importlib import import_module
 import pytest
 import pytest_django.fixtures
 from django.apps import apps as django_apps
+from django.conf import settings
 from django.test import Client
+from django.utils import translation
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -52,6 +54,16 @@ def pytest_fixture_setup(fixturedef, request):
     if fixturedef.argname == DATABASE_FIXTURE:
         restore_migration_rows()
     return result
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the site's default language: a request to an
+    /en/ page (the admin's, say) leaves English active in the thread, which
+    would change what later tests render outside a request (PDFs, mail)."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(scope="session", autouse=True)
