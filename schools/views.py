@@ -422,6 +422,11 @@ def teacher_register(request: HttpRequest, code: str) -> HttpResponse:
         ),
         reached_levels=policy.levels_reached_by(school_unit=school_unit),
     )
+    if request.method == "POST" and once_repeated(request):
+        # The result page reloaded (its password is shown only once): the
+        # teacher is registered already, and nothing is done again.
+        messages.info(request, once_repeated_message())
+        return redirect("schools:teacher_list", code=school_unit.code)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -437,9 +442,12 @@ def teacher_register(request: HttpRequest, code: str) -> HttpResponse:
         except Refused as refusal:
             form.add_error("email", str(refusal))
         else:
+            once_spend(request)
             return _registered(request, school_unit, registration, mail=data["send_email"])
     return render(
-        request, "schools/teacher_register.html", {"school_unit": school_unit, "form": form}
+        request,
+        "schools/teacher_register.html",
+        {"school_unit": school_unit, "form": form, "once": once_token()},
     )
 
 

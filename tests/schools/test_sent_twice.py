@@ -114,3 +114,24 @@ def test_two_confirmation_pages_are_two_confirmations(principal_client, grundsko
     for _ in range(2):
         principal_client.post(path, confirmation_form(principal_client, path))
     assert AuditEvent.objects.filter(action="password_regenerated").count() == 2
+
+
+def test_a_reloaded_registration_result_registers_nothing_and_says_why(
+    principal_client, grundskola
+):
+    path = f"/e-tjanster/skolor/{grundskola.code}/larare/ny/"
+    page = principal_client.get(path).content.decode()
+    once = re.search(r'name="once" value="([^"]+)"', page).group(1)
+    data = {
+        "first_name": "Ny",
+        "last_name": "Lärare",
+        "email": "ny@skola.example",
+        "subjects": ["GRGRMAT01"],
+        "once": once,
+    }
+    assert principal_client.post(path, data).status_code == 200
+    again = principal_client.post(path, data, follow=True)
+    assert again.redirect_chain[-1][0] == f"/e-tjanster/skolor/{grundskola.code}/larare/"
+    assert any(AGAIN in message for message in said(again))
+    assert "redan registrerad" not in again.content.decode()
+    assert Membership.objects.filter(user__email="ny@skola.example").count() == 1
