@@ -25,13 +25,15 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from accounts.validators import CONTROL_CHARACTER_MESSAGE, has_control_characters
 from permissions.models import Membership, Subject, SubjectGrant
-from permissions.policy import school_memberships
+from permissions.policy import restorable_memberships, school_memberships
+from permissions.refusals import REFUSAL_MESSAGES, RefusalCode
 from schools.models import SchoolUnit
 
 # SECURITY: a bound on what one request reads and holds (also in the session
@@ -298,9 +300,10 @@ def _email_error(email: str) -> str | None:
 def plan_import(*, school_unit: SchoolUnit, text: str, mode: str = SubjectMode.ADD) -> ImportPlan:
     """What importing `text` into `school_unit` would do, row by row.
 
-    Four queries whatever the number of rows: the subjects named, the
-    teacher accounts with the e-mails named, their memberships here, and
-    those memberships' subjects.
+    Five queries whatever the number of rows: the subjects named, the
+    teacher accounts with the e-mails named, those removed here lately (to
+    be restored, not registered again), their memberships here, and those
+    memberships' subjects.
     """
     from accounts.selectors import teacher_accounts_by_email
 
@@ -344,6 +347,17 @@ def plan_import(*, school_unit: SchoolUnit, text: str, mode: str = SubjectMode.A
         row.subjects = [subjects[code] for code in row.subject_codes if code in subjects]
 
     accounts = teacher_accounts_by_email(emails=list(seen))
+    # Removed here lately: restored by the principal, not registered again
+    # (`memberships_register` refuses it too).
+    restorable = set(
+        restorable_memberships(school_unit=school_unit, now=timezone.now())
+        .filter(user__in=list(accounts.values()))
+        .values_list("user_id", flat=True)
+    )
+    for row in rows:
+        account = accounts.get(row.email.lower()) if not row.errors else None
+        if account is not None and account.pk in restorable:
+            row.errors.append(str(REFUSAL_MESSAGES[RefusalCode.RESTORABLE]) % {"email": row.email})
     members = {
         membership.user_id: membership
         for membership in school_memberships(school_unit=school_unit).filter(

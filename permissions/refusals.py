@@ -39,6 +39,7 @@ class RefusalCode(enum.StrEnum):
     # School administration.
     NOT_ALLOWED = "not_allowed"
     ALREADY_REGISTERED = "already_registered"
+    RESTORABLE = "restorable"
     ALREADY_TEST_ADMIN = "already_test_admin"
     REACTIVATION_NOT_OPEN = "reactivation_not_open"
     IMPORT_HAS_ERRORS = "import_has_errors"
@@ -78,6 +79,11 @@ REFUSAL_MESSAGES = {
     RefusalCode.NOT_ALLOWED: _("You may not do this."),
     RefusalCode.ALREADY_REGISTERED: _(
         "%(email)s is already registered as a teacher at this school."
+    ),
+    RefusalCode.RESTORABLE: _(
+        "%(email)s was removed from this school less than 30 days ago and can be restored, with "
+        "the same subjects, by the principal under “Removed teachers”. Restore instead of "
+        "registering again: a new registration would wait for the teacher's confirmation."
     ),
     RefusalCode.ALREADY_TEST_ADMIN: _(
         "%(email)s is already a test administrator at this school (username %(username)s). "

@@ -76,6 +76,7 @@ from permissions.policy import (
     can_remove_membership,
     reactivated_until,
     reactivation_is_open,
+    restorable_memberships,
     school_memberships,
 )
 from permissions.refusals import RefusalCode, Refused
@@ -288,6 +289,16 @@ def memberships_register(
     )
     if already is not None:
         raise Refused(RefusalCode.ALREADY_REGISTERED, email=already.user.email)
+    # Removed here lately: the principal restores the membership (same
+    # subjects, no new confirmation) rather than linking the account anew.
+    restorable = (
+        restorable_memberships(school_unit=school_unit, now=timezone.now())
+        .filter(user__in=list(accounts.values()))
+        .select_related("user")
+        .first()
+    )
+    if restorable is not None:
+        raise Refused(RefusalCode.RESTORABLE, email=restorable.user.email)
 
     new = [teacher for teacher in teachers if teacher.email.strip().lower() not in accounts]
     passwords = generate_passwords(len(new))

@@ -135,3 +135,35 @@ def test_a_reloaded_registration_result_registers_nothing_and_says_why(
     assert any(AGAIN in message for message in said(again))
     assert "redan registrerad" not in again.content.decode()
     assert Membership.objects.filter(user__email="ny@skola.example").count() == 1
+
+
+def test_a_teacher_removed_lately_is_restored_not_registered_again(
+    principal_client, grundskola, other_school, teacher
+):
+    """Registering the address again would link the account anew (waiting for
+    the teacher's confirmation and a new password) and hide the restorable
+    entry: the form points to "Borttagna lärare" instead, and so does the
+    CSV import's preview."""
+    from permissions.csv_import import plan_import
+
+    Membership.objects.create(user=teacher, school_unit=other_school, valid_until=END_OF_YEAR)
+    principal_client.post(
+        f"/e-tjanster/skolor/{grundskola.code}/larare/larare/ta-bort/", {"confirm": "yes"}
+    )
+    page = principal_client.post(
+        f"/e-tjanster/skolor/{grundskola.code}/larare/ny/",
+        {
+            "first_name": "Lars",
+            "last_name": "Lärare",
+            "email": teacher.email.upper(),
+            "subjects": ["GRGRMAT01"],
+        },
+    ).content.decode()
+    assert "kan återställas, med samma ämnen, av rektorn under ”Borttagna lärare”" in page
+    assert not Membership.objects.live().filter(user=teacher, school_unit=grundskola).exists()
+    plan = plan_import(
+        school_unit=grundskola,
+        text=f"Förnamn;Efternamn;E-post;Ämnen\nLars;Lärare;{teacher.email};GRGRMAT01\n",
+    )
+    (row,) = plan.errors
+    assert "Borttagna lärare" in " ".join(row.errors)
