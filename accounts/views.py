@@ -158,6 +158,17 @@ def etjanster_login(request: HttpRequest) -> HttpResponse:
         return redirect(next_url)
     if is_etjanster_half_logged_in(user=user):
         return redirect(_with_next(reverse("accounts:matrix"), next_url, home))
+    if request.method == "GET" and can_use_portal(user=user):
+        # A teacher who followed "E-tjänster" from Bedömningsportalen: say
+        # why the login form shows, instead of leaving them to try.
+        messages.info(
+            request,
+            _(
+                "You are logged in to Bedömningsportalen as a teacher. E-tjänster is for "
+                "principals and test administrators, with a login of its own and a matrix card; "
+                "your material is in Bedömningsportalen."
+            ),
+        )
 
     form = PasswordLoginForm(request.POST or None)
     error = ""

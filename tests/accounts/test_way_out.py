@@ -195,3 +195,13 @@ def test_a_school_that_is_not_the_teachers_cannot_send_a_code(client, shared_tea
         f"/e-tjanster/skolor/{other_school.code}/larare/larare/losenordskod/"
     )
     assert response.status_code == 404
+
+
+def test_a_logged_in_teacher_at_etjanster_is_told_why_the_login_form_shows(client, teacher):
+    client.force_login(teacher)
+    response = client.get("/e-tjanster/", follow=True)
+    html = response.content.decode()
+    assert response.redirect_chain[-1][0].startswith("/e-tjanster/logga-in/")
+    assert "Du är inloggad i Bedömningsportalen som lärare" in html
+    # Anonymous visitors get the plain form.
+    assert "som lärare" not in Client().get("/e-tjanster/logga-in/").content.decode()
