@@ -1,5 +1,7 @@
+import re
+
 import pytest
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.utils import translation
 
 pytestmark = pytest.mark.django_db
@@ -131,3 +133,16 @@ def test_nginx_too_large_page_is_swedish(client):
     response = client.get("/fel/for-stor/")
     assert response.status_code == 413
     assert "Det du skickade är för stort" in response.content.decode()
+
+
+def test_every_page_names_the_sites_icon_so_no_browser_asks_for_a_missing_favicon(
+    client, national_admin
+):
+    from django.contrib.staticfiles import finders
+
+    from tests.conftest import verify_session
+
+    assert finders.find("img/favicon.svg")
+    admin = verify_session(Client(), national_admin)
+    for html in (client.get("/").content.decode(), admin.get("/admin/").content.decode()):
+        assert re.search(r'<link rel="icon" href="/static/img/favicon[^"]*\.svg"', html), html[:600]
