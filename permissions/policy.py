@@ -359,12 +359,18 @@ def restorable_memberships(
 ) -> QuerySet[Membership]:
     """Memberships of this school removed less than RESTORE_WINDOW ago whose
     account still exists and has no live membership here again (a removed
-    last membership took the account with it: nothing left to restore)."""
+    last membership took the account with it: nothing left to restore).
+
+    Only confirmed ones: a link by e-mail the teacher declined, or the school
+    withdrew before the teacher confirmed, is registered again (with a new
+    code to the teacher), never brought back past the teacher's decision.
+    """
     live_again = Membership.objects.live().filter(school_unit=school_unit, user=OuterRef("user"))
     return Membership.objects.filter(
         school_unit=school_unit,
         removed_at__isnull=False,
         removed_at__gte=now - RESTORE_WINDOW,
+        confirmed_at__isnull=False,
         user__is_active=True,
     ).exclude(Exists(live_again))
 

@@ -762,6 +762,10 @@ def membership_restore(
     )
     if membership.removed_at is None:
         return membership
+    if membership.confirmed_at is None:
+        # Declined by the teacher, or withdrawn before the confirmation: only
+        # a new registration (and the teacher's own confirmation) brings it back.
+        raise Refused(RefusalCode.NOT_CONFIRMED)
     if now - membership.removed_at >= RESTORE_WINDOW:
         raise Refused(RefusalCode.RESTORE_EXPIRED)
     _serialize_by_email(membership.user.email)

@@ -737,7 +737,11 @@ def teacher_remove(request: HttpRequest, code: str, username: str) -> HttpRespon
     if isinstance(step, HttpResponse):
         return step
     if step is not None:
-        if others:
+        if membership.is_pending:
+            # SECURITY: nothing about the account's other schools while the
+            # teacher has not confirmed this one (as on the teacher's page).
+            consequence = _("The registration is withdrawn; the teacher's account is not affected.")
+        elif others:
             consequence = _(
                 "%(name)s loses access through this school at once. The account stays for the "
                 "teacher's other schools, and you can restore the membership here within 30 days."
@@ -756,11 +760,18 @@ def teacher_remove(request: HttpRequest, code: str, username: str) -> HttpRespon
             % {"name": name, "school": school_unit.name},
             facts=_teacher_facts(membership),
             consequences=[consequence],
-            button=_("Remove from this school") if others else _("Remove and delete the account"),
+            button=_("Withdraw the registration")
+            if membership.is_pending
+            else _("Remove from this school")
+            if others
+            else _("Remove and delete the account"),
             cancel_url=_teacher_url(membership),
         )
+    pending = membership.is_pending
     deleted = membership_remove(membership=membership, context=_context(request, school_unit))
-    if deleted:
+    if pending and not deleted:
+        messages.success(request, _("The registration of %(name)s was withdrawn.") % {"name": name})
+    elif deleted:
         messages.success(
             request,
             _("%(name)s was removed. It was the last school, so the account was deleted.")

@@ -688,17 +688,32 @@ def test_a_waiting_school_sees_the_name_it_typed_never_the_one_on_the_account(
     assert "Tove Lärare" in log and "Gissad" not in log
 
 
-def test_a_declined_link_keeps_the_typed_name_in_the_schools_history(
+def test_a_declined_link_keeps_the_typed_name_and_is_never_restored_past_the_teacher(
     principal, other_principal, other_school, gymnasium, mailoutbox
 ):
+    """The log keeps the typed name. The declined link is not offered for
+    restoring (that would undo the teacher's decision); the school may
+    register the address again, which mails the teacher a new code."""
     first = register(other_school, other_principal, codes=("GRGRMAT01",))
     client, _page = register_by_page(gymnasium, principal, first_name="Gissad", last_name="Gäst")
     redeem(first.user.username, mailed_code(mailoutbox), decline=True)
     base = f"/e-tjanster/skolor/{gymnasium.code}/"
-    removed = client.get(base + "larare-borttagna/").content.decode()
-    assert "Gissad Gäst" in removed and "Tove" not in removed
     log = client.get(base + "logg/").content.decode()
     assert "Gissad Gäst" in log and "Tove" not in log
+    assert "Gissad Gäst" not in client.get(base + "larare-borttagna/").content.decode()
+    declined = Membership.objects.get(user=first.user, school_unit=gymnasium)
+    restore = client.post(base + f"larare-borttagna/{declined.pk}/aterstall/", follow=True)
+    assert "Läraren har ännu inte bekräftat" in restore.content.decode()
+    declined.refresh_from_db()
+    assert declined.removed_at is not None
+
+    sent = len(mailoutbox)
+    _client, page = register_by_page(gymnasium, principal, first_name="Gissad", last_name="Gäst")
+    assert "kan återställas" not in page
+    again = Membership.objects.live().get(user=first.user, school_unit=gymnasium)
+    assert again.confirmed_at is None and again.pk != declined.pk
+    deliver_mail()
+    assert len(mailoutbox) == sent + 1
 
 
 def test_the_huvudmans_log_names_a_waiting_teacher_as_its_school_typed(
@@ -724,3 +739,16 @@ def test_the_huvudmans_log_names_a_waiting_teacher_as_its_school_typed(
     redeem(first.user.username, mailed_code(mailoutbox))
     listing = staff.get(base).content.decode()
     assert f"Tove Lärare ({first.user.username})" in listing and "Gissad" not in listing
+
+
+def test_withdrawing_a_waiting_registration_says_nothing_of_other_schools(waiting, principal):
+    membership, _code = waiting
+    client = verify_session(Client(), principal)
+    school, username = membership.school_unit.code, membership.user.username
+    path = f"/e-tjanster/skolor/{school}/larare/{username}/ta-bort/"
+    page = client.get(path).content.decode()
+    assert "påverkas inte" in page
+    assert "andra skolor" not in page
+    done = client.post(path, {"confirm": "yes"}, follow=True)
+    said = [str(message) for message in done.context["messages"]]
+    assert said == ["Registreringen av Tove Lärare drogs tillbaka."]
