@@ -612,3 +612,22 @@ class Session(AbstractBaseSession):
         from accounts.session_store import SessionStore
 
         return SessionStore
+
+
+class SpentFormToken(models.Model):
+    """A confirmation form's one-time token, spent by the act it confirmed
+    (`accounts.once`). The unique pair makes a second spend fail inside the
+    second act's own transaction, however the two requests were spread over
+    app servers. Kept a day: after that no session that saw the form lives."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    token = models.CharField(max_length=64)
+    spent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "token"], name="spent_form_token_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.spent_at:%Y-%m-%d %H:%M}"

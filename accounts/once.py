@@ -1,26 +1,39 @@
 """A confirmed act is done once: sending its confirmation form again (a
-reload of the page that shows a new password or card, Back and send again)
-does nothing the second time.
+reload of the page that shows a new password or card, Back and send again,
+a double click) does nothing the second time.
 
-Each confirmation page carries a fresh random token (`once_token`, the form
-field `ONCE_FIELD`). Acting spends it in the session (`once_spend`), which is
-a database row like every session, so every app server sees it; a
-confirmation posted with a spent token is not carried out (`once_repeated`),
-and the person reads why (`once_repeated_message`). A form without a token
-(an old page, a script) acts as before. Two confirmation pages in two tabs
-are two confirmations, each with its own token.
+Each confirmation page (and the teacher registration form) carries a fresh
+random token (`once_token`, the form field `ONCE_FIELD`). The act runs inside
+`spent_once`, whose transaction also records the token as spent
+(`SpentFormToken`, unique per user): a repeated form is caught before acting
+(`once_repeated`), and two sent at the same moment, on one app server or
+two, meet at the unique index, where the later one fails and its act is
+rolled back (`Repeated`). An act that is refused spends nothing, so the
+form may be sent again. A form without a token (an old page, a script)
+acts as before. Two confirmation pages in two tabs are two confirmations,
+each with its own token.
 """
 
+import datetime
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import SpentFormToken
+
 ONCE_FIELD = "once"
-SESSION_KEY = "accounts_once_spent"
-# The newest spent tokens a session keeps: more than anyone has open pages.
-KEEP = 30
 MAX_LENGTH = 64
+# Older tokens are pruned when the user spends the next one.
+KEEP_FOR = datetime.timedelta(days=1)
+
+
+class Repeated(Exception):
+    """The form's token was spent by another request: nothing was done."""
 
 
 def once_token() -> str:
@@ -35,23 +48,40 @@ def _posted(request: HttpRequest) -> str:
 def once_repeated(request: HttpRequest) -> bool:
     """Whether this POST carries a token an earlier act already spent."""
     token = _posted(request)
-    spent = request.session.get(SESSION_KEY)
-    return bool(token) and isinstance(spent, list) and token in spent
-
-
-def once_spend(request: HttpRequest) -> None:
-    """Mark this POST's token spent (before acting: see the module's doc)."""
-    token = _posted(request)
-    if not token:
-        return
-    spent = request.session.get(SESSION_KEY)
-    spent = [item for item in spent if item != token] if isinstance(spent, list) else []
-    request.session[SESSION_KEY] = [*spent[-(KEEP - 1) :], token]
-
-
-def once_repeated_message() -> str:
-    return _(
-        "That form had already been sent (for example when the page was reloaded), so nothing "
-        "was done this time. A new password or matrix card is shown only once: if another one "
-        "is needed, start again."
+    return (
+        bool(token)
+        and request.user.is_authenticated
+        and SpentFormToken.objects.filter(user_id=request.user.pk, token=token).exists()
     )
+
+
+@contextmanager
+def spent_once(request: HttpRequest) -> Iterator[None]:
+    """Run the act (the `with` body) and spend the form's token in one
+    transaction; `Repeated`, with the act rolled back, when another request
+    spent it first. An exception from the act spends nothing."""
+    with transaction.atomic():
+        yield
+        token = _posted(request)
+        if token and request.user.is_authenticated:
+            try:
+                with transaction.atomic():
+                    SpentFormToken.objects.create(user_id=request.user.pk, token=token)
+            except IntegrityError:
+                raise Repeated from None
+            SpentFormToken.objects.filter(
+                user_id=request.user.pk, spent_at__lt=timezone.now() - KEEP_FOR
+            ).delete()
+
+
+def once_repeated_message(*, credentials: bool) -> str:
+    said = _(
+        "That form had already been sent (for example when the page was reloaded), so nothing "
+        "was done this time."
+    )
+    if credentials:
+        said += " " + _(
+            "A new password or matrix card is shown only once: if another one is needed, "
+            "start again."
+        )
+    return said

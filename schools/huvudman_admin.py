@@ -29,10 +29,11 @@ from accounts.models import (
 from accounts.network import audit_context
 from accounts.once import (
     ONCE_FIELD,
+    Repeated,
     once_repeated,
     once_repeated_message,
-    once_spend,
     once_token,
+    spent_once,
 )
 from accounts.reauth import Reauth, reauth_check, reauth_prompt
 from accounts.services import card_unlock, current_card
@@ -324,21 +325,22 @@ class PrincipalAdmin(ScopedAdmin):
         # admin_view() marks every page of the site never_cache (no-store).
         return self.render_page(request, "huvudman/principal_credentials.html", context)
 
-    def confirmation(self, request, principal, *, grave: bool):
+    def said_repeated(self, request, principal, *, credentials: bool) -> HttpResponse:
+        self.message_user(request, once_repeated_message(credentials=credentials), messages.INFO)
+        return HttpResponseRedirect(self.detail_url(principal))
+
+    def confirmation(self, request, principal, *, grave: bool, credentials: bool = False):
         """None: confirmed (and, if `grave`, a stale session typed a TOTP code
-        again): act, once (`accounts.once`). A response: the same confirmation
-        was sent before, so nothing is done again. Else `(reauth, status)` for
-        the confirmation page."""
+        again): act, inside `accounts.once.spent_once`. A response: the same
+        confirmation was sent before, so nothing is done again. Else
+        `(reauth, status)` for the confirmation page."""
         if request.method == "POST" and request.POST.get("confirm") == "yes":
             if once_repeated(request):
-                self.message_user(request, once_repeated_message(), messages.INFO)
-                return HttpResponseRedirect(self.detail_url(principal))
+                return self.said_repeated(request, principal, credentials=credentials)
             if not grave:
-                once_spend(request)
                 return None
             problem = reauth_check(request)
             if problem is None:
-                once_spend(request)
                 return None
             return problem, 400
         return (reauth_prompt(request) if grave else Reauth()), 200
@@ -435,7 +437,7 @@ class PrincipalAdmin(ScopedAdmin):
                 self.message_user(request, error, messages.ERROR)
             return HttpResponseRedirect(self.detail_url(principal))
         password, card = form.cleaned_data["password"], form.cleaned_data["card"]
-        step = self.confirmation(request, principal, grave=True)
+        step = self.confirmation(request, principal, grave=True, credentials=True)
         if isinstance(step, HttpResponse):
             return step
         if step is not None:
@@ -462,12 +464,16 @@ class PrincipalAdmin(ScopedAdmin):
                 hidden=[(name, "on") for name in ("password", "card") if form.cleaned_data[name]],
                 danger=False,
             )
-        regenerated = principal_regenerate(
-            context=audit_context(request),
-            principal=principal,
-            password=password,
-            card=card,
-        )
+        try:
+            with spent_once(request):
+                regenerated = principal_regenerate(
+                    context=audit_context(request),
+                    principal=principal,
+                    password=password,
+                    card=card,
+                )
+        except Repeated:
+            return self.said_repeated(request, principal, credentials=True)
         return self.render_credentials(
             request,
             principal=principal,
@@ -507,11 +513,15 @@ class PrincipalAdmin(ScopedAdmin):
                 ],
                 button=gettext("Deactivate the account"),
             )
-        principal_deactivate(
-            context=audit_context(request),
-            principal=principal,
-            huvudman=huvudman_of_staff(user=request.user),
-        )
+        try:
+            with spent_once(request):
+                principal_deactivate(
+                    context=audit_context(request),
+                    principal=principal,
+                    huvudman=huvudman_of_staff(user=request.user),
+                )
+        except Repeated:
+            return self.said_repeated(request, principal, credentials=False)
         self.message_user(
             request,
             gettext("The account is deactivated and its sessions have ended."),
@@ -581,11 +591,14 @@ class PrincipalAdmin(ScopedAdmin):
                 hidden=[("school_unit", school_unit.pk)],
             )
         try:
-            principal_unlink(
-                context=audit_context(request), principal=principal, school_unit=school_unit
-            )
+            with spent_once(request):
+                principal_unlink(
+                    context=audit_context(request), principal=principal, school_unit=school_unit
+                )
         except Refused as refusal:
             self.message_user(request, refusal.message, messages.ERROR)
+        except Repeated:
+            return self.said_repeated(request, principal, credentials=False)
         else:
             self.message_user(
                 request,

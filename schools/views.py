@@ -33,10 +33,11 @@ from accounts.models import CARD_COLUMNS
 from accounts.network import audit_context
 from accounts.once import (
     ONCE_FIELD,
+    Repeated,
     once_repeated,
     once_repeated_message,
-    once_spend,
     once_token,
+    spent_once,
 )
 from accounts.reauth import Reauth, reauth_check, reauth_prompt
 from accounts.resume import resumed_initial
@@ -160,34 +161,43 @@ def _slip_for(membership: Membership, password: str | None) -> Slip:
 # --- Confirmations of what cannot be undone ----------------------------------------------
 
 
-def _repeated(request: HttpRequest, done_url: str) -> HttpResponse | None:
-    """A confirmation sent again (`accounts.once`): not carried out; on to
-    `done_url`, saying why."""
-    if request.POST.get("confirm") == "yes" and once_repeated(request):
-        messages.info(request, once_repeated_message())
-        return redirect(done_url)
+def _said_repeated(request: HttpRequest, done_url: str, *, credentials: bool) -> HttpResponse:
+    messages.info(request, once_repeated_message(credentials=credentials))
+    return redirect(done_url)
+
+
+def _repeated(request: HttpRequest, done_url: str, *, credentials: bool) -> HttpResponse | None:
+    """A form sent again (`accounts.once`): not carried out; on to `done_url`,
+    saying why (and, for `credentials`, that a password or card is shown once)."""
+    if request.method == "POST" and once_repeated(request):
+        return _said_repeated(request, done_url, credentials=credentials)
     return None
 
 
-def _confirmation(request: HttpRequest, school_unit: SchoolUnit, *, grave: bool, done_url: str):
+def _confirmation(
+    request: HttpRequest,
+    school_unit: SchoolUnit,
+    *,
+    grave: bool,
+    done_url: str,
+    credentials: bool = False,
+):
     """Where a two-step act stands.
 
     None: the confirmation was posted (and, for a `grave` act, a stale
-    session proved the card again): act now, once (`accounts.once`). A
-    response: stop with it (the same confirmation was sent before: on to
+    session proved the card again): act now, inside `accounts.once.spent_once`.
+    A response: stop with it (the same confirmation was sent before: on to
     `done_url`; or the card locked during re-authentication and the session
     ended). Otherwise `(reauth, status)` for the confirmation page. A GET, or
     a POST without `confirm` (an old one-click form), only ever shows the page.
     """
     if request.method == "POST" and request.POST.get("confirm") == "yes":
-        if repeated := _repeated(request, done_url):
+        if repeated := _repeated(request, done_url, credentials=credentials):
             return repeated
         if not grave:
-            once_spend(request)
             return None
         problem = reauth_check(request, school_unit=school_unit)
         if problem is None:
-            once_spend(request)
             return None
         if problem.ended:
             messages.error(
@@ -422,27 +432,29 @@ def teacher_register(request: HttpRequest, code: str) -> HttpResponse:
         ),
         reached_levels=policy.levels_reached_by(school_unit=school_unit),
     )
-    if request.method == "POST" and once_repeated(request):
-        # The result page reloaded (its password is shown only once): the
-        # teacher is registered already, and nothing is done again.
-        messages.info(request, once_repeated_message())
-        return redirect("schools:teacher_list", code=school_unit.code)
+    # The result page reloaded (its password is shown only once): the teacher
+    # is registered already, and nothing is done again.
+    teachers = reverse("schools:teacher_list", args=[school_unit.code])
+    if repeated := _repeated(request, teachers, credentials=True):
+        return repeated
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            registration = membership_register(
-                school_unit=school_unit,
-                context=_context(request, school_unit),
-                first_name=data["first_name"],
-                last_name=data["last_name"],
-                email=data["email"],
-                subjects=data["subjects"],
-                today=day,
-            )
+            with spent_once(request):
+                registration = membership_register(
+                    school_unit=school_unit,
+                    context=_context(request, school_unit),
+                    first_name=data["first_name"],
+                    last_name=data["last_name"],
+                    email=data["email"],
+                    subjects=data["subjects"],
+                    today=day,
+                )
         except Refused as refusal:
             form.add_error("email", str(refusal))
+        except Repeated:
+            return _said_repeated(request, teachers, credentials=True)
         else:
-            once_spend(request)
             return _registered(request, school_unit, registration, mail=data["send_email"])
     return render(
         request,
@@ -564,7 +576,9 @@ def teacher_password(request: HttpRequest, code: str, username: str) -> HttpResp
     _require(
         policy.can_regenerate_teacher_password(user=request.user, membership=membership, today=day)
     )
-    step = _confirmation(request, school_unit, grave=True, done_url=_teacher_url(membership))
+    step = _confirmation(
+        request, school_unit, grave=True, done_url=_teacher_url(membership), credentials=True
+    )
     if isinstance(step, HttpResponse):
         return step
     if step is not None:
@@ -583,9 +597,13 @@ def teacher_password(request: HttpRequest, code: str, username: str) -> HttpResp
             button=_("Give a new password"),
             cancel_url=_teacher_url(membership),
         )
-    password = teacher_password_regenerate(
-        membership=membership, context=_context(request, school_unit), today=day
-    )
+    try:
+        with spent_once(request):
+            password = teacher_password_regenerate(
+                membership=membership, context=_context(request, school_unit), today=day
+            )
+    except Repeated:
+        return _said_repeated(request, _teacher_url(membership), credentials=True)
     return _no_store(
         render(
             request,
@@ -687,7 +705,7 @@ def teacher_slips(request: HttpRequest, code: str) -> HttpResponse:
         policy.school_memberships(school_unit=school_unit)
         .filter(user__username__in=usernames)
         .select_related("user", "school_unit")
-        .order_by(*KNOWN_NAMES.values())
+        .order_by(KNOWN_NAMES["known_last_name"], KNOWN_NAMES["known_first_name"])
     )
     if not memberships:
         messages.error(request, _("Choose at least one teacher to print slips for."))
@@ -726,7 +744,7 @@ def teacher_remove(request: HttpRequest, code: str, username: str) -> HttpRespon
     # Sent again after the removal (a reload, a second tab): the teacher is
     # no longer here to find, so this is asked before the look-up.
     done_url = reverse("schools:teacher_list", args=[school_unit.code])
-    if repeated := _repeated(request, done_url):
+    if repeated := _repeated(request, done_url, credentials=False):
         return repeated
     membership = _membership(school_unit, username)
     _require(policy.can_remove_membership(user=request.user, school_unit=school_unit))
@@ -768,7 +786,13 @@ def teacher_remove(request: HttpRequest, code: str, username: str) -> HttpRespon
             cancel_url=_teacher_url(membership),
         )
     pending = membership.is_pending
-    deleted = membership_remove(membership=membership, context=_context(request, school_unit))
+    try:
+        with spent_once(request):
+            deleted = membership_remove(
+                membership=membership, context=_context(request, school_unit)
+            )
+    except Repeated:
+        return _said_repeated(request, done_url, credentials=False)
     if pending and not deleted:
         messages.success(request, _("The registration of %(name)s was withdrawn.") % {"name": name})
     elif deleted:
@@ -999,13 +1023,17 @@ def new_school_year(request: HttpRequest, code: str) -> HttpResponse:
                 return step
             if step is not None:
                 return _school_year_confirm_page(request, school_unit, step, kept_ids, removing)
-        renewal = school_year_renew(
-            school_unit=school_unit,
-            keep=form.cleaned_data["keep"],
-            remove_rest=remove_rest,
-            context=_context(request, school_unit),
-            today=day,
-        )
+        try:
+            with spent_once(request):
+                renewal = school_year_renew(
+                    school_unit=school_unit,
+                    keep=form.cleaned_data["keep"],
+                    remove_rest=remove_rest,
+                    context=_context(request, school_unit),
+                    today=day,
+                )
+        except Repeated:
+            return _said_repeated(request, request.path, credentials=False)
         slips = [_slip_for(membership, None) for membership in renewal.kept]
         return render(
             request,
@@ -1203,12 +1231,15 @@ def test_admin_action(request: HttpRequest, code: str, username: str, action: st
     _require(policy.can_manage_test_admins(user=request.user, school_unit=school_unit))
     appointment = _test_admin(school_unit, username)
     user = appointment.user
+    test_admins = reverse("schools:test_admin_list", args=[school_unit.code])
+    credentials = action in {"losenord", "kort"}
     if action in CONFIRMED_TEST_ADMIN_ACTIONS:
         step = _confirmation(
             request,
             school_unit,
             grave=CONFIRMED_TEST_ADMIN_ACTIONS[action],
-            done_url=reverse("schools:test_admin_list", args=[school_unit.code]),
+            done_url=test_admins,
+            credentials=credentials,
         )
         if isinstance(step, HttpResponse):
             return step
@@ -1216,37 +1247,39 @@ def test_admin_action(request: HttpRequest, code: str, username: str, action: st
             return _test_admin_confirm_page(request, school_unit, appointment, action, step)
     elif request.method != "POST":
         return HttpResponse(status=405, headers={"Allow": "POST"})
+    from accounts.services import card_issue, card_unlock, password_regenerate
+
+    context = _context(request, school_unit)
+    password = card = None
+    done = ""
     try:
-        if action == "losenord":
-            from accounts.services import password_regenerate
-
-            password = password_regenerate(user=user, context=_context(request, school_unit))
-            return _test_admin_credentials(request, school_unit, appointment, password, None)
-        if action == "kort":
-            from accounts.services import card_issue
-
-            card = card_issue(user=user, context=_context(request, school_unit))
-            return _test_admin_credentials(request, school_unit, appointment, None, card)
-        if action == "las-upp":
-            from accounts.services import card_unlock
-
-            card_unlock(user=user, context=_context(request, school_unit))
-            messages.success(request, _("The card was unlocked."))
-        elif action == "inaktivera":
-            test_admin_deactivate(appointment=appointment, context=_context(request, school_unit))
-            messages.success(request, _("The test administrator was deactivated."))
-        elif action == "ateraktivera":
-            test_admin_reactivate(
-                appointment=appointment, context=_context(request, school_unit), today=day
-            )
-            messages.success(
-                request, _("The test administrator was reactivated for this school year.")
-            )
-        else:
-            raise Http404
+        # What was done is said only after the transaction: a repeated
+        # confirmation rolls the act back (`accounts.once`).
+        with spent_once(request):
+            if action == "losenord":
+                password = password_regenerate(user=user, context=context)
+            elif action == "kort":
+                card = card_issue(user=user, context=context)
+            elif action == "las-upp":
+                card_unlock(user=user, context=context)
+                done = _("The card was unlocked.")
+            elif action == "inaktivera":
+                test_admin_deactivate(appointment=appointment, context=context)
+                done = _("The test administrator was deactivated.")
+            elif action == "ateraktivera":
+                test_admin_reactivate(appointment=appointment, context=context, today=day)
+                done = _("The test administrator was reactivated for this school year.")
+            else:
+                raise Http404
     except Refused as refusal:
         messages.error(request, str(refusal))
-    return redirect("schools:test_admin_list", code=school_unit.code)
+    except Repeated:
+        return _said_repeated(request, test_admins, credentials=credentials)
+    else:
+        if credentials:
+            return _test_admin_credentials(request, school_unit, appointment, password, card)
+        messages.success(request, done)
+    return redirect(test_admins)
 
 
 def _test_admin_confirm_page(request, school_unit, appointment, action, step) -> HttpResponse:
