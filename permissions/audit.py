@@ -122,7 +122,8 @@ LOGIN_ACTIONS = frozenset({AuditAction.LOGIN_SUCCEEDED, AuditAction.LOGIN_FAILED
 
 # Recorded nationally or at a huvudman, never at a school unit: the national
 # catalogue and policy, the site, support, and retention. A school's log
-# leaves them out of its action filter (they would always find nothing).
+# leaves them out of its action filter (they would always find nothing), and
+# `audit_build` keeps them from a school.
 NEVER_AT_A_SCHOOL = frozenset(
     {
         AuditAction.HUVUDMAN_CHANGED,
@@ -175,9 +176,14 @@ def audit_build(
     `AuditEvent.objects.bulk_create` (CSV import, reactivate all).
 
     The event belongs to `school_unit` (and its huvudman), or to `huvudman`
-    alone; given neither, to the context's school unit, if any.
+    alone; given neither, to the context's school unit, if any. An action of
+    NEVER_AT_A_SCHOOL never belongs to a school (a school's log filter
+    relies on it): the context's unit is not taken, and naming one is a bug.
     """
-    if school_unit is None and huvudman is None:
+    if AuditAction(action) in NEVER_AT_A_SCHOOL:
+        if school_unit is not None:
+            raise ValueError(f"{action} is never recorded at a school unit")
+    elif school_unit is None and huvudman is None:
         school_unit = context.school_unit
     if huvudman is not None:
         huvudman_id = huvudman.pk

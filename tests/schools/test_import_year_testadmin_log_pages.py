@@ -279,6 +279,7 @@ def test_a_page_left_open_while_the_teachers_were_renewed_says_so(principal, gru
     html = response.content.decode()
     assert response.status_code == 400
     assert "Listan har ändrats sedan sidan visades" in html
+    assert "återaktiverats eller tagits bort" in html
     assert "finns inte bland" not in html
 
 
@@ -489,6 +490,18 @@ def test_teacher_page_reactivates_from_1_august_stockholm_time(principal, grunds
         assert "ateraktivera" in html
         client.post(base + "ateraktivera/")
     assert teacher.memberships.get().valid_until == datetime.date(2028, 7, 31)
+
+
+def test_actions_of_the_nation_never_land_at_a_school(principal, grundskola):
+    """What the filter below leaves out can indeed never be at a school: not
+    from the acting context's school, and naming one is refused."""
+    context = AuditContext(actor=principal, school_unit=grundskola)
+    for action in NEVER_AT_A_SCHOOL:
+        assert audit_record(action=action, context=context).school_unit_id is None, action
+        with pytest.raises(ValueError):
+            audit_record(action=action, context=context, school_unit=grundskola)
+    # Every other action still takes the context's school.
+    assert audit_record(action=AuditAction.LOGOUT, context=context).school_unit == grundskola
 
 
 def test_the_log_filter_offers_only_what_happens_at_a_school(principal_client, grundskola):
