@@ -19,8 +19,10 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from django.contrib import messages
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -74,7 +76,14 @@ def spent_once(request: HttpRequest) -> Iterator[None]:
             ).delete()
 
 
-def once_repeated_message(*, credentials: bool) -> str:
+def said_repeated(request: HttpRequest, done_url: str, *, credentials: bool) -> HttpResponse:
+    """The answer to a form sent again: on to `done_url`, saying that nothing
+    was done (and, for `credentials`, that a password or card is shown once)."""
+    messages.info(request, _repeated_message(credentials=credentials))
+    return redirect(done_url)
+
+
+def _repeated_message(*, credentials: bool) -> str:
     said = _(
         "That form had already been sent (for example when the page was reloaded), so nothing "
         "was done this time."

@@ -1,20 +1,20 @@
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, Exists, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce, Concat
+from django.db.models import OuterRef, Q
 from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.urls import path
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from accounts.models import Role, User
+from accounts.models import Role
 from accounts.network import audit_context
 from accounts.sites import ReadOnlyAdmin
 from permissions.audit import AuditAction
 from permissions.audit_display import action_label, describe_details, events_csv, role_label
-from permissions.models import AuditEvent, LevelPolicy, Membership, Subject
+from permissions.models import AuditEvent, LevelPolicy, Subject
+from permissions.policy import full_name_known_in
 from permissions.services import (
     log_export_record,
     policy_rule_add,
@@ -97,30 +97,6 @@ class RoleFilter(admin.SimpleListFilter):
         return queryset
 
 
-def _full_name_of(scope: Q | None = None, **match):
-    """The account's name, or within `scope` (a huvudman's memberships,
-    `audit_display.known_scope`) for a teacher who never confirmed a
-    membership there the name typed there: the same rule as the school log."""
-    name = Subquery(
-        User.objects.filter(**match)
-        .annotate(full_name=Concat("first_name", Value(" "), "last_name"))
-        .values("full_name")[:1]
-    )
-    if scope is None:
-        return name
-    of_user = {f"user__{key}": value for key, value in match.items()}
-    memberships = Membership.objects.filter(scope, **of_user)
-    typed = Subquery(
-        memberships.order_by("-created_at", "-pk")
-        .annotate(full_name=Concat("typed_first_name", Value(" "), "typed_last_name"))
-        .values("full_name")[:1]
-    )
-    waiting = Exists(User.objects.filter(role=Role.TEACHER, **match)) & ~Exists(
-        memberships.filter(confirmed_at__isnull=False)
-    )
-    return Case(When(waiting, then=Coalesce(typed, Value(""))), default=name)
-
-
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     """Read-only: the log is append-only. Readable: names beside usernames,
@@ -162,8 +138,8 @@ class AuditEventAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     @staticmethod
     def with_names(queryset, scope: Q | None = None):
         return queryset.annotate(
-            actor_name=_full_name_of(scope, pk=OuterRef("actor_id")),
-            target_name=_full_name_of(scope, username=OuterRef("target")),
+            actor_name=full_name_known_in(scope=scope, pk=OuterRef("actor_id")),
+            target_name=full_name_known_in(scope=scope, username=OuterRef("target")),
         )
 
     @admin.display(description=_("action"), ordering="action")

@@ -6,7 +6,7 @@ place that turns them into words, for the E-tjänster school log, both admin
 sites' lists and every CSV export. Names are looked up when the log is read,
 never stored in it: a deleted teacher's personal data is gone, and the log
 then shows the username alone, marked as a deleted account. A school's own
-log names a teacher as the school knows them (`Membership.known_names`).
+log names a teacher as the school knows them (`permissions.policy.known_names`).
 """
 
 import csv
@@ -22,7 +22,8 @@ from django.utils.translation import gettext_lazy
 from accounts.models import Role, User
 from permissions.audit import AuditAction
 from permissions.csv_import import spreadsheet_safe
-from permissions.models import AuditEvent, Membership, Subject
+from permissions.models import AuditEvent, Subject
+from permissions.policy import known_name_scope, names_known_in
 from permissions.refusals import REFUSAL_MESSAGES, RefusalCode
 
 
@@ -249,48 +250,16 @@ def _person(user: User | None, username: str, names: dict[int, str]) -> str:
     return f"{name} ({user.username})" if name else user.username
 
 
-def _names_known_at(scope: Q | None, users: list[User]) -> dict[int, str]:
-    """The teachers among `users` who never confirmed a membership in `scope`
-    (a school's or a huvudman's memberships), with the name typed there (or
-    none): SECURITY, a school's or huvudman's log does not reveal the name
-    another school stored on an account that was only linked by its e-mail
-    address (`Membership.known_names`). One query."""
-    teachers = [user.pk for user in users if user.role == Role.TEACHER]
-    if scope is None or not teachers:
-        return {}
-    names: dict[int, str] = {}
-    confirmed: set[int] = set()
-    rows = (
-        Membership.objects.filter(scope, user_id__in=teachers)
-        .order_by("created_at", "pk")
-        .values_list("user_id", "confirmed_at", "typed_first_name", "typed_last_name")
-    )
-    for user_id, confirmed_at, first_name, last_name in rows:
-        if confirmed_at is not None:
-            confirmed.add(user_id)
-        names[user_id] = " ".join(name for name in (first_name, last_name) if name)
-    return {pk: names.get(pk, "") for pk in teachers if pk not in confirmed}
-
-
-def known_scope(*, school_unit=None, huvudman=None) -> Q | None:
-    """The memberships whose names a school's (or a huvudman's) log may show;
-    None for the national log, which shows every account's own name."""
-    if school_unit is not None:
-        return Q(school_unit=school_unit)
-    if huvudman is not None:
-        return Q(school_unit__huvudman=huvudman)
-    return None
-
-
 def event_rows(events: Iterable[AuditEvent], *, school_unit=None, huvudman=None) -> list[EventRow]:
     """Readable rows for a page of events: names found in one query (two
-    for a school's or a huvudman's log: see `_names_known_at`), and the
+    for a school's or a huvudman's log: `policy.names_known_in`), and the
     names of the subjects the details list in one more."""
     events = list(events)
     ids = {event.actor_id for event in events if event.actor_id}
     usernames = {event.target for event in events if event.target}
     users = list(User.objects.filter(Q(pk__in=ids) | Q(username__in=usernames))) if events else []
-    names = _names_known_at(known_scope(school_unit=school_unit, huvudman=huvudman), users)
+    scope = known_name_scope(school_unit=school_unit, huvudman=huvudman)
+    names = names_known_in(scope=scope, users=users)
     subjects = _subject_names(events)
     by_id = {user.pk: user for user in users}
     by_username = {user.username: user for user in users}

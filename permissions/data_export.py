@@ -9,7 +9,7 @@ Two readers, two scopes (README "Privacy"):
   names and e-mail, the membership at that school with its subjects, how
   many other schools the account has (a count, as the page shows; while
   the teacher has not confirmed the school, the name the school typed and
-  no count: `Membership.known_names`), and the
+  no count: `permissions.policy.known_names`), and the
   school's own log entries about the teacher. Nothing of other schools:
   each school is answerable for its own processing, and the teacher gets the
   whole picture from their own export.
@@ -26,7 +26,7 @@ from django.utils import timezone
 from accounts.models import User
 from permissions.audit import AuditAction, AuditContext, audit_record
 from permissions.models import AuditEvent, Membership, SubjectGrant
-from permissions.policy import can_export_teacher_data
+from permissions.policy import can_export_teacher_data, known_names
 from permissions.refusals import RefusalCode, Refused
 from schools.models import SchoolUnit
 
@@ -141,7 +141,7 @@ def teacher_data_for_school(*, teacher: User, school_unit: SchoolUnit) -> dict:
     if waiting is not None:
         # SECURITY: as on the teacher's page: until the owner confirms, the
         # school knows the name it typed and nothing about other schools.
-        account["first_name"], account["last_name"] = waiting.known_names()
+        account["first_name"], account["last_name"] = known_names(membership=waiting)
         other_schools = None
     return {
         "format_version": FORMAT_VERSION,

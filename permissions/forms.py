@@ -6,8 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from accounts.validators import validate_person_name
 from permissions.csv_import import SUBJECT_MODE_CHOICES, SubjectMode
-from permissions.models import KNOWN_NAMES, MaterialLevel, Membership, Subject
-from permissions.policy import MembershipState
+from permissions.models import MaterialLevel, Membership, Subject
+from permissions.policy import KNOWN_NAMES, MembershipState
 from portal.widgets import PlainSelect
 
 
@@ -179,7 +179,7 @@ class ImportPickupForm(forms.Form):
     what = forms.ChoiceField(choices=[("slips", "slips"), ("report", "report")])
 
 
-# By the name the school knows (`permissions.models.KNOWN_NAMES`).
+# By the name the school knows (`permissions.policy.KNOWN_NAMES`).
 _FIRST, _LAST = KNOWN_NAMES["known_first_name"], KNOWN_NAMES["known_last_name"]
 SORTS = {
     "name": (_LAST.asc(), _FIRST.asc(), "pk"),

@@ -336,7 +336,7 @@ def memberships_register(
                 valid_until=until,
                 # A new account's membership holds at once; a linked one waits
                 # for its owner's confirmation, and until then the school
-                # sees the name it typed (`Membership.known_names`).
+                # sees the name it typed (`policy.known_names`).
                 confirmed_at=now if user.pk in password_of else None,
                 typed_first_name="" if user.pk in password_of else teacher.first_name.strip(),
                 typed_last_name="" if user.pk in password_of else teacher.last_name.strip(),

@@ -31,15 +31,14 @@ from accounts.once import (
     ONCE_FIELD,
     Repeated,
     once_repeated,
-    once_repeated_message,
     once_token,
+    said_repeated,
     spent_once,
 )
 from accounts.reauth import Reauth, reauth_check, reauth_prompt
 from accounts.services import card_unlock, current_card
 from accounts.sites import HuvudmanSite
 from permissions.admin import AuditEventAdmin
-from permissions.audit_display import known_scope
 from permissions.models import AuditEvent
 from permissions.policy import (
     can_manage_huvudman,
@@ -50,6 +49,7 @@ from permissions.policy import (
     huvudman_of_staff,
     huvudman_principals,
     huvudman_school_units,
+    known_name_scope,
 )
 from permissions.refusals import Refused
 from permissions.slips import ETJANSTER_LOGIN_PATH, Slip, render_slips
@@ -179,8 +179,8 @@ class HuvudmanAuditEventAdmin(ScopedAdmin, AuditEventAdmin):
     """The huvudman's own audit log, read-only like the national one."""
 
     def get_queryset(self, request):
-        # Names as the huvudman's schools know them (`Membership.known_names`).
-        scope = known_scope(huvudman=huvudman_of_staff(user=request.user))
+        # Names as the huvudman's schools know them (`policy.known_names`).
+        scope = known_name_scope(huvudman=huvudman_of_staff(user=request.user))
         return self.with_names(huvudman_audit_events(user=request.user), scope)
 
     def export_scope(self, request) -> dict:
@@ -326,8 +326,7 @@ class PrincipalAdmin(ScopedAdmin):
         return self.render_page(request, "huvudman/principal_credentials.html", context)
 
     def said_repeated(self, request, principal, *, credentials: bool) -> HttpResponse:
-        self.message_user(request, once_repeated_message(credentials=credentials), messages.INFO)
-        return HttpResponseRedirect(self.detail_url(principal))
+        return said_repeated(request, self.detail_url(principal), credentials=credentials)
 
     def confirmation(self, request, principal, *, grave: bool, credentials: bool = False):
         """None: confirmed (and, if `grave`, a stale session typed a TOTP code

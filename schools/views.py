@@ -35,8 +35,8 @@ from accounts.once import (
     ONCE_FIELD,
     Repeated,
     once_repeated,
-    once_repeated_message,
     once_token,
+    said_repeated,
     spent_once,
 )
 from accounts.reauth import Reauth, reauth_check, reauth_prompt
@@ -65,7 +65,8 @@ from permissions.forms import (
     TeacherRegisterForm,
     TestAdminIssueForm,
 )
-from permissions.models import KNOWN_NAMES, Membership, SubjectGrant, TestAdministrator
+from permissions.models import Membership, SubjectGrant, TestAdministrator
+from permissions.policy import KNOWN_NAMES
 from permissions.refusals import Refused
 from permissions.schoolyear import school_year_label, today
 from permissions.services import (
@@ -161,16 +162,11 @@ def _slip_for(membership: Membership, password: str | None) -> Slip:
 # --- Confirmations of what cannot be undone ----------------------------------------------
 
 
-def _said_repeated(request: HttpRequest, done_url: str, *, credentials: bool) -> HttpResponse:
-    messages.info(request, once_repeated_message(credentials=credentials))
-    return redirect(done_url)
-
-
 def _repeated(request: HttpRequest, done_url: str, *, credentials: bool) -> HttpResponse | None:
     """A form sent again (`accounts.once`): not carried out; on to `done_url`,
     saying why (and, for `credentials`, that a password or card is shown once)."""
     if request.method == "POST" and once_repeated(request):
-        return _said_repeated(request, done_url, credentials=credentials)
+        return said_repeated(request, done_url, credentials=credentials)
     return None
 
 
@@ -332,7 +328,7 @@ def teacher_list(request: HttpRequest, code: str) -> HttpResponse:
             memberships=memberships, state=params["state"], today=day
         )
     if query := params.get("q"):
-        memberships = memberships.with_known_names().filter(
+        memberships = memberships.annotate(**KNOWN_NAMES).filter(
             Q(known_first_name__icontains=query)
             | Q(known_last_name__icontains=query)
             | Q(user__username__icontains=query)
@@ -453,7 +449,7 @@ def teacher_register(request: HttpRequest, code: str) -> HttpResponse:
         except Refused as refusal:
             form.add_error("email", str(refusal))
         except Repeated:
-            return _said_repeated(request, teachers, credentials=True)
+            return said_repeated(request, teachers, credentials=True)
         else:
             return _registered(request, school_unit, registration, mail=data["send_email"])
     return render(
@@ -603,7 +599,7 @@ def teacher_password(request: HttpRequest, code: str, username: str) -> HttpResp
                 membership=membership, context=_context(request, school_unit), today=day
             )
     except Repeated:
-        return _said_repeated(request, _teacher_url(membership), credentials=True)
+        return said_repeated(request, _teacher_url(membership), credentials=True)
     return _no_store(
         render(
             request,
@@ -792,7 +788,7 @@ def teacher_remove(request: HttpRequest, code: str, username: str) -> HttpRespon
                 membership=membership, context=_context(request, school_unit)
             )
     except Repeated:
-        return _said_repeated(request, done_url, credentials=False)
+        return said_repeated(request, done_url, credentials=False)
     if pending and not deleted:
         messages.success(request, _("The registration of %(name)s was withdrawn.") % {"name": name})
     elif deleted:
@@ -1033,7 +1029,7 @@ def new_school_year(request: HttpRequest, code: str) -> HttpResponse:
                     today=day,
                 )
         except Repeated:
-            return _said_repeated(request, request.path, credentials=False)
+            return said_repeated(request, request.path, credentials=False)
         slips = [_slip_for(membership, None) for membership in renewal.kept]
         return render(
             request,
@@ -1274,7 +1270,7 @@ def test_admin_action(request: HttpRequest, code: str, username: str, action: st
     except Refused as refusal:
         messages.error(request, str(refusal))
     except Repeated:
-        return _said_repeated(request, test_admins, credentials=credentials)
+        return said_repeated(request, test_admins, credentials=credentials)
     else:
         if credentials:
             return _test_admin_credentials(request, school_unit, appointment, password, card)
