@@ -34,11 +34,15 @@ run: install
 	$(BIN)/gunicorn -c deploy/gunicorn.conf.py config.wsgi:application \
 		--bind $(HOST):$(PORT) --workers 2
 
+# pytest-xdist: one worker per core (at most 4), each with its own test
+# database (test_<name>_gw0, ...); a slow test (a browser crawl) does not hold
+# up the rest. TEST_WORKERS=0 runs everything in this one process.
+TEST_WORKERS ?= auto
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=config.settings.test
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --maxprocesses=4 --dist worksteal
 
 # The page benchmark (README, "Performance"); not part of `make test`. Needs
 # DATABASE_URL pointing at a PostgreSQL server where it may create databases,

@@ -129,7 +129,8 @@ def group_of(url: str) -> tuple:
 
 
 def check_page(page: Page, label: str | None = None) -> Report:
-    """Run every check on the page the browser shows now."""
+    """Run every check on the page the browser shows now (once it has loaded)."""
+    page.wait_for_load_state("load")
     report = Report()
     url = page.url
     name = label or urllib.parse.urlsplit(url).path

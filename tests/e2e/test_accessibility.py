@@ -224,10 +224,14 @@ def test_principal_can_use_every_page(bare_page: Page, live_server, demo):
     page.get_by_label("Förnamn").fill("Nils")
     page.get_by_label("Efternamn").fill("Nyström")
     page.get_by_role("textbox", name="E-post").fill("nils@demo-kommun.example")
+    # Each check waits for the page the click leads to: axe run while the
+    # browser is still between two pages finds no document.
     page.get_by_role("button", name="Registrera", exact=True).click()
+    expect(page.get_by_role("link", name="Öppna lärarens sida")).to_be_visible()
     report.merge(check_page(page, label="larare/ny/ (registered, password shown once)"))
     page.get_by_role("link", name="Öppna lärarens sida").click()
     page.get_by_role("button", name="Nytt lösenord").click()
+    expect(page.get_by_role("heading", name="Ge Nils Nyström ett nytt lösenord?")).to_be_visible()
     report.merge(check_page(page, label="larare/<username>/losenord/ (new password)"))
     page.goto(f"{base}/e-tjanster/skolor/{school}/provadministratorer/")
     page.get_by_label("Förnamn").fill("Per")
@@ -246,6 +250,7 @@ def test_principal_can_use_every_page(bare_page: Page, live_server, demo):
         {"name": "larare.csv", "mimeType": "text/csv", "buffer": csv.encode()}
     )
     page.get_by_role("button", name="Granska filen").click()
+    expect(page.get_by_text("inte-en-adress").first).to_be_visible()
     report.merge(check_page(page, label="importera/ (preview with errors)"))
     assert_clean("principal", report)
 
