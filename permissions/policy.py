@@ -499,8 +499,14 @@ def can_regenerate_teacher_password(
     registered at, and linking an existing account needs only its e-mail
     address. So a new password — which lets whoever reads it log in as the
     teacher and open what *other* schools granted — is only for someone who
-    administers every school the account is a live member of. Anyone else
-    sends the teacher to a principal (or support) who does.
+    administers every school the account is a confirmed member of. Anyone
+    else sends the teacher to a principal (or support) who does.
+
+    A registration still waiting at another school does not count: it grants
+    nothing there, and confirming it makes the teacher choose a new password
+    (`services.email_code_redeem`), so a password read here never opens it.
+    Else any school could take a school's right to reset its own teacher's
+    password away by typing the teacher's address.
     """
     administered = etjanster_school_units(user=user, today=today).filter(
         pk=OuterRef("school_unit_id")
@@ -514,7 +520,7 @@ def can_regenerate_teacher_password(
         and etjanster_school_units(user=user, today=today)
         .filter(pk=membership.school_unit_id)
         .exists()
-        and not Membership.objects.live()
+        and not Membership.objects.confirmed()
         .filter(user_id=membership.user_id)
         .exclude(Exists(administered))
         .exists()

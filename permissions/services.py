@@ -385,11 +385,6 @@ def memberships_register(
                 details=details,
             )
         )
-    events += _account_shared_events(
-        users=[user for user in users if user.pk not in password_of],
-        school_unit=school_unit,
-        context=context,
-    )
     AuditEvent.objects.bulk_create(events)
     # One code to each linked account's own address (a few queries per linked
     # row; a file links few accounts, while new ones cost nothing here).
@@ -427,26 +422,31 @@ def _serialize_by_email(*emails: str) -> None:
 
 
 def _account_shared_events(
-    *, users: list[User], school_unit: SchoolUnit, context: AuditContext
+    *, user: User, school_unit: SchoolUnit, context: AuditContext
 ) -> list[AuditEvent]:
-    """One event at each other school of these (linked, existing) accounts.
+    """One event at each other school of the account, when its owner has
+    confirmed `school_unit`: their log shows that the account is now shared,
+    and where.
 
-    SECURITY: linking needs only an e-mail address, so the schools that
-    already had the teacher must be able to see in their own log that the
-    account is now shared, by whom and where. One query whatever the count.
+    PRIVACY: not when a school merely types the address. Until the teacher
+    agrees, that school gets nothing and the teacher's other schools learn
+    nothing either (not of another employer, nor that school's principal or
+    address): the registration may be a mistake, or declined. The event names
+    the teacher as actor, without the address they confirmed from.
     """
     others = (
         Membership.objects.confirmed()
-        .filter(user__in=users)
+        .filter(user=user)
         .exclude(school_unit=school_unit)
-        .select_related("user", "school_unit")
+        .select_related("school_unit")
     )
+    quiet = dataclasses.replace(context, address=None)
     return [
         audit_build(
             action=AuditAction.TEACHER_ACCOUNT_SHARED,
-            context=context,
+            context=quiet,
             school_unit=other.school_unit,
-            target=other.user.username,
+            target=user.username,
             details={"school_unit": school_unit.code, "school_name": school_unit.name},
         )
         for other in others
@@ -1416,6 +1416,9 @@ def _email_code_redeem(
             context=as_owner,
             school_unit=school_unit,
             target=account.username,
+        )
+        AuditEvent.objects.bulk_create(
+            _account_shared_events(user=account, school_unit=school_unit, context=as_owner)
         )
         outcome = CodeOutcome.CONFIRMED
     access_end(

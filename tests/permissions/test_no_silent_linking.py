@@ -18,7 +18,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from accounts.throttle import FREE_FAILURES
 from permissions import policy
-from permissions.audit import AuditContext
+from permissions.audit import AuditAction, AuditContext
 from permissions.models import AuditEvent, EmailCode, Membership, Subject
 from permissions.refusals import RefusalCode, Refused
 from permissions.services import (
@@ -173,11 +173,12 @@ def test_a_school_of_another_huvudman_cannot_take_over_a_teacher_registered_here
         .valid_on(SCHOOL_DAY)
         .filter(school_unit=other_school)
     )
-    # A sees in its own log who registered its teacher elsewhere.
-    shared = AuditEvent.objects.get(action="teacher_account_shared")
-    assert shared.school_unit == grundskola
-    assert shared.actor_username == other_principal.username
-    assert shared.details["school_unit"] == other_school.code
+    # Nor does it change anything at A: A's log tells of no other employer
+    # before the teacher agrees, and A may still give its teacher a password.
+    assert not AuditEvent.objects.filter(action="teacher_account_shared").exists()
+    assert policy.can_regenerate_teacher_password(
+        user=principal, membership=mine.membership, today=SCHOOL_DAY
+    )
 
 
 def test_a_principals_own_teacher_account_is_never_found_by_its_address(
@@ -290,6 +291,67 @@ def redeem(username, code, *, decline=False, password=NEW_PASSWORD):
         new_password=None if decline else password,
         decline=decline,
         context=AuditContext(),
+    )
+
+
+def test_a_registration_waiting_elsewhere_leaves_the_first_school_its_password_reset(
+    waiting, other_principal, other_school
+):
+    """Another school typing the address must not take the teacher's own
+    school's right to give a new password away: the waiting registration
+    grants nothing, and confirming it makes the teacher choose a password."""
+    membership, code = waiting
+    own = membership.user.memberships.get(school_unit=other_school)
+    assert policy.can_regenerate_teacher_password(
+        user=other_principal, membership=own, today=SCHOOL_DAY
+    )
+    client = verify_session(Client(), other_principal)
+    teacher_url = f"/e-tjanster/skolor/{other_school.code}/larare/{own.user.username}/"
+    page = client.get(teacher_url).content.decode()
+    assert "Nytt lösenord" in page
+    assert "används också på en skola som du inte administrerar" not in page
+    assert client.get(teacher_url + "losenord/").status_code == 200
+
+    # Once the teacher confirms the other school, the account is shared.
+    redeem(own.user.username, code)
+    assert not policy.can_regenerate_teacher_password(
+        user=other_principal, membership=own, today=SCHOOL_DAY
+    )
+    page = client.get(teacher_url).content.decode()
+    assert "används också på en skola som du inte administrerar" in page
+    assert client.get(teacher_url + "losenord/").status_code == 403
+
+
+def test_the_teachers_other_schools_learn_of_the_link_when_the_teacher_confirms(
+    waiting, other_school, gymnasium
+):
+    """PRIVACY: typing the address tells the teacher's schools nothing (not
+    another employer, its principal or address); confirming tells each of
+    them that the account is shared now, and where, by the teacher."""
+    membership, code = waiting
+    shared = AuditEvent.objects.filter(action=AuditAction.TEACHER_ACCOUNT_SHARED)
+    assert not shared.exists()
+    assert (
+        not AuditEvent.objects.filter(school_unit=other_school)
+        .exclude(actor_username="annanrektor")
+        .exists()
+    )
+    redeem(membership.user.username, code)
+    event = shared.get()
+    assert event.school_unit == other_school
+    assert event.actor_username == membership.user.username
+    assert event.ip_address is None
+    assert event.details == {"school_unit": gymnasium.code, "school_name": gymnasium.name}
+
+
+def test_a_declined_link_is_never_told_to_the_teachers_other_schools(waiting, other_school):
+    membership, code = waiting
+    redeem(membership.user.username, code, decline=True)
+    assert not AuditEvent.objects.filter(action=AuditAction.TEACHER_ACCOUNT_SHARED).exists()
+    assert (
+        not AuditEvent.objects.filter(school_unit=other_school)
+        .exclude(actor_username="annanrektor")
+        .exists()
     )
 
 

@@ -325,16 +325,6 @@ def test_no_new_password_for_an_account_shared_with_a_school_the_actor_does_not_
     assert teacher.password == old_hash
 
 
-def test_linking_by_email_records_an_event_at_each_other_school(
-    principal, teacher, gymnasium, grundskola
-):
-    registration = register(gymnasium, principal, email=teacher.email)
-    assert registration.linked
-    shared = AuditEvent.objects.get(action=AuditAction.TEACHER_ACCOUNT_SHARED)
-    assert (shared.school_unit, shared.target) == (grundskola, teacher.username)
-    assert shared.details["school_unit"] == gymnasium.code
-
-
 def test_a_new_account_records_no_shared_account_event(principal, grundskola):
     register(grundskola, principal)
     assert not AuditEvent.objects.filter(action=AuditAction.TEACHER_ACCOUNT_SHARED).exists()

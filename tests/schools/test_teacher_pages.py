@@ -8,6 +8,7 @@ import time_machine
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from pypdf import PdfReader
 
 from accounts.models import Role, User
@@ -389,18 +390,22 @@ def test_linking_an_existing_account_does_not_show_its_username(
     assert "använd det användarnamn du redan har" in slip.lower()
 
 
-def test_linking_is_logged_at_the_teachers_other_schools(
-    other_principal_client, other_principal, other_school, grundskola, teacher
+def test_a_link_not_yet_confirmed_tells_the_teachers_school_nothing(
+    other_principal_client, other_principal, other_school, grundskola, teacher, principal_client
 ):
+    """PRIVACY: another organisation typing the address is not shown to the
+    teacher's school (nor that organisation's principal or address) before
+    the teacher agrees (`tests/permissions/test_no_silent_linking.py`)."""
     link_at_other_school(other_principal_client, other_school, teacher)
-    event = AuditEvent.objects.get(action=AuditAction.TEACHER_ACCOUNT_SHARED)
-    assert event.school_unit == grundskola
-    assert event.target == teacher.username
-    assert event.actor_username == other_principal.username
-    assert event.details["school_unit"] == other_school.code
     assert AuditEvent.objects.filter(
         action=AuditAction.MEMBERSHIP_REGISTERED, school_unit=other_school
     ).exists()
+    assert not AuditEvent.objects.filter(
+        school_unit=grundskola, actor_username=other_principal.username
+    ).exists()
+    log = principal_client.get(f"/e-tjanster/skolor/{grundskola.code}/logg/").content.decode()
+    assert other_school.name not in log
+    assert other_principal.username not in log
 
 
 def test_a_principal_cannot_give_a_new_password_to_a_teacher_shared_with_another_huvudman(
@@ -424,6 +429,11 @@ def test_the_teachers_own_principal_cannot_either_once_the_account_is_shared(
     principal_client, other_principal_client, grundskola, other_school, teacher
 ):
     link_at_other_school(other_principal_client, other_school, teacher)
+    # The teacher confirms the other school (with the mailed code and a password
+    # of their own); while it only waited, nothing changed here.
+    Membership.objects.filter(user=teacher, school_unit=other_school).update(
+        confirmed_at=timezone.now()
+    )
     old_hash = User.objects.get(pk=teacher.pk).password
     response = principal_client.post(
         url(grundskola, f"{teacher.username}/losenord/"), {"confirm": "yes"}
