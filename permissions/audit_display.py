@@ -49,7 +49,9 @@ DETAIL_LABELS = {
     "missing": gettext_lazy("code missing"),
     "failures": gettext_lazy("wrong answers in a row"),
     "serial": gettext_lazy("card serial"),
-    "replaced": gettext_lazy("replaced card"),
+    # A card event lists the serials of the cards it replaced; an
+    # authenticator app's enrolment, how many apps it replaced.
+    "replaced": gettext_lazy("replaced"),
     "cell": gettext_lazy("cell asked"),
     "reason": gettext_lazy("reason"),
     "subjects": gettext_lazy("subjects"),
@@ -133,8 +135,8 @@ VALUE_LABELS = {
     "self": gettext_lazy("the teacher"),
     "page": gettext_lazy("the page"),
     "file": gettext_lazy("the file"),
-    "add": gettext_lazy("added to the teacher's"),
-    "replace": gettext_lazy("replaced by the file's"),
+    "add": gettext_lazy("the file's added to the teacher's current ones"),
+    "replace": gettext_lazy("the file's replace the teacher's current ones"),
     "grundskola": gettext_lazy("Grundskola"),
     "gymnasial": gettext_lazy("Gymnasial"),
     # Why sessions ended (`accounts.services.access_end`).
@@ -168,6 +170,9 @@ SUBJECT_LISTS = frozenset({"subjects", "added", "removed"})
 def _value(key: str, value, subjects: dict[str, str] | None = None) -> str:
     if isinstance(value, bool):
         return _("yes") if value else _("no")
+    if key == "replaced" and isinstance(value, int):
+        # An authenticator app's enrolment counts the apps it replaced.
+        return _("the earlier app") if value else _("none (the first app)")
     if isinstance(value, list):
         if key in SUBJECT_LISTS and subjects:
             value = [

@@ -408,6 +408,13 @@ def full_name_known_in(*, scope: Q | None, **match) -> Expression:
     return Case(When(waiting, then=Coalesce(typed, Value(""))), default=name)
 
 
+def slip_memberships(*, school_unit: SchoolUnit) -> QuerySet[Membership]:
+    """The memberships a school may print a slip (username, school, validity)
+    for: confirmed ones. A registration still waiting is for an account the
+    teacher already has, and the school has not been shown to know it."""
+    return school_memberships(school_unit=school_unit).confirmed()
+
+
 def school_test_admins(*, school_unit: SchoolUnit) -> QuerySet[TestAdministrator]:
     """The test administrator appointments of one school unit, active or not.
 

@@ -38,6 +38,10 @@ class RefusalCode(enum.StrEnum):
 
     # School administration.
     NOT_ALLOWED = "not_allowed"
+    # Why a school page said no, for the 403 page (`schools.views._require`).
+    PRINCIPAL_ONLY_REMOVES = "principal_only_removes"
+    PRINCIPAL_ONLY_TEST_ADMINS = "principal_only_test_admins"
+    SHARED_ACCOUNT = "shared_account"
     ALREADY_REGISTERED = "already_registered"
     RESTORABLE = "restorable"
     ALREADY_TEST_ADMIN = "already_test_admin"
@@ -49,6 +53,7 @@ class RefusalCode(enum.StrEnum):
     OWN_ACCOUNT = "own_account"
     RESTORE_EXPIRED = "restore_expired"
     IMPORT_PREVIEW_STALE = "import_preview_stale"
+    IMPORT_PICKUP_GONE = "import_pickup_gone"
 
     # Codes sent by e-mail (confirming a school's registration, a new password).
     CODE_WRONG = "code_wrong"
@@ -56,6 +61,8 @@ class RefusalCode(enum.StrEnum):
     CODE_EXPIRED = "code_expired"
     # Too many codes mailed to one teacher account lately.
     CODE_MAIL_LIMIT = "code_mail_limit"
+    # The same, for the code a registration would mail: param `email`.
+    REGISTRATION_MAIL_LIMIT = "registration_mail_limit"
 
 
 REFUSAL_MESSAGES = {
@@ -77,6 +84,16 @@ REFUSAL_MESSAGES = {
     ),
     RefusalCode.APPOINTMENT_ENDED: _("The appointment as test administrator has ended."),
     RefusalCode.NOT_ALLOWED: _("You may not do this."),
+    RefusalCode.PRINCIPAL_ONLY_REMOVES: _(
+        "Only the school's principal removes teachers and restores removed ones."
+    ),
+    RefusalCode.PRINCIPAL_ONLY_TEST_ADMINS: _(
+        "Only the school's principal appoints and manages test administrators."
+    ),
+    RefusalCode.SHARED_ACCOUNT: _(
+        "The teacher's account is also used at a school you do not administer, so you may not "
+        "see a new password for it. Send the teacher a code from the teacher's page instead."
+    ),
     RefusalCode.ALREADY_REGISTERED: _(
         "%(email)s is already registered as a teacher at this school."
     ),
@@ -106,6 +123,11 @@ REFUSAL_MESSAGES = {
         "This preview is no longer valid (a newer file was checked, or it was already "
         "imported or too old). Upload the file again."
     ),
+    RefusalCode.IMPORT_PICKUP_GONE: _(
+        "The slips and the report of that import can no longer be downloaded: they are kept "
+        "for an hour, only for whoever imported, and downloaded from the page shown after the "
+        "import."
+    ),
     RefusalCode.LAST_SCHOOL_UNIT: _(
         "A principal must lead at least one school unit. "
         "Deactivate the account instead if it should no longer be used."
@@ -125,6 +147,10 @@ REFUSAL_MESSAGES = {
     ),
     RefusalCode.CODE_MAIL_LIMIT: _(
         "Too many codes have been sent to the teacher in the last hour. Try again later."
+    ),
+    RefusalCode.REGISTRATION_MAIL_LIMIT: _(
+        "Too many confirmation codes have been sent to %(email)s in the last hour, by all "
+        "schools together. Nothing was registered; try again later."
     ),
 }
 

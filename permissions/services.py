@@ -81,7 +81,7 @@ from permissions.policy import (
 )
 from permissions.refusals import RefusalCode, Refused
 from permissions.slips import import_slips
-from portal.throttle import rate_limit_hit
+from portal.throttle import rate_limit_full, rate_limit_hit
 from schools.models import SchoolUnit
 
 
@@ -299,6 +299,7 @@ def memberships_register(
     )
     if restorable is not None:
         raise Refused(RefusalCode.RESTORABLE, email=restorable.user.email)
+    _registration_mail_limit(users=list(accounts.values()))
 
     new = [teacher for teacher in teachers if teacher.email.strip().lower() not in accounts]
     passwords = generate_passwords(len(new))
@@ -990,7 +991,7 @@ def _import_pickup_store(
 def csv_import_pickup_open(
     *, school_unit: SchoolUnit, context: AuditContext, pickup_id: int, key: str, what: str
 ) -> bytes:
-    """The sealed content of this person's pickup, or Refused IMPORT_PREVIEW_STALE
+    """The sealed content of this person's pickup, or Refused IMPORT_PICKUP_GONE
     (gone, too old, someone else's, or a wrong key). The download is audited."""
     pickup = ImportPickup.objects.filter(
         pk=pickup_id,
@@ -1001,10 +1002,10 @@ def csv_import_pickup_open(
     try:
         raw_key = base64.urlsafe_b64decode(key.encode("ascii"))
         if pickup is None or len(raw_key) != 32:
-            raise Refused(RefusalCode.IMPORT_PREVIEW_STALE)
+            raise Refused(RefusalCode.IMPORT_PICKUP_GONE)
         content = unseal(pickup.sealed, key=raw_key, label=f"import-pickup:{pickup.pk}")
     except (SealBroken, ValueError, UnicodeEncodeError):
-        raise Refused(RefusalCode.IMPORT_PREVIEW_STALE) from None
+        raise Refused(RefusalCode.IMPORT_PICKUP_GONE) from None
     if what == "slips":
         audit_record(
             action=AuditAction.IMPORT_SLIPS_DOWNLOADED,
@@ -1185,6 +1186,24 @@ def _email_code_mail_limit(*, user: User, purpose: str) -> None:
         keys={f"{purpose}:user:{user.pk}": EMAIL_CODE_MAILS_PER_HOUR},
     ):
         raise Refused(RefusalCode.CODE_MAIL_LIMIT)
+
+
+def _registration_mail_limit(*, users: list[User]) -> None:
+    """Refused REGISTRATION_MAIL_LIMIT (nothing registered) when a code
+    to any of these linked accounts would pass EMAIL_CODE_MAILS_PER_HOUR.
+
+    SECURITY: registering an address, withdrawing and registering again
+    mails a code each time; it counts with "send the code again" under the
+    same limit, from every school together. One count for the whole file
+    (keys locked in one order, so two imports cannot deadlock).
+    """
+    if not users:
+        return
+    keys = {f"{EmailCodePurpose.CONFIRM_MEMBERSHIP}:user:{user.pk}": user for user in users}
+    if rate_limit_hit(scope="email_code", keys=dict.fromkeys(keys, EMAIL_CODE_MAILS_PER_HOUR)):
+        return
+    full = rate_limit_full(scope="email_code", keys=dict.fromkeys(keys, EMAIL_CODE_MAILS_PER_HOUR))
+    raise Refused(RefusalCode.REGISTRATION_MAIL_LIMIT, email=keys[full[0]].email)
 
 
 def _email_code_issue(

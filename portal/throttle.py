@@ -40,3 +40,17 @@ def rate_limit_hit(*, scope: str, keys: dict[str, int]) -> bool:
         [RateLimitHit(scope=scope, key=key, created_at=now) for key in keys]
     )
     return True
+
+
+def rate_limit_full(*, scope: str, keys: dict[str, int]) -> list[str]:
+    """The keys among `keys` at their limit now: which one made
+    `rate_limit_hit` refuse, to say so."""
+    now = timezone.now()
+    return [
+        key
+        for key, limit in keys.items()
+        if RateLimitHit.objects.filter(
+            scope=scope, key=key[:300], created_at__gte=now - WINDOW
+        ).count()
+        >= limit
+    ]

@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.card_pdf import card_rows, render_card_pdf
@@ -67,7 +67,7 @@ from permissions.forms import (
 )
 from permissions.models import Membership, SubjectGrant, TestAdministrator
 from permissions.policy import KNOWN_NAMES
-from permissions.refusals import Refused
+from permissions.refusals import RefusalCode, Refused
 from permissions.schoolyear import school_year_label, today
 from permissions.services import (
     csv_import_apply,
@@ -129,9 +129,11 @@ def _context(request: HttpRequest, school_unit: SchoolUnit) -> AuditContext:
     return audit_context(request, school_unit=school_unit)
 
 
-def _require(allowed: bool) -> None:
+def _require(allowed: bool, reason: RefusalCode | None = None) -> None:
+    """Go on, or the 403 page, saying `reason` where there is more to say
+    than its heading ("Du får inte göra detta"; `config.middleware.RefusedMiddleware`)."""
     if not allowed:
-        raise PermissionDenied
+        raise PermissionDenied if reason is None else Refused(reason)
 
 
 def data_url(content: bytes, media_type: str = "application/pdf") -> str:
@@ -147,6 +149,12 @@ def _no_store(response: HttpResponse) -> HttpResponse:
     # A page that shows a password must not be kept in any cache.
     response["Cache-Control"] = "no-store"
     return response
+
+
+SLIP_WAITS = gettext_lazy(
+    "A slip is printed once the teacher has confirmed the registration at this school. Until "
+    "then the teacher logs in with the username and password they already have."
+)
 
 
 def _slip_for(membership: Membership, password: str | None) -> Slip:
@@ -570,7 +578,8 @@ def teacher_password(request: HttpRequest, code: str, username: str) -> HttpResp
     school_unit = _school_unit(request, code, day)
     membership = _membership(school_unit, username)
     _require(
-        policy.can_regenerate_teacher_password(user=request.user, membership=membership, today=day)
+        policy.can_regenerate_teacher_password(user=request.user, membership=membership, today=day),
+        RefusalCode.NOT_CONFIRMED if membership.is_pending else RefusalCode.SHARED_ACCOUNT,
     )
     step = _confirmation(
         request, school_unit, grave=True, done_url=_teacher_url(membership), credentials=True
@@ -688,6 +697,9 @@ def teacher_slip(request: HttpRequest, code: str, username: str) -> HttpResponse
     """A slip without password (username, address, validity) to hand out again."""
     school_unit = _school_unit(request, code, today())
     membership = _membership(school_unit, username)
+    if not policy.slip_memberships(school_unit=school_unit).filter(pk=membership.pk).exists():
+        messages.error(request, SLIP_WAITS)
+        return redirect(_teacher_url(membership))
     return _pdf_response(render_slips([_slip_for(membership, None)]), f"lapp-{username}.pdf")
 
 
@@ -698,13 +710,21 @@ def teacher_slips(request: HttpRequest, code: str) -> HttpResponse:
     school_unit = _school_unit(request, code, today())
     usernames = request.POST.getlist("teacher")
     memberships = list(
-        policy.school_memberships(school_unit=school_unit)
+        policy.slip_memberships(school_unit=school_unit)
         .filter(user__username__in=usernames)
         .select_related("user", "school_unit")
         .order_by(KNOWN_NAMES["known_last_name"], KNOWN_NAMES["known_first_name"])
     )
     if not memberships:
-        messages.error(request, _("Choose at least one teacher to print slips for."))
+        waiting = (
+            policy.school_memberships(school_unit=school_unit)
+            .pending()
+            .filter(user__username__in=usernames)
+            .exists()
+        )
+        messages.error(
+            request, SLIP_WAITS if waiting else _("Choose at least one teacher to print slips for.")
+        )
         return redirect("schools:teacher_list", code=school_unit.code)
     slips = [_slip_for(membership, None) for membership in memberships]
     return _pdf_response(render_slips(slips), f"lappar-{school_unit.code}.pdf")
@@ -743,7 +763,10 @@ def teacher_remove(request: HttpRequest, code: str, username: str) -> HttpRespon
     if repeated := _repeated(request, done_url, credentials=False):
         return repeated
     membership = _membership(school_unit, username)
-    _require(policy.can_remove_membership(user=request.user, school_unit=school_unit))
+    _require(
+        policy.can_remove_membership(user=request.user, school_unit=school_unit),
+        RefusalCode.PRINCIPAL_ONLY_REMOVES,
+    )
     name = membership.known_full_name()
     others = membership.other_schools_count()
     # Deleting the account cannot be undone: that one asks for the card again.
@@ -814,7 +837,10 @@ def teacher_remove(request: HttpRequest, code: str, username: str) -> HttpRespon
 def teacher_removed_list(request: HttpRequest, code: str) -> HttpResponse:
     """Memberships removed in the last 30 days that can still be restored."""
     school_unit = _school_unit(request, code, today())
-    _require(policy.can_restore_membership(user=request.user, school_unit=school_unit))
+    _require(
+        policy.can_restore_membership(user=request.user, school_unit=school_unit),
+        RefusalCode.PRINCIPAL_ONLY_REMOVES,
+    )
     removed = (
         policy.restorable_memberships(school_unit=school_unit, now=timezone.now())
         .select_related("user")
@@ -837,7 +863,10 @@ def teacher_removed_list(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 def teacher_restore(request: HttpRequest, code: str, membership_id: int) -> HttpResponse:
     school_unit = _school_unit(request, code, today())
-    _require(policy.can_restore_membership(user=request.user, school_unit=school_unit))
+    _require(
+        policy.can_restore_membership(user=request.user, school_unit=school_unit),
+        RefusalCode.PRINCIPAL_ONLY_REMOVES,
+    )
     membership = get_object_or_404(
         Membership.objects.filter(school_unit=school_unit).select_related("user"),
         pk=membership_id,
@@ -962,7 +991,8 @@ def teacher_import_download(request: HttpRequest, code: str) -> HttpResponse:
     school_unit = _school_unit(request, code, today())
     form = ImportPickupForm(request.POST)
     if not form.is_valid():
-        return HttpResponse(status=400)
+        messages.error(request, str(Refused(RefusalCode.IMPORT_PICKUP_GONE)))
+        return redirect("schools:teacher_import", code=school_unit.code)
     try:
         content = csv_import_pickup_open(
             school_unit=school_unit,
@@ -1121,7 +1151,10 @@ def _new_school_year_page(request, school_unit, form, may_remove, day, status=20
 def test_admin_list(request: HttpRequest, code: str) -> HttpResponse:
     day = today()
     school_unit = _school_unit(request, code, day)
-    _require(policy.can_manage_test_admins(user=request.user, school_unit=school_unit))
+    _require(
+        policy.can_manage_test_admins(user=request.user, school_unit=school_unit),
+        RefusalCode.PRINCIPAL_ONLY_TEST_ADMINS,
+    )
     form = TestAdminIssueForm(
         request.POST or None,
         initial=resumed_initial(
@@ -1224,7 +1257,10 @@ CONFIRMED_TEST_ADMIN_ACTIONS = {"losenord": True, "kort": True, "inaktivera": Fa
 def test_admin_action(request: HttpRequest, code: str, username: str, action: str) -> HttpResponse:
     day = today()
     school_unit = _school_unit(request, code, day)
-    _require(policy.can_manage_test_admins(user=request.user, school_unit=school_unit))
+    _require(
+        policy.can_manage_test_admins(user=request.user, school_unit=school_unit),
+        RefusalCode.PRINCIPAL_ONLY_TEST_ADMINS,
+    )
     appointment = _test_admin(school_unit, username)
     user = appointment.user
     test_admins = reverse("schools:test_admin_list", args=[school_unit.code])

@@ -93,3 +93,13 @@ def test_logout_needs_csrf(teacher):
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(teacher)
     assert strict.post("/logga-ut/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_teachers_login_asks_about_a_lost_password_not_a_card(client):
+    """Teachers have no card (black-box walk 3); E-tjänster's login asks about both."""
+    portal = client.get("/bedomningsportalen/logga-in/").content.decode()
+    assert "Har du tappat bort lösenordet?" in portal
+    assert "lösenordet eller kortet?" not in portal
+    etjanster = client.get("/e-tjanster/logga-in/").content.decode()
+    assert "Har du tappat bort lösenordet eller kortet?" in etjanster

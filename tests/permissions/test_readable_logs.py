@@ -269,3 +269,19 @@ def test_the_account_lifecycles_details_read_as_words():
         "orsak: ny inloggningsmatris; avslutade inloggningar: 2; "
         "kod för: att bekräfta en skolas registrering"
     )
+
+
+@pytest.mark.parametrize(
+    ("details", "text"),
+    [
+        ({"replaced": 0}, "ersatt: ingen (den första appen)"),
+        ({"replaced": 1}, "ersatt: den tidigare appen"),
+        ({"replaced": ["ABCD-EFGH"]}, "ersatt: ABCD-EFGH"),
+        ({"mode": "add"}, "ämnen: filens läggs till lärarens nuvarande"),
+        ({"mode": "replace"}, "ämnen: filens ersätter lärarens nuvarande"),
+    ],
+)
+def test_details_read_as_whole_sentences(details, text):
+    """Found by black-box walk 3: "ämnen: läggs till lärarens" stopped
+    mid-sentence, and an authenticator app's enrolment read "ersatt kort: 0"."""
+    assert describe_details(details) == text

@@ -139,6 +139,20 @@ def test_the_slips_need_the_key_of_the_result_page(principal_client, grundskola)
     assert download(principal_client, base, html, "slips").status_code == 200
 
 
+@pytest.mark.parametrize(
+    "form",
+    [{}, {"pickup": "x", "key": "k", "what": "slips"}, {"pickup": 1, "key": "k" * 65, "what": "x"}],
+)
+def test_a_broken_or_old_download_form_says_why_in_swedish(principal_client, grundskola, form):
+    """Found by black-box walk 3: a broken form answered an empty 400 (a white page)."""
+    base = f"/e-tjanster/skolor/{grundskola.code}/larare/importera/"
+    response = principal_client.post(base + "hamta/", form, follow=True)
+    assert response.redirect_chain == [(base, 302)]
+    assert "Lapparna och rapporten från den importen kan inte längre laddas ner" in (
+        response.content.decode()
+    )
+
+
 def test_the_import_report_writes_formula_like_names_as_text(principal_client, grundskola):
     base = f"/e-tjanster/skolor/{grundskola.code}/larare/importera/"
     evil = "Förnamn;Efternamn;E-post;Ämnen\n=2+5*cmd|A0;-Ek;ada@skola.example;GRGRMAT01\n"

@@ -87,6 +87,21 @@ def test_test_admin_may_not_manage_test_admins(test_admin_client, grundskola):
     assert test_admin_client.post(base + "provadmin/inaktivera/").status_code == 403
 
 
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("provadministratorer/", "Bara skolans rektor utser och hanterar provadministratörer."),
+        ("larare/larare/ta-bort/", "Bara skolans rektor tar bort lärare"),
+        ("larare-borttagna/", "Bara skolans rektor tar bort lärare"),
+    ],
+)
+def test_a_refused_page_says_why(test_admin_client, grundskola, teacher, path, reason):
+    """Found by black-box walk 3: every 403 was the same page, never saying why."""
+    response = test_admin_client.get(f"/e-tjanster/skolor/{grundskola.code}/{path}")
+    assert response.status_code == 403
+    assert reason in response.content.decode()
+
+
 def test_a_teacher_of_another_school_is_not_found(principal_client, grundskola, other_school):
     from tests.schools.conftest import make_teachers
 

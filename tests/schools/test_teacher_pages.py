@@ -439,6 +439,7 @@ def test_the_teachers_own_principal_cannot_either_once_the_account_is_shared(
         url(grundskola, f"{teacher.username}/losenord/"), {"confirm": "yes"}
     )
     assert response.status_code == 403
+    assert "Skicka i stället en kod till läraren" in response.content.decode()
     assert User.objects.get(pk=teacher.pk).password == old_hash
     page = principal_client.get(url(grundskola, f"{teacher.username}/")).content.decode()
     assert "en skola som du inte administrerar" in page
