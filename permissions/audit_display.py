@@ -135,8 +135,8 @@ VALUE_LABELS = {
     "self": gettext_lazy("the teacher"),
     "page": gettext_lazy("the page"),
     "file": gettext_lazy("the file"),
-    "add": gettext_lazy("the file's added to the teacher's current ones"),
-    "replace": gettext_lazy("the file's replace the teacher's current ones"),
+    "add": gettext_lazy("the file's subjects are added to the teacher's current ones"),
+    "replace": gettext_lazy("the file's subjects replace the teacher's current ones"),
     "grundskola": gettext_lazy("Grundskola"),
     "gymnasial": gettext_lazy("Gymnasial"),
     # Why sessions ended (`accounts.services.access_end`).

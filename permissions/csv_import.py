@@ -300,12 +300,13 @@ def _email_error(email: str) -> str | None:
 def plan_import(*, school_unit: SchoolUnit, text: str, mode: str = SubjectMode.ADD) -> ImportPlan:
     """What importing `text` into `school_unit` would do, row by row.
 
-    Five queries whatever the number of rows: the subjects named, the
+    Six queries whatever the number of rows: the subjects named, the
     teacher accounts with the e-mails named, those removed here lately (to
-    be restored, not registered again), their memberships here, and those
-    memberships' subjects.
+    be restored, not registered again), their memberships here, the codes
+    mailed lately to those it would link, and those memberships' subjects.
     """
     from accounts.selectors import teacher_accounts_by_email
+    from permissions.services import confirmation_codes_spent
 
     if mode not in (SubjectMode.ADD, SubjectMode.REPLACE):
         mode = SubjectMode.ADD
@@ -364,6 +365,16 @@ def plan_import(*, school_unit: SchoolUnit, text: str, mode: str = SubjectMode.A
             user__in=list(accounts.values())
         )
     }
+    # A link mails the account a confirmation code: not past the limit of
+    # codes an hour (`memberships_register` refuses the whole file then).
+    linked = [user for user in accounts.values() if user.pk not in members]
+    spent = confirmation_codes_spent(users=linked) if linked else set()
+    for row in rows:
+        account = accounts.get(row.email.lower()) if not row.errors else None
+        if account is not None and account.pk in spent:
+            row.errors.append(
+                str(REFUSAL_MESSAGES[RefusalCode.REGISTRATION_MAIL_LIMIT]) % {"email": row.email}
+            )
     current: dict[int, dict[int, Subject]] = {}
     for grant in SubjectGrant.objects.filter(membership__in=list(members.values())).select_related(
         "subject"

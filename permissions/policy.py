@@ -328,7 +328,11 @@ def school_memberships(*, school_unit: SchoolUnit) -> QuerySet[Membership]:
 # typed on the latest of them; otherwise by the account's own name. The
 # national log has no scope and shows every account's own name. Four forms
 # of it, kept side by side here: for one membership and for a scope, each
-# in Python and in SQL.
+# in Python and in SQL. (Where they differ, by design: a school that had the
+# teacher confirmed once, since removed, and now waits on a new link shows
+# the typed name on the teacher's page, one membership, but the account's
+# name in its log, whose scope includes the old confirmation: the school
+# was shown that name then.)
 
 
 def known_names(*, membership: Membership) -> tuple[str, str]:
@@ -532,6 +536,24 @@ def can_regenerate_teacher_password(
         .exclude(Exists(administered))
         .exists()
     )
+
+
+def password_refusal(
+    *, user: User, membership: Membership, today: datetime.date
+) -> RefusalCode | None:
+    """Why `can_regenerate_teacher_password` says no, for the page; None if it says yes."""
+    if can_regenerate_teacher_password(user=user, membership=membership, today=today):
+        return None
+    if membership.confirmed_at is None:
+        return RefusalCode.NOT_CONFIRMED
+    if can_send_password_code(user=user, membership=membership, today=today):
+        return RefusalCode.SHARED_ACCOUNT
+    return RefusalCode.NOT_ALLOWED
+
+
+def can_print_slip(*, membership: Membership) -> bool:
+    """One membership by `slip_memberships`' rule: confirmed and live."""
+    return membership.removed_at is None and membership.confirmed_at is not None
 
 
 def can_send_password_code(*, user: User, membership: Membership, today: datetime.date) -> bool:

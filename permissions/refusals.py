@@ -149,8 +149,8 @@ REFUSAL_MESSAGES = {
         "Too many codes have been sent to the teacher in the last hour. Try again later."
     ),
     RefusalCode.REGISTRATION_MAIL_LIMIT: _(
-        "Too many confirmation codes have been sent to %(email)s in the last hour, by all "
-        "schools together. Nothing was registered; try again later."
+        "Too many confirmation codes have been sent to %(email)s in the last hour. Nothing was "
+        "registered; try again later."
     ),
 }
 

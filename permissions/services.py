@@ -268,8 +268,8 @@ def memberships_register(
     `membership_valid_q` require it) until the account's owner proves the
     address: a one-time code goes to the account's e-mail, and with it the
     owner confirms (choosing a new password that no school has seen) or
-    declines (`email_code_redeem`). The account's other schools get an audit
-    event naming who linked it. A principal's own teacher account is never
+    declines (`email_code_redeem`). The account's other schools learn of it
+    (an audit event) only when the owner confirms. A principal's own teacher account is never
     found by e-mail (`policy.linkable_teacher_accounts`).
 
     Refused (nothing saved) when any of them is already at this school.
@@ -441,7 +441,7 @@ def _account_shared_events(
         .exclude(school_unit=school_unit)
         .select_related("school_unit")
     )
-    quiet = dataclasses.replace(context, address=None)
+    quiet = dataclasses.replace(context, actor=user, address=None)
     return [
         audit_build(
             action=AuditAction.TEACHER_ACCOUNT_SHARED,
@@ -794,6 +794,10 @@ def teacher_password_regenerate(
     account (`can_regenerate_teacher_password`); the view checks it first, this
     is the second line.
     """
+    # The account's row, locked before the rule is asked: a confirmation at
+    # another school (`_email_code_redeem`, which locks it too) ends this
+    # school's right, so it comes wholly before or after this.
+    User.objects.select_for_update().get(pk=membership.user_id)
     if not can_regenerate_teacher_password(user=context.actor, membership=membership, today=today):
         raise Refused(RefusalCode.NOT_ALLOWED)
     return password_regenerate(
@@ -1188,6 +1192,18 @@ def _email_code_mail_limit(*, user: User, purpose: str) -> None:
         raise Refused(RefusalCode.CODE_MAIL_LIMIT)
 
 
+def _confirmation_code_keys(users: Iterable[User]) -> dict[str, User]:
+    return {f"{EmailCodePurpose.CONFIRM_MEMBERSHIP}:user:{user.pk}": user for user in users}
+
+
+def confirmation_codes_spent(*, users: Iterable[User]) -> set[int]:
+    """The accounts among `users` that may be mailed no confirmation code
+    this hour (`_registration_mail_limit`), for the CSV preview. One query."""
+    keys = _confirmation_code_keys(users)
+    full = rate_limit_full(scope="email_code", keys=dict.fromkeys(keys, EMAIL_CODE_MAILS_PER_HOUR))
+    return {keys[key].pk for key in full}
+
+
 def _registration_mail_limit(*, users: list[User]) -> None:
     """Refused REGISTRATION_MAIL_LIMIT (nothing registered) when a code
     to any of these linked accounts would pass EMAIL_CODE_MAILS_PER_HOUR.
@@ -1199,11 +1215,12 @@ def _registration_mail_limit(*, users: list[User]) -> None:
     """
     if not users:
         return
-    keys = {f"{EmailCodePurpose.CONFIRM_MEMBERSHIP}:user:{user.pk}": user for user in users}
+    keys = _confirmation_code_keys(users)
     if rate_limit_hit(scope="email_code", keys=dict.fromkeys(keys, EMAIL_CODE_MAILS_PER_HOUR)):
         return
     full = rate_limit_full(scope="email_code", keys=dict.fromkeys(keys, EMAIL_CODE_MAILS_PER_HOUR))
-    raise Refused(RefusalCode.REGISTRATION_MAIL_LIMIT, email=keys[full[0]].email)
+    # (A hit may age out between the two counts: then name the first.)
+    raise Refused(RefusalCode.REGISTRATION_MAIL_LIMIT, email=keys[(full or list(keys))[0]].email)
 
 
 def _email_code_issue(
@@ -1396,6 +1413,10 @@ def _email_code_redeem(
         # Expired, replaced by a newer code, or the school withdrew the registration.
         return Refused(RefusalCode.CODE_EXPIRED)
     password_success_record(username=name, address=address)
+    # Before the password and the confirmation change: a new password that
+    # another school gives at this moment (`teacher_password_regenerate`)
+    # lands wholly before this one, never after it.
+    account = User.objects.select_for_update().get(pk=account.pk)
     now = timezone.now()
     match.used_at = now
     match.save(update_fields=["used_at"])

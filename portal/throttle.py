@@ -43,14 +43,18 @@ def rate_limit_hit(*, scope: str, keys: dict[str, int]) -> bool:
 
 
 def rate_limit_full(*, scope: str, keys: dict[str, int]) -> list[str]:
-    """The keys among `keys` at their limit now: which one made
-    `rate_limit_hit` refuse, to say so."""
-    now = timezone.now()
-    return [
-        key
-        for key, limit in keys.items()
-        if RateLimitHit.objects.filter(
-            scope=scope, key=key[:300], created_at__gte=now - WINDOW
-        ).count()
-        >= limit
-    ]
+    """The keys among `keys` at their limit now (one query): which one made
+    `rate_limit_hit` refuse, to say so, or which would."""
+    from django.db.models import Count
+
+    counts = dict(
+        RateLimitHit.objects.filter(
+            scope=scope,
+            key__in=[key[:300] for key in keys],
+            created_at__gte=timezone.now() - WINDOW,
+        )
+        .values_list("key")
+        .annotate(hits=Count("pk"))
+        .values_list("key", "hits")
+    )
+    return [key for key, limit in keys.items() if counts.get(key[:300], 0) >= limit]

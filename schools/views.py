@@ -152,8 +152,9 @@ def _no_store(response: HttpResponse) -> HttpResponse:
 
 
 SLIP_WAITS = gettext_lazy(
-    "A slip is printed once the teacher has confirmed the registration at this school. Until "
-    "then the teacher logs in with the username and password they already have."
+    "A slip without password can be printed only once the teacher has confirmed the "
+    "registration at this school. Until then the teacher logs in with the username and "
+    "password they already have."
 )
 
 
@@ -562,6 +563,7 @@ def teacher_detail(request: HttpRequest, code: str, username: str) -> HttpRespon
                 user=request.user, school_unit=school_unit
             ),
             "may_regenerate_password": may_regenerate,
+            "may_print_slip": policy.can_print_slip(membership=membership),
             "may_send_password_code": not may_regenerate
             and policy.can_send_password_code(user=request.user, membership=membership, today=day),
             # SECURITY: nothing about the account's other schools while this
@@ -577,10 +579,8 @@ def teacher_password(request: HttpRequest, code: str, username: str) -> HttpResp
     day = today()
     school_unit = _school_unit(request, code, day)
     membership = _membership(school_unit, username)
-    _require(
-        policy.can_regenerate_teacher_password(user=request.user, membership=membership, today=day),
-        RefusalCode.NOT_CONFIRMED if membership.is_pending else RefusalCode.SHARED_ACCOUNT,
-    )
+    if refusal := policy.password_refusal(user=request.user, membership=membership, today=day):
+        raise Refused(refusal)
     step = _confirmation(
         request, school_unit, grave=True, done_url=_teacher_url(membership), credentials=True
     )
@@ -697,7 +697,7 @@ def teacher_slip(request: HttpRequest, code: str, username: str) -> HttpResponse
     """A slip without password (username, address, validity) to hand out again."""
     school_unit = _school_unit(request, code, today())
     membership = _membership(school_unit, username)
-    if not policy.slip_memberships(school_unit=school_unit).filter(pk=membership.pk).exists():
+    if not policy.can_print_slip(membership=membership):
         messages.error(request, SLIP_WAITS)
         return redirect(_teacher_url(membership))
     return _pdf_response(render_slips([_slip_for(membership, None)]), f"lapp-{username}.pdf")
@@ -715,17 +715,30 @@ def teacher_slips(request: HttpRequest, code: str) -> HttpResponse:
         .select_related("user", "school_unit")
         .order_by(KNOWN_NAMES["known_last_name"], KNOWN_NAMES["known_first_name"])
     )
+    waiting = (
+        policy.school_memberships(school_unit=school_unit)
+        .pending()
+        .filter(user__username__in=usernames)
+        .count()
+    )
     if not memberships:
-        waiting = (
-            policy.school_memberships(school_unit=school_unit)
-            .pending()
-            .filter(user__username__in=usernames)
-            .exists()
-        )
         messages.error(
             request, SLIP_WAITS if waiting else _("Choose at least one teacher to print slips for.")
         )
         return redirect("schools:teacher_list", code=school_unit.code)
+    if waiting:
+        # A download leaves the page as it was: the note shows on the next one.
+        messages.info(
+            request,
+            ngettext(
+                "%(count)d chosen teacher got no slip: they have not yet confirmed the "
+                "registration at this school.",
+                "%(count)d chosen teachers got no slip: they have not yet confirmed the "
+                "registration at this school.",
+                waiting,
+            )
+            % {"count": waiting},
+        )
     slips = [_slip_for(membership, None) for membership in memberships]
     return _pdf_response(render_slips(slips), f"lappar-{school_unit.code}.pdf")
 

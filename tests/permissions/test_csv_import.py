@@ -437,3 +437,21 @@ def test_every_preview_is_audited_and_an_existing_account_is_only_an_existing_ac
     event = AuditEvent.objects.get(action=AuditAction.IMPORT_PREVIEWED)
     assert (event.school_unit, event.actor_username) == (grundskola, principal.username)
     assert event.details["linked"] == 1 and len(event.details["sha256"]) == 64
+
+
+def test_a_row_whose_address_had_its_codes_this_hour_is_an_error_in_the_preview(
+    principal, gymnasium, teacher
+):
+    """The apply would refuse the whole file (the 5-an-hour limit of
+    confirmation codes, `memberships_register`); the preview names the row."""
+    from permissions.services import _confirmation_code_keys
+    from portal.throttle import rate_limit_hit
+
+    (key,) = _confirmation_code_keys([teacher])
+    for _ in range(5):
+        assert rate_limit_hit(scope="email_code", keys={key: 5})
+    plan = plan_of(gymnasium, f"Larare;Testsson;{teacher.email};MAT\nNy;Person;ny@x.example;MAT")
+    first, second = plan.rows
+    assert first.outcome == Outcome.ERROR
+    assert f"För många bekräftelsekoder har skickats till {teacher.email}" in first.errors[0]
+    assert second.outcome == Outcome.NEW

@@ -344,6 +344,40 @@ def test_the_teachers_other_schools_learn_of_the_link_when_the_teacher_confirms(
     assert event.details == {"school_unit": gymnasium.code, "school_name": gymnasium.name}
 
 
+def test_the_shared_event_names_the_teacher_whoever_is_logged_in_where_they_confirm(
+    waiting, other_school, principal
+):
+    """The code page is open to anyone: a principal logged in on the computer
+    where the teacher confirms is not named at the teacher's other schools."""
+    membership, code = waiting
+    email_code_redeem(
+        username=membership.user.username,
+        code=code,
+        new_password=NEW_PASSWORD,
+        decline=False,
+        context=AuditContext(actor=principal, address="198.51.100.7"),
+    )
+    event = AuditEvent.objects.get(action=AuditAction.TEACHER_ACCOUNT_SHARED)
+    assert (event.actor_username, event.ip_address) == (membership.user.username, None)
+
+
+def test_bulk_slips_leave_out_waiting_teachers_and_say_so(
+    principal, other_principal, other_school, gymnasium, teacher
+):
+    from permissions.models import Membership as M
+    from tests.conftest import END_OF_YEAR
+
+    confirmed = M.objects.create(user=teacher, school_unit=gymnasium, valid_until=END_OF_YEAR)
+    first = register(other_school, other_principal)
+    client, _page = register_by_page(gymnasium, principal, first_name="Gissad", last_name="Gäst")
+    base = f"/e-tjanster/skolor/{gymnasium.code}/larare/"
+    chosen = [confirmed.user.username, first.user.username]
+    response = client.post(base + "lappar/", {"teacher": chosen})
+    assert response.headers["Content-Type"] == "application/pdf"
+    after = client.get(base).content.decode()
+    assert "1 vald lärare fick ingen lapp" in after
+
+
 def test_a_declined_link_is_never_told_to_the_teachers_other_schools(waiting, other_school):
     membership, code = waiting
     redeem(membership.user.username, code, decline=True)
@@ -652,6 +686,55 @@ def test_one_code_redeemed_twice_at_once_confirms_once(
     assert AuditEvent.objects.filter(action="membership_confirmed").count() == 1
 
 
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="row locks need PostgreSQL (CI runs it)"
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_new_password_waits_for_a_confirmation_under_way_and_is_then_refused(
+    principal, other_principal, other_school, gymnasium, mailoutbox
+):
+    """A waiting registration elsewhere leaves the teacher's school its right
+    to a new password, and the teacher's confirmation ends it: a new password
+    given while the confirmation is under way must come wholly before it or
+    be refused, never overwrite the password the teacher is choosing."""
+    import time
+
+    from django.db import transaction
+
+    from permissions.services import teacher_password_regenerate
+
+    first = register(other_school, other_principal)
+    register(gymnasium, principal)
+    own = first.user.memberships.get(school_unit=other_school)
+    locked = threading.Event()
+
+    def confirm_slowly():
+        # What `_email_code_redeem` does: lock the account, then confirm.
+        try:
+            with transaction.atomic():
+                User.objects.select_for_update().get(pk=own.user_id)
+                locked.set()
+                time.sleep(0.5)
+                Membership.objects.filter(user=own.user, school_unit=gymnasium).update(
+                    confirmed_at=timezone.now()
+                )
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=confirm_slowly)
+    thread.start()
+    assert locked.wait(timeout=10)
+    old_hash = User.objects.get(pk=own.user_id).password
+    with pytest.raises(Refused):
+        teacher_password_regenerate(
+            membership=own,
+            context=AuditContext(actor=other_principal, school_unit=other_school),
+            today=SCHOOL_DAY,
+        )
+    thread.join(timeout=10)
+    assert User.objects.get(pk=own.user_id).password == old_hash
+
+
 def test_declining_or_withdrawing_a_waiting_registration_ends_no_session(waiting, principal):
     membership, code = waiting
     session = Client()
@@ -869,7 +952,9 @@ def test_a_waiting_school_prints_no_slip_until_the_teacher_confirms(
     bulk = client.post(f"{base}lappar/", {"teacher": [username]}, follow=True)
     for response in (single, bulk):
         assert response.headers["Content-Type"].startswith("text/html")
-        assert "En lapp skrivs ut när läraren har bekräftat" in response.content.decode()
+        assert "En lapp utan lösenord kan skrivas ut först när läraren har bekräftat" in (
+            response.content.decode()
+        )
 
     redeem(username, mailed_code(mailoutbox))
     assert "Lapp utan lösenord" in client.get(f"{base}{username}/").content.decode()

@@ -277,8 +277,8 @@ def test_the_account_lifecycles_details_read_as_words():
         ({"replaced": 0}, "ersatt: ingen (den första appen)"),
         ({"replaced": 1}, "ersatt: den tidigare appen"),
         ({"replaced": ["ABCD-EFGH"]}, "ersatt: ABCD-EFGH"),
-        ({"mode": "add"}, "ämnen: filens läggs till lärarens nuvarande"),
-        ({"mode": "replace"}, "ämnen: filens ersätter lärarens nuvarande"),
+        ({"mode": "add"}, "ämnen: filens ämnen läggs till lärarens nuvarande"),
+        ({"mode": "replace"}, "ämnen: filens ämnen ersätter lärarens nuvarande"),
     ],
 )
 def test_details_read_as_whole_sentences(details, text):
