@@ -133,6 +133,12 @@ class PasswordLoginForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
+    def clean_username(self) -> str:
+        """Every username is lower case (generated, `accounts.usernames`, or
+        lowercased when chosen), so one typed with Caps Lock or a capital
+        first letter still logs in; the throttle counts it as one name too."""
+        return self.cleaned_data["username"].lower()
+
 
 class OwnPasswordChangeForm(forms.Form):
     """One's own new password. Validates the input only: the current password

@@ -103,3 +103,15 @@ def test_the_teachers_login_asks_about_a_lost_password_not_a_card(client):
     assert "lösenordet eller kortet?" not in portal
     etjanster = client.get("/e-tjanster/logga-in/").content.decode()
     assert "Har du tappat bort lösenordet eller kortet?" in etjanster
+
+
+@pytest.mark.django_db
+def test_a_username_typed_in_capitals_logs_in(client, teacher):
+    """Usernames are lower case; Caps Lock or a phone's capital first letter
+    must not read as a wrong password."""
+    response = client.post(
+        "/bedomningsportalen/logga-in/",
+        {"username": f" {teacher.username.upper()} ", "password": "larare-password-1234"},
+    )
+    assert response.status_code == 302
+    assert client.get("/bedomningsportalen/konto/").status_code == 200
