@@ -7,7 +7,7 @@ apply parses and validates the same text again.
 
 Format: a header row `Förnamn;Efternamn;E-post;Ämnen` (required: it tells
 the file is what we think it is), then one teacher per row in those four
-columns. Separator `;` (Swedish Excel) or `,`. Several subject codes in the
+columns. Separator `;` (Swedish Excel), `,` or a tab. Several subject codes in the
 fourth column are separated by spaces or `|`. Encodings: UTF-8 (with or
 without BOM) or Windows-1252.
 
@@ -185,9 +185,18 @@ def spreadsheet_safe(value: object) -> str:
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
+# Between columns: what Excel writes in Swedish (;), elsewhere (,), or as
+# "Text (tab-separated)". The header row's most frequent one wins, ; on a tie.
+DELIMITERS = (";", ",", "\t")
+
+
 def _delimiter(text: str) -> str:
     first_line = text.lstrip().splitlines()[0] if text.strip() else ""
-    return ";" if first_line.count(";") >= first_line.count(",") else ","
+    return max(DELIMITERS, key=first_line.count)
+
+
+def _delimiter_name(delimiter: str) -> str:
+    return {";": _("semicolon (;)"), ",": _("comma (,)"), "\t": _("tab")}[delimiter]
 
 
 # The header row, required: each column by the names people give it (compared
@@ -221,7 +230,8 @@ def parse_rows(text: str) -> list[PlannedRow]:
     """Split the text into rows, checking the shape of each."""
     if not text.strip():
         raise ImportFileError(_("The file is empty."))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    delimiter = _delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows: list[PlannedRow] = []
     header_seen = False
     try:
@@ -267,6 +277,15 @@ def parse_rows(text: str) -> list[PlannedRow]:
                     _("Too few columns (%(count)d); expected %(expected)d.")
                     % {"count": len(cells), "expected": COLUMNS}
                 )
+                other = next((d for d in DELIMITERS if d != delimiter and d in cells[0]), None)
+                if len(cells) == 1 and other:
+                    row.errors.append(
+                        _(
+                            "The row seems to separate its columns with %(row)s, the header row "
+                            "with %(header)s: use the same in every row."
+                        )
+                        % {"row": _delimiter_name(other), "header": _delimiter_name(delimiter)}
+                    )
             rows.append(row)
     except csv.Error as error:
         # Python's reason is English and technical ("field larger than field

@@ -455,3 +455,26 @@ def test_a_row_whose_address_had_its_codes_this_hour_is_an_error_in_the_preview(
     assert first.outcome == Outcome.ERROR
     assert f"För många bekräftelsekoder har skickats till {teacher.email}" in first.errors[0]
     assert second.outcome == Outcome.NEW
+
+
+def test_a_tab_separated_file_imports_like_a_semicolon_one(principal, grundskola):
+    """Excel's "Text (tab-separated)": found by black-box walk 3, which read
+    the header quoted back as one column."""
+    text = "Förnamn\tEfternamn\tE-post\tÄmnen\nAda\tEk\tada@skola.example\tGRGRMAT01 GRGRSVE01\n"
+    plan = plan_import(school_unit=grundskola, text=text)
+    (row,) = plan.rows
+    assert (row.outcome, row.email, row.subject_codes) == (
+        Outcome.NEW,
+        "ada@skola.example",
+        ["GRGRMAT01", "GRGRSVE01"],
+    )
+
+
+def test_a_row_with_another_separator_than_the_header_says_so(principal, grundskola):
+    plan = plan_of(grundskola, "Ada,Ek,ada@skola.example,GRGRMAT01\nBo;Al;bo@skola.example;")
+    first, second = plan.rows
+    assert first.outcome == Outcome.ERROR
+    assert "Raden verkar skilja kolumnerna åt med komma (,), rubrikraden med semikolon (;)" in (
+        " ".join(first.errors)
+    )
+    assert not any("Raden verkar" in error for error in second.errors)
