@@ -299,7 +299,11 @@ def memberships_register(
     )
     if restorable is not None:
         raise Refused(RefusalCode.RESTORABLE, email=restorable.user.email)
-    _registration_mail_limit(users=list(accounts.values()))
+    _email_code_mail_limit(
+        users=list(accounts.values()),
+        purpose=EmailCodePurpose.CONFIRM_MEMBERSHIP,
+        refusal=RefusalCode.REGISTRATION_MAIL_LIMIT,
+    )
 
     new = [teacher for teacher in teachers if teacher.email.strip().lower() not in accounts]
     passwords = generate_passwords(len(new))
@@ -1177,50 +1181,42 @@ def _email_code_throttle_name(username: str) -> str:
 EMAIL_CODE_MAILS_PER_HOUR = 5
 
 
-def _email_code_mail_limit(*, user: User, purpose: str) -> None:
-    """Refused CODE_MAIL_LIMIT past EMAIL_CODE_MAILS_PER_HOUR codes of this kind.
+def _code_mail_keys(users: Iterable[User], purpose: str) -> dict[str, User]:
+    """The rate-limit key of each account for codes of this kind."""
+    return {f"{purpose}:user:{user.pk}": user for user in users}
+
+
+def _email_code_mail_limit(
+    *, users: list[User], purpose: str, refusal: RefusalCode = RefusalCode.CODE_MAIL_LIMIT
+) -> None:
+    """Refused `refusal` (param `email`: the first account at its limit)
+    past EMAIL_CODE_MAILS_PER_HOUR codes of this kind to any of `users`.
 
     SECURITY: any principal of any of the teacher's schools may send a code,
-    so without a limit one of them could flood the teacher's mailbox. Counted
-    per account (not per sender) in `RateLimitHit` rows shared by every app
-    server; a refused request mails nothing.
+    and registering an address, withdrawing and registering again mails one
+    each time, so without a limit one of them could flood the teacher's
+    mailbox. Counted per account (not per sender), from every school
+    together, in `RateLimitHit` rows shared by every app server; a refused
+    request mails nothing. One count for a whole file (keys locked in one
+    order, so two imports cannot deadlock).
     """
-    if not rate_limit_hit(
-        scope="email_code",
-        keys={f"{purpose}:user:{user.pk}": EMAIL_CODE_MAILS_PER_HOUR},
-    ):
-        raise Refused(RefusalCode.CODE_MAIL_LIMIT)
-
-
-def _confirmation_code_keys(users: Iterable[User]) -> dict[str, User]:
-    return {f"{EmailCodePurpose.CONFIRM_MEMBERSHIP}:user:{user.pk}": user for user in users}
+    if not users:
+        return
+    keys = _code_mail_keys(users, purpose)
+    limits = dict.fromkeys(keys, EMAIL_CODE_MAILS_PER_HOUR)
+    if rate_limit_hit(scope="email_code", keys=limits):
+        return
+    full = rate_limit_full(scope="email_code", keys=limits)
+    # (A hit may age out between the two counts: then name the first.)
+    raise Refused(refusal, email=keys[(full or list(keys))[0]].email)
 
 
 def confirmation_codes_spent(*, users: Iterable[User]) -> set[int]:
     """The accounts among `users` that may be mailed no confirmation code
-    this hour (`_registration_mail_limit`), for the CSV preview. One query."""
-    keys = _confirmation_code_keys(users)
+    this hour (`_email_code_mail_limit`), for the CSV preview. One query."""
+    keys = _code_mail_keys(users, EmailCodePurpose.CONFIRM_MEMBERSHIP)
     full = rate_limit_full(scope="email_code", keys=dict.fromkeys(keys, EMAIL_CODE_MAILS_PER_HOUR))
     return {keys[key].pk for key in full}
-
-
-def _registration_mail_limit(*, users: list[User]) -> None:
-    """Refused REGISTRATION_MAIL_LIMIT (nothing registered) when a code
-    to any of these linked accounts would pass EMAIL_CODE_MAILS_PER_HOUR.
-
-    SECURITY: registering an address, withdrawing and registering again
-    mails a code each time; it counts with "send the code again" under the
-    same limit, from every school together. One count for the whole file
-    (keys locked in one order, so two imports cannot deadlock).
-    """
-    if not users:
-        return
-    keys = _confirmation_code_keys(users)
-    if rate_limit_hit(scope="email_code", keys=dict.fromkeys(keys, EMAIL_CODE_MAILS_PER_HOUR)):
-        return
-    full = rate_limit_full(scope="email_code", keys=dict.fromkeys(keys, EMAIL_CODE_MAILS_PER_HOUR))
-    # (A hit may age out between the two counts: then name the first.)
-    raise Refused(RefusalCode.REGISTRATION_MAIL_LIMIT, email=keys[(full or list(keys))[0]].email)
 
 
 def _email_code_issue(
@@ -1283,7 +1279,7 @@ def membership_code_resend(*, membership: Membership, context: AuditContext) -> 
     """A new confirmation code for a membership still waiting for its teacher."""
     if not membership.is_pending:
         raise Refused(RefusalCode.NOT_ALLOWED)
-    _email_code_mail_limit(user=membership.user, purpose=EmailCodePurpose.CONFIRM_MEMBERSHIP)
+    _email_code_mail_limit(users=[membership.user], purpose=EmailCodePurpose.CONFIRM_MEMBERSHIP)
     _email_code_issue(
         user=membership.user,
         purpose=EmailCodePurpose.CONFIRM_MEMBERSHIP,
@@ -1305,7 +1301,7 @@ def teacher_password_code_send(
     """
     if not policy.can_send_password_code(user=context.actor, membership=membership, today=today):
         raise Refused(RefusalCode.NOT_ALLOWED)
-    _email_code_mail_limit(user=membership.user, purpose=EmailCodePurpose.NEW_PASSWORD)
+    _email_code_mail_limit(users=[membership.user], purpose=EmailCodePurpose.NEW_PASSWORD)
     _email_code_issue(user=membership.user, purpose=EmailCodePurpose.NEW_PASSWORD, context=context)
 
 

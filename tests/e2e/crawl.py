@@ -129,8 +129,9 @@ def group_of(url: str) -> tuple:
 
 
 def check_page(page: Page, label: str | None = None) -> Report:
-    """Run every check on the page the browser shows now (once it has loaded)."""
-    page.wait_for_load_state("load")
+    """Run every check on the page the browser shows now. After a click that
+    leads to another page, wait for that page first (`expect` on something
+    only it shows): axe run between two pages finds no document."""
     report = Report()
     url = page.url
     name = label or urllib.parse.urlsplit(url).path

@@ -444,10 +444,11 @@ def test_a_row_whose_address_had_its_codes_this_hour_is_an_error_in_the_preview(
 ):
     """The apply would refuse the whole file (the 5-an-hour limit of
     confirmation codes, `memberships_register`); the preview names the row."""
-    from permissions.services import _confirmation_code_keys
+    from permissions.models import EmailCodePurpose
+    from permissions.services import _code_mail_keys
     from portal.throttle import rate_limit_hit
 
-    (key,) = _confirmation_code_keys([teacher])
+    (key,) = _code_mail_keys([teacher], EmailCodePurpose.CONFIRM_MEMBERSHIP)
     for _ in range(5):
         assert rate_limit_hit(scope="email_code", keys={key: 5})
     plan = plan_of(gymnasium, f"Larare;Testsson;{teacher.email};MAT\nNy;Person;ny@x.example;MAT")

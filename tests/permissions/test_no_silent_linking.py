@@ -284,13 +284,13 @@ def waiting(
     return second.membership, mailed_code(mailoutbox)
 
 
-def redeem(username, code, *, decline=False, password=NEW_PASSWORD):
+def redeem(username, code, *, decline=False, password=NEW_PASSWORD, context=None):
     return email_code_redeem(
         username=username,
         code=code,
         new_password=None if decline else password,
         decline=decline,
-        context=AuditContext(),
+        context=context or AuditContext(),
     )
 
 
@@ -350,11 +350,9 @@ def test_the_shared_event_names_the_teacher_whoever_is_logged_in_where_they_conf
     """The code page is open to anyone: a principal logged in on the computer
     where the teacher confirms is not named at the teacher's other schools."""
     membership, code = waiting
-    email_code_redeem(
-        username=membership.user.username,
-        code=code,
-        new_password=NEW_PASSWORD,
-        decline=False,
+    redeem(
+        membership.user.username,
+        code,
         context=AuditContext(actor=principal, address="198.51.100.7"),
     )
     event = AuditEvent.objects.get(action=AuditAction.TEACHER_ACCOUNT_SHARED)
