@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.contrib.admin import apps as admin_apps
 from django.utils.translation import gettext_lazy as _
 
 
@@ -14,30 +13,3 @@ class AccountsConfig(AppConfig):
         from accounts.sessions import on_user_logged_in
 
         user_logged_in.connect(on_user_logged_in, dispatch_uid="accounts.login_time")
-
-
-class NationalAdminConfig(admin_apps.AdminConfig):
-    """The stock admin app, with `admin.site` replaced by the OTP-guarded site."""
-
-    default = False
-    default_site = "accounts.sites.NationalAdminSite"
-
-    def ready(self) -> None:
-        super().ready()
-        from django.contrib.admin.templatetags import admin_list
-
-        # Django 5.2 writes a boolean column's icon as alt="True"/"False"
-        # whatever the language. Every boolean icon of both admin sites comes
-        # from this one function (admin_list, helpers and utils look it up
-        # here), so a translated alt text is given in this one place.
-        admin_list._boolean_icon = boolean_icon
-
-
-def boolean_icon(field_val) -> str:
-    from django.templatetags.static import static
-    from django.utils.html import format_html
-    from django.utils.translation import gettext
-
-    name = {True: "yes", False: "no", None: "unknown"}[field_val]
-    alt = {True: gettext("Yes"), False: gettext("No"), None: gettext("Unknown")}[field_val]
-    return format_html('<img src="{}" alt="{}">', static(f"admin/img/icon-{name}.svg"), alt)

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import ValidationError
 
-from accounts.rows import row_by_pk
+from core.rows import row_by_pk
 
 # The session whose user Django's `get_user` (or whose device django-otp) is
 # looking up right now (set by accounts.middleware.AuthenticationMiddleware

@@ -15,10 +15,14 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
 
-from accounts.models import CARD_COLUMNS, CARD_ROWS, User
-from accounts.services import IssuedCard
-from config.i18n import localized_path
-from config.pdf import SANS, SANS_BOLD, TEXT_SIZE, new_canvas
+from accounts.models import (
+    CARD_COLUMNS,
+    CARD_ROWS,
+    User,
+)
+from accounts.services.cards import IssuedCard
+from core.i18n import localized_path
+from core.pdf import SANS, SANS_BOLD, TEXT_SIZE, new_canvas
 
 CELL_SIZE = 18
 

@@ -2,6 +2,7 @@ import hashlib
 import hmac
 import secrets
 from datetime import datetime, timedelta
+from importlib import import_module
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -15,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device, ThrottlingMixin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from permissions.refusals import RefusalCode, Refused
+from core.refusals import RefusalCode, Refused
 
 
 class Role(models.TextChoices):
@@ -227,7 +228,7 @@ class MatrixCardDevice(ThrottlingMixin, Device):
     locked_at = models.DateTimeField(_("locked"), null=True, blank=True)
     replaced_at = models.DateTimeField(_("replaced"), null=True, blank=True)
     # Re-authentication of a logged-in holder before a grave act: one cell,
-    # pinned like the login challenge (accounts.reauth).
+    # pinned like the login challenge (accounts.services.reauth).
     reauth_cell = models.CharField(max_length=3, blank=True, editable=False)
     reauth_issued_at = models.DateTimeField(null=True, blank=True, editable=False)
 
@@ -504,61 +505,6 @@ class ThrottleBurst(models.Model):
 # --- The mail outbox --------------------------------------------------------------
 
 
-class OutboxStatus(models.TextChoices):
-    QUEUED = "queued", _("Queued")
-    SENT = "sent", _("Sent")
-    # Nothing to send: a deferred mail whose composer found no recipient (the
-    # huvudman look-up that matched nobody).
-    DISCARDED = "discarded", _("Nothing to send")
-    FAILED = "failed", _("Gave up")
-
-
-class OutboxMessage(models.Model):
-    """One mail waiting to be sent by `manage.py send_queued_mail`.
-
-    Written in the same transaction as the change that causes it (a rolled
-    back change mails nobody), sent by the worker with retries and a growing
-    delay, so no request waits on SMTP or fails with it.
-
-    SECURITY: the message (recipients, subject, body, attachments such as a
-    slip with a password) is kept only sealed (`accounts.sealed`, AES-GCM
-    under a key derived from MATRIX_CARD_KEY) and erased once it was sent or
-    given up: what stays is that a mail of this kind existed, and its fate.
-    """
-
-    kind = models.CharField(_("kind"), max_length=40)
-    payload = models.BinaryField(_("sealed message"), editable=False)
-    status = models.CharField(
-        _("status"), max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.QUEUED
-    )
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    created_at = models.DateTimeField(_("queued"), default=timezone.now)
-    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
-    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
-    last_error = models.CharField(_("last error"), max_length=300, blank=True)
-
-    class Meta:
-        verbose_name = _("outgoing mail")
-        verbose_name_plural = _("outgoing mail")
-        ordering = ["-created_at", "-id"]
-        indexes = [
-            models.Index(
-                fields=["next_attempt_at"],
-                condition=Q(status="queued"),
-                name="outbox_due",
-            ),
-        ]
-        constraints = [
-            models.CheckConstraint(
-                name="outbox_status_valid",
-                condition=Q(status__in=["queued", "sent", "discarded", "failed"]),
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.kind} #{self.pk} ({self.get_status_display()})"
-
-
 class Session(AbstractBaseSession):
     """Django's database session with the logged-in user's id as a column.
 
@@ -609,25 +555,6 @@ class Session(AbstractBaseSession):
 
     @classmethod
     def get_session_store_class(cls):
-        from accounts.session_store import SessionStore
-
-        return SessionStore
-
-
-class SpentFormToken(models.Model):
-    """A confirmation form's one-time token, spent by the act it confirmed
-    (`accounts.once`). The unique pair makes a second spend fail inside the
-    second act's own transaction, however the two requests were spread over
-    app servers. Kept a day: after that no session that saw the form lives."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    token = models.CharField(max_length=64)
-    spent_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "token"], name="spent_form_token_once")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.user_id}:{self.spent_at:%Y-%m-%d %H:%M}"
+        # The configured engine (accounts.session_store), named by the setting
+        # rather than imported: that module reads this one.
+        return import_module(settings.SESSION_ENGINE).SessionStore

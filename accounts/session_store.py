@@ -21,7 +21,8 @@ from django.db import connections, router
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 
-from accounts.rows import instance_from_row
+from accounts.models import MatrixCardDevice, Session
+from core.rows import instance_from_row
 
 # Device fields that no request needs before a verification, which reads the
 # device again itself (locked, through django_otp.verify_token).
@@ -64,8 +65,6 @@ def _select_session_sql(model, user_model, card_model, vendor: str):
 def card_device_id_of(data: dict):
     """The id of the matrix card a session's data names as its OTP device
     (django-otp's persistent id, `accounts.matrixcarddevice/<id>`), or None."""
-    from accounts.models import MatrixCardDevice
-
     value = data.get(DEVICE_ID_SESSION_KEY)
     if not isinstance(value, str):
         return None
@@ -100,16 +99,12 @@ class SessionStore(db.SessionStore):
 
     @classmethod
     def get_model_class(cls):
-        from accounts.models import Session
-
         return Session
 
     def load(self) -> dict:
         self.loaded_user = self.loaded_card = None
         if self.session_key is None:
             return {}
-        from accounts.models import MatrixCardDevice
-
         user_model = get_user_model()
         connection = connections[router.db_for_read(self.model)]
         sql, user_fields, user_pk, card_fields, card_pk = _select_session_sql(

@@ -5,16 +5,13 @@ reaches its absolute timeout."""
 import datetime
 
 from django.conf import settings
-from django.contrib.auth import logout as auth_logout
 from django.db.models import Count
-from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Session, User
-from accounts.network import audit_context
-from config.i18n import localized_path
-from permissions import policy
-from permissions.audit import AuditAction, audit_record
+from accounts.models import (
+    Session,
+    User,
+)
 
 
 def sessions_end_many(*, user_ids, keep_session_key: str = "") -> dict[int, int]:
@@ -128,28 +125,3 @@ def session_is_too_old(*, request) -> bool:
         request.session[LOGIN_AT_SESSION_KEY] = int(now)
         return False
     return now - started >= settings.SESSION_ABSOLUTE_HOURS * 3600
-
-
-def login_url_for(*, user: User) -> str:
-    """The login page of the door this user's role uses."""
-    if policy.can_use_etjanster(user=user):
-        return localized_path(settings.ETJANSTER_LOGIN_URL)
-    if policy.can_use_portal(user=user):
-        return localized_path(settings.PORTAL_LOGIN_URL)
-    if policy.can_use_national_admin(user=user):
-        return reverse("admin:login")
-    if policy.can_use_huvudman_site(user=user):
-        return reverse("huvudman:login")
-    return reverse("home")
-
-
-def session_expire(*, request) -> None:
-    """End a session that reached the absolute timeout, and record it."""
-    user = request.user
-    audit_record(
-        action=AuditAction.LOGOUT,
-        context=audit_context(request),
-        target=user.username,
-        details={"reason": "absolute_timeout"},
-    )
-    auth_logout(request)

@@ -39,9 +39,12 @@ from django.db.models import Count, F, Max
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from accounts.models import PasswordFailure, ThrottleBurst
-from config.locks import advisory_lock
-from permissions.refusals import RefusalCode, Refused
+from accounts.models import (
+    PasswordFailure,
+    ThrottleBurst,
+)
+from core.locks import advisory_lock
+from core.refusals import RefusalCode, Refused
 
 # Failures per username (and address, or trusted device) forgiven before the delay starts.
 FREE_FAILURES = 3
@@ -248,7 +251,9 @@ def throttle_bursts_flush(*, now: datetime.datetime | None = None) -> int:
     minutes of its end while anyone logs in anywhere; nothing is lost, and
     the log gets one row per burst, however many attempts it counted.
     """
-    from permissions.audit import AuditAction, AuditContext, audit_record
+    from audit.actions import AuditAction
+    from audit.context import AuditContext
+    from audit.log import audit_record
 
     now = now or timezone.now()
     bursts = list(

@@ -121,19 +121,23 @@ def load(scale: str) -> dict:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from accounts.models import Role, User
-    from accounts.services import card_issue, totp_enroll
+    from accounts.models import (
+        Role,
+        User,
+    )
+    from accounts.services.cards import card_issue
+    from accounts.services.staff import totp_enroll
     from accounts.usernames import generate_password
-    from permissions.audit import AuditContext
+    from audit.context import AuditContext
+    from audit.models import AuditEvent
+    from demo.material import seed_material
     from permissions.models import (
-        AuditEvent,
         Membership,
         Subject,
         SubjectGrant,
         TestAdministrator,
     )
     from permissions.schoolyear import school_year_end, school_year_start, today
-    from portal.demo import seed_material
     from schools.models import Huvudman, PrincipalAssignment, SchoolUnit
 
     national = scale == "national"

@@ -2,31 +2,30 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
-from accounts import views as accounts_views
-from config import views as config_views
-from portal import views as portal_views
-from schools.huvudman_admin import huvudman_site
+from backoffice.huvudman import huvudman_site
+from backoffice.moved import moved_urls
+from core import views as core_views
+from portal.views import _all as portal_views
 
 # Every page in both languages: the Swedish public-contract paths unprefixed
 # (SPEC.md), English under /en/. LocaleMiddleware takes the language from the
 # path alone, so a bookmark or a printed address always opens in Swedish.
 urlpatterns = i18n_patterns(
     path("", portal_views.home, name="home"),
-    # The logins come before the e-tjanster/ and bedomningsportalen/ includes.
-    path("", include("accounts.urls")),
-    path("bedomningsportalen/logga-in/", accounts_views.portal_login, name="portal_login"),
-    path("e-tjanster/", include("schools.urls")),
+    path("", include("web.urls")),
+    path("e-tjanster/", include("etjanster.urls")),
+    *moved_urls("admin/"),
     path("admin/", admin.site.urls),
+    *moved_urls("huvudman/"),
     path("huvudman/", huvudman_site.urls),
-    # After any explicit bedomningsportalen/... route (the teacher login).
     path("bedomningsportalen/", include("portal.urls")),
     path("", include("portal.support_urls")),
     # nginx's page for a request body over its limit (error_page 413).
-    path("fel/for-stor/", config_views.request_too_large, name="request_too_large"),
+    path("fel/for-stor/", core_views.request_too_large, name="request_too_large"),
     prefix_default_language=False,
 )
 
-handler400 = "config.views.bad_request"
-handler403 = "config.views.permission_denied"
-handler404 = "config.views.page_not_found"
-handler500 = "config.views.server_error"
+handler400 = "core.views.bad_request"
+handler403 = "core.views.permission_denied"
+handler404 = "core.views.page_not_found"
+handler500 = "core.views.server_error"

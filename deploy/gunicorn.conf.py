@@ -37,7 +37,7 @@ graceful_timeout = 30
 max_requests = 1000
 max_requests_jitter = 100
 
-# The application writes its own request log (config.middleware, JSON with
+# The application writes its own request log (core.middleware, JSON with
 # LOG_FORMAT=json); gunicorn's access log would duplicate it. Errors to stderr.
 accesslog = None
 errorlog = "-"

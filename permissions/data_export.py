@@ -10,7 +10,7 @@ Two readers, two scopes (README "Privacy"):
   many other schools the account has (a count, as the page shows; while
   the teacher has not confirmed the school, the name the school typed and
   no count: `permissions.policy.known_names`), and the
-  school's own log entries about the teacher. Nothing of other schools:
+  school's own log entries about the teacher. Nothing of other etjanster:
   each school is answerable for its own processing, and the teacher gets the
   whole picture from their own export.
 
@@ -24,10 +24,16 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from permissions.audit import AuditAction, AuditContext, audit_record
-from permissions.models import AuditEvent, Membership, SubjectGrant
+from audit.actions import AuditAction
+from audit.context import AuditContext
+from audit.log import audit_record
+from audit.models import AuditEvent
+from core.refusals import RefusalCode, Refused
+from permissions.models import (
+    Membership,
+    SubjectGrant,
+)
 from permissions.policy import can_export_teacher_data, known_names
-from permissions.refusals import RefusalCode, Refused
 from schools.models import SchoolUnit
 
 FORMAT_VERSION = 1

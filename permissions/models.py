@@ -207,13 +207,6 @@ class Membership(models.Model):
     def is_pending(self) -> bool:
         return not self.is_removed and self.confirmed_at is None
 
-    def known_full_name(self) -> str:
-        """For templates: the name this membership's school may know the
-        teacher by (`permissions.policy.known_names`, the rule)."""
-        from permissions.policy import known_names  # policy imports this module
-
-        return " ".join(name for name in known_names(membership=self) if name)
-
     def is_valid_on(self, day) -> bool:
         return not self.is_removed and self.confirmed_at is not None and self.valid_until >= day
 
@@ -327,81 +320,6 @@ class TestAdministrator(models.Model):
 
     def is_valid_on(self, day) -> bool:
         return self.deactivated_at is None and self.valid_until >= day
-
-
-class AppendOnlyError(Exception):
-    """Raised on any attempt to change or delete an audit event."""
-
-
-class AuditEventQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise AppendOnlyError("Audit events are append-only.")
-
-    def delete(self):
-        raise AppendOnlyError("Audit events are append-only.")
-
-
-class AuditEvent(models.Model):
-    """Who did what, at which school, when, from where. Append-only.
-
-    No foreign key to the user: removing a teacher deletes the account, and
-    its history must survive without being rewritten (SET_NULL would be an
-    UPDATE, which the database refuses on PostgreSQL).
-    """
-
-    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
-    action = models.CharField(_("action"), max_length=60, db_index=True)
-    actor_id = models.BigIntegerField(_("actor id"), null=True, blank=True)
-    actor_username = models.CharField(_("actor"), max_length=150, blank=True)
-    actor_role = models.CharField(_("actor role"), max_length=20, blank=True)
-    huvudman = models.ForeignKey(
-        "schools.Huvudman",
-        verbose_name=_("huvudman"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    school_unit = models.ForeignKey(
-        "schools.SchoolUnit",
-        verbose_name=_("school unit"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    target = models.CharField(_("target"), max_length=200, blank=True)
-    ip_address = models.GenericIPAddressField(_("client address"), null=True, blank=True)
-    details = models.JSONField(_("details"), default=dict, blank=True)
-
-    objects = AuditEventQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = _("audit event")
-        verbose_name_plural = _("audit events")
-        ordering = ["-created_at", "-id"]
-        indexes = [
-            models.Index(fields=["school_unit", "-created_at"], name="audit_school_time"),
-            models.Index(fields=["huvudman", "-created_at"], name="audit_huvudman_time"),
-        ]
-
-    def __str__(self) -> str:
-        # Local time (Europe/Stockholm), as every list beside it shows; the
-        # admin uses this as the page title.
-        from permissions.audit_display import action_label
-
-        moment = timezone.localtime(self.created_at)
-        return f"{moment:%Y-%m-%d %H:%M} {action_label(self.action)} {self.actor_username}".strip()
-
-    # SECURITY: append-only at the ORM level; PostgreSQL also refuses UPDATE
-    # and DELETE with a trigger (migration 0003), so raw SQL cannot either.
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise AppendOnlyError("Audit events are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("Audit events are append-only.")
 
 
 class ImportPreview(models.Model):

@@ -7,6 +7,7 @@ reads the clock once (`permissions.schoolyear.today()`) and passes `today`.
 
 import datetime
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from django.db import models
 from django.db.models import (
@@ -27,9 +28,17 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Concat, Lower
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import ADMIN_ROLES, ETJANSTER_ROLES, MatrixCardDevice, Role, User
+from accounts.doors import Door, door_of
+from accounts.models import (
+    ADMIN_ROLES,
+    ETJANSTER_ROLES,
+    MatrixCardDevice,
+    Role,
+    User,
+)
+from audit.models import AuditEvent
+from core.refusals import RefusalCode
 from permissions.models import (
-    AuditEvent,
     LevelPolicy,
     Membership,
     Subject,
@@ -38,9 +47,7 @@ from permissions.models import (
     membership_confirmed_q,
     membership_valid_q,
 )
-from permissions.refusals import RefusalCode
 from permissions.schoolyear import school_year_end, school_year_start
-from portal.models import Material
 from schools.models import Huvudman, PrincipalAssignment, SchoolForm, SchoolUnit
 
 
@@ -124,11 +131,8 @@ def admin_site_of_role(*, user: User) -> str | None:
     By role alone, whether or not the account is active: the login uses it
     to tell a deactivated account so, after both factors were right.
     """
-    if user.role == Role.NATIONAL_ADMIN:
-        return "admin"
-    if user.role == Role.HUVUDMAN_STAFF and user.huvudman_id is not None:
-        return "huvudman"
-    return None
+    door = door_of(user)
+    return door if door in (Door.ADMIN, Door.HUVUDMAN) else None
 
 
 def is_admin_enrolment_pending(*, user: User) -> bool:
@@ -137,7 +141,7 @@ def is_admin_enrolment_pending(*, user: User) -> bool:
     SECURITY: such a session is not verified by any device, so no admin
     site opens for it (`_admin_session_verified`), and E-tjänster and the
     portal are for other roles; it exists only to enrol an authenticator app
-    and choose a password (`accounts.services.admin_enrolment_complete`).
+    and choose a password (`accounts.services.staff.admin_enrolment_complete`).
     """
     return bool(
         user.is_authenticated
@@ -340,6 +344,11 @@ def known_names(*, membership: Membership) -> tuple[str, str]:
     if membership.confirmed_at is None:
         return membership.typed_first_name, membership.typed_last_name
     return membership.user.first_name, membership.user.last_name
+
+
+def known_full_name(*, membership: Membership) -> str:
+    """The same, as one string ("" when no name is known)."""
+    return " ".join(name for name in known_names(membership=membership) if name)
 
 
 def _known_name_sql(field: str) -> Case:
@@ -649,7 +658,10 @@ def test_admin_state(*, appointment: TestAdministrator, today: datetime.date) ->
 
 def test_admins_with_locked_card(*, appointments: QuerySet[TestAdministrator]):
     """Annotate `card_locked`: the appointment's card is locked after wrong answers."""
-    from accounts.models import CardState, MatrixCardDevice
+    from accounts.models import (
+        CardState,
+        MatrixCardDevice,
+    )
 
     locked = MatrixCardDevice.objects.filter(user=OuterRef("user"), state=CardState.LOCKED)
     return appointments.annotate(card_locked=Exists(locked))
@@ -660,7 +672,10 @@ def test_admins_needing_attention(
 ) -> QuerySet[TestAdministrator]:
     """What the principal should act on: expired (awaiting reactivation),
     deactivated, or locked out by its card."""
-    from accounts.models import CardState, MatrixCardDevice
+    from accounts.models import (
+        CardState,
+        MatrixCardDevice,
+    )
 
     locked = MatrixCardDevice.objects.filter(user=OuterRef("user"), state=CardState.LOCKED)
     return appointments.filter(
@@ -678,6 +693,16 @@ def test_admins_needing_attention(
 # SECURITY: 2–4 must hold for ONE membership. The union is over memberships,
 # never over conditions: one school's form with another school's subject
 # opens nothing.
+
+
+class Gated(Protocol):
+    """What the gate reads of an item: the portal's `Material`, whose app sits
+    above this one (the gate is the rule; the catalogue is the portal's)."""
+
+    is_protected: bool
+    subject_id: int | None
+    subject: Subject | None
+    level: str
 
 
 @dataclass(frozen=True)
@@ -733,7 +758,7 @@ def _grants_opening(*, user: User, today: datetime.date, subject, level) -> Quer
     )
 
 
-def material_access(*, user: User, material: Material, today: datetime.date) -> Access:
+def material_access(*, user: User, material: Gated, today: datetime.date) -> Access:
     """Decide whether `material` opens for `user`, and if not, which condition failed.
 
     Open items open for anyone. A few queries per call: this is for the item
@@ -798,13 +823,11 @@ def material_access(*, user: User, material: Material, today: datetime.date) -> 
     )
 
 
-def can_view_material(*, user: User, material: Material, today: datetime.date) -> bool:
+def can_view_material(*, user: User, material: Gated, today: datetime.date) -> bool:
     return material_access(user=user, material=material, today=today).allowed
 
 
-def with_material_access(
-    *, materials: QuerySet[Material], user: User, today: datetime.date
-) -> QuerySet[Material]:
+def with_material_access(*, materials: QuerySet, user: User, today: datetime.date) -> QuerySet:
     """Annotate each item with `opens` (bool): whether it opens for `user` today.
 
     One correlated EXISTS per row inside the same SELECT, so a list of any
@@ -830,8 +853,7 @@ def with_material_access(
     )
 
 
-def materials_visible_to(*, user: User, today: datetime.date) -> QuerySet[Material]:
-    """Every item whose file `user` may open today: the open ones and the granted ones."""
-    return with_material_access(materials=Material.objects.all(), user=user, today=today).filter(
-        opens=True
-    )
+def materials_visible_to(*, materials: QuerySet, user: User, today: datetime.date) -> QuerySet:
+    """The items of `materials` whose file `user` may open today: the open ones
+    and the granted ones."""
+    return with_material_access(materials=materials, user=user, today=today).filter(opens=True)

@@ -8,7 +8,6 @@ never written to disk or stored in the database.
 import dataclasses
 import datetime
 import io
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -19,13 +18,12 @@ from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen.canvas import Canvas
 
-from accounts.mail import mail_enqueue
-from config.i18n import localized_path
-from config.pdf import SANS, SANS_BOLD, TEXT_SIZE, new_canvas
+from core.i18n import localized_path
+from core.outbox import mail_enqueue
+from core.pdf import SANS, SANS_BOLD, TEXT_SIZE, new_canvas
 
 if TYPE_CHECKING:
-    from permissions.services import ImportedTeacher
-    from schools.models import SchoolUnit
+    pass
 
 # The login addresses printed on slips are the ones the settings define.
 PORTAL_LOGIN_PATH = settings.PORTAL_LOGIN_URL
@@ -45,20 +43,6 @@ class Slip:
     password: str | None = None
     # The address the slip's holder logs in at.
     login_path: str = PORTAL_LOGIN_PATH
-
-
-def import_slips(imported: Iterable["ImportedTeacher"], *, school_unit: "SchoolUnit") -> list[Slip]:
-    """One slip per row of a CSV import; only new accounts' slips carry a password."""
-    return [
-        Slip(
-            name=f"{item.row.first_name} {item.row.last_name}",
-            username=item.username,
-            school_name=str(school_unit),
-            valid_until=item.valid_until,
-            password=item.password,
-        )
-        for item in imported
-    ]
 
 
 def portal_login_url() -> str:

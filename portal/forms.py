@@ -4,11 +4,17 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
-from accounts.forms import NewPasswordForm
-from permissions.models import MaterialLevel, Subject
-from portal.models import MaterialKind, TicketCategory
-from portal.widgets import PlainSelect
+from core.widgets import PlainSelect
+from permissions.models import (
+    MaterialLevel,
+    Subject,
+)
+from portal.models import (
+    MaterialKind,
+    TicketCategory,
+)
 from schools.validators import validate_skolenhetskod
+from web.forms import NewPasswordForm
 
 
 class CatalogueFilterForm(forms.Form):

@@ -90,38 +90,6 @@ class Material(models.Model):
         return f"{self.slug}.pdf"
 
 
-class SiteNoticeQuerySet(models.QuerySet):
-    def active_at(self, moment) -> "SiteNoticeQuerySet":
-        return self.filter(starts_at__lte=moment, ends_at__gt=moment)
-
-
-class SiteNotice(models.Model):
-    """A notice shown on every page between its start and its end."""
-
-    title = models.CharField(_("title"), max_length=200)
-    body = models.TextField(_("text"), max_length=1000, blank=True)
-    starts_at = models.DateTimeField(_("shown from"))
-    ends_at = models.DateTimeField(_("shown until"))
-
-    objects = SiteNoticeQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = _("site notice")
-        verbose_name_plural = _("site notices")
-        ordering = ["starts_at", "id"]
-        constraints = [
-            models.CheckConstraint(
-                name="sitenotice_ends_after_start",
-                condition=Q(ends_at__gt=models.F("starts_at")),
-                violation_error_message=_("The notice must end after it starts."),
-            ),
-        ]
-        indexes = [models.Index(fields=["starts_at", "ends_at"], name="sitenotice_period")]
-
-    def __str__(self) -> str:
-        return self.title
-
-
 class TicketCategory(models.TextChoices):
     QUESTION = "question", _("A question")
     LOGIN = "login", _("Login or credentials")
@@ -212,23 +180,3 @@ class SupportTicketEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{timezone.localtime(self.created_at):%Y-%m-%d %H:%M} {self.get_kind_display()}"
-
-
-class RateLimitHit(models.Model):
-    """One counted attempt at a rate-limited public form.
-
-    SECURITY: rows, not cache or process memory, so that every app server
-    counts the same attempts (CACHES is a DummyCache on purpose).
-    """
-
-    scope = models.CharField(max_length=40)
-    key = models.CharField(max_length=300)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        indexes = [
-            models.Index(fields=["scope", "key", "created_at"], name="ratelimit_lookup"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.scope} {self.key} {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"

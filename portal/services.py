@@ -10,14 +10,22 @@ from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from accounts.mail import mail_enqueue, mail_enqueue_composed
-from accounts.models import Role, User
-from permissions.audit import AuditAction, AuditContext, audit_record, field_changes
+from accounts.models import (
+    Role,
+    User,
+)
+from audit.actions import AuditAction
+from audit.context import AuditContext
+from audit.log import (
+    audit_record,
+    field_changes,
+)
+from audit.retention import PurgeResult, years_before
+from core.models import SiteNotice
+from core.outbox import mail_enqueue, mail_enqueue_composed
 from permissions.policy import Access
-from permissions.retention import PurgeResult, years_before
 from portal.models import (
     Material,
-    SiteNotice,
     SupportTicket,
     SupportTicketEntry,
     TicketCategory,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal import views
+from portal.views import _all as views
 
 app_name = "support"
 

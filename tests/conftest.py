@@ -12,9 +12,16 @@ from django.utils import translation
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import Role, User
-from permissions.audit import AuditContext
-from permissions.models import Membership, Subject, TestAdministrator
+from accounts.models import (
+    Role,
+    User,
+)
+from audit.context import AuditContext
+from permissions.models import (
+    Membership,
+    Subject,
+    TestAdministrator,
+)
 from schools.models import Huvudman, PrincipalAssignment, SchoolUnit
 
 # A school day inside the school year 2026/27 (which ends 31 July 2027).
@@ -92,7 +99,7 @@ def _end_stray_test_database_sessions(django_db_setup, django_db_blocker):
 
 def deliver_mail():
     """Run the outbox worker once, as `manage.py send_queued_mail --once` does."""
-    from accounts.mail import outbox_send_due
+    from core.outbox import outbox_send_due
 
     return outbox_send_due()
 
@@ -122,7 +129,10 @@ def verify_session(client: Client, user: User, device=None) -> Client:
     nothing else); admin-site users a TOTP device.
     """
     if device is None and user.uses_etjanster:
-        from accounts.services import card_issue, current_card
+        from accounts.services.cards import (
+            card_issue,
+            current_card,
+        )
 
         device = (
             current_card(user=user) or card_issue(user=user, context=AuditContext.system()).device

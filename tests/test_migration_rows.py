@@ -2,7 +2,10 @@
 
 import pytest
 
-from permissions.models import LevelPolicy, Subject
+from permissions.models import (
+    LevelPolicy,
+    Subject,
+)
 from schools.models import SchoolForm
 
 

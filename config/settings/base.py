@@ -33,7 +33,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = (env_str("SITE_URL", "http://127.0.0.1:8000") or "").rstrip("/")
 
 INSTALLED_APPS = [
-    "accounts.apps.NationalAdminConfig",
+    "backoffice.apps.NationalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -45,22 +45,28 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "csp",
+    # Bottom to top (README "The map of the code"; lint-imports checks it).
+    "core",
+    "audit",
     "accounts",
     "schools",
     "permissions",
+    "etjanster",
     "portal",
+    "backoffice",
+    "demo",
 ]
 
 MIDDLEWARE = [
     # /healthz, /readyz and /metrics answer before host validation and the
     # HTTPS redirect: balancers and Prometheus reach each server by its
     # internal address over plain HTTP (config/operations.py).
-    "config.middleware.OperationsEndpointsMiddleware",
+    "core.middleware.OperationsEndpointsMiddleware",
     # Outermost of the rest, so it times and logs the final answer, error pages included.
-    "config.middleware.RequestLogMiddleware",
+    "core.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
-    "config.middleware.BadInputMiddleware",
+    "core.middleware.BadInputMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # After sessions, before CommonMiddleware: the language comes from the
@@ -73,9 +79,9 @@ MIDDLEWARE = [
     "accounts.middleware.AuthenticationMiddleware",
     "accounts.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "config.middleware.RefusedMiddleware",
-    "config.middleware.NoStoreMiddleware",
-    "accounts.middleware.SessionTimeoutMiddleware",
+    "core.middleware.RefusedMiddleware",
+    "core.middleware.NoStoreMiddleware",
+    "web.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -92,9 +98,9 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "portal.context_processors.site_notices",
-                "accounts.context_processors.login_state",
-                "portal.context_processors.language_links",
+                "core.context_processors.site_notices",
+                "web.context_processors.login_state",
+                "core.context_processors.language_links",
             ],
         },
     },
@@ -167,10 +173,10 @@ LANGUAGE_CODE = "sv"
 LANGUAGES = [("sv", _("Swedish")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 # English dates in the same day-month-year order as the Swedish ones.
-FORMAT_MODULE_PATH = ["config.formats"]
+FORMAT_MODULE_PATH = ["core.formats"]
 # Every form renders through templates/forms/ (labels, required marks, help
 # texts and errors with the ids that aria-describedby names).
-FORM_RENDERER = "config.forms.FormRenderer"
+FORM_RENDERER = "core.forms.FormRenderer"
 TIME_ZONE = "Europe/Stockholm"
 USE_I18N = True
 USE_TZ = True
@@ -244,15 +250,15 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 # "json": one JSON object per line (for a log collector), with one line per
-# request from config.middleware.RequestLogMiddleware; "text" for people.
+# request from core.middleware.RequestLogMiddleware; "text" for people.
 LOG_FORMAT = env_choice("LOG_FORMAT", "text", ("text", "json"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "config.logs.RequestIdFilter"}},
+    "filters": {"request_id": {"()": "core.logs.RequestIdFilter"}},
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
-        "json": {"()": "config.logs.JsonFormatter"},
+        "json": {"()": "core.logs.JsonFormatter"},
     },
     "handlers": {
         "console": {
@@ -278,7 +284,7 @@ if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
 METRICS_ALLOWED_NETWORKS = env_networks("METRICS_ALLOWED_NETWORKS")
 # Dotted path to a function returning the number of mails waiting in the
 # outbox, read at each scrape (config/metrics.py); empty: no outbox gauge.
-METRICS_OUTBOX_LENGTH = "accounts.mail.outbox_length"
+METRICS_OUTBOX_LENGTH = "core.outbox.outbox_length"
 
 # Audit events older than this many years are deleted by `manage.py
 # purge_audit`, the only path that may delete them (README "Privacy").
@@ -298,4 +304,4 @@ def require(name: str, value: object) -> None:
 # Public-contract paths (SPEC.md); the decorators send people here.
 ETJANSTER_LOGIN_URL = "/e-tjanster/logga-in/"
 PORTAL_LOGIN_URL = "/bedomningsportalen/logga-in/"
-CSRF_FAILURE_VIEW = "config.views.csrf_failure"
+CSRF_FAILURE_VIEW = "core.views.csrf_failure"

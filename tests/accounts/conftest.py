@@ -1,7 +1,7 @@
 import pytest
 
-from accounts.services import card_issue
-from permissions.audit import AuditContext
+from accounts.services.cards import card_issue
+from audit.context import AuditContext
 
 
 def answer_token(card, cells) -> str:

@@ -10,9 +10,13 @@ from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import Role, User
-from permissions.models import AuditEvent, Subject
-from portal.models import SiteNotice
+from accounts.models import (
+    Role,
+    User,
+)
+from audit.models import AuditEvent
+from core.models import SiteNotice
+from permissions.models import Subject
 from tests.conftest import verify_session
 from tests.portal.conftest import make_material
 
@@ -158,7 +162,7 @@ def test_deleting_material_is_audited(admin_client):
 
 def test_a_site_notice_is_audited(admin_client):
     response = admin_client.post(
-        "/admin/portal/sitenotice/add/",
+        "/admin/core/sitenotice/add/",
         {
             "title": "Driftstopp",
             "body": "Kvällen den 3 december.",
@@ -173,7 +177,7 @@ def test_a_site_notice_is_audited(admin_client):
     event = AuditEvent.objects.get(action="site_notice_changed")
     assert event.target == "Driftstopp"
     assert event.details["change"] == "created"
-    admin_client.post(f"/admin/portal/sitenotice/{notice.pk}/delete/", {"post": "yes"})
+    admin_client.post(f"/admin/core/sitenotice/{notice.pk}/delete/", {"post": "yes"})
     assert AuditEvent.objects.filter(action="site_notice_changed").count() == 2
 
 

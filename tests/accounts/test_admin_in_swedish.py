@@ -8,8 +8,9 @@ import pytest
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.services import card_issue
-from permissions.audit import AuditAction, AuditContext
+from accounts.services.cards import card_issue
+from audit.actions import AuditAction
+from audit.context import AuditContext
 from tests.conftest import verify_session
 from tests.portal.conftest import make_material
 
@@ -59,7 +60,7 @@ def test_matrix_cards_are_listed_with_swedish_columns(admin_client, principal):
 
 
 def test_site_notice_date_and_time_boxes_each_have_a_name(admin_client):
-    page = admin_client.get("/admin/portal/sitenotice/add/").content.decode()
+    page = admin_client.get("/admin/core/sitenotice/add/").content.decode()
     for name in ("Visas från, datum", "Visas från, tid", "Visas till, datum", "Visas till, tid"):
         assert f'aria-label="{name}"' in page, name
 

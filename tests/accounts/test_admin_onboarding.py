@@ -16,15 +16,21 @@ from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import Role, User
-from accounts.services import ONBOARDING_LIFETIME, staff_create
-from permissions.audit import AuditContext
-from permissions.models import AuditEvent
+from accounts.models import (
+    Role,
+    User,
+)
+from accounts.services.staff import (
+    ONBOARDING_LIFETIME,
+    staff_create,
+)
+from audit.context import AuditContext
+from audit.models import AuditEvent
 from tests.conftest import verify_session
 
 pytestmark = pytest.mark.django_db
 
-# The 400 page of config.middleware.BadInputMiddleware (a NUL byte never reaches a form).
+# The 400 page of core.middleware.BadInputMiddleware (a NUL byte never reaches a form).
 BAD_REQUEST = "Begäran kunde inte hanteras"
 
 ADD = "/admin/accounts/user/add/"
@@ -321,7 +327,7 @@ def test_an_account_deactivated_before_enrolment_is_told_so(client, new_staff):
 
 def test_an_enrolling_session_ends_when_the_account_is_deactivated(client, new_staff):
     log_in(client, "/huvudman/", new_staff.user.username, new_staff.password)
-    from accounts.services import account_admin_update
+    from accounts.services.staff import account_admin_update
 
     user = User.objects.get(pk=new_staff.user.pk)
     account_admin_update(

@@ -112,7 +112,10 @@ def test_the_card_pdf_has_a_title_a_language_and_no_text_under_12_points(princip
 
 
 def test_slips_have_a_title_a_language_and_no_text_under_12_points():
-    from permissions.slips import Slip, render_slips
+    from permissions.slips import (
+        Slip,
+        render_slips,
+    )
     from tests.conftest import END_OF_YEAR
 
     slip = Slip(

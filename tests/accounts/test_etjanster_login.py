@@ -9,10 +9,16 @@ from django.test import Client
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 
-from accounts.models import CardState, MatrixCardDevice
-from accounts.services import card_issue, card_unlock
-from permissions.audit import AuditContext
-from permissions.models import AuditEvent
+from accounts.models import (
+    CardState,
+    MatrixCardDevice,
+)
+from accounts.services.cards import (
+    card_issue,
+    card_unlock,
+)
+from audit.context import AuditContext
+from audit.models import AuditEvent
 
 LOGIN = "/e-tjanster/logga-in/"
 MATRIX = "/e-tjanster/logga-in/matris/"

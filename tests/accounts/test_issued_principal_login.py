@@ -7,7 +7,7 @@ import re
 import pytest
 from django.test import Client
 
-from permissions.audit import AuditContext
+from audit.context import AuditContext
 from schools.services import (
     principal_deactivate,
     principal_issue,

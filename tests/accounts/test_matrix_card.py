@@ -26,9 +26,9 @@ from accounts.models import (
     User,
     cell_mac,
 )
-from accounts.services import card_issue
-from permissions.audit import AuditContext
-from permissions.refusals import RefusalCode, Refused
+from accounts.services.cards import card_issue
+from audit.context import AuditContext
+from core.refusals import RefusalCode, Refused
 from tests.accounts.conftest import answer_token
 
 

@@ -7,9 +7,10 @@ import pytest
 from django.test import RequestFactory
 from django.utils import timezone
 
-from accounts.models import SpentFormToken, User
-from accounts.once import Repeated, once_repeated, spent_once
-from permissions.refusals import RefusalCode, Refused
+from accounts.models import User
+from core.models import SpentFormToken
+from core.once import Repeated, once_repeated, spent_once
+from core.refusals import RefusalCode, Refused
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,11 @@ from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.mail import (
+from core.models import (
+    OutboxMessage,
+    OutboxStatus,
+)
+from core.outbox import (
     MAX_ATTEMPTS,
     mail_enqueue,
     outbox_length,
@@ -19,7 +23,6 @@ from accounts.mail import (
     outbox_send_due,
     retry_delay,
 )
-from accounts.models import OutboxMessage, OutboxStatus
 from tests.conftest import verify_session
 
 pytestmark = pytest.mark.django_db

@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from permissions.audit import AuditContext
-from permissions.models import AuditEvent
+from audit.context import AuditContext
+from audit.models import AuditEvent
 
 PORTAL = "/bedomningsportalen/logga-in/"
 
@@ -78,7 +78,7 @@ def test_logout_is_a_post_and_ends_the_session(client, teacher):
 
 
 def test_logout_works_from_the_middle_of_the_e_tjanster_login(client, principal):
-    from accounts.services import card_issue
+    from accounts.services.cards import card_issue
 
     card_issue(user=principal, context=AuditContext.system())
     client.post("/e-tjanster/logga-in/", {"username": "rektor", "password": "rektor-password-1234"})

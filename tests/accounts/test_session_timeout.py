@@ -9,7 +9,7 @@ from django.conf import settings as django_settings
 from django.utils import timezone
 
 from accounts.sessions import LOGIN_AT_SESSION_KEY
-from permissions.models import AuditEvent
+from audit.models import AuditEvent
 from tests.conftest import verify_session
 
 pytestmark = pytest.mark.django_db

@@ -12,10 +12,17 @@ from django.test import Client
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import Role, User
-from accounts.services import card_issue
-from permissions.audit import AuditContext
-from permissions.models import AuditEvent, Membership, TestAdministrator
+from accounts.models import (
+    Role,
+    User,
+)
+from accounts.services.cards import card_issue
+from audit.context import AuditContext
+from audit.models import AuditEvent
+from permissions.models import (
+    Membership,
+    TestAdministrator,
+)
 from schools.models import PrincipalAssignment
 from tests.conftest import END_OF_YEAR, deliver_mail, make_user, verify_session
 

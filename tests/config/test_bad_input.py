@@ -1,11 +1,11 @@
-"""`config.middleware.BadInputMiddleware`: input no page of ours can mean is
+"""`core.middleware.BadInputMiddleware`: input no page of ours can mean is
 the Swedish 400 page before any view runs, and nothing a person can send
 legitimately is."""
 
 import pytest
 from django.conf import settings
 
-from accounts.network import DEVICE_COOKIE
+from core.network import DEVICE_COOKIE
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,20 @@ LANGUAGES = [code for code, _name in settings.LANGUAGES]
 # gettext's msgfmt, which makemessages and compilemessages need anyway.
 MSGFMT = shutil.which("msgfmt") or "msgfmt"
 MSGCAT = shutil.which("msgcat") or "msgcat"
-SOURCES = ["accounts", "config", "permissions", "portal", "schools", "templates"]
+SOURCES = [
+    "core",
+    "audit",
+    "accounts",
+    "schools",
+    "permissions",
+    "web",
+    "etjanster",
+    "portal",
+    "backoffice",
+    "demo",
+    "config",
+    "templates",
+]
 # The same flags as `make messages` (Makefile: MAKEMESSAGES_FLAGS).
 IGNORED = [".venv/*", "staticfiles/*", "tests/*"]
 HOW_TO_FIX = (

@@ -8,7 +8,7 @@ from django import forms
 from django.forms.renderers import TemplatesSetting
 from django.utils.safestring import mark_safe
 
-from config.forms import PLAIN_INPUT_TEMPLATES, FormRenderer
+from core.forms import PLAIN_INPUT_TEMPLATES, FormRenderer
 
 WIDGETS = [
     forms.TextInput(attrs={"class": "wide", "placeholder": 'say "hi" <b>'}),

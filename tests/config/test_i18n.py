@@ -7,8 +7,11 @@ import pytest
 from django.test import Client
 from django.utils import translation
 
-from permissions.audit import AuditContext
-from permissions.slips import Slip, render_slips
+from audit.context import AuditContext
+from permissions.slips import (
+    Slip,
+    render_slips,
+)
 from tests.accounts.test_card_pdf import pdf_text
 from tests.conftest import END_OF_YEAR
 
@@ -100,7 +103,7 @@ def test_an_english_visitor_is_sent_to_the_english_login_and_back(client, teache
 
 
 def test_english_etjanster_login_leads_to_the_english_card_step(client, principal):
-    from accounts.services import card_issue
+    from accounts.services.cards import card_issue
 
     card_issue(user=principal, context=AuditContext.system())
     response = client.post(
@@ -157,6 +160,6 @@ def test_a_slip_is_printed_in_the_language_of_the_page_that_made_it():
     ],
 )
 def test_a_path_in_another_language(path, language, expected):
-    from config.i18n import path_in_language
+    from core.i18n import path_in_language
 
     assert path_in_language(path, language) == expected

@@ -7,7 +7,7 @@ import re
 import pytest
 from django.db import DatabaseError
 
-from config import operations
+from core import operations
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db

@@ -58,7 +58,7 @@ def test_only_a_get_of_a_post_address_gets_that_page(principal_client, grundskol
 def test_an_error_page_speaks_the_language_of_its_path_whatever_ran_before(rf):
     """A database outage met in the session middleware, before the page's
     language is set: the worker's previous request was English."""
-    from config.views import page_not_found
+    from core.views import page_not_found
 
     with translation.override("en"):
         assert "Sidan kunde inte hittas" in page_not_found(rf.get("/e-tjanster/")).content.decode()
@@ -69,7 +69,7 @@ def test_an_error_page_speaks_the_language_of_its_path_whatever_ran_before(rf):
 
 @override_settings(DEBUG=False)
 def test_server_error_page_is_swedish(client):
-    from config.views import server_error
+    from core.views import server_error
 
     response = server_error(None)
     assert response.status_code == 500
@@ -99,7 +99,7 @@ def test_a_browser_asking_for_english_still_gets_swedish(client):
 
 
 def _server_error_for(error: Exception):
-    from config.views import server_error
+    from core.views import server_error
 
     # Django calls the handler while it handles the exception.
     try:

@@ -10,8 +10,8 @@ from django.conf import settings
 from django.utils.log import configure_logging
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.services import card_issue
-from permissions.audit import AuditContext
+from accounts.services.cards import card_issue
+from audit.context import AuditContext
 from tests.accounts.test_admin_login import current_code
 from tests.accounts.test_etjanster_login import asked_cells
 
@@ -79,7 +79,7 @@ def test_the_proxy_request_id_is_kept_and_a_strange_one_replaced(client, json_lo
 def test_the_route_is_the_pattern_name_never_the_path(client, json_log, principal_client):
     principal_client.get("/e-tjanster/skolor/11111111/larare/hemlig-larare/")
     logged = request_lines(json_log)[-1]
-    assert logged["route"] == "schools:teacher_detail"
+    assert logged["route"] == "etjanster:teacher_detail"
     assert "hemlig-larare" not in json_log.getvalue()
 
 

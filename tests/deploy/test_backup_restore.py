@@ -14,9 +14,9 @@ from django.conf import settings
 from django.db import connection
 
 from accounts.models import Role
-from accounts.services import card_issue
+from accounts.services.cards import card_issue
+from audit.context import AuditContext
 from config.env import database_from_url
-from permissions.audit import AuditContext
 from schools.models import PrincipalAssignment
 from tests.deploy.browser import Browser, asked_cells
 from tests.deploy.conftest import IN_CI, database_url, password_form, person, server_env

@@ -15,10 +15,20 @@ import pytest
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import MatrixCardDevice, PasswordFailure, Role, ThrottleBurst
-from accounts.services import card_issue
-from permissions.audit import AuditAction, AuditContext
-from permissions.models import AuditEvent, Membership, Subject
+from accounts.models import (
+    MatrixCardDevice,
+    PasswordFailure,
+    Role,
+    ThrottleBurst,
+)
+from accounts.services.cards import card_issue
+from audit.actions import AuditAction
+from audit.context import AuditContext
+from audit.models import AuditEvent
+from permissions.models import (
+    Membership,
+    Subject,
+)
 from portal.models import Material
 from schools.models import PrincipalAssignment
 from tests.conftest import END_OF_YEAR
@@ -261,7 +271,7 @@ def test_a_2_mb_upload_is_refused_by_nginx_with_a_swedish_page(stack):
     assert "Traceback" not in response.text and "nginx" not in response.text
     # No app server ever received the upload.
     for server in (stack.a, stack.b):
-        assert "schools:teacher_import" not in server.log()
+        assert "etjanster:teacher_import" not in server.log()
 
 
 def test_each_server_adds_up_the_metrics_of_all_its_workers(stack):

@@ -5,9 +5,12 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from accounts.models import Role, User
-from accounts.services import card_issue
-from permissions.audit import AuditContext
+from accounts.models import (
+    Role,
+    User,
+)
+from accounts.services.cards import card_issue
+from audit.context import AuditContext
 from schools.models import Huvudman, PrincipalAssignment
 from tests.conftest import make_school
 

@@ -6,8 +6,11 @@ the error summary, and its links lead into the fields."""
 import pytest
 from playwright.sync_api import Page, expect
 
-from accounts.models import Role, User
-from permissions.audit import AuditContext
+from accounts.models import (
+    Role,
+    User,
+)
+from audit.context import AuditContext
 from schools.models import Huvudman, PrincipalAssignment
 from tests.conftest import make_school
 from tests.e2e.test_school_admin import PASSWORD
@@ -46,7 +49,7 @@ def tab_to(page: Page, matches, *, limit: int = 80) -> int:
 
 @pytest.fixture
 def principal_with_card(clock):
-    from accounts.services import card_issue
+    from accounts.services.cards import card_issue
 
     huvudman = Huvudman.objects.create(name="Tangentkommun", organisationsnummer="212000-0142")
     school = make_school("12345678", "Tangentskolan", huvudman, ["grundskola"])

@@ -12,9 +12,12 @@ from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
 from accounts.card_pdf import render_card_pdf  # noqa: F401 (the PDF the page hands out)
-from accounts.models import Role, User
-from accounts.services import card_issue
-from permissions.audit import AuditContext
+from accounts.models import (
+    Role,
+    User,
+)
+from accounts.services.cards import card_issue
+from audit.context import AuditContext
 from schools.models import PrincipalAssignment
 from tests.accounts.test_card_pdf import printed_cells
 from tests.conftest import make_school

@@ -2,7 +2,8 @@
 
 import pytest
 
-from permissions.models import AuditEvent, LevelPolicy
+from audit.models import AuditEvent
+from permissions.models import LevelPolicy
 from schools.models import SchoolUnit
 from tests.conftest import verify_session
 
@@ -43,15 +44,15 @@ def test_removing_a_policy_rule_is_audited(admin_client):
 
 
 def test_audit_log_is_read_only_in_the_admin(admin_client, principal):
-    from permissions.audit import AuditAction, AuditContext, audit_record
+    from audit.actions import AuditAction
+    from audit.context import AuditContext
+    from audit.log import audit_record
 
     event = audit_record(action=AuditAction.LOGIN_FAILED, context=AuditContext(actor=principal))
-    assert admin_client.get("/admin/permissions/auditevent/").status_code == 200
-    assert admin_client.get(f"/admin/permissions/auditevent/{event.pk}/change/").status_code == 200
-    assert admin_client.get("/admin/permissions/auditevent/add/").status_code == 403
-    response = admin_client.post(
-        f"/admin/permissions/auditevent/{event.pk}/delete/", {"post": "yes"}
-    )
+    assert admin_client.get("/admin/audit/auditevent/").status_code == 200
+    assert admin_client.get(f"/admin/audit/auditevent/{event.pk}/change/").status_code == 200
+    assert admin_client.get("/admin/audit/auditevent/add/").status_code == 403
+    response = admin_client.post(f"/admin/audit/auditevent/{event.pk}/delete/", {"post": "yes"})
     assert response.status_code == 403
     assert AuditEvent.objects.filter(pk=event.pk).exists()
 

@@ -3,9 +3,14 @@ from django.db import connection, transaction
 from django.db.utils import DatabaseError
 from django.test import RequestFactory
 
-from accounts.network import audit_context
-from permissions.audit import AuditAction, AuditContext, audit_record
-from permissions.models import AppendOnlyError, AuditEvent
+from audit.actions import AuditAction
+from audit.context import AuditContext
+from audit.log import audit_record
+from audit.models import (
+    AppendOnlyError,
+    AuditEvent,
+)
+from web.request import audit_context
 
 pytestmark = pytest.mark.django_db
 

@@ -4,21 +4,29 @@ from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import Role, User
-from permissions.audit import AuditAction, AuditContext
-from permissions.csv_import import (
+from accounts.models import (
+    Role,
+    User,
+)
+from audit.actions import AuditAction
+from audit.context import AuditContext
+from audit.models import AuditEvent
+from core.refusals import Refused
+from permissions.imports.apply import (
+    csv_import_apply,
+    csv_import_preview,
+)
+from permissions.imports.parse import (
     MAX_BYTES,
     ImportFileError,
     Outcome,
     SubjectMode,
     decode_upload,
     parse_rows,
-    plan_import,
     spreadsheet_safe,
 )
-from permissions.models import AuditEvent, Membership
-from permissions.refusals import Refused
-from permissions.services import csv_import_apply, csv_import_preview
+from permissions.imports.plan import plan_import
+from permissions.models import Membership
 from tests.conftest import END_OF_YEAR, SCHOOL_DAY
 
 pytestmark = pytest.mark.django_db
@@ -444,9 +452,9 @@ def test_a_row_whose_address_had_its_codes_this_hour_is_an_error_in_the_preview(
 ):
     """The apply would refuse the whole file (the 5-an-hour limit of
     confirmation codes, `memberships_register`); the preview names the row."""
+    from core.ratelimit import rate_limit_hit
     from permissions.models import EmailCodePurpose
-    from permissions.services import _code_mail_keys
-    from portal.throttle import rate_limit_hit
+    from permissions.services.codes import _code_mail_keys
 
     (key,) = _code_mail_keys([teacher], EmailCodePurpose.CONFIRM_MEMBERSHIP)
     for _ in range(5):

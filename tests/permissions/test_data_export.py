@@ -7,11 +7,17 @@ import pytest
 from django.test import Client
 
 from accounts.models import Role
-from permissions.audit import AuditAction, AuditContext, audit_record
+from audit.actions import AuditAction
+from audit.context import AuditContext
+from audit.log import audit_record
+from audit.models import AuditEvent
+from core.refusals import Refused
 from permissions.data_export import teacher_data_export
-from permissions.models import AuditEvent, Membership, Subject
-from permissions.refusals import Refused
-from permissions.services import membership_register
+from permissions.models import (
+    Membership,
+    Subject,
+)
+from permissions.services.memberships import membership_register
 from tests.conftest import END_OF_YEAR, make_user, verify_session
 from tests.portal.conftest import school_day  # noqa: F401 (a fixture)
 

@@ -9,11 +9,15 @@ page uses one of them, so here they are asked about the same rows.
 import pytest
 from django.db.models import OuterRef
 
-from accounts.models import Role, User
+from accounts.models import (
+    Role,
+    User,
+)
 from permissions.models import Membership
 from permissions.policy import (
     KNOWN_NAMES,
     full_name_known_in,
+    known_full_name,
     known_name_scope,
     known_names,
     names_known_in,
@@ -68,7 +72,7 @@ def test_one_membership_python_and_sql_agree_waiting_and_confirmed(anna, grundsk
     assert rows[waiting.pk] == "Anna-Typad"
     assert known_names(membership=mine) == ("Anna", "Berg")
     assert rows[mine.pk] == "Anna"
-    assert waiting.known_full_name() == "Anna-Typad Bergström"
+    assert known_full_name(membership=waiting) == "Anna-Typad Bergström"
 
 
 def test_a_scope_that_never_saw_a_confirmation_knows_the_latest_typed_name(

@@ -8,14 +8,19 @@ import time_machine
 from django.utils import timezone
 
 from accounts.models import Role
-from permissions.models import LevelPolicy, MaterialLevel, Membership, Subject
+from core.refusals import RefusalCode
+from permissions.models import (
+    LevelPolicy,
+    MaterialLevel,
+    Membership,
+    Subject,
+)
 from permissions.policy import (
     can_view_material,
     material_access,
     materials_visible_to,
     with_material_access,
 )
-from permissions.refusals import RefusalCode
 from permissions.schoolyear import today as stockholm_today
 from portal.models import Material
 from schools.models import SchoolFormCode
@@ -33,6 +38,10 @@ GRUNDSKOLA_FORMS = {
 }
 SUBJECT_OF_LEVEL = {MaterialLevel.GRUNDSKOLA: "GRGRMAT01", MaterialLevel.GYMNASIAL: "MAT"}
 YESTERDAY = SCHOOL_DAY - datetime.timedelta(days=1)
+
+
+def visible_to(user, today):
+    return materials_visible_to(materials=Material.objects.all(), user=user, today=today)
 
 
 def opens_in_list(user, material, day) -> bool:
@@ -127,7 +136,7 @@ def test_anonymous_is_refused_protected_material_with_condition_1(teacher):
         RefusalCode.NOT_TEACHER
     )
     assert material_access(user=anonymous, material=open_item, today=SCHOOL_DAY).allowed
-    assert list(materials_visible_to(user=anonymous, today=SCHOOL_DAY)) == [open_item]
+    assert list(visible_to(anonymous, today=SCHOOL_DAY)) == [open_item]
 
 
 def test_a_deactivated_teacher_account_opens_nothing_protected(teacher):
@@ -161,7 +170,7 @@ def test_one_schools_form_never_combines_with_another_schools_subject(grundskola
     # The refusal points at the school where a grant would help.
     assert [m.school_unit for m in access.memberships] == [grundskola]
     assert not opens_in_list(teacher, material, SCHOOL_DAY)
-    assert list(materials_visible_to(user=teacher, today=SCHOOL_DAY)) == []
+    assert list(visible_to(teacher, today=SCHOOL_DAY)) == []
 
 
 def test_memberships_at_two_schools_open_the_union_of_what_each_opens(grundskola, gymnasium):
@@ -187,7 +196,7 @@ def test_memberships_at_two_schools_open_the_union_of_what_each_opens(grundskola
     assert material_access(user=teacher, material=gy_math, today=SCHOOL_DAY).failure == (
         RefusalCode.SUBJECT
     )
-    visible = set(materials_visible_to(user=teacher, today=SCHOOL_DAY))
+    visible = set(visible_to(teacher, today=SCHOOL_DAY))
     assert visible == {grund_math, gy_swedish}
 
 
@@ -226,7 +235,7 @@ def test_a_school_with_several_forms_reaches_every_level_any_form_reaches(huvudm
     membership.subjects.add(*Subject.objects.filter(code__in=["GRGRMAT01", "MAT"]))
     grund = make_material("grund", subject_code="GRGRMAT01")
     gy = make_material("gy", subject_code="MAT", level=MaterialLevel.GYMNASIAL)
-    assert set(materials_visible_to(user=teacher, today=SCHOOL_DAY)) == {grund, gy}
+    assert set(visible_to(teacher, today=SCHOOL_DAY)) == {grund, gy}
 
 
 @pytest.mark.parametrize(

@@ -15,15 +15,24 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.models import (
+    Role,
+    User,
+)
 from accounts.throttle import FREE_FAILURES
+from audit.actions import AuditAction
+from audit.context import AuditContext
+from audit.models import AuditEvent
+from core.refusals import RefusalCode, Refused
 from permissions import policy
-from permissions.audit import AuditAction, AuditContext
-from permissions.models import AuditEvent, EmailCode, Membership, Subject
-from permissions.refusals import RefusalCode, Refused
-from permissions.services import (
-    EMAIL_CODE_LIFETIME,
-    email_code_redeem,
+from permissions.models import (
+    EmailCode,
+    Membership,
+    Subject,
+)
+from permissions.services.codes import EMAIL_CODE_LIFETIME
+from permissions.services.confirmations import email_code_redeem
+from permissions.services.memberships import (
     membership_register,
     membership_register_self,
     membership_remove,
@@ -699,7 +708,7 @@ def test_a_new_password_waits_for_a_confirmation_under_way_and_is_then_refused(
 
     from django.db import transaction
 
-    from permissions.services import teacher_password_regenerate
+    from permissions.services.memberships import teacher_password_regenerate
 
     first = register(other_school, other_principal)
     register(gymnasium, principal)
@@ -904,7 +913,7 @@ def test_the_huvudmans_log_names_a_waiting_teacher_as_its_school_typed(
     first = register(other_school, other_principal, codes=("GRGRMAT01",))
     register_by_page(gymnasium, principal, first_name="Gissad", last_name="Gästsson")
     staff = verify_session(Client(), huvudman_staff)
-    base = "/huvudman/permissions/auditevent/"
+    base = "/huvudman/audit/auditevent/"
     listing = staff.get(base).content.decode()
     assert f"Gissad Gästsson ({first.user.username})" in listing and "Tove" not in listing
     event = AuditEvent.objects.get(action="membership_registered", school_unit=gymnasium)
@@ -912,7 +921,7 @@ def test_the_huvudmans_log_names_a_waiting_teacher_as_its_school_typed(
     assert "Gissad Gästsson" in page and "Tove" not in page
     csv = b"".join(staff.post(base + "export/").streaming_content).decode()
     assert "Gissad Gästsson" in csv and "Tove" not in csv
-    national = verify_session(Client(), national_admin).get("/admin/permissions/auditevent/")
+    national = verify_session(Client(), national_admin).get("/admin/audit/auditevent/")
     assert f"Tove Lärare ({first.user.username})" in national.content.decode()
 
     # Confirmed at the huvudman's school: the account's own name.

@@ -11,10 +11,13 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from permissions import retention
-from permissions.audit import AuditAction
-from permissions.models import AppendOnlyError, AuditEvent
-from permissions.retention import audit_purge, years_before
+from audit import retention
+from audit.actions import AuditAction
+from audit.models import (
+    AppendOnlyError,
+    AuditEvent,
+)
+from audit.retention import audit_purge, years_before
 
 pytestmark = pytest.mark.django_db
 

@@ -16,8 +16,16 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import Role, User
-from permissions.models import AuditEvent, Membership, Subject, SubjectGrant
+from accounts.models import (
+    Role,
+    User,
+)
+from audit.models import AuditEvent
+from permissions.models import (
+    Membership,
+    Subject,
+    SubjectGrant,
+)
 from schools.models import Huvudman, SchoolUnit
 from tests.conftest import END_OF_YEAR, SCHOOL_DAY
 from tests.portal.conftest import make_material

@@ -10,10 +10,16 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import Role
-from permissions.audit import AuditAction, AuditContext, audit_record
-from permissions.audit_display import describe_details
-from permissions.models import AuditEvent, Membership
-from permissions.services import membership_register, membership_remove
+from audit.actions import AuditAction
+from audit.context import AuditContext
+from audit.display import describe_details
+from audit.log import audit_record
+from audit.models import AuditEvent
+from permissions.models import Membership
+from permissions.services.memberships import (
+    membership_register,
+    membership_remove,
+)
 from tests.conftest import END_OF_YEAR, SCHOOL_DAY, make_user, verify_session
 
 pytestmark = pytest.mark.django_db
@@ -52,7 +58,7 @@ def test_subjects_in_the_school_log_read_as_names_with_their_codes(
     principal_client, principal, grundskola, teacher
 ):
     from permissions.models import Subject
-    from permissions.services import membership_grant
+    from permissions.services.subjects import membership_grant
 
     membership = teacher.memberships.get()
     membership_grant(
@@ -205,8 +211,8 @@ def test_details_read_as_a_sentence():
 @pytest.mark.parametrize(
     ("who", "base"),
     [
-        ("national_admin", "/admin/permissions/auditevent/"),
-        ("huvudman_staff", "/huvudman/permissions/auditevent/"),
+        ("national_admin", "/admin/audit/auditevent/"),
+        ("huvudman_staff", "/huvudman/audit/auditevent/"),
     ],
 )
 def test_the_admin_audit_lists_read_in_swedish_and_export_csv(
@@ -251,7 +257,7 @@ def test_the_huvudman_export_holds_only_its_own_events(client, huvudman_staff, o
         school_unit=other_school,
         target="someone-else",
     )
-    text = b"".join(client.post("/huvudman/permissions/auditevent/export/").streaming_content)
+    text = b"".join(client.post("/huvudman/audit/auditevent/export/").streaming_content)
     assert b"someone-else" not in text
     _ = timezone
 
@@ -259,7 +265,7 @@ def test_the_huvudman_export_holds_only_its_own_events(client, huvudman_staff, o
 def test_the_account_lifecycles_details_read_as_words():
     from django.utils import translation
 
-    from permissions.audit_display import describe_details
+    from audit.display import describe_details
 
     with translation.override("sv"):
         text = describe_details(

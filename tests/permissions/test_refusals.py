@@ -7,8 +7,8 @@ from django.http import HttpResponse
 from django.test import RequestFactory
 from django.utils import translation
 
-from config.middleware import RefusedMiddleware
-from permissions.refusals import REFUSAL_MESSAGES, RefusalCode, Refused
+from core.middleware import RefusedMiddleware
+from core.refusals import REFUSAL_MESSAGES, RefusalCode, Refused
 
 
 def test_every_code_has_a_message():

@@ -7,21 +7,32 @@ from django.db.models import ProtectedError
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import Role, Session, User
-from permissions import services
-from permissions.audit import AuditAction, AuditContext
-from permissions.models import AuditEvent, Membership, Subject
+from accounts.models import (
+    Role,
+    Session,
+    User,
+)
+from audit.actions import AuditAction
+from audit.context import AuditContext
+from audit.models import AuditEvent
+from core.refusals import RefusalCode, Refused
+from permissions.models import (
+    Membership,
+    Subject,
+)
 from permissions.models import TestAdministrator as Appointment
-from permissions.refusals import RefusalCode, Refused
-from permissions.services import (
-    membership_grant,
-    membership_reactivate,
-    membership_reactivate_many,
+from permissions.services import appointments, school_year
+from permissions.services.memberships import (
     membership_register,
     membership_register_self,
     membership_remove,
     teacher_password_regenerate,
 )
+from permissions.services.school_year import (
+    membership_reactivate,
+    membership_reactivate_many,
+)
+from permissions.services.subjects import membership_grant
 from tests.conftest import END_OF_YEAR, SCHOOL_DAY
 from tests.schools.conftest import make_teachers
 
@@ -223,7 +234,7 @@ def test_a_new_teacher_password_replaces_the_old_one_at_once(principal, teacher)
 
 
 def test_issuing_a_test_admin_gives_password_card_and_a_school_year(principal, grundskola):
-    issued = services.test_admin_issue(
+    issued = appointments.test_admin_issue(
         school_unit=grundskola,
         context=AuditContext(actor=principal),
         first_name="Pia",
@@ -246,7 +257,7 @@ def test_a_second_test_admin_with_the_same_address_is_refused_and_nothing_is_mad
     principal, grundskola, gymnasium, deactivated
 ):
     def issue(school_unit, email):
-        return services.test_admin_issue(
+        return appointments.test_admin_issue(
             school_unit=school_unit,
             context=AuditContext(actor=principal),
             first_name="Pia",
@@ -257,7 +268,7 @@ def test_a_second_test_admin_with_the_same_address_is_refused_and_nothing_is_mad
 
     first = issue(grundskola, "pia@skola.example")
     if deactivated:
-        services.test_admin_deactivate(
+        appointments.test_admin_deactivate(
             appointment=first.appointment, context=AuditContext(actor=principal)
         )
     accounts, events = User.objects.count(), AuditEvent.objects.count()
@@ -275,10 +286,12 @@ def test_deactivating_a_test_admin_ends_its_access_and_reactivating_restores_it(
     principal, test_admin
 ):
     appointment = test_admin.test_admin_appointment
-    services.test_admin_deactivate(appointment=appointment, context=AuditContext(actor=principal))
+    appointments.test_admin_deactivate(
+        appointment=appointment, context=AuditContext(actor=principal)
+    )
     test_admin.refresh_from_db()
     assert not test_admin.is_active
-    services.test_admin_reactivate(
+    appointments.test_admin_reactivate(
         appointment=appointment, context=AuditContext(actor=principal), today=SCHOOL_DAY
     )
     test_admin.refresh_from_db()
@@ -290,10 +303,10 @@ def test_deactivating_a_test_admin_ends_its_access_and_reactivating_restores_it(
 def test_an_active_test_admin_is_renewed_only_from_1_august(principal, test_admin):
     appointment = test_admin.test_admin_appointment
     with pytest.raises(Refused):
-        services.test_admin_reactivate(
+        appointments.test_admin_reactivate(
             appointment=appointment, context=AuditContext(actor=principal), today=END_OF_YEAR
         )
-    services.test_admin_reactivate(
+    appointments.test_admin_reactivate(
         appointment=appointment, context=AuditContext(actor=principal), today=AUGUST
     )
     appointment.refresh_from_db()
@@ -349,7 +362,7 @@ def last_years_teachers(school_unit, other_school_unit, count, prefix):
 
 
 def renew(school_unit, actor, kept, remove_rest=True):
-    return services.school_year_renew(
+    return school_year.school_year_renew(
         school_unit=school_unit,
         keep=kept,
         remove_rest=remove_rest,

@@ -7,8 +7,15 @@ import pytest
 import time_machine
 from django.core.files.base import ContentFile
 
-from permissions.models import MaterialLevel, Subject
-from portal.models import Material, MaterialKind, ProtectionReason
+from permissions.models import (
+    MaterialLevel,
+    Subject,
+)
+from portal.models import (
+    Material,
+    MaterialKind,
+    ProtectionReason,
+)
 from tests.conftest import SCHOOL_DAY
 
 STOCKHOLM = zoneinfo.ZoneInfo("Europe/Stockholm")

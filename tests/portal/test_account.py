@@ -7,13 +7,14 @@ from django.contrib.auth import SESSION_KEY
 from django.test import Client
 from django.utils import timezone
 
-from permissions.audit import AuditAction
-from permissions.models import AuditEvent, Membership
+from audit.actions import AuditAction
+from audit.models import AuditEvent
+from permissions.models import Membership
 from tests.conftest import END_OF_YEAR, make_user, verify_session
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("school_day")]
 
-# The 400 page of config.middleware.BadInputMiddleware (a NUL byte never reaches a form).
+# The 400 page of core.middleware.BadInputMiddleware (a NUL byte never reaches a form).
 BAD_REQUEST = "Begäran kunde inte hanteras"
 
 URL = "/bedomningsportalen/konto/"
@@ -205,7 +206,7 @@ def test_my_account_is_for_principals_and_test_admins_past_both_factors(
 
 
 def test_my_account_names_the_current_card_and_changes_the_password(principal):
-    from accounts.services import current_card
+    from accounts.services.cards import current_card
 
     session = verify_session(Client(), principal)
     card = current_card(user=principal)

@@ -4,8 +4,14 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from permissions.models import MaterialLevel, Subject
-from portal.models import Material, MaterialKind
+from permissions.models import (
+    MaterialLevel,
+    Subject,
+)
+from portal.models import (
+    Material,
+    MaterialKind,
+)
 from tests.portal.conftest import make_material
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("school_day")]

@@ -6,8 +6,12 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from permissions.audit import AuditAction
-from permissions.models import AuditEvent, Membership, Subject
+from audit.actions import AuditAction
+from audit.models import AuditEvent
+from permissions.models import (
+    Membership,
+    Subject,
+)
 from tests.conftest import END_OF_YEAR, make_user, verify_session
 from tests.portal.conftest import PDF_BYTES, STOCKHOLM
 

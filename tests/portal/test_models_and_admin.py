@@ -9,9 +9,10 @@ from django.db import IntegrityError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from core.context_processors import ActiveNotices
+from core.models import SiteNotice
 from permissions.models import Subject
-from portal.context_processors import ActiveNotices
-from portal.models import Material, SiteNotice
+from portal.models import Material
 from portal.validators import validate_pdf
 from tests.conftest import verify_session
 from tests.portal.conftest import PDF_BYTES, make_material
@@ -120,7 +121,7 @@ def test_admin_lists_material_notices_and_tickets(client, national_admin):
     verify_session(client, national_admin)
     for url in (
         "/admin/portal/material/",
-        "/admin/portal/sitenotice/",
+        "/admin/core/sitenotice/",
         "/admin/portal/supportticket/",
     ):
         assert client.get(url).status_code == 200

@@ -6,8 +6,8 @@ import time
 import pytest
 from django.db import connection
 
-from portal.models import RateLimitHit
-from portal.throttle import rate_limit_hit
+from core.models import RateLimitHit
+from core.ratelimit import rate_limit_hit
 
 
 @pytest.mark.django_db

@@ -8,9 +8,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from audit.actions import AuditAction
+from audit.models import AuditEvent
 from config.env import s3_storage_from_env
-from permissions.audit import AuditAction
-from permissions.models import AuditEvent, Subject
+from permissions.models import Subject
 from portal.models import Material
 from tests.conftest import verify_session
 from tests.portal.conftest import PDF_BYTES, make_material

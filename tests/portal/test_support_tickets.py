@@ -3,8 +3,12 @@ the outbox, and the history; every change audited."""
 
 import pytest
 
-from permissions.models import AuditEvent
-from portal.models import SupportTicket, SupportTicketEntry, TicketStatus
+from audit.models import AuditEvent
+from portal.models import (
+    SupportTicket,
+    SupportTicketEntry,
+    TicketStatus,
+)
 from tests.conftest import deliver_mail, verify_session
 
 pytestmark = pytest.mark.django_db

@@ -10,9 +10,14 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from permissions.audit import AuditAction
-from permissions.models import AuditEvent
-from portal.models import SupportTicket, SupportTicketEntry, TicketEntryKind, TicketStatus
+from audit.actions import AuditAction
+from audit.models import AuditEvent
+from portal.models import (
+    SupportTicket,
+    SupportTicketEntry,
+    TicketEntryKind,
+    TicketStatus,
+)
 from portal.services import support_tickets_purge
 
 pytestmark = pytest.mark.django_db

@@ -4,9 +4,9 @@ import pytest
 from django import forms
 from django.test.html import parse_html
 
+from core.widgets import PlainSelect
 from permissions.models import Subject
 from portal.forms import CatalogueFilterForm
-from portal.widgets import PlainSelect
 
 CHOICES = [("", "Alla"), ("a", "A & B"), ("Grupp", [("x", "X <y>"), ("a", "igen")]), ("z", "Z")]
 

@@ -4,9 +4,17 @@ import re
 
 from django.test import override_settings
 
-from accounts.models import LOCK_AFTER_FAILURES, CardState
-from accounts.services import AnswerOutcome, card_answer, card_challenge, current_card
-from permissions.audit import AuditContext
+from accounts.models import (
+    LOCK_AFTER_FAILURES,
+    CardState,
+)
+from accounts.services.cards import (
+    AnswerOutcome,
+    card_answer,
+    card_challenge,
+    current_card,
+)
+from audit.context import AuditContext
 
 
 def answer(user, cells: dict[str, str]) -> bool:

@@ -4,9 +4,16 @@ and for the E-tjänster school-administration tests."""
 import pytest
 from django.test import Client
 
-from accounts.models import Role, User
-from permissions.audit import AuditContext
-from permissions.models import Membership, Subject, SubjectGrant
+from accounts.models import (
+    Role,
+    User,
+)
+from audit.context import AuditContext
+from permissions.models import (
+    Membership,
+    Subject,
+    SubjectGrant,
+)
 from schools.models import PrincipalAssignment
 from schools.services import principal_issue
 from tests.conftest import END_OF_YEAR, make_user, verify_session

@@ -11,10 +11,17 @@ from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import CardState, User
-from accounts.services import card_issue, current_card
-from permissions.audit import AuditContext
-from permissions.models import AuditEvent, Membership
+from accounts.models import (
+    CardState,
+    User,
+)
+from accounts.services.cards import (
+    card_issue,
+    current_card,
+)
+from audit.context import AuditContext
+from audit.models import AuditEvent
+from permissions.models import Membership
 from tests.conftest import END_OF_YEAR, verify_session
 from tests.schools.conftest import make_teachers
 

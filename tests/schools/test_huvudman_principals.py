@@ -8,9 +8,13 @@ import pytest
 from django.contrib.auth import authenticate
 from django.test import Client
 
-from accounts.models import Role, Session, User
-from permissions.audit import AuditContext
-from permissions.models import AuditEvent
+from accounts.models import (
+    Role,
+    Session,
+    User,
+)
+from audit.context import AuditContext
+from audit.models import AuditEvent
 from schools.models import PrincipalAssignment
 from tests.accounts.test_card_pdf import pdf_text
 from tests.conftest import verify_session

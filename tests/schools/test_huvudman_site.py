@@ -6,8 +6,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role
-from permissions.audit import AuditContext
-from permissions.models import AuditEvent
+from audit.context import AuditContext
+from audit.models import AuditEvent
 from schools.models import PrincipalAssignment, SchoolUnit
 from schools.services import school_unit_save
 from tests.conftest import make_school, make_user, verify_session
@@ -341,25 +341,21 @@ def test_staff_read_their_huvudmans_audit_log_only(
     own_event = AuditEvent.objects.get(school_unit=own)
     other_event = AuditEvent.objects.get(school_unit=other_school)
 
-    page = staff_client.get("/huvudman/permissions/auditevent/").content.decode()
+    page = staff_client.get("/huvudman/audit/auditevent/").content.decode()
     assert "Egen skola" in page
     assert "Främmande skola" not in page
+    assert staff_client.get(f"/huvudman/audit/auditevent/{own_event.pk}/change/").status_code == 200
     assert (
-        staff_client.get(f"/huvudman/permissions/auditevent/{own_event.pk}/change/").status_code
-        == 200
+        staff_client.get(f"/huvudman/audit/auditevent/{other_event.pk}/change/").status_code == 404
     )
-    assert (
-        staff_client.get(f"/huvudman/permissions/auditevent/{other_event.pk}/change/").status_code
-        == 404
-    )
-    response = staff_client.post(f"/huvudman/permissions/auditevent/{own_event.pk}/change/", {})
+    response = staff_client.post(f"/huvudman/audit/auditevent/{own_event.pk}/change/", {})
     assert response.status_code == 403
 
 
 def test_audit_log_has_constant_queries(staff_client, huvudman_staff, huvudman):
     def count() -> int:
         with CaptureQueriesContext(connection) as queries:
-            assert staff_client.get("/huvudman/permissions/auditevent/").status_code == 200
+            assert staff_client.get("/huvudman/audit/auditevent/").status_code == 200
         return len(queries)
 
     def change(number: int) -> None:

@@ -11,8 +11,16 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from pypdf import PdfReader
 
-from accounts.models import Role, User
-from permissions.audit import NEVER_AT_A_SCHOOL, AuditAction, AuditContext, audit_record
+from accounts.models import (
+    Role,
+    User,
+)
+from audit.actions import (
+    NEVER_AT_A_SCHOOL,
+    AuditAction,
+)
+from audit.context import AuditContext
+from audit.log import audit_record
 from permissions.models import Membership
 from permissions.models import TestAdministrator as Appointment
 from tests.accounts.test_card_pdf import printed_cells
@@ -464,7 +472,7 @@ def test_a_locked_test_admin_card_is_flagged_and_unlocked_by_the_principal(
     principal_client, grundskola, test_admin
 ):
     from accounts.models import CardState
-    from accounts.services import card_issue
+    from accounts.services.cards import card_issue
 
     device = card_issue(user=test_admin, context=AuditContext.system()).device
     device.state = CardState.LOCKED

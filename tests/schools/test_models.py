@@ -2,7 +2,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from schools.forms import HuvudmanForm
+from backoffice.forms import HuvudmanForm
 from schools.models import SchoolUnit
 from schools.validators import normalize_organisationsnummer, validate_organisationsnummer
 

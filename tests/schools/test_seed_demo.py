@@ -57,7 +57,11 @@ def test_seed_demo_makes_three_schools_of_the_three_forms():
 def test_seed_demo_prints_the_principals_whole_current_card():
     from django_otp import verify_token
 
-    from accounts.models import CARD_CELLS, CardState, MatrixCardDevice
+    from accounts.models import (
+        CARD_CELLS,
+        CardState,
+        MatrixCardDevice,
+    )
 
     first = seed()["principal"]["card"]
     second = seed()["principal"]

@@ -7,8 +7,12 @@ import re
 import pytest
 from django.contrib.auth import authenticate
 
-from accounts.models import MatrixCardDevice, User
-from permissions.models import AuditEvent, Membership
+from accounts.models import (
+    MatrixCardDevice,
+    User,
+)
+from audit.models import AuditEvent
+from permissions.models import Membership
 from tests.conftest import END_OF_YEAR
 
 pytestmark = pytest.mark.django_db
@@ -144,7 +148,7 @@ def test_a_teacher_removed_lately_is_restored_not_registered_again(
     the teacher's confirmation and a new password) and hide the restorable
     entry: the form points to "Borttagna lärare" instead, and so does the
     CSV import's preview."""
-    from permissions.csv_import import plan_import
+    from permissions.imports.plan import plan_import
 
     Membership.objects.create(user=teacher, school_unit=other_school, valid_until=END_OF_YEAR)
     principal_client.post(

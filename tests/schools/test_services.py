@@ -3,8 +3,11 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from accounts.models import Role, User
-from permissions.audit import AuditContext
+from accounts.models import (
+    Role,
+    User,
+)
+from audit.context import AuditContext
 from schools.services import principal_issue, principal_unlink, school_unit_save
 
 pytestmark = pytest.mark.django_db

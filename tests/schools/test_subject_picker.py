@@ -7,7 +7,11 @@ import re
 import pytest
 
 from permissions import policy
-from permissions.models import LevelPolicy, Membership, Subject
+from permissions.models import (
+    LevelPolicy,
+    Membership,
+    Subject,
+)
 from tests.conftest import make_school
 
 pytestmark = pytest.mark.django_db

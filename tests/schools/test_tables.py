@@ -9,7 +9,9 @@ import time_machine
 from django.urls import reverse
 
 from accounts.models import User
-from permissions.audit import AuditAction, AuditContext, audit_record
+from audit.actions import AuditAction
+from audit.context import AuditContext
+from audit.log import audit_record
 from permissions.models import Membership
 from tests.conftest import END_OF_YEAR
 from tests.schools.conftest import make_teachers
@@ -36,7 +38,7 @@ def test_a_teacher_row_links_to_the_teachers_page_and_escapes_the_name(
     User.objects.filter(pk=teacher.pk).update(first_name='<b>"Lars"</b>', last_name="Ek & Ås")
     html = principal_client.get(f"/e-tjanster/skolor/{grundskola.code}/larare/").content.decode()
     (row,) = rows(html)
-    detail = reverse("schools:teacher_detail", args=[grundskola.code, teacher.username])
+    detail = reverse("etjanster:teacher_detail", args=[grundskola.code, teacher.username])
     assert f'<a href="{detail}">Ek &amp; Ås, &lt;b&gt;&quot;Lars&quot;&lt;/b&gt;</a>' in row
     assert 'aria-label="Lapp för &lt;b&gt;&quot;Lars&quot;&lt;/b&gt; Ek &amp; Ås"' in row
     assert "<b>" not in row

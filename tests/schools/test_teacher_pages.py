@@ -11,9 +11,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from pypdf import PdfReader
 
-from accounts.models import Role, User
-from permissions.audit import AuditAction
-from permissions.models import AuditEvent, Membership
+from accounts.models import (
+    Role,
+    User,
+)
+from audit.actions import AuditAction
+from audit.models import AuditEvent
+from permissions.models import Membership
 from tests.conftest import END_OF_YEAR, verify_session
 from tests.schools.conftest import make_teachers
 

@@ -4,9 +4,12 @@ from pathlib import Path
 import qrcode
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.models import ADMIN_ROLES, User
-from accounts.services import totp_enroll
-from permissions.audit import AuditContext
+from accounts.models import (
+    ADMIN_ROLES,
+    User,
+)
+from accounts.services.staff import totp_enroll
+from audit.context import AuditContext
 
 
 class Command(BaseCommand):

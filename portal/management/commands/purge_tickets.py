@@ -4,7 +4,7 @@ SUPPORT_TICKET_RETENTION_YEARS (default 2) after their last activity.
 Run it daily beside `purge_audit` (README "Privacy").
 """
 
-from permissions.retention import PurgeCommand
+from audit.retention import PurgeCommand
 from portal.services import support_tickets_purge
 
 

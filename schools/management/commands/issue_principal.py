@@ -5,7 +5,7 @@ import json
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from permissions.audit import AuditContext
+from audit.context import AuditContext
 from schools.models import SchoolUnit
 from schools.services import IssuedPrincipal, principal_issue
 

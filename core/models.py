@@ -1,0 +1,141 @@
+"""Infrastructure's own rows: the mail outbox, spent form tokens, rate-limit
+hits and the national admins' site notices.
+
+These models came from `accounts` and `portal` and keep those apps' tables
+(`db_table`): moving code moved no row (migration `core 0001`)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class OutboxStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENT = "sent", _("Sent")
+    # Nothing to send: a deferred mail whose composer found no recipient (the
+    # huvudman look-up that matched nobody).
+    DISCARDED = "discarded", _("Nothing to send")
+    FAILED = "failed", _("Gave up")
+
+
+class OutboxMessage(models.Model):
+    """One mail waiting to be sent by `manage.py send_queued_mail`.
+
+    Written in the same transaction as the change that causes it (a rolled
+    back change mails nobody), sent by the worker with retries and a growing
+    delay, so no request waits on SMTP or fails with it.
+
+    SECURITY: the message (recipients, subject, body, attachments such as a
+    slip with a password) is kept only sealed (`accounts.sealed`, AES-GCM
+    under a key derived from MATRIX_CARD_KEY) and erased once it was sent or
+    given up: what stays is that a mail of this kind existed, and its fate.
+    """
+
+    kind = models.CharField(_("kind"), max_length=40)
+    payload = models.BinaryField(_("sealed message"), editable=False)
+    status = models.CharField(
+        _("status"), max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.QUEUED
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    created_at = models.DateTimeField(_("queued"), default=timezone.now)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+
+    class Meta:
+        db_table = "accounts_outboxmessage"
+        verbose_name = _("outgoing mail")
+        verbose_name_plural = _("outgoing mail")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="queued"),
+                name="outbox_due",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="outbox_status_valid",
+                condition=Q(status__in=["queued", "sent", "discarded", "failed"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} ({self.get_status_display()})"
+
+
+class SpentFormToken(models.Model):
+    """A confirmation form's one-time token, spent by the act it confirmed
+    (`accounts.once`). The unique pair makes a second spend fail inside the
+    second act's own transaction, however the two requests were spread over
+    app servers. Kept a day: after that no session that saw the form lives."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    token = models.CharField(max_length=64)
+    spent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "accounts_spentformtoken"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "token"], name="spent_form_token_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.spent_at:%Y-%m-%d %H:%M}"
+
+
+class SiteNoticeQuerySet(models.QuerySet):
+    def active_at(self, moment) -> "SiteNoticeQuerySet":
+        return self.filter(starts_at__lte=moment, ends_at__gt=moment)
+
+
+class SiteNotice(models.Model):
+    """A notice shown on every page between its start and its end."""
+
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text"), max_length=1000, blank=True)
+    starts_at = models.DateTimeField(_("shown from"))
+    ends_at = models.DateTimeField(_("shown until"))
+
+    objects = SiteNoticeQuerySet.as_manager()
+
+    class Meta:
+        db_table = "portal_sitenotice"
+        verbose_name = _("site notice")
+        verbose_name_plural = _("site notices")
+        ordering = ["starts_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                name="sitenotice_ends_after_start",
+                condition=Q(ends_at__gt=models.F("starts_at")),
+                violation_error_message=_("The notice must end after it starts."),
+            ),
+        ]
+        indexes = [models.Index(fields=["starts_at", "ends_at"], name="sitenotice_period")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class RateLimitHit(models.Model):
+    """One counted attempt at a rate-limited public form.
+
+    SECURITY: rows, not cache or process memory, so that every app server
+    counts the same attempts (CACHES is a DummyCache on purpose).
+    """
+
+    scope = models.CharField(max_length=40)
+    key = models.CharField(max_length=300)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "portal_ratelimithit"
+        indexes = [
+            models.Index(fields=["scope", "key", "created_at"], name="ratelimit_lookup"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key} {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"

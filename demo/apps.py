@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class DemoConfig(AppConfig):
+    """`manage.py seed_demo`: the demo data of `make run`. Nothing imports it."""
+
+    name = "demo"

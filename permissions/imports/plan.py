@@ -1,0 +1,128 @@
+"""What importing a CSV of teachers would do, row by row: pure reading, a
+constant number of queries whatever the row count."""
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.validators import CONTROL_CHARACTER_MESSAGE, has_control_characters
+from core.refusals import REFUSAL_MESSAGES, RefusalCode
+from permissions.imports.parse import (
+    FIRST_NAME_MAX,
+    LAST_NAME_MAX,
+    ImportPlan,
+    Outcome,
+    SubjectMode,
+    _email_error,
+    parse_rows,
+)
+from permissions.models import (
+    Subject,
+    SubjectGrant,
+)
+from permissions.policy import restorable_memberships, school_memberships
+from permissions.selectors import teacher_accounts_by_email
+from permissions.services.codes import confirmation_codes_spent
+from schools.models import SchoolUnit
+
+
+def plan_import(*, school_unit: SchoolUnit, text: str, mode: str = SubjectMode.ADD) -> ImportPlan:
+    """What importing `text` into `school_unit` would do, row by row.
+
+    Six queries whatever the number of rows: the subjects named, the
+    teacher accounts with the e-mails named, those removed here lately (to
+    be restored, not registered again), their memberships here, the codes
+    mailed lately to those it would link, and those memberships' subjects.
+    """
+    if mode not in (SubjectMode.ADD, SubjectMode.REPLACE):
+        mode = SubjectMode.ADD
+    rows = parse_rows(text)
+    codes = {code for row in rows for code in row.subject_codes}
+    subjects = {s.code.upper(): s for s in Subject.objects.filter(code__in=codes)}
+
+    seen: dict[str, int] = {}
+    for row in rows:
+        if not row.first_name:
+            row.errors.append(_("First name is missing."))
+        elif len(row.first_name) > FIRST_NAME_MAX:
+            row.errors.append(
+                _("The first name is longer than %(max)d characters.") % {"max": FIRST_NAME_MAX}
+            )
+        if not row.last_name:
+            row.errors.append(_("Last name is missing."))
+        elif len(row.last_name) > LAST_NAME_MAX:
+            row.errors.append(
+                _("The last name is longer than %(max)d characters.") % {"max": LAST_NAME_MAX}
+            )
+        if has_control_characters(row.first_name + row.last_name):
+            row.errors.append(str(CONTROL_CHARACTER_MESSAGE))
+        email_error = _email_error(row.email)
+        if email_error:
+            row.errors.append(email_error)
+        if not email_error:
+            key = row.email.lower()
+            if key in seen:
+                row.errors.append(
+                    _("The e-mail address %(email)s is also on row %(row)d.")
+                    % {"email": row.email, "row": seen[key]}
+                )
+            else:
+                seen[key] = row.number
+        unknown = [code for code in row.subject_codes if code not in subjects]
+        if unknown:
+            row.errors.append(_("Unknown subject code: %(codes)s.") % {"codes": ", ".join(unknown)})
+        row.subjects = [subjects[code] for code in row.subject_codes if code in subjects]
+
+    accounts = teacher_accounts_by_email(emails=list(seen))
+    # Removed here lately: restored by the principal, not registered again
+    # (`memberships_register` refuses it too).
+    restorable = set(
+        restorable_memberships(school_unit=school_unit, now=timezone.now())
+        .filter(user__in=list(accounts.values()))
+        .values_list("user_id", flat=True)
+    )
+    for row in rows:
+        account = accounts.get(row.email.lower()) if not row.errors else None
+        if account is not None and account.pk in restorable:
+            row.errors.append(str(REFUSAL_MESSAGES[RefusalCode.RESTORABLE]) % {"email": row.email})
+    members = {
+        membership.user_id: membership
+        for membership in school_memberships(school_unit=school_unit).filter(
+            user__in=list(accounts.values())
+        )
+    }
+    # A link mails the account a confirmation code: not past the limit of
+    # codes an hour (`memberships_register` refuses the whole file then).
+    linked = [user for user in accounts.values() if user.pk not in members]
+    spent = confirmation_codes_spent(users=linked) if linked else set()
+    for row in rows:
+        account = accounts.get(row.email.lower()) if not row.errors else None
+        if account is not None and account.pk in spent:
+            row.errors.append(
+                str(REFUSAL_MESSAGES[RefusalCode.REGISTRATION_MAIL_LIMIT]) % {"email": row.email}
+            )
+    current: dict[int, dict[int, Subject]] = {}
+    for grant in SubjectGrant.objects.filter(membership__in=list(members.values())).select_related(
+        "subject"
+    ):
+        current.setdefault(grant.membership_id, {})[grant.subject_id] = grant.subject
+    for row in rows:
+        if row.errors:
+            row.outcome = Outcome.ERROR
+            continue
+        row.user = accounts.get(row.email.lower())
+        have: dict[int, Subject] = {}
+        if row.user is None:
+            row.outcome = Outcome.NEW
+        elif row.user.pk in members:
+            row.outcome = Outcome.UPDATED
+            row.membership = members[row.user.pk]
+            have = current.get(row.membership.pk, {})
+        else:
+            row.outcome = Outcome.LINKED
+        wanted = {subject.pk: subject for subject in row.subjects}
+        target = dict(wanted) if mode == SubjectMode.REPLACE else {**have, **wanted}
+        row.target_subjects = sorted(target.values(), key=lambda subject: subject.code)
+        row.subjects_added = sorted(s.code for pk, s in target.items() if pk not in have)
+        row.subjects_kept = sorted(s.code for pk, s in have.items() if pk in target)
+        row.subjects_removed = sorted(s.code for pk, s in have.items() if pk not in target)
+    return ImportPlan(rows=rows, mode=mode)

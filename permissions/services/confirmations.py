@@ -1,0 +1,244 @@
+"""A teacher redeems a mailed code: confirms or declines a school's link, or
+chooses a new password (the code a principal had sent)."""
+
+import dataclasses
+import datetime
+import hmac
+from enum import StrEnum
+
+from django.contrib.auth import password_validation
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import (
+    Role,
+    User,
+)
+from accounts.services.access import access_end
+from accounts.services.login import login_failure_target
+from accounts.throttle import (
+    password_attempt_refusal,
+    password_failure_record,
+    password_success_record,
+    throttle_burst_count,
+    throttle_bursts_flush,
+    username_lock,
+)
+from audit.actions import AuditAction
+from audit.context import AuditContext
+from audit.log import (
+    audit_build,
+    audit_record,
+)
+from audit.models import AuditEvent
+from core.refusals import RefusalCode, Refused
+from permissions.models import (
+    EmailCode,
+    Membership,
+)
+from permissions.services.codes import email_code_digest
+from permissions.services.memberships import membership_remove
+from schools.models import SchoolUnit
+
+# How long a mailed code works.
+EMAIL_CODE_LIFETIME = datetime.timedelta(days=7)
+
+
+def _email_code_throttle_name(username: str) -> str:
+    # Counted apart from the account's password, so that guessing codes never
+    # delays its owner's logins (and the reverse).
+    return "email-code:" + (username or "")
+
+
+class CodeOutcome(StrEnum):
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+    PASSWORD_SET = "password_set"  # noqa: S105 (an outcome, not a password)
+
+
+@dataclasses.dataclass(frozen=True)
+class CodeRedemption:
+    outcome: CodeOutcome
+    user: User | None
+    school_unit: SchoolUnit | None = None
+
+
+def email_code_redeem(
+    *,
+    username: str,
+    code: str,
+    new_password: str | None,
+    decline: bool,
+    context: AuditContext,
+    keep_session_key: str = "",
+) -> CodeRedemption:
+    """Use a mailed code: confirm (or decline) a school's registration, or set
+    a new password. With confirmation, `new_password` is required too.
+
+    SECURITY: the code proves the account's e-mail address, the thing the
+    linking school relied on. Confirming also replaces the password with one
+    the owner chooses now: the first password was seen by whichever school
+    created the account, and must not open this school's grants. Every
+    session of the account ends (but `keep_session_key`). Wrong codes are
+    throttled by username like passwords (a delay, never a lock) and
+    audited; an unknown username answers like a wrong code. Raises
+    `Refused`: THROTTLED, CODE_WRONG (with `retry_at` when a delay began),
+    CODE_USED, CODE_EXPIRED. A failing step changes nothing but the
+    throttle's count and the audit log, which are committed before the
+    refusal is raised.
+    """
+    outcome = _email_code_redeem(
+        username=username,
+        code=code,
+        new_password=new_password,
+        decline=decline,
+        context=context,
+        keep_session_key=keep_session_key,
+    )
+    if isinstance(outcome, Refused):
+        raise outcome
+    return outcome
+
+
+@transaction.atomic
+def _email_code_redeem(
+    *,
+    username: str,
+    code: str,
+    new_password: str | None,
+    decline: bool,
+    context: AuditContext,
+    keep_session_key: str,
+) -> CodeRedemption | Refused:
+    throttle_bursts_flush()
+    name = _email_code_throttle_name(username)
+    address = context.address
+    username_lock(username=name)
+    account = User.objects.filter(username=username, role=Role.TEACHER).first()
+    refusal = password_attempt_refusal(username=name, address=address)
+    if refusal is not None:
+        throttle_burst_count(
+            refusal=refusal,
+            username=name,
+            target=login_failure_target(username, account),
+            door="email_code",
+            address=address,
+            scope={},
+        )
+        return refusal
+    match = None
+    if account is not None:
+        digest = email_code_digest(user_id=account.pk, code=code)
+        for row in (
+            EmailCode.objects.select_for_update(of=("self",))
+            .filter(user=account)
+            .select_related("membership__school_unit")
+        ):
+            if hmac.compare_digest(row.code_hash, digest):
+                match = row
+    if match is None:
+        password_failure_record(username=name, address=address)
+        audit_record(
+            action=AuditAction.EMAIL_CODE_REFUSED,
+            context=context,
+            target=login_failure_target(username, account),
+        )
+        refusal = password_attempt_refusal(username=name, address=address)
+        return Refused(
+            RefusalCode.CODE_WRONG, retry_at=refusal.params["retry_at"] if refusal else None
+        )
+    membership = match.membership
+    if match.used_at is not None:
+        return Refused(RefusalCode.CODE_USED)
+    if match.expires_at <= timezone.now() or (membership is not None and not membership.is_pending):
+        # Expired, replaced by a newer code, or the school withdrew the registration.
+        return Refused(RefusalCode.CODE_EXPIRED)
+    password_success_record(username=name, address=address)
+    # Before the password and the confirmation change: a new password that
+    # another school gives at this moment (`teacher_password_regenerate`)
+    # lands wholly before this one, never after it.
+    account = User.objects.select_for_update().get(pk=account.pk)
+    now = timezone.now()
+    match.used_at = now
+    match.save(update_fields=["used_at"])
+    as_owner = context.acting(account) if context.actor is None else context
+    school_unit = membership.school_unit if membership is not None else None
+    if membership is not None and decline:
+        audit_record(
+            action=AuditAction.MEMBERSHIP_DECLINED,
+            context=as_owner,
+            school_unit=school_unit,
+            target=account.username,
+        )
+        membership_remove(membership=membership, context=as_owner)
+        return CodeRedemption(CodeOutcome.DECLINED, account, school_unit)
+    if not new_password:
+        raise Refused(RefusalCode.NOT_ALLOWED)
+    # A ValidationError here rolls everything back: the code stays unused.
+    password_validation.validate_password(new_password, account)
+    account.set_password(new_password)
+    account.save(update_fields=["password"])
+    audit_record(
+        action=AuditAction.PASSWORD_CHANGED,
+        context=as_owner,
+        school_unit=school_unit,
+        target=account.username,
+        details={"by": "self", "with": "email_code", "purpose": match.purpose},
+    )
+    outcome = CodeOutcome.PASSWORD_SET
+    if membership is not None:
+        # Confirmed: the school now knows the account's own name, and the
+        # typed one is no longer needed.
+        membership.confirmed_at = now
+        membership.typed_first_name = membership.typed_last_name = ""
+        membership.save(update_fields=["confirmed_at", "typed_first_name", "typed_last_name"])
+        audit_record(
+            action=AuditAction.MEMBERSHIP_CONFIRMED,
+            context=as_owner,
+            school_unit=school_unit,
+            target=account.username,
+        )
+        AuditEvent.objects.bulk_create(
+            account_shared_events(user=account, school_unit=school_unit, context=as_owner)
+        )
+        outcome = CodeOutcome.CONFIRMED
+    access_end(
+        users=[account],
+        context=as_owner,
+        reason="password_changed",
+        keep_session_key=keep_session_key,
+        school_unit=school_unit,
+    )
+    return CodeRedemption(outcome, account, school_unit)
+
+
+def account_shared_events(
+    *, user: User, school_unit: SchoolUnit, context: AuditContext
+) -> list[AuditEvent]:
+    """One event at each other school of the account, when its owner has
+    confirmed `school_unit`: their log shows that the account is now shared,
+    and where.
+
+    PRIVACY: not when a school merely types the address. Until the teacher
+    agrees, that school gets nothing and the teacher's other schools learn
+    nothing either (not of another employer, nor that school's principal or
+    address): the registration may be a mistake, or declined. The event names
+    the teacher as actor, without the address they confirmed from.
+    """
+    others = (
+        Membership.objects.confirmed()
+        .filter(user=user)
+        .exclude(school_unit=school_unit)
+        .select_related("school_unit")
+    )
+    quiet = dataclasses.replace(context, actor=user, address=None)
+    return [
+        audit_build(
+            action=AuditAction.TEACHER_ACCOUNT_SHARED,
+            context=quiet,
+            school_unit=other.school_unit,
+            target=user.username,
+            details={"school_unit": school_unit.code, "school_name": school_unit.name},
+        )
+        for other in others
+    ]

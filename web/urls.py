@@ -1,0 +1,10 @@
+from django.urls import path
+
+from web import views
+
+app_name = "web"
+
+urlpatterns = [
+    path("logga-ut/", views.logout, name="logout"),
+    path("sessionen/fortsatt/", views.session_keepalive, name="session_keepalive"),
+]
