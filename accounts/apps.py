@@ -8,6 +8,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
+        # Imported here: accounts.sessions reads the models, ready only now.
         from django.contrib.auth.signals import user_logged_in
 
         from accounts.sessions import on_user_logged_in

@@ -15,11 +15,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
 
-from accounts.models import (
-    CARD_COLUMNS,
-    CARD_ROWS,
-    User,
-)
+from accounts.models import CARD_COLUMNS, CARD_ROWS, User
 from accounts.services.cards import IssuedCard
 from core.i18n import localized_path
 from core.pdf import SANS, SANS_BOLD, TEXT_SIZE, new_canvas

@@ -8,10 +8,7 @@ from django.conf import settings
 from django.db.models import Count
 from django.utils import timezone
 
-from accounts.models import (
-    Session,
-    User,
-)
+from accounts.models import Session, User
 
 
 def sessions_end_many(*, user_ids, keep_session_key: str = "") -> dict[int, int]:

@@ -39,10 +39,10 @@ from django.db.models import Count, F, Max
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from accounts.models import (
-    PasswordFailure,
-    ThrottleBurst,
-)
+from accounts.models import PasswordFailure, ThrottleBurst
+from audit.actions import AuditAction
+from audit.context import AuditContext
+from audit.log import audit_record
 from core.locks import advisory_lock
 from core.refusals import RefusalCode, Refused
 
@@ -251,10 +251,6 @@ def throttle_bursts_flush(*, now: datetime.datetime | None = None) -> int:
     minutes of its end while anyone logs in anywhere; nothing is lost, and
     the log gets one row per burst, however many attempts it counted.
     """
-    from audit.actions import AuditAction
-    from audit.context import AuditContext
-    from audit.log import audit_record
-
     now = now or timezone.now()
     bursts = list(
         ThrottleBurst.objects.select_for_update(skip_locked=True, of=("self",))

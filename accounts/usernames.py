@@ -6,14 +6,14 @@ username reveals nothing about its holder.
 
 import secrets
 
+from accounts.models import User
+
 # No 0/O, 1/l/I: a username copied off paper must not be ambiguous.
 USERNAME_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
 USERNAME_LENGTH = 8
 
 
 def generate_username() -> str:
-    from accounts.models import User
-
     while True:
         candidate = "".join(secrets.choice(USERNAME_ALPHABET) for _ in range(USERNAME_LENGTH))
         if not User.objects.filter(username=candidate).exists():

@@ -6,6 +6,8 @@ import unicodedata
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
+
 # Cc: control characters (NUL, escape, DEL …); Cf: format characters, among
 # them the bidirectional overrides (U+202E) that can make a name display as
 # another. Neither belongs in a person's name, on a slip or in the audit log.
@@ -43,8 +45,6 @@ CHOSEN_USERNAME_MESSAGE = _(
 
 
 def validate_chosen_username(value: str) -> None:
-    from accounts.models import User
-
     if not CHOSEN_USERNAME.match(value) or DIGIT_RUN.search(value):
         raise ValidationError(CHOSEN_USERNAME_MESSAGE, code="invalid_username")
     if User.objects.filter(username__iexact=value).exists():

@@ -16,6 +16,7 @@ from django.utils.functional import SimpleLazyObject, empty
 
 from core import metrics
 from core.logs import current_request_id
+from core.network import DEVICE_COOKIE
 from core.operations import ENDPOINTS
 from core.refusals import Refused
 from core.views import bad_request, method_not_allowed, permission_denied
@@ -181,8 +182,6 @@ def _wsgi_bytes(value: str) -> bytes:
 
 
 def _own_cookie_names() -> set[str]:
-    from core.network import DEVICE_COOKIE
-
     return {
         settings.SESSION_COOKIE_NAME,
         settings.CSRF_COOKIE_NAME,

@@ -25,10 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from core.models import (
-    OutboxMessage,
-    OutboxStatus,
-)
+from core.models import OutboxMessage, OutboxStatus
 from core.sealed import SealBroken, derived_key, seal, unseal
 
 logger = logging.getLogger(__name__)

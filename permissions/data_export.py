@@ -29,10 +29,7 @@ from audit.context import AuditContext
 from audit.log import audit_record
 from audit.models import AuditEvent
 from core.refusals import RefusalCode, Refused
-from permissions.models import (
-    Membership,
-    SubjectGrant,
-)
+from permissions.models import Membership, SubjectGrant
 from permissions.policy import can_export_teacher_data, known_names
 from schools.models import SchoolUnit
 

@@ -7,14 +7,8 @@ from django.conf import settings
 from django.db.models import Prefetch
 from django.utils.translation import gettext
 
-from accounts.models import (
-    Role,
-    User,
-)
-from permissions.models import (
-    Membership,
-    TestAdministrator,
-)
+from accounts.models import Role, User
+from permissions.models import Membership, TestAdministrator
 from permissions.policy import linkable_teacher_accounts
 from schools.models import Huvudman
 

@@ -5,16 +5,12 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.db.models import F
 
-from accounts.models import (
-    User,
-)
+from accounts.models import User
 from accounts.scopes import given_or_home_scope
 from accounts.sessions import sessions_end_many
 from audit.actions import AuditAction
 from audit.context import AuditContext
-from audit.log import (
-    audit_build,
-)
+from audit.log import audit_build
 from audit.models import AuditEvent
 
 

@@ -24,9 +24,7 @@ from accounts.scopes import home_scope
 from accounts.services.access import access_end
 from audit.actions import AuditAction
 from audit.context import AuditContext
-from audit.log import (
-    audit_record,
-)
+from audit.log import audit_record
 from core import metrics
 from core.refusals import RefusalCode, Refused
 

@@ -10,9 +10,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext
 
 from accounts.doors import Door
-from accounts.models import (
-    User,
-)
+from accounts.models import User
 from accounts.scopes import home_scope, login_scopes
 from accounts.throttle import (
     normalize_username,
@@ -25,9 +23,7 @@ from accounts.throttle import (
 )
 from audit.actions import AuditAction
 from audit.context import AuditContext
-from audit.log import (
-    audit_record,
-)
+from audit.log import audit_record
 from core import metrics
 from core.refusals import RefusalCode
 

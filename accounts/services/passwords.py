@@ -3,18 +3,14 @@
 from django.db import transaction
 
 from accounts.doors import Door
-from accounts.models import (
-    User,
-)
+from accounts.models import User
 from accounts.scopes import home_scope
 from accounts.services.access import access_end
 from accounts.services.login import CheckOutcome, PasswordCheck, password_check
 from accounts.usernames import generate_password
 from audit.actions import AuditAction
 from audit.context import AuditContext
-from audit.log import (
-    audit_record,
-)
+from audit.log import audit_record
 
 
 @transaction.atomic

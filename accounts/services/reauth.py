@@ -15,10 +15,7 @@ from django.db import transaction
 from django_otp import verify_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import (
-    CardState,
-    User,
-)
+from accounts.models import CardState, User
 from accounts.services.cards import current_card
 from audit.actions import AuditAction
 from audit.context import AuditContext

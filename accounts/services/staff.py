@@ -15,11 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.util import random_hex
 
 from accounts.doors import Door, door_of
-from accounts.models import (
-    ADMIN_ROLES,
-    Role,
-    User,
-)
+from accounts.models import ADMIN_ROLES, Role, User
 from accounts.scopes import home_scope
 from accounts.services.access import access_end
 from accounts.services.login import CheckOutcome, login_audit, password_check
@@ -33,9 +29,7 @@ from accounts.usernames import generate_password, generate_username
 from accounts.validators import validate_chosen_username_field, validate_person_name_field
 from audit.actions import AuditAction
 from audit.context import AuditContext
-from audit.log import (
-    audit_record,
-)
+from audit.log import audit_record
 from core.refusals import RefusalCode, Refused
 
 

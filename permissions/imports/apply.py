@@ -17,22 +17,12 @@ from django.utils.translation import gettext as _
 
 from audit.actions import AuditAction
 from audit.context import AuditContext
-from audit.log import (
-    audit_record,
-)
+from audit.log import audit_record
 from core.refusals import RefusalCode, Refused
 from core.sealed import SealBroken, seal, unseal
-from permissions.imports.parse import (
-    Outcome,
-    PlannedRow,
-    parse_rows,
-    spreadsheet_safe,
-)
+from permissions.imports.parse import Outcome, PlannedRow, parse_rows, spreadsheet_safe
 from permissions.imports.plan import plan_import
-from permissions.models import (
-    ImportPickup,
-    ImportPreview,
-)
+from permissions.models import ImportPickup, ImportPreview
 from permissions.services.memberships import NewTeacher, memberships_register, serialize_by_email
 from permissions.services.subjects import SubjectChange, memberships_grant
 from permissions.slips import Slip

@@ -30,10 +30,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from permissions.models import (
-    Membership,
-    Subject,
-)
+from permissions.models import Membership, Subject
 
 # SECURITY: a bound on what one request reads and holds (also in the session
 # between preview and apply). 5,000 teachers of 100 bytes fit easily.

@@ -15,10 +15,7 @@ from permissions.imports.parse import (
     _email_error,
     parse_rows,
 )
-from permissions.models import (
-    Subject,
-    SubjectGrant,
-)
+from permissions.models import Subject, SubjectGrant
 from permissions.policy import restorable_memberships, school_memberships
 from permissions.selectors import teacher_accounts_by_email
 from permissions.services.codes import confirmation_codes_spent

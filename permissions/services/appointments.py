@@ -7,25 +7,15 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import (
-    Role,
-    User,
-)
+from accounts.models import Role, User
 from accounts.services.access import access_end
 from accounts.services.cards import card_issue
-from accounts.usernames import (
-    generate_password,
-    generate_username,
-)
+from accounts.usernames import generate_password, generate_username
 from audit.actions import AuditAction
 from audit.context import AuditContext
-from audit.log import (
-    audit_record,
-)
+from audit.log import audit_record
 from core.refusals import RefusalCode, Refused
-from permissions.models import (
-    TestAdministrator,
-)
+from permissions.models import TestAdministrator
 from permissions.policy import (
     can_deactivate_test_admin,
     can_reactivate_test_admin,

@@ -14,24 +14,15 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 
-from accounts.models import (
-    CARD_ALPHABET,
-    User,
-)
+from accounts.models import CARD_ALPHABET, User
 from audit.actions import AuditAction
 from audit.context import AuditContext
-from audit.log import (
-    audit_record,
-)
+from audit.log import audit_record
 from core.outbox import mail_enqueue
 from core.ratelimit import rate_limit_full, rate_limit_hit
 from core.refusals import RefusalCode, Refused
 from permissions import policy
-from permissions.models import (
-    EmailCode,
-    EmailCodePurpose,
-    Membership,
-)
+from permissions.models import EmailCode, EmailCodePurpose, Membership
 
 # How long a mailed code works.
 EMAIL_CODE_LIFETIME = datetime.timedelta(days=7)

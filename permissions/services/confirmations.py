@@ -10,10 +10,7 @@ from django.contrib.auth import password_validation
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import (
-    Role,
-    User,
-)
+from accounts.models import Role, User
 from accounts.services.access import access_end
 from accounts.services.login import login_failure_target
 from accounts.throttle import (
@@ -26,16 +23,10 @@ from accounts.throttle import (
 )
 from audit.actions import AuditAction
 from audit.context import AuditContext
-from audit.log import (
-    audit_build,
-    audit_record,
-)
+from audit.log import audit_build, audit_record
 from audit.models import AuditEvent
 from core.refusals import RefusalCode, Refused
-from permissions.models import (
-    EmailCode,
-    Membership,
-)
+from permissions.models import EmailCode, Membership
 from permissions.services.codes import email_code_digest
 from permissions.services.memberships import membership_remove
 from schools.models import SchoolUnit

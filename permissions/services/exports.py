@@ -4,9 +4,7 @@ from django.db import transaction
 
 from audit.actions import AuditAction
 from audit.context import AuditContext
-from audit.log import (
-    audit_record,
-)
+from audit.log import audit_record
 
 
 @transaction.atomic

@@ -9,11 +9,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import (
-    ETJANSTER_ROLES,
-    Role,
-    User,
-)
+from accounts.models import ETJANSTER_ROLES, Role, User
 from accounts.services.access import access_end
 from accounts.services.passwords import password_regenerate
 from accounts.usernames import (
@@ -24,19 +20,11 @@ from accounts.usernames import (
 )
 from audit.actions import AuditAction
 from audit.context import AuditContext
-from audit.log import (
-    audit_build,
-    audit_record,
-)
+from audit.log import audit_build, audit_record
 from audit.models import AuditEvent
 from core.locks import advisory_lock
 from core.refusals import RefusalCode, Refused
-from permissions.models import (
-    EmailCodePurpose,
-    Membership,
-    Subject,
-    SubjectGrant,
-)
+from permissions.models import EmailCodePurpose, Membership, Subject, SubjectGrant
 from permissions.passwords import generate_passwords, hash_generated_password, random_strings
 from permissions.policy import (
     RESTORE_WINDOW,
@@ -46,10 +34,7 @@ from permissions.policy import (
     school_memberships,
 )
 from permissions.selectors import teacher_accounts_by_email
-from permissions.services.codes import (
-    email_code_issue,
-    email_code_mail_limit,
-)
+from permissions.services.codes import email_code_issue, email_code_mail_limit
 from schools.models import SchoolUnit
 
 

@@ -8,21 +8,14 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import (
-    User,
-)
+from accounts.models import User
 from accounts.services.access import access_end
 from audit.actions import AuditAction
 from audit.context import AuditContext
-from audit.log import (
-    audit_build,
-    audit_record,
-)
+from audit.log import audit_build, audit_record
 from audit.models import AuditEvent
 from core.refusals import RefusalCode, Refused
-from permissions.models import (
-    Membership,
-)
+from permissions.models import Membership
 from permissions.policy import (
     can_remove_membership,
     reactivated_until,

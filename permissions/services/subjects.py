@@ -8,18 +8,9 @@ from django.db import transaction
 
 from audit.actions import AuditAction
 from audit.context import AuditContext
-from audit.log import (
-    audit_build,
-    audit_record,
-    field_changes,
-)
+from audit.log import audit_build, audit_record, field_changes
 from audit.models import AuditEvent
-from permissions.models import (
-    LevelPolicy,
-    Membership,
-    Subject,
-    SubjectGrant,
-)
+from permissions.models import LevelPolicy, Membership, Subject, SubjectGrant
 
 
 @transaction.atomic

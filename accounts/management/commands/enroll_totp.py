@@ -4,10 +4,7 @@ from pathlib import Path
 import qrcode
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.models import (
-    ADMIN_ROLES,
-    User,
-)
+from accounts.models import ADMIN_ROLES, User
 from accounts.services.staff import totp_enroll
 from audit.context import AuditContext
 

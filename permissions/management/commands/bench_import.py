@@ -16,23 +16,13 @@ from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import (
-    Role,
-    User,
-)
+from accounts.models import Role, User
 from audit.context import AuditContext
-from permissions.imports.apply import (
-    csv_import_apply,
-    csv_import_pickup_open,
-    csv_import_preview,
-)
+from permissions.imports.apply import csv_import_apply, csv_import_pickup_open, csv_import_preview
 from permissions.imports.parse import decode_upload
 from permissions.imports.plan import plan_import
 from permissions.schoolyear import today
-from permissions.slips import (
-    Slip,
-    render_slips,
-)
+from permissions.slips import Slip, render_slips
 from schools.models import SchoolUnit
 
 
