@@ -19,22 +19,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
-from accounts.services.staff import (
-    admin_enrolment_complete,
-    totp_enrolment_key,
-    totp_enrolment_uri,
-)
+from accounts.services.staff import admin_enrolment_complete, totp_enrolment_key, totp_enrolment_uri
 from core.refusals import Refused
 from permissions import policy
-from web.forms import (
-    HuvudmanAuthenticationForm,
-    TOTPAdminAuthenticationForm,
-    TOTPEnrolmentForm,
-)
-from web.request import (
-    audit_context,
-    device_cookie_remember,
-)
+from web.forms import HuvudmanAuthenticationForm, TOTPAdminAuthenticationForm, TOTPEnrolmentForm
+from web.request import audit_context, device_cookie_remember
 
 # The authenticator key being enrolled lives in the session until it is confirmed,
 # so an enrolment that fails leaves no device behind.
@@ -155,6 +144,11 @@ class TOTPAdminSite(AdminSite):
                 update_session_auth_hash(request, user)
                 messages.success(request, gettext("Your authenticator app is enrolled."))
                 return redirect(f"{self.name}:index")
+        return self._enrol_page(request, form=form, key=key)
+
+    def _enrol_page(self, request: HttpRequest, *, form, key: str) -> HttpResponse:
+        """The enrolment page: the key as a QR code and in groups of four."""
+        user = request.user
         uri = totp_enrolment_uri(user=user, key=key)
         secret = uri.split("secret=", 1)[1].split("&", 1)[0]
         return TemplateResponse(

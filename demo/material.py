@@ -7,15 +7,8 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 
-from permissions.models import (
-    MaterialLevel,
-    Subject,
-)
-from portal.models import (
-    Material,
-    MaterialKind,
-    ProtectionReason,
-)
+from permissions.models import MaterialLevel, Subject
+from portal.models import Material, MaterialKind, ProtectionReason
 
 # (slug, title, subject code, level, kind, protection reason or "" for open)
 DEMO_MATERIAL = [

@@ -131,6 +131,22 @@ def admin_login(
     if totp is None:
         return fail(RefusalCode.NO_DEVICE)
     login_audit(user=user, context=context, door=door, factor="password")
+    verified = _totp_verified(user=user, totp=totp, token=token, context=context, door=door)
+    if verified is None:
+        return fail(None)
+    if not user.is_active:
+        # Both factors were right: the holder may be told, and whom to ask.
+        return AdminLogin(refused=RefusalCode.ACCOUNT_INACTIVE)
+    password_success_record(username=username, address=address, device=device)
+    login_audit(user=user, context=context, door=door, factor="totp")
+    # django_otp's user_logged_in handler stores this device in the session.
+    user.otp_device = verified
+    return AdminLogin(user=user)
+
+
+def _totp_verified(*, user: User, totp: TOTPDevice, token: str, context: AuditContext, door: Door):
+    """The device if `token` is its current code (django-otp's throttle and
+    replay check); else None, with the failure audited."""
     token = "".join((token or "").split())
     verified = verify_token(user, totp.persistent_id, token) if token else None
     if verified is None:
@@ -147,15 +163,7 @@ def admin_login(
             },
             **home_scope(user),
         )
-        return fail(None)
-    if not user.is_active:
-        # Both factors were right: the holder may be told, and whom to ask.
-        return AdminLogin(refused=RefusalCode.ACCOUNT_INACTIVE)
-    password_success_record(username=username, address=address, device=device)
-    login_audit(user=user, context=context, door=door, factor="totp")
-    # django_otp's user_logged_in handler stores this device in the session.
-    user.otp_device = verified
-    return AdminLogin(user=user)
+    return verified
 
 
 def _admin_onboarding_login(
@@ -407,40 +415,15 @@ def account_admin_update(
     """
     user = User.objects.select_for_update().get(pk=user.pk)
     own = context.actor is not None and context.actor.pk == user.pk
+    personal = _personal_fields_set(user, first_name=first_name, last_name=last_name, email=email)
     role = user.role if role is None else role
     huvudman = user.huvudman if huvudman is UNCHANGED else huvudman
-    huvudman_id = getattr(huvudman, "pk", None)
-    changed: list[str] = []
-    before = {"first_name": user.first_name, "last_name": user.last_name, "email": user.email}
-    after = {
-        "first_name": first_name.strip(),
-        "last_name": last_name.strip(),
-        "email": email.strip(),
-    }
-    for name, value in after.items():
-        if name != "email":
-            validate_person_name_field(name, value)
-        if before[name] != value:
-            setattr(user, name, value)
-            changed.append(name)
-    role_changed = role != user.role or (
-        role == Role.HUVUDMAN_STAFF and huvudman_id != user.huvudman_id
-    )
-    if role_changed:
-        if user.role not in ADMIN_ROLES:
-            raise Refused(RefusalCode.NOT_ALLOWED)
-        if own:
-            raise Refused(RefusalCode.OWN_ACCOUNT)
-        admin_role_rules(role=role, huvudman=huvudman)
-        old = {"role": user.role, "huvudman": user.huvudman_id}
-        user.role = role
-        user.huvudman = huvudman if role == Role.HUVUDMAN_STAFF else None
-        user.is_superuser = role == Role.NATIONAL_ADMIN
-        changed += ["role", "huvudman"]
+    old_role = _role_set(user, role=role, huvudman=huvudman, own=own)
     deactivating = user.is_active and not is_active
     reactivating = not user.is_active and is_active
     if deactivating and own:
         raise Refused(RefusalCode.OWN_ACCOUNT)
+    changed = personal + (["role", "huvudman"] if old_role else [])
     if deactivating or reactivating:
         user.is_active = is_active
         changed.append("is_active")
@@ -449,7 +432,6 @@ def account_admin_update(
     user.full_clean(exclude=["password"])
     user.save()
     scope = home_scope(user)
-    personal = [name for name in ("first_name", "last_name", "email") if name in changed]
     if personal:
         audit_record(
             action=AuditAction.ACCOUNT_CHANGED,
@@ -458,12 +440,15 @@ def account_admin_update(
             details={"fields": personal},
             **scope,
         )
-    if role_changed:
+    if old_role:
         audit_record(
             action=AuditAction.ROLE_CHANGED,
             context=context,
             target=user.username,
-            details={"before": old, "after": {"role": user.role, "huvudman": user.huvudman_id}},
+            details={
+                "before": old_role,
+                "after": {"role": user.role, "huvudman": user.huvudman_id},
+            },
             **scope,
         )
     if deactivating or reactivating:
@@ -476,13 +461,48 @@ def account_admin_update(
             details={"by": "national_admin"},
             **scope,
         )
-    if deactivating or role_changed:
+    if deactivating or old_role:
         access_end(
             users=[user],
             context=context,
             reason="deactivated" if deactivating else "role_changed",
         )
     return changed
+
+
+def _personal_fields_set(user: User, *, first_name: str, last_name: str, email: str) -> list[str]:
+    """Set the names and e-mail (names validated); the fields that changed."""
+    changed = []
+    after = {
+        "first_name": first_name.strip(),
+        "last_name": last_name.strip(),
+        "email": email.strip(),
+    }
+    for name, value in after.items():
+        if name != "email":
+            validate_person_name_field(name, value)
+        if getattr(user, name) != value:
+            setattr(user, name, value)
+            changed.append(name)
+    return changed
+
+
+def _role_set(user: User, *, role: str, huvudman, own: bool) -> dict | None:
+    """Move an admin-site account to `role` (and `huvudman`) under the
+    creation's rules; the role and huvudman before, or None if unchanged."""
+    huvudman_id = getattr(huvudman, "pk", None)
+    if role == user.role and not (role == Role.HUVUDMAN_STAFF and huvudman_id != user.huvudman_id):
+        return None
+    if user.role not in ADMIN_ROLES:
+        raise Refused(RefusalCode.NOT_ALLOWED)
+    if own:
+        raise Refused(RefusalCode.OWN_ACCOUNT)
+    admin_role_rules(role=role, huvudman=huvudman)
+    old = {"role": user.role, "huvudman": user.huvudman_id}
+    user.role = role
+    user.huvudman = huvudman if role == Role.HUVUDMAN_STAFF else None
+    user.is_superuser = role == Role.NATIONAL_ADMIN
+    return old
 
 
 @transaction.atomic

@@ -20,7 +20,7 @@ from audit.context import AuditContext
 from audit.log import audit_record
 from core.refusals import RefusalCode, Refused
 from core.sealed import SealBroken, seal, unseal
-from permissions.imports.parse import Outcome, PlannedRow, parse_rows, spreadsheet_safe
+from permissions.imports.parse import ImportPlan, Outcome, PlannedRow, parse_rows, spreadsheet_safe
 from permissions.imports.plan import plan_import
 from permissions.models import ImportPickup, ImportPreview
 from permissions.services.memberships import NewTeacher, memberships_register, serialize_by_email
@@ -115,6 +115,49 @@ def csv_import_apply(
     download in the same transaction: the passwords exist nowhere else, so
     an import whose pickup cannot be stored creates no account either.
     """
+    text, mode = _preview_take(school_unit=school_unit, context=context, token=token)
+    serialize_by_email(*(row.email for row in parse_rows(text)))
+    plan = plan_import(school_unit=school_unit, text=text, mode=mode)
+    if not plan.is_valid:
+        raise Refused(RefusalCode.IMPORT_HAS_ERRORS, count=len(plan.errors))
+    password_of = _plan_write(plan=plan, school_unit=school_unit, context=context, today=today)
+    summary = {**plan.summary(), "mode": mode}
+    audit_record(
+        action=AuditAction.TEACHERS_IMPORTED,
+        context=context,
+        school_unit=school_unit,
+        target=school_unit.code,
+        details=summary,
+    )
+    imported = [
+        ImportedTeacher(
+            row=row,
+            # SECURITY: as in registration, a linked account's username is
+            # not told to the school that linked it by e-mail.
+            username="" if row.outcome == Outcome.LINKED else row.user.username,
+            valid_until=row.membership.valid_until,
+            password=password_of.get(row.user.pk),
+        )
+        for row in plan.rows
+    ]
+    slips = [
+        {**dataclasses.asdict(slip), "valid_until": slip.valid_until.isoformat()}
+        for slip in import_slips(imported, school_unit=school_unit)
+    ]
+    pickup_id, pickup_key = _import_pickup_store(
+        school_unit=school_unit,
+        context=context,
+        content=json.dumps({"slips": slips, "report": import_report_csv(imported)}).encode(),
+        rows=len(slips),
+    )
+    return ImportResult(
+        imported=imported, summary=summary, pickup_id=pickup_id, pickup_key=pickup_key
+    )
+
+
+def _preview_take(*, school_unit: SchoolUnit, context: AuditContext, token: str) -> tuple:
+    """The text and mode of this person's fresh preview bound to `token`,
+    used up here; refused IMPORT_PREVIEW_STALE without one."""
     preview = (
         ImportPreview.objects.select_for_update()
         .filter(
@@ -129,10 +172,16 @@ def csv_import_apply(
         raise Refused(RefusalCode.IMPORT_PREVIEW_STALE)
     text, mode = preview.text, preview.mode
     preview.delete()
-    serialize_by_email(*(row.email for row in parse_rows(text)))
-    plan = plan_import(school_unit=school_unit, text=text, mode=mode)
-    if not plan.is_valid:
-        raise Refused(RefusalCode.IMPORT_HAS_ERRORS, count=len(plan.errors))
+    return text, mode
+
+
+def _plan_write(
+    *, plan: ImportPlan, school_unit: SchoolUnit, context: AuditContext, today: datetime.date
+) -> dict[int, str | None]:
+    """Write a valid plan with the single-teacher services: new and linked
+    teachers through `memberships_register`, subjects of those already here
+    through `memberships_grant`. Fills each row's user and membership, and
+    returns the new accounts' passwords by user id."""
     joining = [row for row in plan.rows if row.membership_added]
     registrations = memberships_register(
         school_unit=school_unit,
@@ -166,39 +215,7 @@ def csv_import_apply(
         ],
         context=context,
     )
-    summary = {**plan.summary(), "mode": mode}
-    audit_record(
-        action=AuditAction.TEACHERS_IMPORTED,
-        context=context,
-        school_unit=school_unit,
-        target=school_unit.code,
-        details=summary,
-    )
-    password_of = {registration.user.pk: registration.password for registration in registrations}
-    imported = [
-        ImportedTeacher(
-            row=row,
-            # SECURITY: as in registration, a linked account's username is
-            # not told to the school that linked it by e-mail.
-            username="" if row.outcome == Outcome.LINKED else row.user.username,
-            valid_until=row.membership.valid_until,
-            password=password_of.get(row.user.pk),
-        )
-        for row in plan.rows
-    ]
-    slips = [
-        {**dataclasses.asdict(slip), "valid_until": slip.valid_until.isoformat()}
-        for slip in import_slips(imported, school_unit=school_unit)
-    ]
-    pickup_id, pickup_key = _import_pickup_store(
-        school_unit=school_unit,
-        context=context,
-        content=json.dumps({"slips": slips, "report": import_report_csv(imported)}).encode(),
-        rows=len(slips),
-    )
-    return ImportResult(
-        imported=imported, summary=summary, pickup_id=pickup_id, pickup_key=pickup_key
-    )
+    return {registration.user.pk: registration.password for registration in registrations}
 
 
 def _import_pickup_store(

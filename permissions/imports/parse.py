@@ -301,7 +301,7 @@ def parse_rows(text: str) -> list[PlannedRow]:
     return rows
 
 
-def _email_error(email: str) -> str | None:
+def email_error_of(email: str) -> str | None:
     if len(email) > EMAIL_MAX:
         # Not echoed: the address may be as long as the row allows.
         return _("The e-mail address is longer than %(max)d characters.") % {"max": EMAIL_MAX}

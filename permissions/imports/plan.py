@@ -11,8 +11,9 @@ from permissions.imports.parse import (
     LAST_NAME_MAX,
     ImportPlan,
     Outcome,
+    PlannedRow,
     SubjectMode,
-    _email_error,
+    email_error_of,
     parse_rows,
 )
 from permissions.models import Subject, SubjectGrant
@@ -35,41 +36,65 @@ def plan_import(*, school_unit: SchoolUnit, text: str, mode: str = SubjectMode.A
     rows = parse_rows(text)
     codes = {code for row in rows for code in row.subject_codes}
     subjects = {s.code.upper(): s for s in Subject.objects.filter(code__in=codes)}
-
     seen: dict[str, int] = {}
     for row in rows:
-        if not row.first_name:
-            row.errors.append(_("First name is missing."))
-        elif len(row.first_name) > FIRST_NAME_MAX:
-            row.errors.append(
-                _("The first name is longer than %(max)d characters.") % {"max": FIRST_NAME_MAX}
-            )
-        if not row.last_name:
-            row.errors.append(_("Last name is missing."))
-        elif len(row.last_name) > LAST_NAME_MAX:
-            row.errors.append(
-                _("The last name is longer than %(max)d characters.") % {"max": LAST_NAME_MAX}
-            )
-        if has_control_characters(row.first_name + row.last_name):
-            row.errors.append(str(CONTROL_CHARACTER_MESSAGE))
-        email_error = _email_error(row.email)
-        if email_error:
-            row.errors.append(email_error)
-        if not email_error:
-            key = row.email.lower()
-            if key in seen:
-                row.errors.append(
-                    _("The e-mail address %(email)s is also on row %(row)d.")
-                    % {"email": row.email, "row": seen[key]}
-                )
-            else:
-                seen[key] = row.number
-        unknown = [code for code in row.subject_codes if code not in subjects]
-        if unknown:
-            row.errors.append(_("Unknown subject code: %(codes)s.") % {"codes": ", ".join(unknown)})
-        row.subjects = [subjects[code] for code in row.subject_codes if code in subjects]
-
+        _row_check(row, subjects=subjects, seen=seen)
     accounts = teacher_accounts_by_email(emails=list(seen))
+    members = {
+        membership.user_id: membership
+        for membership in school_memberships(school_unit=school_unit).filter(
+            user__in=list(accounts.values())
+        )
+    }
+    _link_check(rows, school_unit=school_unit, accounts=accounts, members=members)
+    current: dict[int, dict[int, Subject]] = {}
+    for grant in SubjectGrant.objects.filter(membership__in=list(members.values())).select_related(
+        "subject"
+    ):
+        current.setdefault(grant.membership_id, {})[grant.subject_id] = grant.subject
+    for row in rows:
+        _row_plan(row, accounts=accounts, members=members, current=current, mode=mode)
+    return ImportPlan(rows=rows, mode=mode)
+
+
+def _row_check(row: PlannedRow, *, subjects: dict[str, Subject], seen: dict[str, int]) -> None:
+    """The row's own errors: names, address (also once in the file) and
+    subject codes; `seen` collects the valid addresses with their rows."""
+    if not row.first_name:
+        row.errors.append(_("First name is missing."))
+    elif len(row.first_name) > FIRST_NAME_MAX:
+        row.errors.append(
+            _("The first name is longer than %(max)d characters.") % {"max": FIRST_NAME_MAX}
+        )
+    if not row.last_name:
+        row.errors.append(_("Last name is missing."))
+    elif len(row.last_name) > LAST_NAME_MAX:
+        row.errors.append(
+            _("The last name is longer than %(max)d characters.") % {"max": LAST_NAME_MAX}
+        )
+    if has_control_characters(row.first_name + row.last_name):
+        row.errors.append(str(CONTROL_CHARACTER_MESSAGE))
+    email_error = email_error_of(row.email)
+    if email_error:
+        row.errors.append(email_error)
+    else:
+        key = row.email.lower()
+        if key in seen:
+            row.errors.append(
+                _("The e-mail address %(email)s is also on row %(row)d.")
+                % {"email": row.email, "row": seen[key]}
+            )
+        else:
+            seen[key] = row.number
+    unknown = [code for code in row.subject_codes if code not in subjects]
+    if unknown:
+        row.errors.append(_("Unknown subject code: %(codes)s.") % {"codes": ", ".join(unknown)})
+    row.subjects = [subjects[code] for code in row.subject_codes if code in subjects]
+
+
+def _link_check(rows, *, school_unit: SchoolUnit, accounts: dict, members: dict) -> None:
+    """Errors of rows that would link an existing account: removed here
+    lately (restored, not registered again), or past the hour's codes."""
     # Removed here lately: restored by the principal, not registered again
     # (`memberships_register` refuses it too).
     restorable = set(
@@ -81,12 +106,6 @@ def plan_import(*, school_unit: SchoolUnit, text: str, mode: str = SubjectMode.A
         account = accounts.get(row.email.lower()) if not row.errors else None
         if account is not None and account.pk in restorable:
             row.errors.append(str(REFUSAL_MESSAGES[RefusalCode.RESTORABLE]) % {"email": row.email})
-    members = {
-        membership.user_id: membership
-        for membership in school_memberships(school_unit=school_unit).filter(
-            user__in=list(accounts.values())
-        )
-    }
     # A link mails the account a confirmation code: not past the limit of
     # codes an hour (`memberships_register` refuses the whole file then).
     linked = [user for user in accounts.values() if user.pk not in members]
@@ -97,29 +116,27 @@ def plan_import(*, school_unit: SchoolUnit, text: str, mode: str = SubjectMode.A
             row.errors.append(
                 str(REFUSAL_MESSAGES[RefusalCode.REGISTRATION_MAIL_LIMIT]) % {"email": row.email}
             )
-    current: dict[int, dict[int, Subject]] = {}
-    for grant in SubjectGrant.objects.filter(membership__in=list(members.values())).select_related(
-        "subject"
-    ):
-        current.setdefault(grant.membership_id, {})[grant.subject_id] = grant.subject
-    for row in rows:
-        if row.errors:
-            row.outcome = Outcome.ERROR
-            continue
-        row.user = accounts.get(row.email.lower())
-        have: dict[int, Subject] = {}
-        if row.user is None:
-            row.outcome = Outcome.NEW
-        elif row.user.pk in members:
-            row.outcome = Outcome.UPDATED
-            row.membership = members[row.user.pk]
-            have = current.get(row.membership.pk, {})
-        else:
-            row.outcome = Outcome.LINKED
-        wanted = {subject.pk: subject for subject in row.subjects}
-        target = dict(wanted) if mode == SubjectMode.REPLACE else {**have, **wanted}
-        row.target_subjects = sorted(target.values(), key=lambda subject: subject.code)
-        row.subjects_added = sorted(s.code for pk, s in target.items() if pk not in have)
-        row.subjects_kept = sorted(s.code for pk, s in have.items() if pk in target)
-        row.subjects_removed = sorted(s.code for pk, s in have.items() if pk not in target)
-    return ImportPlan(rows=rows, mode=mode)
+
+
+def _row_plan(row: PlannedRow, *, accounts: dict, members: dict, current: dict, mode: str) -> None:
+    """What importing a valid row does: its outcome and its subjects added,
+    kept and removed under `mode`."""
+    if row.errors:
+        row.outcome = Outcome.ERROR
+        return
+    row.user = accounts.get(row.email.lower())
+    have: dict[int, Subject] = {}
+    if row.user is None:
+        row.outcome = Outcome.NEW
+    elif row.user.pk in members:
+        row.outcome = Outcome.UPDATED
+        row.membership = members[row.user.pk]
+        have = current.get(row.membership.pk, {})
+    else:
+        row.outcome = Outcome.LINKED
+    wanted = {subject.pk: subject for subject in row.subjects}
+    target = dict(wanted) if mode == SubjectMode.REPLACE else {**have, **wanted}
+    row.target_subjects = sorted(target.values(), key=lambda subject: subject.code)
+    row.subjects_added = sorted(s.code for pk, s in target.items() if pk not in have)
+    row.subjects_kept = sorted(s.code for pk, s in have.items() if pk in target)
+    row.subjects_removed = sorted(s.code for pk, s in have.items() if pk not in target)

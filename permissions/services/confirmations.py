@@ -101,6 +101,66 @@ def _email_code_redeem(
     context: AuditContext,
     keep_session_key: str,
 ) -> CodeRedemption | Refused:
+    found = _code_found(username=username, code=code, context=context)
+    if isinstance(found, Refused):
+        return found
+    account, match = found
+    membership = match.membership
+    if match.used_at is not None:
+        return Refused(RefusalCode.CODE_USED)
+    if match.expires_at <= timezone.now() or (membership is not None and not membership.is_pending):
+        # Expired, replaced by a newer code, or the school withdrew the registration.
+        return Refused(RefusalCode.CODE_EXPIRED)
+    password_success_record(username=_email_code_throttle_name(username), address=context.address)
+    # Before the password and the confirmation change: a new password that
+    # another school gives at this moment (`teacher_password_regenerate`)
+    # lands wholly before this one, never after it.
+    account = User.objects.select_for_update().get(pk=account.pk)
+    match.used_at = timezone.now()
+    match.save(update_fields=["used_at"])
+    as_owner = context.acting(account) if context.actor is None else context
+    school_unit = membership.school_unit if membership is not None else None
+    if membership is not None and decline:
+        audit_record(
+            action=AuditAction.MEMBERSHIP_DECLINED,
+            context=as_owner,
+            school_unit=school_unit,
+            target=account.username,
+        )
+        membership_remove(membership=membership, context=as_owner)
+        return CodeRedemption(CodeOutcome.DECLINED, account, school_unit)
+    if not new_password:
+        raise Refused(RefusalCode.NOT_ALLOWED)
+    # A ValidationError here rolls everything back: the code stays unused.
+    password_validation.validate_password(new_password, account)
+    account.set_password(new_password)
+    account.save(update_fields=["password"])
+    audit_record(
+        action=AuditAction.PASSWORD_CHANGED,
+        context=as_owner,
+        school_unit=school_unit,
+        target=account.username,
+        details={"by": "self", "with": "email_code", "purpose": match.purpose},
+    )
+    outcome = CodeOutcome.PASSWORD_SET
+    if membership is not None:
+        _membership_confirm(membership=membership, account=account, context=as_owner)
+        outcome = CodeOutcome.CONFIRMED
+    access_end(
+        users=[account],
+        context=as_owner,
+        reason="password_changed",
+        keep_session_key=keep_session_key,
+        school_unit=school_unit,
+    )
+    return CodeRedemption(outcome, account, school_unit)
+
+
+def _code_found(
+    *, username: str, code: str, context: AuditContext
+) -> tuple[User, EmailCode] | Refused:
+    """The account's code row that matches `code` (locked), under the code
+    throttle; a refusal when throttled or when nothing matches (audited)."""
     throttle_bursts_flush()
     name = _email_code_throttle_name(username)
     address = context.address
@@ -138,69 +198,25 @@ def _email_code_redeem(
         return Refused(
             RefusalCode.CODE_WRONG, retry_at=refusal.params["retry_at"] if refusal else None
         )
-    membership = match.membership
-    if match.used_at is not None:
-        return Refused(RefusalCode.CODE_USED)
-    if match.expires_at <= timezone.now() or (membership is not None and not membership.is_pending):
-        # Expired, replaced by a newer code, or the school withdrew the registration.
-        return Refused(RefusalCode.CODE_EXPIRED)
-    password_success_record(username=name, address=address)
-    # Before the password and the confirmation change: a new password that
-    # another school gives at this moment (`teacher_password_regenerate`)
-    # lands wholly before this one, never after it.
-    account = User.objects.select_for_update().get(pk=account.pk)
-    now = timezone.now()
-    match.used_at = now
-    match.save(update_fields=["used_at"])
-    as_owner = context.acting(account) if context.actor is None else context
-    school_unit = membership.school_unit if membership is not None else None
-    if membership is not None and decline:
-        audit_record(
-            action=AuditAction.MEMBERSHIP_DECLINED,
-            context=as_owner,
-            school_unit=school_unit,
-            target=account.username,
-        )
-        membership_remove(membership=membership, context=as_owner)
-        return CodeRedemption(CodeOutcome.DECLINED, account, school_unit)
-    if not new_password:
-        raise Refused(RefusalCode.NOT_ALLOWED)
-    # A ValidationError here rolls everything back: the code stays unused.
-    password_validation.validate_password(new_password, account)
-    account.set_password(new_password)
-    account.save(update_fields=["password"])
+    return account, match
+
+
+def _membership_confirm(*, membership: Membership, account: User, context: AuditContext) -> None:
+    """The owner confirmed: the school now knows the account's own name (the
+    typed one is no longer needed), and the account's other schools learn
+    that it is shared."""
+    membership.confirmed_at = timezone.now()
+    membership.typed_first_name = membership.typed_last_name = ""
+    membership.save(update_fields=["confirmed_at", "typed_first_name", "typed_last_name"])
     audit_record(
-        action=AuditAction.PASSWORD_CHANGED,
-        context=as_owner,
-        school_unit=school_unit,
+        action=AuditAction.MEMBERSHIP_CONFIRMED,
+        context=context,
+        school_unit=membership.school_unit,
         target=account.username,
-        details={"by": "self", "with": "email_code", "purpose": match.purpose},
     )
-    outcome = CodeOutcome.PASSWORD_SET
-    if membership is not None:
-        # Confirmed: the school now knows the account's own name, and the
-        # typed one is no longer needed.
-        membership.confirmed_at = now
-        membership.typed_first_name = membership.typed_last_name = ""
-        membership.save(update_fields=["confirmed_at", "typed_first_name", "typed_last_name"])
-        audit_record(
-            action=AuditAction.MEMBERSHIP_CONFIRMED,
-            context=as_owner,
-            school_unit=school_unit,
-            target=account.username,
-        )
-        AuditEvent.objects.bulk_create(
-            account_shared_events(user=account, school_unit=school_unit, context=as_owner)
-        )
-        outcome = CodeOutcome.CONFIRMED
-    access_end(
-        users=[account],
-        context=as_owner,
-        reason="password_changed",
-        keep_session_key=keep_session_key,
-        school_unit=school_unit,
+    AuditEvent.objects.bulk_create(
+        account_shared_events(user=account, school_unit=membership.school_unit, context=context)
     )
-    return CodeRedemption(outcome, account, school_unit)
 
 
 def account_shared_events(

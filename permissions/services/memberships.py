@@ -179,8 +179,8 @@ def memberships_register(
     address: a one-time code goes to the account's e-mail, and with it the
     owner confirms (choosing a new password that no school has seen) or
     declines (`email_code_redeem`). The account's other schools learn of it
-    (an audit event) only when the owner confirms. A principal's own teacher account is never
-    found by e-mail (`policy.linkable_teacher_accounts`).
+    (an audit event) only when the owner confirms. A principal's own teacher
+    account is never found by e-mail (`policy.linkable_teacher_accounts`).
 
     Refused (nothing saved) when any of them is already at this school.
     `bulk_hash` hashes the generated passwords with the fast hasher meant
@@ -191,9 +191,57 @@ def memberships_register(
         raise ValueError("Each teacher once: an e-mail address is repeated.")
     serialize_by_email(*emails)
     accounts = teacher_accounts_by_email(emails=emails)
+    _refuse_unless_registrable(school_unit=school_unit, accounts=list(accounts.values()))
+    new = [teacher for teacher in teachers if teacher.email.strip().lower() not in accounts]
+    password_of = {}
+    for email, (user, password) in _teacher_accounts_create(new, bulk_hash=bulk_hash).items():
+        accounts[email] = user
+        password_of[user.pk] = password
+
+    until = reactivated_until(today=today)
+    memberships = _memberships_create(
+        school_unit=school_unit,
+        teachers=teachers,
+        users=[accounts[email.lower()] for email in emails],
+        until=until,
+        new_accounts=set(password_of),
+    )
+    AuditEvent.objects.bulk_create(
+        _registration_events(
+            context=context,
+            school_unit=school_unit,
+            registered=zip(teachers, memberships, strict=True),
+            new_accounts=set(password_of),
+            until=until,
+        )
+    )
+    # One code to each linked account's own address (a few queries per linked
+    # row; a file links few accounts, while new ones cost nothing here).
+    for membership in memberships:
+        if membership.user.pk not in password_of:
+            email_code_issue(
+                user=membership.user,
+                purpose=EmailCodePurpose.CONFIRM_MEMBERSHIP,
+                membership=membership,
+                context=context,
+            )
+    return [
+        Registration(
+            membership=membership,
+            user=membership.user,
+            password=password_of.get(membership.user.pk),
+            pending=membership.user.pk not in password_of,
+        )
+        for membership in memberships
+    ]
+
+
+def _refuse_unless_registrable(*, school_unit: SchoolUnit, accounts: list[User]) -> None:
+    """Refused when an existing account is at this school already, was removed
+    here lately, or has had its hour's confirmation codes."""
     already = (
         school_memberships(school_unit=school_unit)
-        .filter(user__in=list(accounts.values()))
+        .filter(user__in=accounts)
         .select_related("user")
         .first()
     )
@@ -203,19 +251,24 @@ def memberships_register(
     # subjects, no new confirmation) rather than linking the account anew.
     restorable = (
         restorable_memberships(school_unit=school_unit, now=timezone.now())
-        .filter(user__in=list(accounts.values()))
+        .filter(user__in=accounts)
         .select_related("user")
         .first()
     )
     if restorable is not None:
         raise Refused(RefusalCode.RESTORABLE, email=restorable.user.email)
     email_code_mail_limit(
-        users=list(accounts.values()),
+        users=accounts,
         purpose=EmailCodePurpose.CONFIRM_MEMBERSHIP,
         refusal=RefusalCode.REGISTRATION_MAIL_LIMIT,
     )
 
-    new = [teacher for teacher in teachers if teacher.email.strip().lower() not in accounts]
+
+def _teacher_accounts_create(
+    new: Sequence[NewTeacher], *, bulk_hash: bool
+) -> dict[str, tuple[User, str]]:
+    """New teacher accounts in one statement: e-mail (lower case) to the
+    account and its generated password (returned once, stored hashed)."""
     passwords = generate_passwords(len(new))
     usernames = generate_usernames(len(new))
     hasher = hash_generated_password if bulk_hash else make_password
@@ -235,14 +288,22 @@ def memberships_register(
     if new_users and new_users[0].pk is None:  # a backend without RETURNING
         by_name = User.objects.in_bulk(usernames, field_name="username")
         new_users = [by_name[username] for username in usernames]
-    password_of = {}
-    for teacher, user, password in zip(new, new_users, passwords, strict=True):
-        accounts[teacher.email.strip().lower()] = user
-        password_of[user.pk] = password
+    return {
+        teacher.email.strip().lower(): (user, password)
+        for teacher, user, password in zip(new, new_users, passwords, strict=True)
+    }
 
-    until = reactivated_until(today=today)
+
+def _memberships_create(
+    *,
+    school_unit: SchoolUnit,
+    teachers: Sequence[NewTeacher],
+    users: list[User],
+    until: datetime.date,
+    new_accounts: set[int],
+) -> list[Membership]:
+    """The memberships (and their subjects) in two statements."""
     now = timezone.now()
-    users = [accounts[email.lower()] for email in emails]
     memberships = Membership.objects.bulk_create(
         [
             Membership(
@@ -252,9 +313,9 @@ def memberships_register(
                 # A new account's membership holds at once; a linked one waits
                 # for its owner's confirmation, and until then the school
                 # sees the name it typed (`policy.known_names`).
-                confirmed_at=now if user.pk in password_of else None,
-                typed_first_name="" if user.pk in password_of else teacher.first_name.strip(),
-                typed_last_name="" if user.pk in password_of else teacher.last_name.strip(),
+                confirmed_at=now if user.pk in new_accounts else None,
+                typed_first_name="" if user.pk in new_accounts else teacher.first_name.strip(),
+                typed_last_name="" if user.pk in new_accounts else teacher.last_name.strip(),
             )
             for teacher, user in zip(teachers, users, strict=True)
         ]
@@ -271,18 +332,28 @@ def memberships_register(
             for subject in teacher.subjects
         ]
     )
-    events: list[AuditEvent] = []
-    for teacher, user, membership in zip(teachers, users, memberships, strict=True):
+    for user, membership in zip(users, memberships, strict=True):
         membership.user = user
+    return memberships
+
+
+def _registration_events(
+    *, context: AuditContext, school_unit: SchoolUnit, registered, new_accounts, until
+) -> list[AuditEvent]:
+    """A registration's events: a new account's password issued, and each
+    membership registered with its subjects."""
+    events: list[AuditEvent] = []
+    for teacher, membership in registered:
+        user = membership.user
         details = {
             "subjects": sorted(subject.code for subject in teacher.subjects),
-            "new_account": user.pk in password_of,
-            "confirmed": user.pk in password_of,
+            "new_account": user.pk in new_accounts,
+            "confirmed": user.pk in new_accounts,
             "valid_until": until.isoformat(),
         }
         if teacher.csv_row is not None:
             details["csv_row"] = teacher.csv_row
-        if user.pk in password_of:
+        if user.pk in new_accounts:
             events.append(
                 audit_build(
                     action=AuditAction.PASSWORD_ISSUED,
@@ -300,26 +371,7 @@ def memberships_register(
                 details=details,
             )
         )
-    AuditEvent.objects.bulk_create(events)
-    # One code to each linked account's own address (a few queries per linked
-    # row; a file links few accounts, while new ones cost nothing here).
-    for user, membership in zip(users, memberships, strict=True):
-        if user.pk not in password_of:
-            email_code_issue(
-                user=user,
-                purpose=EmailCodePurpose.CONFIRM_MEMBERSHIP,
-                membership=membership,
-                context=context,
-            )
-    return [
-        Registration(
-            membership=membership,
-            user=user,
-            password=password_of.get(user.pk),
-            pending=user.pk not in password_of,
-        )
-        for user, membership in zip(users, memberships, strict=True)
-    ]
+    return events
 
 
 def serialize_by_email(*emails: str) -> None:

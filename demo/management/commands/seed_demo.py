@@ -10,22 +10,14 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from accounts.models import (
-    CARD_COLUMNS,
-    CARD_ROWS,
-    Role,
-    User,
-)
+from accounts.models import CARD_COLUMNS, CARD_ROWS, Role, User
 from accounts.services.cards import card_issue
 from accounts.services.staff import totp_enroll
 from accounts.usernames import generate_password, generate_username
 from audit.context import AuditContext
 from demo.material import seed_material
 from demo.schools import seed_schools
-from permissions.models import (
-    Membership,
-    Subject,
-)
+from permissions.models import Membership, Subject
 from permissions.policy import reactivation_is_open
 from permissions.schoolyear import today
 from permissions.services.memberships import membership_register
@@ -87,29 +79,7 @@ class Command(BaseCommand):
         # A fresh card every run, so the printout is always the current card.
         principal_card = card_issue(user=principal, context=AuditContext.system())
 
-        # The demo principal registers the demo teacher the way E-tjänster does.
-        as_principal = AuditContext(actor=principal, school_unit=grundskola)
-        subjects = Subject.objects.filter(code__in=TEACHER_SUBJECTS)
-        membership = (
-            Membership.objects.live()
-            .filter(user__email=TEACHER_EMAIL, user__role=Role.TEACHER, school_unit=grundskola)
-            .select_related("user", "school_unit")
-            .first()
-        )
-        if membership is None:
-            membership = membership_register(
-                school_unit=grundskola,
-                context=as_principal,
-                first_name="Lars",
-                last_name="Lärarsson",
-                email=TEACHER_EMAIL,
-                subjects=subjects,
-                today=day,
-            ).membership
-        else:
-            membership_grant(membership=membership, subjects=subjects, context=as_principal)
-            if reactivation_is_open(valid_until=membership.valid_until, today=day):
-                membership_reactivate(membership=membership, context=as_principal, today=day)
+        membership = self.seed_teacher(principal=principal, school_unit=grundskola, day=day)
         teacher = membership.user
         teacher_password = _fresh_password(teacher)
 
@@ -150,6 +120,32 @@ class Command(BaseCommand):
         }
         result.update(self.seed_material())
         return result
+
+    def seed_teacher(self, *, principal, school_unit, day) -> Membership:
+        """The demo principal registers the demo teacher the way E-tjänster
+        does (and on later runs grants the subjects and reactivates)."""
+        as_principal = AuditContext(actor=principal, school_unit=school_unit)
+        subjects = Subject.objects.filter(code__in=TEACHER_SUBJECTS)
+        membership = (
+            Membership.objects.live()
+            .filter(user__email=TEACHER_EMAIL, user__role=Role.TEACHER, school_unit=school_unit)
+            .select_related("user", "school_unit")
+            .first()
+        )
+        if membership is None:
+            return membership_register(
+                school_unit=school_unit,
+                context=as_principal,
+                first_name="Lars",
+                last_name="Lärarsson",
+                email=TEACHER_EMAIL,
+                subjects=subjects,
+                today=day,
+            ).membership
+        membership_grant(membership=membership, subjects=subjects, context=as_principal)
+        if reactivation_is_open(valid_until=membership.valid_until, today=day):
+            membership_reactivate(membership=membership, context=as_principal, today=day)
+        return membership
 
     def seed_material(self) -> dict:
         """Bedömningsportalen's demo items (portal/demo.py)."""
