@@ -18,12 +18,12 @@ import logging
 import smtplib
 import socket
 from base64 import b64decode, b64encode
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from core.models import OutboxMessage, OutboxStatus
 from core.sealed import SealBroken, derived_key, seal, unseal
@@ -32,10 +32,10 @@ logger = logging.getLogger(__name__)
 
 MESSAGE = "message"
 # Deferred kinds: the worker calls the composer with the stored parameters; it
-# returns the mail to send (as for `mail_enqueue`) or None for nobody.
-COMPOSERS = {
-    "huvudman_contact": "portal.services.huvudman_contact_compose",
-}
+# returns the mail to send (as for `mail_enqueue`) or None for nobody. The apps
+# above that own a kind register its composer at start-up (`composer_register`).
+Composer = Callable[..., dict | None]
+COMPOSERS: dict[str, Composer] = {}
 # Retries: 30 s, 1, 2, 4 … minutes, at most an hour apart, for about a day.
 FIRST_RETRY = datetime.timedelta(seconds=30)
 LONGEST_RETRY = datetime.timedelta(hours=1)
@@ -76,6 +76,13 @@ def mail_enqueue(
             ],
         },
     )
+
+
+def composer_register(kind: str, composer: Composer) -> None:
+    """Let the worker compose mails of `kind` with `composer(params=...)`."""
+    if kind == MESSAGE:
+        raise ValueError(f"{kind!r} is the kind of ready mails")
+    COMPOSERS[kind] = composer
 
 
 def mail_enqueue_composed(*, kind: str, params: dict) -> OutboxMessage:
@@ -168,7 +175,14 @@ def _send_one(row: OutboxMessage, *, connection, now, report: SendReport) -> Non
         report.failed += 1
         return
     if row.kind != MESSAGE:
-        content = import_string(COMPOSERS[row.kind])(params=content)
+        composer = COMPOSERS.get(row.kind)
+        if composer is None:
+            # A kind no installed app composes any more: nothing can be sent.
+            logger.error("Outbox %s: no composer for kind %r; given up.", row.pk, row.kind)
+            _finish(row, OutboxStatus.FAILED, now, f"no composer for {row.kind}")
+            report.failed += 1
+            return
+        content = composer(params=content)
         if content is None:
             _finish(row, OutboxStatus.DISCARDED, now)
             report.discarded += 1
