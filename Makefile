@@ -45,9 +45,10 @@ test: install
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=config.settings.test
 	$(BIN)/pytest -n $(TEST_WORKERS) --maxprocesses=4 --dist worksteal
 
-# The page benchmark (README, "Performance"); not part of `make test`. Needs
+# The page benchmark (docs/performance.md); not part of `make test`. Needs
 # DATABASE_URL pointing at a PostgreSQL server where it may create databases,
-# and wrk. Prints the table and writes bench.json.
+# and wrk. Prints the table and writes bench.json and the generated results
+# page docs/performance-results.md (never edit that page by hand).
 bench: install
 	$(BIN)/python -m bench.run
 

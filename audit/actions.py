@@ -72,7 +72,7 @@ class AuditAction(models.TextChoices):
     # Support
     TICKET_CHANGED = "ticket_changed", _("Support ticket changed")
     TICKET_ANSWERED = "ticket_answered", _("Support ticket answered")
-    # Data protection (README "Privacy")
+    # Data protection (docs/privacy.md)
     DATA_EXPORTED = "data_exported", _("Personal data exported")
     AUDIT_PURGED = "audit_purged", _("Old audit events deleted")
     TICKETS_PURGED = "tickets_purged", _("Old support tickets deleted")

@@ -20,16 +20,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.card_pdf import card_rows, render_card_pdf
-from accounts.models import (
-    CARD_COLUMNS,
-    CURRENT_CARD_STATES,
-    CardState,
-    MatrixCardDevice,
-)
-from accounts.services.cards import (
-    card_unlock,
-    current_card,
-)
+from accounts.models import CARD_COLUMNS, CURRENT_CARD_STATES, CardState, MatrixCardDevice
+from accounts.services.cards import card_unlock, current_card
 from audit.models import AuditEvent
 from backoffice.admin.permissions import AuditEventAdmin
 from backoffice.forms import (
@@ -40,14 +32,7 @@ from backoffice.forms import (
     SchoolUnitForm,
 )
 from backoffice.sites import HuvudmanSite
-from core.once import (
-    ONCE_FIELD,
-    Repeated,
-    once_repeated,
-    once_token,
-    said_repeated,
-    spent_once,
-)
+from core.once import ONCE_FIELD, Repeated, once_repeated, once_token, said_repeated, spent_once
 from core.refusals import Refused
 from permissions.policy import (
     can_manage_huvudman,
@@ -60,11 +45,7 @@ from permissions.policy import (
     huvudman_school_units,
     known_name_scope,
 )
-from permissions.slips import (
-    ETJANSTER_LOGIN_PATH,
-    Slip,
-    render_slips,
-)
+from permissions.slips import ETJANSTER_LOGIN_PATH, Slip, render_slips
 from schools.models import Huvudman, Principal, SchoolUnit
 from schools.services import (
     huvudman_contact_update,

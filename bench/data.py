@@ -121,22 +121,14 @@ def load(scale: str) -> dict:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from accounts.models import (
-        Role,
-        User,
-    )
+    from accounts.models import Role, User
     from accounts.services.cards import card_issue
     from accounts.services.staff import totp_enroll
     from accounts.usernames import generate_password
     from audit.context import AuditContext
     from audit.models import AuditEvent
     from demo.material import seed_material
-    from permissions.models import (
-        Membership,
-        Subject,
-        SubjectGrant,
-        TestAdministrator,
-    )
+    from permissions.models import Membership, Subject, SubjectGrant, TestAdministrator
     from permissions.schoolyear import school_year_end, school_year_start, today
     from schools.models import Huvudman, PrincipalAssignment, SchoolUnit
 

@@ -1,6 +1,6 @@
 """Small helpers that read the environment and fail loudly on a bad value.
 
-Every variable the project reads is listed in `.env.example` and the README.
+Every variable the project reads is listed in `.env.example` and docs/configuration.md.
 """
 
 import ipaddress

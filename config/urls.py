@@ -5,13 +5,13 @@ from django.urls import include, path
 from backoffice.huvudman import huvudman_site
 from backoffice.moved import moved_urls
 from core import views as core_views
-from portal.views import _all as portal_views
+from portal.views import pages as portal_pages
 
 # Every page in both languages: the Swedish public-contract paths unprefixed
 # (SPEC.md), English under /en/. LocaleMiddleware takes the language from the
 # path alone, so a bookmark or a printed address always opens in Swedish.
 urlpatterns = i18n_patterns(
-    path("", portal_views.home, name="home"),
+    path("", portal_pages.home, name="home"),
     path("", include("web.urls")),
     path("e-tjanster/", include("etjanster.urls")),
     *moved_urls("admin/"),

@@ -94,7 +94,7 @@ class OutboxCollector:
 
     A gauge set by the workers would be wrong with several processes and
     servers; one COUNT at scrape time is right and cheap. The function is
-    named by settings.METRICS_OUTBOX_LENGTH (README "Metrics").
+    named by settings.METRICS_OUTBOX_LENGTH (docs/operations.md, "Metrics").
     """
 
     def describe(self):

@@ -3,7 +3,7 @@
 `mail_enqueue` writes one `OutboxMessage` row in the caller's transaction, so
 a rolled-back change mails nobody and a committed one is never lost;
 `manage.py send_queued_mail` sends the rows with retries and a growing delay.
-No request waits on SMTP or fails because of it (issue 9).
+No request waits on SMTP or fails because of it.
 
 Some mails are composed only by the worker (`mail_enqueue_composed`): the
 huvudman look-up stores what was typed and the worker decides whether anyone

@@ -38,7 +38,7 @@ class RefusalCode(enum.StrEnum):
 
     # School administration.
     NOT_ALLOWED = "not_allowed"
-    # Why a school page said no, for the 403 page (`etjanster.views._require`).
+    # Why a school page said no, for the 403 page (`etjanster.views.shared.require`).
     PRINCIPAL_ONLY_REMOVES = "principal_only_removes"
     PRINCIPAL_ONLY_TEST_ADMINS = "principal_only_test_admins"
     SHARED_ACCOUNT = "shared_account"

@@ -1,6 +1,6 @@
 """Material files in the configured storage: the local disk, or an S3 API store.
 
-The gate streams every file itself (`portal.views.material_file`) instead of
+The gate streams every file itself (`portal.views.catalogue.material_file`) instead of
 sending the browser to a presigned S3 URL:
 - the gate stays the only way to the bytes, also at the moment they move: a
   presigned URL is a bearer secret that works for anyone who gets hold of it

@@ -100,7 +100,7 @@ def request_too_large(request: HttpRequest) -> HttpResponse:
 
 def personal_data_download(data: dict, filename: str) -> HttpResponse:
     """Personal data as a JSON attachment that no cache keeps (the exports of
-    README "Privacy")."""
+    docs/privacy.md)."""
     response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"

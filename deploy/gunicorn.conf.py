@@ -54,7 +54,7 @@ SHARED_MEMORY = "/dev/shm"  # noqa: S108
 if os.path.isdir(SHARED_MEMORY):
     worker_tmp_dir = SHARED_MEMORY
 
-# prometheus_client's multiprocess mode (config/metrics.py): every worker
+# prometheus_client's multiprocess mode (core/metrics.py): every worker
 # writes its samples to files in this directory, and a scrape adds them up.
 # It must be set before any worker imports prometheus_client, hence here.
 _OWN_METRICS_DIR = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")

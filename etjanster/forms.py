@@ -6,15 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from accounts.validators import validate_person_name
 from core.widgets import PlainSelect
-from permissions.imports.parse import (
-    SUBJECT_MODE_CHOICES,
-    SubjectMode,
-)
-from permissions.models import (
-    MaterialLevel,
-    Membership,
-    Subject,
-)
+from permissions.imports.parse import SUBJECT_MODE_CHOICES, SubjectMode
+from permissions.models import MaterialLevel, Membership, Subject
 from permissions.policy import KNOWN_NAMES, MembershipState
 
 

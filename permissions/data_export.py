@@ -1,6 +1,6 @@
 """A teacher's personal data as JSON (GDPR articles 15 and 20).
 
-Two readers, two scopes (README "Privacy"):
+Two readers, two scopes (docs/privacy.md):
 - the teacher, from the portal's account page: everything the service keeps
   about the account: the account, every membership (removed ones too) with
   its subjects, and every audit event by the teacher or about the account;
@@ -10,7 +10,7 @@ Two readers, two scopes (README "Privacy"):
   many other schools the account has (a count, as the page shows; while
   the teacher has not confirmed the school, the name the school typed and
   no count: `permissions.policy.known_names`), and the
-  school's own log entries about the teacher. Nothing of other etjanster:
+  school's own log entries about the teacher. Nothing of other schools:
   each school is answerable for its own processing, and the teacher gets the
   whole picture from their own export.
 

@@ -5,14 +5,8 @@ from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
 from core.widgets import PlainSelect
-from permissions.models import (
-    MaterialLevel,
-    Subject,
-)
-from portal.models import (
-    MaterialKind,
-    TicketCategory,
-)
+from permissions.models import MaterialLevel, Subject
+from portal.models import MaterialKind, TicketCategory
 from schools.validators import validate_skolenhetskod
 from web.forms import NewPasswordForm
 

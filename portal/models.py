@@ -26,7 +26,7 @@ class Material(models.Model):
     """One item of Bedömningsportalen: open to all, or protected behind the gate.
 
     The file lives under MEDIA_ROOT, which no URL pattern serves: the only way
-    to its bytes is `portal.views.material_file`, through the gate.
+    to its bytes is `portal.views.catalogue.material_file`, through the gate.
     """
 
     title = models.CharField(_("title"), max_length=200)

@@ -10,16 +10,10 @@ from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from accounts.models import (
-    Role,
-    User,
-)
+from accounts.models import Role, User
 from audit.actions import AuditAction
 from audit.context import AuditContext
-from audit.log import (
-    audit_record,
-    field_changes,
-)
+from audit.log import audit_record, field_changes
 from audit.retention import PurgeResult, years_before
 from core.models import SiteNotice
 from core.outbox import mail_enqueue, mail_enqueue_composed
@@ -317,7 +311,7 @@ FINISHED_TICKETS = (TicketStatus.ANSWERED, TicketStatus.CLOSED)
 def support_tickets_purge(*, years: int, now: datetime.datetime | None = None) -> PurgeResult:
     """Delete answered and closed tickets (with their history) whose last
     activity lies more than `years` years back, and record that it was done
-    (README "Privacy"). A ticket nobody has handled is never deleted."""
+    (docs/privacy.md). A ticket nobody has handled is never deleted."""
     if years < 1:
         raise ValueError("Support tickets are kept at least 1 year.")
     before = years_before(now or timezone.now(), years)

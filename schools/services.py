@@ -15,24 +15,15 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from accounts.models import (
-    Role,
-    User,
-)
+from accounts.models import Role, User
 from accounts.services.access import access_end
-from accounts.services.cards import (
-    IssuedCard,
-    card_issue,
-)
+from accounts.services.cards import IssuedCard, card_issue
 from accounts.services.passwords import password_regenerate
 from accounts.usernames import generate_password, generate_username
 from accounts.validators import CONTROL_CHARACTER_MESSAGE, has_control_characters
 from audit.actions import AuditAction
 from audit.context import AuditContext
-from audit.log import (
-    audit_record,
-    field_changes,
-)
+from audit.log import audit_record, field_changes
 from core.locks import advisory_lock
 from core.refusals import RefusalCode, Refused
 from schools.models import Huvudman, PrincipalAssignment, SchoolForm, SchoolUnit

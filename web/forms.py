@@ -14,10 +14,7 @@ from accounts.doors import Door
 from accounts.services.staff import admin_login
 from accounts.throttle import throttled
 from core.refusals import REFUSAL_MESSAGES, RefusalCode
-from web.request import (
-    audit_context,
-    trusted_device,
-)
+from web.request import audit_context, trusted_device
 
 
 def clock(moment: datetime.datetime) -> str:

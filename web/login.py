@@ -11,29 +11,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from accounts.doors import Door
-from accounts.services.login import (
-    CheckOutcome,
-    PasswordCheck,
-    login_audit,
-    password_check,
-)
+from accounts.services.login import CheckOutcome, PasswordCheck, login_audit, password_check
 from accounts.services.passwords import own_password_change
 from core.refusals import RefusalCode
-from permissions.policy import (
-    credentials_issuer,
-)
+from permissions.policy import credentials_issuer
 from permissions.selectors import account_contacts
-from web.forms import (
-    OwnPasswordChangeForm,
-    PasswordLoginForm,
-    throttle_message,
-    with_retry_time,
-)
-from web.request import (
-    audit_context,
-    device_cookie_remember,
-    trusted_device,
-)
+from web.forms import OwnPasswordChangeForm, PasswordLoginForm, throttle_message, with_retry_time
+from web.request import audit_context, device_cookie_remember, trusted_device
 
 # Where each door leads after its login: the Swedish paths, prefixed with the
 # page's language when it is not Swedish (core.i18n.localized_path).

@@ -15,15 +15,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
-from accounts.sessions import (
-    session_activity_touch,
-    session_is_too_old,
-)
+from accounts.sessions import session_activity_touch, session_is_too_old
 from web.resume import post_resume_stash
-from web.sessions import (
-    login_url_for,
-    session_expire,
-)
+from web.sessions import login_url_for, session_expire
 
 
 class SessionTimeoutMiddleware:

@@ -10,10 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import CardState
-from accounts.services.cards import (
-    answers_incomplete,
-    current_card,
-)
+from accounts.services.cards import answers_incomplete, current_card
 from accounts.services.reauth import (
     CELL_FIELD,
     TOTP_FIELD,

@@ -5,9 +5,7 @@ from django.conf import settings
 from django.contrib.auth import logout as auth_logout
 from django.urls import reverse
 
-from accounts.models import (
-    User,
-)
+from accounts.models import User
 from audit.actions import AuditAction
 from audit.log import audit_record
 from core.i18n import localized_path

@@ -10,17 +10,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
 
-from accounts.sessions import (
-    session_idle_expires_at,
-)
+from accounts.sessions import session_idle_expires_at
 from audit.actions import AuditAction
 from audit.log import audit_record
-from web.login import (
-    safe_next,
-)
-from web.request import (
-    audit_context,
-)
+from web.login import safe_next
+from web.request import audit_context
 
 
 @require_POST

@@ -28,7 +28,7 @@ def access_end(
 
     Called by every service through which an account loses access:
     deactivation, removal, unlinking, a replaced password, card or
-    authenticator app, a changed role (the list is in the README).
+    authenticator app, a changed role (the list is in docs/security.md).
 
     SECURITY (ASVS 7.4.2): the account's session epoch is raised, which
     changes its session auth hash (`User._get_session_auth_hash`), so every

@@ -21,13 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import (
-    ADMIN_ROLES,
-    AuthenticatorApp,
-    MatrixCardDevice,
-    Role,
-    User,
-)
+from accounts.models import ADMIN_ROLES, AuthenticatorApp, MatrixCardDevice, Role, User
 from accounts.services.staff import (
     IssuedStaff,
     account_admin_update,

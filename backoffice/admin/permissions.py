@@ -14,10 +14,7 @@ from audit.display import action_label, describe_details
 from audit.models import AuditEvent
 from backoffice.sites import ReadOnlyAdmin
 from permissions.event_rows import events_csv, role_label
-from permissions.models import (
-    LevelPolicy,
-    Subject,
-)
+from permissions.models import LevelPolicy, Subject
 from permissions.policy import full_name_known_in
 from permissions.services.exports import log_export_record
 from permissions.services.subjects import (

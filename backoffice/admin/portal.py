@@ -9,11 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from backoffice.sites import ReadOnlyAdmin
 from core.models import OutboxMessage, SiteNotice
 from permissions.policy import can_handle_support_tickets, support_handlers
-from portal.models import (
-    Material,
-    SupportTicket,
-    SupportTicketEntry,
-)
+from portal.models import Material, SupportTicket, SupportTicketEntry
 from portal.services import (
     material_delete,
     material_save,

@@ -60,7 +60,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # /healthz, /readyz and /metrics answer before host validation and the
     # HTTPS redirect: balancers and Prometheus reach each server by its
-    # internal address over plain HTTP (config/operations.py).
+    # internal address over plain HTTP (core/operations.py).
     "core.middleware.OperationsEndpointsMiddleware",
     # Outermost of the rest, so it times and logs the final answer, error pages included.
     "core.middleware.RequestLogMiddleware",
@@ -191,7 +191,7 @@ STORAGES = {
 
 # Where material files live: "filesystem" (MEDIA_ROOT on this server's disk,
 # the default, so `make run` needs nothing but Python) or "s3" (an S3 API
-# object store that every app server shares; README "File storage").
+# object store that every app server shares; docs/operations.md, "File storage").
 STORAGE_BACKEND = env_choice("STORAGE_BACKEND", "filesystem", ("filesystem", "s3"))
 if STORAGE_BACKEND == "s3":
     STORAGES["default"] = s3_storage_from_env()
@@ -283,15 +283,15 @@ if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
     raise ImproperlyConfigured("METRICS_TOKEN must be at least 32 characters.")
 METRICS_ALLOWED_NETWORKS = env_networks("METRICS_ALLOWED_NETWORKS")
 # Dotted path to a function returning the number of mails waiting in the
-# outbox, read at each scrape (config/metrics.py); empty: no outbox gauge.
+# outbox, read at each scrape (core/metrics.py); empty: no outbox gauge.
 METRICS_OUTBOX_LENGTH = "core.outbox.outbox_length"
 
 # Audit events older than this many years are deleted by `manage.py
-# purge_audit`, the only path that may delete them (README "Privacy").
+# purge_audit`, the only path that may delete them (docs/privacy.md).
 AUDIT_RETENTION_YEARS = env_int("AUDIT_RETENTION_YEARS", 5, minimum=1)
 # Answered and closed support tickets (name, e-mail, message, address) are
 # deleted this many years after their last activity by `manage.py
-# purge_tickets` (README "Privacy"); new and in-progress ones are kept.
+# purge_tickets` (docs/privacy.md); new and in-progress ones are kept.
 SUPPORT_TICKET_RETENTION_YEARS = env_int("SUPPORT_TICKET_RETENTION_YEARS", 2, minimum=1)
 
 

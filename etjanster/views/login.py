@@ -16,24 +16,10 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from accounts.doors import Door
-from accounts.models import (
-    CARD_COLUMNS,
-    CARD_ROWS,
-    CardState,
-)
-from accounts.services.cards import (
-    AnswerOutcome,
-    card_answer,
-    card_challenge,
-    current_card,
-)
-from accounts.services.login import (
-    CheckOutcome,
-    login_audit,
-)
-from accounts.sessions import (
-    authentication_time_store,
-)
+from accounts.models import CARD_COLUMNS, CARD_ROWS, CardState, User
+from accounts.services.cards import AnswerOutcome, card_answer, card_challenge, current_card
+from accounts.services.login import CheckOutcome, login_audit
+from accounts.sessions import authentication_time_store
 from core.i18n import localized_path
 from core.refusals import RefusalCode, Refused
 from permissions.policy import (
@@ -46,11 +32,7 @@ from permissions.policy import (
 )
 from permissions.schoolyear import today
 from web.decorators import etjanster_required
-from web.forms import (
-    OwnPasswordChangeForm,
-    PasswordLoginForm,
-    clock,
-)
+from web.forms import OwnPasswordChangeForm, PasswordLoginForm, clock
 from web.login import (
     ETJANSTER_HOME,
     NOT_ANSWERS,
@@ -64,9 +46,7 @@ from web.login import (
     with_next,
     wrong_door,
 )
-from web.request import (
-    audit_context,
-)
+from web.request import audit_context
 
 
 @sensitive_post_parameters("password")
@@ -77,11 +57,12 @@ def etjanster_login(request: HttpRequest) -> HttpResponse:
     """Step 1: username and password. Step 2 is the matrix card."""
     home = localized_path(ETJANSTER_HOME)
     next_url = safe_next(request, home)
+    matrix_url = with_next(reverse("etjanster:matrix"), next_url, home)
     user = request.user
     if is_etjanster_verified(user=user):
         return redirect(next_url)
     if is_etjanster_half_logged_in(user=user):
-        return redirect(with_next(reverse("etjanster:matrix"), next_url, home))
+        return redirect(matrix_url)
     if request.method == "GET" and can_use_portal(user=user):
         # A teacher who followed "E-tjänster" from Bedömningsportalen: say
         # why the login form shows, instead of leaving them to try.
@@ -98,66 +79,72 @@ def etjanster_login(request: HttpRequest) -> HttpResponse:
     error = ""
     if request.method == "POST" and form.is_valid():
         check = check_login_form(request, form, Door.ETJANSTER)
-        person = check.user
         if check.outcome == CheckOutcome.INACTIVE:
             return account_closed_page(
                 request, user=check.account, problem=RefusalCode.ACCOUNT_INACTIVE
             )
-        if person is None:
+        if check.user is None:
             error = login_error(check)
-        elif can_use_portal(user=person):
-            return wrong_door(
-                request,
-                user=person,
-                door=Door.ETJANSTER,
-                refused=RefusalCode.TEACHER_ACCOUNT,
-                belongs="etjanster",
-            )
-        elif not can_use_etjanster(user=person):
-            return wrong_door(
-                request,
-                user=person,
-                door=Door.ETJANSTER,
-                refused=RefusalCode.WRONG_ROLE,
-                belongs="admin",
-            )
-        elif etjanster_appointment_ended(user=person, today=today()):
-            login_audit(
-                user=person,
-                context=audit_context(request),
-                door=Door.ETJANSTER,
-                factor="password",
-                refused=RefusalCode.APPOINTMENT_ENDED,
-            )
-            return account_closed_page(request, user=person, problem=RefusalCode.APPOINTMENT_ENDED)
+        elif (refused := _refused_here(request, check.user)) is not None:
+            return refused
         else:
-            card = current_card(user=person)
-            if card is None or card.state == CardState.LOCKED:
-                problem = RefusalCode.NO_CARD if card is None else RefusalCode.CARD_LOCKED
-                login_audit(
-                    user=person,
-                    context=audit_context(request),
-                    door=Door.ETJANSTER,
-                    factor="password",
-                    refused=problem,
-                )
-                return card_problem_page(request, user=person, problem=problem)
-            login_audit(
-                user=person, context=audit_context(request), door=Door.ETJANSTER, factor="password"
-            )
-            # SECURITY: a new session for the half-logged-in state (Django's
-            # login cycles the key); it opens nothing until the card step.
-            auth_login(request, person)
-            return trusting(
-                redirect(with_next(reverse("etjanster:matrix"), next_url, home)),
-                request,
-                person,
-            )
+            return _password_step_done(request, check.user, matrix_url)
     return render(
         request,
         "accounts/etjanster_login.html",
         {"form": form, "error": error, "next": next_url if next_url != home else ""},
     )
+
+
+def _refused_here(request: HttpRequest, person: User) -> HttpResponse | None:
+    """The page for a right password of an account that may not log in here
+    (a teacher, another role, an ended appointment); None for one that may."""
+    if can_use_portal(user=person):
+        return wrong_door(
+            request,
+            user=person,
+            door=Door.ETJANSTER,
+            refused=RefusalCode.TEACHER_ACCOUNT,
+            belongs="etjanster",
+        )
+    if not can_use_etjanster(user=person):
+        return wrong_door(
+            request,
+            user=person,
+            door=Door.ETJANSTER,
+            refused=RefusalCode.WRONG_ROLE,
+            belongs="admin",
+        )
+    if etjanster_appointment_ended(user=person, today=today()):
+        login_audit(
+            user=person,
+            context=audit_context(request),
+            door=Door.ETJANSTER,
+            factor="password",
+            refused=RefusalCode.APPOINTMENT_ENDED,
+        )
+        return account_closed_page(request, user=person, problem=RefusalCode.APPOINTMENT_ENDED)
+    return None
+
+
+def _password_step_done(request: HttpRequest, person: User, matrix_url: str) -> HttpResponse:
+    """On to the card step, or the page saying why the card cannot be used."""
+    card = current_card(user=person)
+    if card is None or card.state == CardState.LOCKED:
+        problem = RefusalCode.NO_CARD if card is None else RefusalCode.CARD_LOCKED
+        login_audit(
+            user=person,
+            context=audit_context(request),
+            door=Door.ETJANSTER,
+            factor="password",
+            refused=problem,
+        )
+        return card_problem_page(request, user=person, problem=problem)
+    login_audit(user=person, context=audit_context(request), door=Door.ETJANSTER, factor="password")
+    # SECURITY: a new session for the half-logged-in state (Django's
+    # login cycles the key); it opens nothing until the card step.
+    auth_login(request, person)
+    return trusting(redirect(matrix_url), request, person)
 
 
 # SECURITY: every field may be a card cell (their names vary), so all are hidden
@@ -190,17 +177,7 @@ def etjanster_matrix(request: HttpRequest) -> HttpResponse:
             return _leave_with_card_problem(request, RefusalCode.CARD_LOCKED)
         if result.outcome == AnswerOutcome.NO_CARD:
             return _leave_with_card_problem(request, RefusalCode.NO_CARD)
-        if result.outcome == AnswerOutcome.EXPIRED:
-            error = _("The time for these cells ran out. Answer the new cells below.")
-        elif result.outcome == AnswerOutcome.INCOMPLETE:
-            error = _("Fill in all three cells. Nothing was counted.")
-        elif result.outcome == AnswerOutcome.TOO_SOON:
-            error = _("Wait a moment: try again at %(time)s.") % {"time": clock(result.retry_at)}
-        else:
-            # SECURITY: never which cell was wrong.
-            error = _("The answer did not match your card.")
-            if result.retry_at is not None:
-                error += " " + _("Try again at %(time)s.") % {"time": clock(result.retry_at)}
+        error = _answer_error(result)
 
     try:
         cells = card_challenge(user=user)
@@ -210,11 +187,30 @@ def etjanster_matrix(request: HttpRequest) -> HttpResponse:
         if problem == RefusalCode.CARD_NOT_ACTIVE:
             problem = RefusalCode.CARD_LOCKED
         return _leave_with_card_problem(request, problem)
+    return _matrix_page(request, cells, error=error, next_url=next_url if next_url != home else "")
+
+
+def _answer_error(result) -> str:
+    """What the card step says about an answer that did not log in."""
+    if result.outcome == AnswerOutcome.EXPIRED:
+        return _("The time for these cells ran out. Answer the new cells below.")
+    if result.outcome == AnswerOutcome.INCOMPLETE:
+        return _("Fill in all three cells. Nothing was counted.")
+    if result.outcome == AnswerOutcome.TOO_SOON:
+        return _("Wait a moment: try again at %(time)s.") % {"time": clock(result.retry_at)}
+    # SECURITY: never which cell was wrong.
+    error = _("The answer did not match your card.")
+    if result.retry_at is not None:
+        error += " " + _("Try again at %(time)s.") % {"time": clock(result.retry_at)}
+    return error
+
+
+def _matrix_page(request: HttpRequest, cells, *, error: str, next_url: str) -> HttpResponse:
     grid = [
         [{"name": f"{column}{row}", "asked": f"{column}{row}" in cells} for column in CARD_COLUMNS]
         for row in CARD_ROWS
     ]
-    card = current_card(user=user)
+    card = current_card(user=request.user)
     return render(
         request,
         "accounts/etjanster_matrix.html",
@@ -225,7 +221,7 @@ def etjanster_matrix(request: HttpRequest) -> HttpResponse:
             "grid": grid,
             "columns": CARD_COLUMNS,
             "error": error,
-            "next": next_url if next_url != home else "",
+            "next": next_url,
         },
     )
 

@@ -263,7 +263,7 @@ def linkable_teacher_accounts(*, emails) -> QuerySet[User]:
 
 
 def can_export_teacher_data(*, user: User, school_unit: SchoolUnit) -> bool:
-    """Only a principal exports a teacher's data on request (README "Privacy").
+    """Only a principal exports a teacher's data on request (docs/privacy.md).
 
     Answering a data subject's request is the personal-data controller's
     business, which the principal handles for the huvudman; a test

@@ -11,20 +11,13 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from accounts.doors import Door
-from accounts.services.login import (
-    CheckOutcome,
-    login_audit,
-)
+from accounts.services.login import CheckOutcome, login_audit
 from core.i18n import localized_path
 from core.refusals import RefusalCode
 from permissions.models import Membership
-from permissions.policy import (
-    can_use_portal,
-)
+from permissions.policy import can_use_portal
 from permissions.schoolyear import today
-from web.forms import (
-    PasswordLoginForm,
-)
+from web.forms import PasswordLoginForm
 from web.login import (
     PORTAL_HOME,
     account_closed_page,
@@ -34,9 +27,7 @@ from web.login import (
     trusting,
     wrong_door,
 )
-from web.request import (
-    audit_context,
-)
+from web.request import audit_context
 
 
 @sensitive_post_parameters("password")

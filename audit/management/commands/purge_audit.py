@@ -1,7 +1,7 @@
 """Delete audit events older than AUDIT_RETENTION_YEARS (default 5).
 
 Run it daily (cron, a systemd timer); it is the only way audit events are
-ever deleted (README "Privacy").
+ever deleted (docs/privacy.md).
 """
 
 from audit.retention import PurgeCommand, audit_purge

@@ -148,7 +148,7 @@ class Command(BaseCommand):
         return membership
 
     def seed_material(self) -> dict:
-        """Bedömningsportalen's demo items (portal/demo.py)."""
+        """Bedömningsportalen's demo items (demo/material.py)."""
         return {"material": seed_material()}
 
     def describe(self, result: dict) -> str:

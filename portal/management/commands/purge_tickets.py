@@ -1,7 +1,7 @@
 """Delete answered and closed support tickets older than
 SUPPORT_TICKET_RETENTION_YEARS (default 2) after their last activity.
 
-Run it daily beside `purge_audit` (README "Privacy").
+Run it daily beside `purge_audit` (docs/privacy.md).
 """
 
 from audit.retention import PurgeCommand

@@ -6,10 +6,7 @@ import json
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.models import (
-    ADMIN_ROLES,
-    Role,
-)
+from accounts.models import ADMIN_ROLES, Role
 from accounts.services.staff import staff_create
 from audit.context import AuditContext
 from schools.models import Huvudman
