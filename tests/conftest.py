@@ -12,17 +12,13 @@ from django.utils import translation
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import (
-    Role,
-    User,
-)
+from accounts.models import Role, User
 from audit.context import AuditContext
-from permissions.models import (
-    Membership,
-    Subject,
-    TestAdministrator,
-)
+from permissions.models import Membership, Subject, TestAdministrator
 from schools.models import Huvudman, PrincipalAssignment, SchoolUnit
+
+# The shared cast beyond this file: cards, staff and schools, material.
+pytest_plugins = ["tests.fixtures.cards", "tests.fixtures.staff", "tests.fixtures.material"]
 
 # A school day inside the school year 2026/27 (which ends 31 July 2027).
 SCHOOL_DAY = datetime.date(2026, 11, 28)
@@ -129,10 +125,7 @@ def verify_session(client: Client, user: User, device=None) -> Client:
     nothing else); admin-site users a TOTP device.
     """
     if device is None and user.uses_etjanster:
-        from accounts.services.cards import (
-            card_issue,
-            current_card,
-        )
+        from accounts.services.cards import card_issue, current_card
 
         device = (
             current_card(user=user) or card_issue(user=user, context=AuditContext.system()).device

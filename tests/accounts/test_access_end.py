@@ -10,21 +10,14 @@ from django.core.management import call_command
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import (
-    Role,
-    Session,
-    User,
-)
+from accounts.models import Role, Session, User
 from accounts.services.access import access_end
 from audit.context import AuditContext
 from audit.models import AuditEvent
-from permissions.models import (
-    Membership,
-    TestAdministrator,
-)
+from permissions.models import Membership, TestAdministrator
 from schools.models import PrincipalAssignment
 from tests.conftest import END_OF_YEAR, verify_session
-from tests.portal.conftest import STOCKHOLM
+from tests.fixtures.material import STOCKHOLM
 
 pytestmark = pytest.mark.django_db
 

@@ -1,34 +1,13 @@
 """The printed card: every cell on the paper opens the card."""
 
 import io
-import re
 
 from django.utils import formats, timezone
 from django_otp import verify_token
 from pypdf import PdfReader
 
 from accounts.card_pdf import render_card_pdf
-from accounts.models import CARD_COLUMNS
-
-
-def pdf_text(data: bytes) -> tuple[int, str]:
-    reader = PdfReader(io.BytesIO(data))
-    return len(reader.pages), "\n".join(page.extract_text() for page in reader.pages)
-
-
-def printed_cells(text: str) -> dict[str, str]:
-    """Read the grid back off the page: the header A–H, then each row's number and 8 cells."""
-    words = text.split()
-    header = list(CARD_COLUMNS)
-    at = next(i for i in range(len(words)) if words[i : i + 8] == header) + 8
-    cells = {}
-    for row in range(1, 11):
-        assert words[at] == str(row), words[at : at + 9]
-        for column, value in zip(CARD_COLUMNS, words[at + 1 : at + 9], strict=True):
-            assert re.fullmatch(r"[0-9A-Z]{2}", value)
-            cells[f"{column}{row}"] = value
-        at += 9
-    return cells
+from tests.fixtures.pdfs import pdf_text, printed_cells
 
 
 def test_every_printed_cell_is_accepted(principal, principal_card):
@@ -112,10 +91,7 @@ def test_the_card_pdf_has_a_title_a_language_and_no_text_under_12_points(princip
 
 
 def test_slips_have_a_title_a_language_and_no_text_under_12_points():
-    from permissions.slips import (
-        Slip,
-        render_slips,
-    )
+    from permissions.slips import Slip, render_slips
     from tests.conftest import END_OF_YEAR
 
     slip = Slip(

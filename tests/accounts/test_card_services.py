@@ -7,19 +7,13 @@ from django.contrib.auth import SESSION_KEY
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY, verify_token
 
-from accounts.models import (
-    CardState,
-    MatrixCardDevice,
-)
-from accounts.services.cards import (
-    card_issue,
-    card_unlock,
-)
+from accounts.models import CardState, MatrixCardDevice
+from accounts.services.cards import card_issue, card_unlock
 from accounts.services.passwords import password_regenerate
 from audit.context import AuditContext
 from audit.models import AuditEvent
-from tests.accounts.conftest import answer_token
 from tests.conftest import verify_session
+from tests.fixtures.cards import answer_token
 
 
 def cells_of(device) -> tuple[str, ...]:

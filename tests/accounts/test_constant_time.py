@@ -16,12 +16,7 @@ import pytest
 from django.contrib.auth.hashers import Argon2PasswordHasher
 from django.test import Client
 
-from accounts.models import (
-    PasswordFailure,
-    Role,
-    ThrottleBurst,
-    User,
-)
+from accounts.models import PasswordFailure, Role, ThrottleBurst, User
 from permissions.passwords import hash_generated_password
 
 pytestmark = pytest.mark.django_db

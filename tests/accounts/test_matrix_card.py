@@ -29,7 +29,7 @@ from accounts.models import (
 from accounts.services.cards import card_issue
 from audit.context import AuditContext
 from core.refusals import RefusalCode, Refused
-from tests.accounts.conftest import answer_token
+from tests.fixtures.cards import answer_token
 
 
 def pinned(device) -> tuple[str, ...]:

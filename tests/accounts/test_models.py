@@ -2,10 +2,7 @@ import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
 
-from accounts.models import (
-    Role,
-    User,
-)
+from accounts.models import Role, User
 from accounts.usernames import USERNAME_ALPHABET, generate_password, generate_username
 
 pytestmark = pytest.mark.django_db

@@ -4,10 +4,7 @@ import pytest
 from django.contrib.auth.hashers import Argon2PasswordHasher, identify_hasher, make_password
 
 from accounts.hashers import PortalArgon2PasswordHasher
-from accounts.models import (
-    Role,
-    User,
-)
+from accounts.models import Role, User
 from config.settings import base
 
 PORTAL = "/bedomningsportalen/logga-in/"

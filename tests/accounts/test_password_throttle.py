@@ -11,10 +11,7 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from accounts.models import (
-    PasswordFailure,
-    ThrottleBurst,
-)
+from accounts.models import PasswordFailure, ThrottleBurst
 from accounts.throttle import (
     ADDRESS_USERNAME_LIMIT,
     BURST_QUIET,
@@ -223,10 +220,7 @@ def test_one_address_is_refused_a_new_username_after_many_distinct_ones_failed(c
 def test_a_whole_school_behind_one_address_mistyping_and_retrying_is_never_refused(db):
     """Normal use at a school with one NAT address: 150 teachers each mistype
     their password once and then type it right, all within 15 minutes."""
-    from accounts.models import (
-        Role,
-        User,
-    )
+    from accounts.models import Role, User
 
     school = {"REMOTE_ADDR": "198.51.100.9"}
     User.objects.bulk_create(
@@ -328,10 +322,7 @@ def test_unknown_known_and_imported_usernames_cost_one_default_hash_each(
     # default hasher is MD5; the import's PBKDF2 is another algorithm.
     from django.contrib.auth.hashers import MD5PasswordHasher
 
-    from accounts.models import (
-        Role,
-        User,
-    )
+    from accounts.models import Role, User
     from permissions.passwords import hash_generated_password
 
     settings.PASSWORD_HASHERS = [
@@ -368,10 +359,7 @@ def test_parallel_guesses_for_one_username_cannot_skip_the_delay(settings):
     """
     from django.test import Client
 
-    from accounts.models import (
-        Role,
-        User,
-    )
+    from accounts.models import Role, User
 
     # A real, slow hasher (it releases the GIL) opens the window a race needs.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]

@@ -13,11 +13,7 @@ from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 
 from accounts.backends import AccountBackend
-from accounts.models import (
-    MatrixCardDevice,
-    Session,
-    User,
-)
+from accounts.models import MatrixCardDevice, Session, User
 from accounts.session_store import SessionStore
 from core.rows import row_by_pk
 from tests.conftest import verify_session

@@ -4,10 +4,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import Session
-from accounts.sessions import (
-    sessions_end,
-    sessions_end_many,
-)
+from accounts.sessions import sessions_end, sessions_end_many
 from tests.conftest import verify_session
 
 pytestmark = pytest.mark.django_db

@@ -38,11 +38,7 @@ def test_generated_usernames_never_collide():
     connection.vendor != "postgresql", reason="the loader uses COPY (PostgreSQL; CI runs it)"
 )
 def test_the_loader_builds_the_cast_that_the_run_logs_in_with(settings):
-    from accounts.models import (
-        MatrixCardDevice,
-        User,
-        cell_mac,
-    )
+    from accounts.models import MatrixCardDevice, User, cell_mac
     from bench.data import A_TEACHERS, B_TEACHERS, load
     from permissions.models import Membership
     from portal.models import Material

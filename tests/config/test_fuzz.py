@@ -104,7 +104,7 @@ def _first_object(model_admin):
 def cast(grundskola, teacher, test_admin, principal):
     from django.contrib.admin import ModelAdmin
 
-    from tests.portal.conftest import make_material
+    from tests.fixtures.material import make_material
 
     ModelAdmin.get_queryset_for_fuzz = lambda self: _first_object(self)
     yield Cast(

@@ -15,26 +15,18 @@ import pytest
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import (
-    MatrixCardDevice,
-    PasswordFailure,
-    Role,
-    ThrottleBurst,
-)
+from accounts.models import MatrixCardDevice, PasswordFailure, Role, ThrottleBurst
 from accounts.services.cards import card_issue
 from audit.actions import AuditAction
 from audit.context import AuditContext
 from audit.models import AuditEvent
-from permissions.models import (
-    Membership,
-    Subject,
-)
+from permissions.models import Membership, Subject
 from portal.models import Material
 from schools.models import PrincipalAssignment
 from tests.conftest import END_OF_YEAR
 from tests.deploy.browser import Browser, Response, asked_cells
 from tests.deploy.conftest import database_url, password_form, person, server_env
-from tests.portal.conftest import PDF_BYTES
+from tests.fixtures.material import PDF_BYTES
 from tests.processes import S3Account, Server, start_gunicorn, start_nginx, wait_for_http
 
 pytestmark = pytest.mark.django_db(transaction=True)

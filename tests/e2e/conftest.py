@@ -18,7 +18,7 @@ from playwright.sync_api import Page
 
 from tests.conftest import SCHOOL_DAY
 from tests.e2e.crawl import AXE_OPTIONS
-from tests.portal.conftest import STOCKHOLM
+from tests.fixtures.material import STOCKHOLM
 
 # Playwright's sync API runs an event loop in this thread; Django refuses ORM
 # calls from a thread with a running loop unless told it is safe here.

@@ -17,18 +17,12 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import BrowserContext, Page, expect
 
-from accounts.models import (
-    Role,
-    User,
-)
+from accounts.models import Role, User
 from audit.context import AuditContext
 from core.models import SiteNotice
 from demo.management.commands.seed_demo import Command as SeedDemo
-from permissions.models import (
-    Membership,
-    Subject,
-)
-from permissions.services.appointments import test_admin_issue
+from permissions.models import Membership, Subject
+from permissions.services import appointments
 from portal.models import Material
 from schools.models import SchoolUnit
 from tests.conftest import SCHOOL_DAY
@@ -46,7 +40,7 @@ def demo(clock):
         data = SeedDemo().seed()
     grundskola = SchoolUnit.objects.get(code=data["teacher"]["school"])
     principal = User.objects.get(username=data["principal"]["username"])
-    issued = test_admin_issue(
+    issued = appointments.test_admin_issue(
         school_unit=grundskola,
         context=AuditContext(actor=principal, school_unit=grundskola),
         first_name="Pia",

@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from accounts.models import User
 from tests.e2e.test_school_admin import PASSWORD, log_in, principal_with_card, school  # noqa: F401
-from tests.schools.conftest import make_teachers
+from tests.fixtures.staff import make_teachers
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -5,10 +5,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from accounts.models import (
-    Role,
-    User,
-)
+from accounts.models import Role, User
 from accounts.services.cards import card_issue
 from audit.context import AuditContext
 from schools.models import Huvudman, PrincipalAssignment

@@ -6,10 +6,7 @@ the error summary, and its links lead into the fields."""
 import pytest
 from playwright.sync_api import Page, expect
 
-from accounts.models import (
-    Role,
-    User,
-)
+from accounts.models import Role, User
 from audit.context import AuditContext
 from schools.models import Huvudman, PrincipalAssignment
 from tests.conftest import make_school

@@ -11,10 +11,7 @@ from django_otp.oath import TOTP, totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Browser, Page, expect
 
-from accounts.models import (
-    Role,
-    User,
-)
+from accounts.models import Role, User
 from schools.models import Huvudman
 from tests.conftest import make_school
 from tests.e2e.conftest import AxeWatch

@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from portal.models import SupportTicket
 from tests.e2e.conftest import download_bytes
-from tests.portal.conftest import PDF_BYTES, make_material
+from tests.fixtures.material import PDF_BYTES, make_material
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,14 +11,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from accounts.models import Role
-from permissions.models import (
-    MaterialLevel,
-    Membership,
-    Subject,
-)
+from permissions.models import MaterialLevel, Membership, Subject
 from tests.conftest import END_OF_YEAR, make_user
 from tests.e2e.conftest import download_bytes, log_in_to_portal
-from tests.portal.conftest import PDF_BYTES, STOCKHOLM, make_material
+from tests.fixtures.material import PDF_BYTES, STOCKHOLM, make_material
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

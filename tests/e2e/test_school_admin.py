@@ -12,16 +12,13 @@ from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
 from accounts.card_pdf import render_card_pdf  # noqa: F401 (the PDF the page hands out)
-from accounts.models import (
-    Role,
-    User,
-)
+from accounts.models import Role, User
 from accounts.services.cards import card_issue
 from audit.context import AuditContext
 from schools.models import PrincipalAssignment
-from tests.accounts.test_card_pdf import printed_cells
 from tests.conftest import make_school
 from tests.e2e.conftest import download_bytes
+from tests.fixtures.pdfs import printed_cells
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

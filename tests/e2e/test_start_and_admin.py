@@ -8,10 +8,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Page, expect
 
-from accounts.models import (
-    Role,
-    User,
-)
+from accounts.models import Role, User
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

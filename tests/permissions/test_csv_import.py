@@ -4,18 +4,12 @@ from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import (
-    Role,
-    User,
-)
+from accounts.models import Role, User
 from audit.actions import AuditAction
 from audit.context import AuditContext
 from audit.models import AuditEvent
 from core.refusals import Refused
-from permissions.imports.apply import (
-    csv_import_apply,
-    csv_import_preview,
-)
+from permissions.imports.apply import csv_import_apply, csv_import_preview
 from permissions.imports.parse import (
     MAX_BYTES,
     ImportFileError,

@@ -13,13 +13,10 @@ from audit.log import audit_record
 from audit.models import AuditEvent
 from core.refusals import Refused
 from permissions.data_export import teacher_data_export
-from permissions.models import (
-    Membership,
-    Subject,
-)
+from permissions.models import Membership, Subject
 from permissions.services.memberships import membership_register
 from tests.conftest import END_OF_YEAR, make_user, verify_session
-from tests.portal.conftest import school_day  # noqa: F401 (a fixture)
+from tests.fixtures.material import school_day  # noqa: F401 (a fixture)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("school_day")]
 

@@ -9,10 +9,7 @@ page uses one of them, so here they are asked about the same rows.
 import pytest
 from django.db.models import OuterRef
 
-from accounts.models import (
-    Role,
-    User,
-)
+from accounts.models import Role, User
 from permissions.models import Membership
 from permissions.policy import (
     KNOWN_NAMES,

@@ -9,12 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from core.refusals import RefusalCode
-from permissions.models import (
-    LevelPolicy,
-    MaterialLevel,
-    Membership,
-    Subject,
-)
+from permissions.models import LevelPolicy, MaterialLevel, Membership, Subject
 from permissions.policy import (
     can_view_material,
     material_access,
@@ -25,7 +20,7 @@ from permissions.schoolyear import today as stockholm_today
 from portal.models import Material
 from schools.models import SchoolFormCode
 from tests.conftest import END_OF_YEAR, SCHOOL_DAY, make_school, make_user
-from tests.portal.conftest import STOCKHOLM, make_material
+from tests.fixtures.material import STOCKHOLM, make_material
 
 pytestmark = pytest.mark.django_db
 

@@ -4,12 +4,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from permissions.models import (
-    LevelPolicy,
-    Membership,
-    Subject,
-    SubjectGrant,
-)
+from permissions.models import LevelPolicy, Membership, Subject, SubjectGrant
 
 pytestmark = pytest.mark.django_db
 

@@ -15,21 +15,14 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from accounts.models import (
-    Role,
-    User,
-)
+from accounts.models import Role, User
 from accounts.throttle import FREE_FAILURES
 from audit.actions import AuditAction
 from audit.context import AuditContext
 from audit.models import AuditEvent
 from core.refusals import RefusalCode, Refused
 from permissions import policy
-from permissions.models import (
-    EmailCode,
-    Membership,
-    Subject,
-)
+from permissions.models import EmailCode, Membership, Subject
 from permissions.services.codes import EMAIL_CODE_LIFETIME
 from permissions.services.confirmations import email_code_redeem
 from permissions.services.memberships import (
@@ -39,7 +32,7 @@ from permissions.services.memberships import (
 )
 from schools.models import PrincipalAssignment
 from tests.conftest import SCHOOL_DAY, deliver_mail, make_user, verify_session
-from tests.portal.conftest import make_material
+from tests.fixtures.material import make_material
 
 pytestmark = pytest.mark.django_db
 

@@ -16,19 +16,12 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import (
-    Role,
-    User,
-)
+from accounts.models import Role, User
 from audit.models import AuditEvent
-from permissions.models import (
-    Membership,
-    Subject,
-    SubjectGrant,
-)
+from permissions.models import Membership, Subject, SubjectGrant
 from schools.models import Huvudman, SchoolUnit
 from tests.conftest import END_OF_YEAR, SCHOOL_DAY
-from tests.portal.conftest import make_material
+from tests.fixtures.material import make_material
 
 pytestmark = [
     pytest.mark.django_db,

@@ -16,10 +16,7 @@ from audit.display import describe_details
 from audit.log import audit_record
 from audit.models import AuditEvent
 from permissions.models import Membership
-from permissions.services.memberships import (
-    membership_register,
-    membership_remove,
-)
+from permissions.services.memberships import membership_register, membership_remove
 from tests.conftest import END_OF_YEAR, SCHOOL_DAY, make_user, verify_session
 
 pytestmark = pytest.mark.django_db
@@ -121,7 +118,7 @@ def test_teacher_logins_are_in_each_of_the_teachers_schools_logs(
 def test_a_protected_download_is_in_the_log_of_the_school_that_opened_it(
     client, teacher, grundskola, huvudman_staff
 ):
-    from tests.portal.conftest import make_material
+    from tests.fixtures.material import make_material
 
     item = make_material("prov-i-loggen")
     client.force_login(teacher)

@@ -7,19 +7,12 @@ from django.db.models import ProtectedError
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import (
-    Role,
-    Session,
-    User,
-)
+from accounts.models import Role, Session, User
 from audit.actions import AuditAction
 from audit.context import AuditContext
 from audit.models import AuditEvent
 from core.refusals import RefusalCode, Refused
-from permissions.models import (
-    Membership,
-    Subject,
-)
+from permissions.models import Membership, Subject
 from permissions.models import TestAdministrator as Appointment
 from permissions.services import appointments, school_year
 from permissions.services.memberships import (
@@ -28,13 +21,10 @@ from permissions.services.memberships import (
     membership_remove,
     teacher_password_regenerate,
 )
-from permissions.services.school_year import (
-    membership_reactivate,
-    membership_reactivate_many,
-)
+from permissions.services.school_year import membership_reactivate, membership_reactivate_many
 from permissions.services.subjects import membership_grant
 from tests.conftest import END_OF_YEAR, SCHOOL_DAY
-from tests.schools.conftest import make_teachers
+from tests.fixtures.staff import make_teachers
 
 pytestmark = pytest.mark.django_db
 

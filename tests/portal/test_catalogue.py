@@ -4,15 +4,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from permissions.models import (
-    MaterialLevel,
-    Subject,
-)
-from portal.models import (
-    Material,
-    MaterialKind,
-)
-from tests.portal.conftest import make_material
+from permissions.models import MaterialLevel, Subject
+from portal.models import Material, MaterialKind
+from tests.fixtures.material import make_material
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("school_day")]
 

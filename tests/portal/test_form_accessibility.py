@@ -8,10 +8,7 @@ import re
 import pytest
 from django.test import Client
 
-from portal.models import (
-    SupportTicket,
-    TicketCategory,
-)
+from portal.models import SupportTicket, TicketCategory
 from tests.conftest import deliver_mail, verify_session
 
 pytestmark = pytest.mark.django_db

@@ -8,12 +8,9 @@ from django.urls import reverse
 
 from audit.actions import AuditAction
 from audit.models import AuditEvent
-from permissions.models import (
-    Membership,
-    Subject,
-)
+from permissions.models import Membership, Subject
 from tests.conftest import END_OF_YEAR, make_user, verify_session
-from tests.portal.conftest import PDF_BYTES, STOCKHOLM
+from tests.fixtures.material import PDF_BYTES, STOCKHOLM
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("school_day")]
 

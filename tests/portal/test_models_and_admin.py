@@ -15,7 +15,7 @@ from permissions.models import Subject
 from portal.models import Material
 from portal.validators import validate_pdf
 from tests.conftest import verify_session
-from tests.portal.conftest import PDF_BYTES, make_material
+from tests.fixtures.material import PDF_BYTES, make_material
 
 pytestmark = pytest.mark.django_db
 

@@ -4,11 +4,7 @@ the outbox, and the history; every change audited."""
 import pytest
 
 from audit.models import AuditEvent
-from portal.models import (
-    SupportTicket,
-    SupportTicketEntry,
-    TicketStatus,
-)
+from portal.models import SupportTicket, SupportTicketEntry, TicketStatus
 from tests.conftest import deliver_mail, verify_session
 
 pytestmark = pytest.mark.django_db

@@ -12,12 +12,7 @@ from django.utils import timezone
 
 from audit.actions import AuditAction
 from audit.models import AuditEvent
-from portal.models import (
-    SupportTicket,
-    SupportTicketEntry,
-    TicketEntryKind,
-    TicketStatus,
-)
+from portal.models import SupportTicket, SupportTicketEntry, TicketEntryKind, TicketStatus
 from portal.services import support_tickets_purge
 
 pytestmark = pytest.mark.django_db

@@ -7,12 +7,9 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 
-from accounts.models import (
-    Role,
-    User,
-)
+from accounts.models import Role, User
 from audit.models import AuditEvent
-from tests.schools.cards import answer
+from tests.fixtures.cards import answer
 
 pytestmark = pytest.mark.django_db
 

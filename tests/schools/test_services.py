@@ -3,10 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from accounts.models import (
-    Role,
-    User,
-)
+from accounts.models import Role, User
 from audit.context import AuditContext
 from schools.services import principal_issue, principal_unlink, school_unit_save
 

@@ -1,0 +1,106 @@
+"""The teacher list's and the log's rows, rendered in Python: escaped, linked
+and labelled exactly as the template rendered them."""
+
+import datetime
+import re
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from accounts.models import User
+from audit.actions import AuditAction
+from audit.context import AuditContext
+from audit.log import audit_record
+from permissions.models import Membership
+from tests.conftest import END_OF_YEAR
+from tests.fixtures.staff import make_teachers
+
+pytestmark = pytest.mark.django_db
+
+STOCKHOLM_NOON = datetime.datetime(2026, 11, 28, 12, 0, tzinfo=datetime.UTC)
+
+
+@pytest.fixture(autouse=True)
+def school_day():
+    with time_machine.travel(STOCKHOLM_NOON, tick=False):
+        yield
+
+
+def rows(html: str) -> list[str]:
+    body = html.split("<tbody>")[1].split("</tbody>")[0]
+    return re.findall(r"<tr>.*?</tr>", body, re.S)
+
+
+def test_a_teacher_row_links_to_the_teachers_page_and_escapes_the_name(
+    principal_client, grundskola, teacher
+):
+    User.objects.filter(pk=teacher.pk).update(first_name='<b>"Lars"</b>', last_name="Ek & Ås")
+    html = principal_client.get(f"/e-tjanster/skolor/{grundskola.code}/larare/").content.decode()
+    (row,) = rows(html)
+    detail = reverse("etjanster:teacher_detail", args=[grundskola.code, teacher.username])
+    assert f'<a href="{detail}">Ek &amp; Ås, &lt;b&gt;&quot;Lars&quot;&lt;/b&gt;</a>' in row
+    assert 'aria-label="Lapp för &lt;b&gt;&quot;Lars&quot;&lt;/b&gt; Ek &amp; Ås"' in row
+    assert "<b>" not in row
+    assert f'value="{teacher.username}"' in row
+    assert '<td data-label="Ämnen">Matematik, Svenska</td>' in row
+    assert '<td data-label="Giltigt till">31 juli 2027</td>' in row
+    assert '<td data-label="Status"><span class="tag tag-ok">Aktivt</span></td>' in row
+
+
+def test_each_state_has_its_tag_and_no_subjects_shows_a_dash(principal_client, grundskola):
+    expired, bare, pending = make_teachers(grundskola, 3)
+    Membership.objects.filter(pk=expired.pk).update(valid_until=datetime.date(2026, 7, 31))
+    bare.subjects.clear()
+    Membership.objects.filter(pk=pending.pk).update(confirmed_at=None)
+    html = principal_client.get(f"/e-tjanster/skolor/{grundskola.code}/larare/").content.decode()
+    by_user = {re.search(r'value="([^"]+)"', row).group(1): row for row in rows(html)}
+    assert '<span class="tag tag-warn">Väntar på återaktivering</span>' in by_user["t000000"]
+    assert '<span class="tag tag-warn">Inga ämnen</span>' in by_user["t000001"]
+    assert '<td data-label="Ämnen">–</td>' in by_user["t000001"]
+    assert '<span class="tag tag-warn">Väntar på lärarens bekräftelse</span>' in by_user["t000002"]
+    assert Membership.objects.get(pk=bare.pk).valid_until == END_OF_YEAR
+
+
+def test_a_log_row_shows_local_time_label_and_escapes_the_target(
+    principal_client, principal, grundskola
+):
+    audit_record(
+        action=AuditAction.MEMBERSHIP_REMOVED,
+        context=AuditContext(actor=principal),
+        school_unit=grundskola,
+        target="<script>x</script>",
+    )
+    html = principal_client.get(f"/e-tjanster/skolor/{grundskola.code}/logg/").content.decode()
+    (row,) = rows(html)
+    # 12:00 UTC is 13:00 in Stockholm in November.
+    assert '<td data-label="Tid">2026-11-28 13:00</td>' in row
+    assert '<td data-label="Händelse">Lärare borttagen</td>' in row
+    assert '<td data-label="Gäller">&lt;script&gt;x&lt;/script&gt;</td>' in row
+    assert "<script>" not in row
+    # The name beside the username, and the role in words (readable logs).
+    assert (
+        f'<td data-label="Av">Rektor Testsson ({principal.username})'
+        '<br><span class="muted">Rektor</span></td>'
+    ) in row
+    assert '<td data-label="Från adress">–</td>' in row
+
+
+def test_the_log_filter_keeps_the_chosen_action(principal_client, grundskola):
+    html = principal_client.get(
+        f"/e-tjanster/skolor/{grundskola.code}/logg/", {"action": "login_failed"}
+    ).content.decode()
+    assert '<select name="action" id="action">' in html
+    assert '<option value="login_failed" selected>' in html
+    assert html.count(" selected>") == 1
+
+
+def test_in_english_the_rows_speak_english_and_link_within_en(
+    principal_client, grundskola, teacher
+):
+    html = principal_client.get(f"/en/e-tjanster/skolor/{grundskola.code}/larare/").content.decode()
+    (row,) = rows(html)
+    assert f'<a href="/en/e-tjanster/skolor/{grundskola.code}/larare/larare/">' in row
+    assert '<td data-label="Subjects">' in row
+    assert 'aria-label="Slip for Larare Testsson"' in row
+    assert '<td data-label="Valid until">31 July 2027</td>' in row
