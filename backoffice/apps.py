@@ -1,5 +1,8 @@
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
+from django.templatetags.static import static
+from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -19,6 +22,7 @@ class NationalAdminConfig(admin_apps.AdminConfig):
 
     def ready(self) -> None:
         super().ready()
+        # The admin's template tags import the admin site: ready only now.
         from django.contrib.admin.templatetags import admin_list
 
         # Django 5.2 writes a boolean column's icon as alt="True"/"False"
@@ -29,10 +33,6 @@ class NationalAdminConfig(admin_apps.AdminConfig):
 
 
 def boolean_icon(field_val) -> str:
-    from django.templatetags.static import static
-    from django.utils.html import format_html
-    from django.utils.translation import gettext
-
     name = {True: "yes", False: "no", None: "unknown"}[field_val]
     alt = {True: gettext("Yes"), False: gettext("No"), None: gettext("Unknown")}[field_val]
     return format_html('<img src="{}" alt="{}">', static(f"admin/img/icon-{name}.svg"), alt)

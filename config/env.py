@@ -96,6 +96,7 @@ def s3_storage_from_env() -> dict:
     Bucket, region and keys are required; S3_ENDPOINT_URL is empty for
     Amazon's own endpoint, or the URL of another S3 API server.
     """
+    # Only with STORAGE_BACKEND=s3: settings stay light without it.
     from botocore.config import Config
 
     return {

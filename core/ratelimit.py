@@ -3,6 +3,7 @@
 import datetime
 
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from core.locks import advisory_lock
@@ -45,8 +46,6 @@ def rate_limit_hit(*, scope: str, keys: dict[str, int]) -> bool:
 def rate_limit_full(*, scope: str, keys: dict[str, int]) -> list[str]:
     """The keys among `keys` at their limit now (one query): which one made
     `rate_limit_hit` refuse, to say so, or which would."""
-    from django.db.models import Count
-
     counts = dict(
         RateLimitHit.objects.filter(
             scope=scope,

@@ -64,6 +64,8 @@ def material_file_open(*, file: FieldFile) -> File:
 
 def _s3_storage():
     """The S3 storage when it is the configured default, else None."""
+    # Imported only where S3 is configured: boto3 is heavy, and the file
+    # system storage of `make run` needs none of it.
     from storages.backends.s3 import S3Storage
 
     storage = storage_handler["default"]
@@ -72,6 +74,7 @@ def _s3_storage():
 
 @functools.lru_cache(maxsize=4)
 def _probe_client(endpoint_url, region_name, access_key, secret_key, addressing_style):
+    # Only with S3 configured (see `_s3_storage`).
     import boto3
 
     # A client of its own: one attempt, one second each way, so that a

@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
@@ -142,8 +143,6 @@ class UserAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("Password"))
     def password_link(self, obj: User) -> str:
-        from django.utils.html import format_html
-
         return format_html(
             '<a href="{}">{}</a>',
             reverse("admin:accounts_user_password", args=[obj.pk]),

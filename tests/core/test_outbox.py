@@ -13,8 +13,11 @@ from django.utils import timezone
 
 from core.models import OutboxMessage, OutboxStatus
 from core.outbox import (
+    COMPOSERS,
     MAX_ATTEMPTS,
+    composer_register,
     mail_enqueue,
+    mail_enqueue_composed,
     outbox_length,
     outbox_prune,
     outbox_send_due,
@@ -173,3 +176,34 @@ def test_with_the_mail_server_down_every_form_answers_and_mail_goes_out_when_it_
     assert b"application/pdf" in slip
     assert outbox_length() == 0
     assert mail.outbox == []  # the real SMTP backend was used, not the test's memory
+
+
+def test_a_deferred_mail_is_composed_by_the_app_that_registered_its_kind(mailoutbox):
+    # portal registers "huvudman_contact" at start-up; the worker calls it.
+    assert COMPOSERS["huvudman_contact"].__module__ == "portal.services"
+    calls = []
+
+    def compose(*, params):
+        calls.append(params)
+        return {"subject": "S", "body": "B", "to": [params["to"]], "reply_to": []}
+
+    composer_register("test_kind", compose)
+    try:
+        mail_enqueue_composed(kind="test_kind", params={"to": "anna@skola.example"})
+        outbox_send_due()
+    finally:
+        COMPOSERS.pop("test_kind")
+    assert calls == [{"to": "anna@skola.example"}]
+    assert [m.to for m in mailoutbox] == [["anna@skola.example"]]
+
+
+def test_a_mail_of_a_kind_no_app_composes_any_more_is_given_up(mailoutbox):
+    composer_register("gone_kind", lambda *, params: None)
+    row = mail_enqueue_composed(kind="gone_kind", params={})
+    COMPOSERS.pop("gone_kind")
+    outbox_send_due()
+    row.refresh_from_db()
+    assert row.status == OutboxStatus.FAILED
+    assert row.payload == b""
+    assert "no composer" in row.last_error
+    assert mailoutbox == []
