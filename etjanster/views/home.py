@@ -21,7 +21,7 @@ def etjanster_home(request: HttpRequest) -> HttpResponse:
     day = today()
     return render(
         request,
-        "schools/etjanster_home.html",
+        "etjanster/etjanster_home.html",
         {
             "school_units": _school_units_with_counts(user=request.user, day=day),
             "school_year": school_year_label(day),

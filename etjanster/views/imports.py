@@ -52,7 +52,7 @@ def teacher_import(request: HttpRequest, code: str) -> HttpResponse:
         )
     return render(
         request,
-        "schools/teacher_import.html",
+        "etjanster/teacher_import.html",
         {
             "school_unit": school_unit,
             "form": form,
@@ -121,7 +121,7 @@ def teacher_import_apply(request: HttpRequest, code: str) -> HttpResponse:
     return no_store(
         render(
             request,
-            "schools/teacher_import_done.html",
+            "etjanster/teacher_import_done.html",
             {
                 "school_unit": school_unit,
                 "summary": result.summary,

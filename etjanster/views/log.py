@@ -44,7 +44,7 @@ def audit_log(request: HttpRequest, code: str) -> HttpResponse:
     page = Paginator(events, LOG_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
-        "schools/audit_log.html",
+        "etjanster/audit_log.html",
         {
             "school_unit": school_unit,
             "page": page,

@@ -73,7 +73,7 @@ def _renewed_page(request, school_unit, renewal) -> HttpResponse:
     slips = [slip_for(membership, None) for membership in renewal.kept]
     return render(
         request,
-        "schools/new_school_year_done.html",
+        "etjanster/new_school_year_done.html",
         {
             "school_unit": school_unit,
             "kept": renewal.kept,
@@ -144,7 +144,7 @@ def _removal_consequence(removing: list[Membership], staying) -> str:
 def _new_school_year_page(request, school_unit, form, may_remove, day, status=200):
     return render(
         request,
-        "schools/new_school_year.html",
+        "etjanster/new_school_year.html",
         {
             "school_unit": school_unit,
             "form": form,

@@ -171,7 +171,7 @@ def confirm_page(
     return no_store(
         render(
             request,
-            "schools/confirm.html",
+            "etjanster/confirm.html",
             {
                 "school_unit": school_unit,
                 "title": title,

@@ -65,7 +65,7 @@ def teacher_list(request: HttpRequest, code: str) -> HttpResponse:
     query_without_page.pop("page", None)
     return render(
         request,
-        "schools/teacher_list.html",
+        "etjanster/teacher_list.html",
         {
             "school_unit": school_unit,
             "form": form,

@@ -63,7 +63,7 @@ def teacher_detail(request: HttpRequest, code: str, username: str) -> HttpRespon
         return redirect("etjanster:teacher_detail", code=school_unit.code, username=username)
     return render(
         request,
-        "schools/teacher_detail.html",
+        "etjanster/teacher_detail.html",
         {
             "school_unit": school_unit,
             "membership": membership,
@@ -138,7 +138,7 @@ def teacher_password(request: HttpRequest, code: str, username: str) -> HttpResp
     return no_store(
         render(
             request,
-            "schools/teacher_password.html",
+            "etjanster/teacher_password.html",
             {
                 "school_unit": school_unit,
                 "membership": membership,

@@ -61,7 +61,7 @@ def teacher_register(request: HttpRequest, code: str) -> HttpResponse:
             return _registered(request, school_unit, registration, mail=data["send_email"])
     return render(
         request,
-        "schools/teacher_register.html",
+        "etjanster/teacher_register.html",
         {"school_unit": school_unit, "form": form, "once": once_token()},
     )
 
@@ -81,7 +81,7 @@ def _registered(request, school_unit, registration, *, mail: bool) -> HttpRespon
     return no_store(
         render(
             request,
-            "schools/teacher_registered.html",
+            "etjanster/teacher_registered.html",
             {
                 "school_unit": school_unit,
                 "registration": registration,

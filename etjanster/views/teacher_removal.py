@@ -136,7 +136,7 @@ def teacher_removed_list(request: HttpRequest, code: str) -> HttpResponse:
     )
     return render(
         request,
-        "schools/teacher_removed.html",
+        "etjanster/teacher_removed.html",
         {
             "school_unit": school_unit,
             "removed": [

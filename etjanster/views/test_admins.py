@@ -54,7 +54,7 @@ def test_admin_list(request: HttpRequest, code: str) -> HttpResponse:
             )
     return render(
         request,
-        "schools/test_admin_list.html",
+        "etjanster/test_admin_list.html",
         {"school_unit": school_unit, "rows": _rows(school_unit, day), "form": form},
     )
 
@@ -98,7 +98,7 @@ def test_admin_credentials(request, school_unit, appointment, password, card) ->
     return no_store(
         render(
             request,
-            "schools/test_admin_credentials.html",
+            "etjanster/test_admin_credentials.html",
             {
                 "school_unit": school_unit,
                 "appointment": appointment,
