@@ -5,6 +5,7 @@ boxes, the wording of credentials, and a material's file link."""
 import re
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -47,9 +48,22 @@ def test_boolean_columns_say_ja_and_nej_not_true(admin_client):
     assert alts and alts <= {"Ja", "Nej"}
 
 
-def test_groups_and_their_english_permission_names_are_not_offered(admin_client):
-    assert admin_client.get("/admin/auth/group/").status_code == 404
-    assert "Can add" not in admin_client.get("/admin/").content.decode()
+def test_groups_and_their_english_permission_names_are_not_offered(admin_client, principal):
+    # The names exist (Django makes them), in English only: they must not be offered.
+    assert Permission.objects.filter(name__startswith="Can add").exists()
+    for url in ("/admin/auth/group/", "/admin/auth/group/add/"):
+        assert admin_client.get(url).status_code == 404, url
+    # The only forms that could offer them: an account's, new or changed.
+    forms = {
+        "/admin/accounts/user/add/": "Nytt administratörskonto",
+        f"/admin/accounts/user/{principal.pk}/change/": "Rektor Testsson (rektor)",
+    }
+    for url, title in forms.items():
+        html = admin_client.get(url).content.decode()
+        assert f"<title>{title} |" in html, url
+        assert 'name="first_name"' in html, url
+        assert "Can add" not in html, url
+        assert 'name="user_permissions"' not in html and 'name="groups"' not in html, url
 
 
 def test_matrix_cards_are_listed_with_swedish_columns(admin_client, principal):

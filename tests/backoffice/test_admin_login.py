@@ -46,14 +46,23 @@ def test_superuser_with_wrong_totp_code_cannot_log_in(client, national_admin):
     wrong = f"{(int(current_code(device)) + 1) % 1000000:06d}"
     response = post_login(client, national_admin, wrong)
     assert response.status_code == 200
-    assert client.get("/admin/").status_code == 302
+    assert "Fel användarnamn, lösenord eller kod." in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert client.get("/admin/")["Location"] == "/admin/login/?next=/admin/"
 
 
 def test_superuser_with_password_and_totp_reaches_admin(client, national_admin):
     device = TOTPDevice.objects.create(user=national_admin, name="app", confirmed=True)
     response = post_login(client, national_admin, current_code(device))
     assert response.status_code == 302
-    assert client.get("/admin/").status_code == 200
+    assert response["Location"] == "/admin/"
+    assert client.session["_auth_user_id"] == str(national_admin.pk)
+    assert client.session["otp_device_id"] == device.persistent_id
+    index = client.get("/admin/")
+    assert index.status_code == 200
+    assert "<title>Nationell administration | Nationell administration</title>" in (
+        index.content.decode()
+    )
 
 
 def test_huvudman_staff_cannot_use_the_national_admin_site(client, huvudman_staff):
@@ -65,4 +74,6 @@ def test_huvudman_staff_cannot_use_the_national_admin_site(client, huvudman_staf
 
 def test_principal_cannot_use_the_national_admin_site(client, principal):
     verify_session(client, principal)
-    assert client.get("/admin/").status_code == 302
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/login/?next=/admin/"

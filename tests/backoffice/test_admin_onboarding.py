@@ -139,11 +139,16 @@ def test_bad_input_is_explained_and_nothing_is_created(
     assert AuditEvent.objects.filter(action="account_created").count() == created_before
 
 
-def test_only_a_national_admin_opens_the_add_page(client, huvudman_staff, principal):
-    assert client.get(ADD).status_code == 302
-    staff = verify_session(Client(), huvudman_staff)
-    assert staff.get(ADD).status_code == 302
-    assert verify_session(Client(), principal).get(ADD).status_code == 302
+def test_only_a_national_admin_opens_the_add_page(client, admin_client, huvudman_staff, principal):
+    page = admin_client.get(ADD)
+    assert page.status_code == 200
+    assert "<title>Nytt administratörskonto | Nationell administration</title>" in (
+        page.content.decode()
+    )
+    login = f"/admin/login/?next={ADD}"
+    assert client.get(ADD)["Location"] == login
+    assert verify_session(Client(), huvudman_staff).get(ADD)["Location"] == login
+    assert verify_session(Client(), principal).get(ADD)["Location"] == login
 
 
 # --- The first login ------------------------------------------------------------------

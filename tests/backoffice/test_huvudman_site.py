@@ -46,7 +46,9 @@ def test_national_admin_and_principal_cannot_use_the_huvudman_site(
 ):
     for user in (national_admin, principal):
         verify_session(client, user)
-        assert client.get("/huvudman/").status_code == 302
+        response = client.get("/huvudman/")
+        assert response.status_code == 302
+        assert response["Location"] == "/huvudman/login/?next=/huvudman/", user
         client.logout()
 
 
@@ -54,7 +56,10 @@ def test_deactivated_staff_cannot_use_the_site(client, huvudman_staff):
     verify_session(client, huvudman_staff)
     huvudman_staff.is_active = False
     huvudman_staff.save()
-    assert client.get("/huvudman/").status_code == 302
+    response = client.get("/huvudman/")
+    assert response.status_code == 302
+    assert response["Location"] == "/huvudman/login/?next=/huvudman/"
+    assert not response.wsgi_request.user.is_authenticated
 
 
 def test_staff_see_school_units_principals_and_their_huvudman(staff_client):

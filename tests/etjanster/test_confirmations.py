@@ -263,3 +263,5 @@ def test_restore_is_for_the_principal_and_its_own_school_only(
         ).status_code
         == 404
     )
+    membership.refresh_from_db()
+    assert membership.removed_at is not None

@@ -15,6 +15,9 @@ def test_principal_past_only_the_password_is_sent_to_the_login(client, principal
     client.force_login(principal)
     response = client.get("/e-tjanster/")
     assert response.status_code == 302
+    assert response["Location"] == "/e-tjanster/logga-in/?next=/e-tjanster/"
+    # The login knows the step they are at: the card.
+    assert client.get(response["Location"])["Location"] == "/e-tjanster/logga-in/matris/"
 
 
 def test_principal_sees_each_linked_school(principal_client, grundskola, gymnasium, other_school):
@@ -32,4 +35,9 @@ def test_test_admin_sees_its_own_school_only(client, test_admin, grundskola, gym
 
 def test_teacher_cannot_use_etjanster(client, teacher):
     verify_session(client, teacher)
-    assert client.get("/e-tjanster/").status_code == 302
+    response = client.get("/e-tjanster/")
+    assert response.status_code == 302
+    assert response["Location"] == "/e-tjanster/logga-in/?next=/e-tjanster/"
+    login = client.get(response["Location"]).content.decode()
+    assert "Du är inloggad i Bedömningsportalen som lärare." in login
+    assert "E-tjänster är för rektorer och provadministratorer" in login

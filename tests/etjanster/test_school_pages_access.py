@@ -3,6 +3,8 @@ anonymous to the E-tjänster login, and every change only by POST."""
 
 import pytest
 
+from permissions.models import TestAdministrator
+
 pytestmark = pytest.mark.django_db
 
 GET_PAGES = [
@@ -21,6 +23,16 @@ POST_ONLY = [
     "larare/larare/ateraktivera/",
     "provadministratorer/provadmin/las-upp/",
 ]
+# Each page's own title (before " – ").
+TITLES = {
+    "larare/": "Lärare – Testskolan F–9",
+    "larare/ny/": "Registrera lärare",
+    "larare/importera/": "Importera lärare från CSV",
+    "larare/larare/": "Larare Testsson",
+    "nytt-lasar/": "Nytt läsår",
+    "logg/": "Logg – Testskolan F–9",
+    "provadministratorer/": "Provadministratörer",
+}
 # Irreversible acts: a GET (or a POST without `confirm`) shows the confirmation.
 CONFIRMED = [
     "larare/larare/losenord/",
@@ -29,6 +41,16 @@ CONFIRMED = [
     "provadministratorer/provadmin/losenord/",
     "provadministratorer/provadmin/kort/",
 ]
+
+
+def is_school_page(response, school, path: str) -> bool:
+    """The page at `path` of `school`: its own title, and the school named."""
+    html = response.content.decode()
+    return (
+        response.status_code == 200
+        and f"<title>{TITLES[path]} – Behörighetsportalen</title>" in html
+        and school.name in html
+    )
 
 
 @pytest.mark.parametrize("path", GET_PAGES + ["provadministratorer/"])
@@ -41,7 +63,8 @@ def test_anonymous_visitor_is_sent_to_the_etjanster_login(client, grundskola, te
 
 @pytest.mark.parametrize("path", GET_PAGES + ["provadministratorer/"])
 def test_principal_opens_each_page_of_a_linked_school(principal_client, grundskola, teacher, path):
-    assert principal_client.get(f"/e-tjanster/skolor/{grundskola.code}/{path}").status_code == 200
+    response = principal_client.get(f"/e-tjanster/skolor/{grundskola.code}/{path}")
+    assert is_school_page(response, grundskola, path)
 
 
 @pytest.mark.parametrize("path", CONFIRMED)
@@ -71,7 +94,8 @@ def test_a_school_the_principal_does_not_lead_is_not_found(principal_client, oth
 
 @pytest.mark.parametrize("path", GET_PAGES)
 def test_test_admin_opens_the_pages_of_its_own_school(test_admin_client, grundskola, teacher, path):
-    assert test_admin_client.get(f"/e-tjanster/skolor/{grundskola.code}/{path}").status_code == 200
+    response = test_admin_client.get(f"/e-tjanster/skolor/{grundskola.code}/{path}")
+    assert is_school_page(response, grundskola, path)
 
 
 def test_test_admin_does_not_reach_another_school_of_the_same_principal(
@@ -80,11 +104,17 @@ def test_test_admin_does_not_reach_another_school_of_the_same_principal(
     assert test_admin_client.get(f"/e-tjanster/skolor/{gymnasium.code}/larare/").status_code == 404
 
 
-def test_test_admin_may_not_manage_test_admins(test_admin_client, grundskola):
+def test_test_admin_may_not_manage_test_admins(test_admin_client, grundskola, test_admin):
     base = f"/e-tjanster/skolor/{grundskola.code}/provadministratorer/"
     assert test_admin_client.get(base).status_code == 403
     assert test_admin_client.post(base, {"first_name": "A"}).status_code == 403
-    assert test_admin_client.post(base + "provadmin/inaktivera/").status_code == 403
+    response = test_admin_client.post(base + "provadmin/inaktivera/", {"confirm": "yes"})
+    assert response.status_code == 403
+    # Nothing changed: still the one test administrator, active.
+    appointment = TestAdministrator.objects.get()
+    assert (appointment.user, appointment.deactivated_at) == (test_admin, None)
+    test_admin.refresh_from_db()
+    assert test_admin.is_active
 
 
 @pytest.mark.parametrize(
@@ -109,6 +139,8 @@ def test_a_teacher_of_another_school_is_not_found(principal_client, grundskola, 
     url = f"/e-tjanster/skolor/{grundskola.code}/larare/{membership.user.username}/"
     assert principal_client.get(url).status_code == 404
     assert principal_client.post(url + "ta-bort/", {"confirm": "yes"}).status_code == 404
+    membership.refresh_from_db()
+    assert membership.removed_at is None
 
 
 @pytest.mark.parametrize("path", POST_ONLY)

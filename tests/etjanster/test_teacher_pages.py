@@ -43,6 +43,14 @@ def pdf_text(reader: PdfReader) -> str:
     return "\n".join(page.extract_text() for page in reader.pages)
 
 
+def shown_password(response) -> str:
+    """The new password on the page that shows it once."""
+    assert response.status_code == 200
+    match = re.search(r"Lösenord</dt><dd><code>([^<]+)</code>", response.content.decode())
+    assert match, "no new password on the page"
+    return match.group(1)
+
+
 # --- The list -------------------------------------------------------------------------
 
 
@@ -129,9 +137,13 @@ def test_teacher_list_sorts_by_validity(principal_client, grundskola, teacher):
     assert html.index(old) > html.index(current)
 
 
-def test_a_bad_sort_or_page_shows_the_list_not_an_error(principal_client, grundskola):
+def test_a_bad_sort_or_page_shows_the_list_not_an_error(principal_client, grundskola, teacher):
     response = principal_client.get(url(grundskola), {"sort": "password", "page": "x"})
     assert response.status_code == 200
+    html = response.content.decode()
+    # (The unknown sort is named as a mistake above the list: the title starts "Fel: ".)
+    assert "Lärare – Testskolan F–9 – Behörighetsportalen</title>" in html
+    assert "Testsson, Larare" in table_row(html, teacher.username)
 
 
 # --- Registering ------------------------------------------------------------------------
@@ -473,21 +485,27 @@ def test_a_removed_membership_elsewhere_does_not_block_a_new_password(
     response = principal_client.post(
         url(grundskola, f"{teacher.username}/losenord/"), {"confirm": "yes"}
     )
-    assert response.status_code == 200
+    password = shown_password(response)
+    teacher.refresh_from_db()
+    assert teacher.check_password(password)
+    assert not teacher.check_password("larare-password-1234")
 
 
 def test_a_test_admin_gives_a_new_password_only_to_teachers_of_its_own_school_alone(
     test_admin_client, grundskola, gymnasium, teacher
 ):
-    assert (
-        test_admin_client.post(url(grundskola, "larare/losenord/"), {"confirm": "yes"}).status_code
-        == 200
-    )
+    response = test_admin_client.post(url(grundskola, "larare/losenord/"), {"confirm": "yes"})
+    password = shown_password(response)
+    teacher.refresh_from_db()
+    assert teacher.check_password(password)
+    # Once the teacher also belongs to a school the test administrator does not serve:
     Membership.objects.create(user=teacher, school_unit=gymnasium, valid_until=END_OF_YEAR)
-    assert (
-        test_admin_client.post(url(grundskola, "larare/losenord/"), {"confirm": "yes"}).status_code
-        == 403
-    )
+    refused = test_admin_client.post(url(grundskola, "larare/losenord/"), {"confirm": "yes"})
+    assert refused.status_code == 403
+    assert "Lösenord</dt>" not in refused.content.decode()
+    teacher.refresh_from_db()
+    assert teacher.check_password(password)
+    assert AuditEvent.objects.filter(action=AuditAction.PASSWORD_REGENERATED).count() == 1
 
 
 def email_of_length(length: int) -> str:

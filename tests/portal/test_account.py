@@ -29,7 +29,9 @@ def test_anonymous_is_sent_to_the_portal_login_returning_here(client):
 
 def test_a_principal_is_sent_to_the_portal_login_too(client, principal):
     verify_session(client, principal)
-    assert client.get(URL).status_code == 302
+    response = client.get(URL)
+    assert response.status_code == 302
+    assert response["Location"] == "/bedomningsportalen/logga-in/?next=/bedomningsportalen/konto/"
 
 
 def test_teacher_sees_school_subjects_validity_and_state(client, teacher):

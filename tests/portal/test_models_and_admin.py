@@ -12,7 +12,7 @@ from django.utils import timezone
 from core.context_processors import ActiveNotices
 from core.models import SiteNotice
 from permissions.models import Subject
-from portal.models import Material
+from portal.models import Material, SupportTicket
 from portal.validators import validate_pdf
 from tests.conftest import verify_session
 from tests.fixtures.material import PDF_BYTES, make_material
@@ -117,14 +117,29 @@ def test_admin_refuses_a_protected_item_without_a_reason_with_a_message(client, 
 
 
 def test_admin_lists_material_notices_and_tickets(client, national_admin):
-    make_material("listad")
+    material = make_material("listad", title="Listat bedömningsstöd")
+    now = timezone.now()
+    notice = SiteNotice.objects.create(
+        title="Planerat underhåll", starts_at=now, ends_at=now + datetime.timedelta(days=1)
+    )
+    ticket = SupportTicket.objects.create(
+        name="Sara Sändare",
+        email="sara@skola.example",
+        subject="Var finns provet?",
+        message="Jag hittar inte provet.",
+    )
     verify_session(client, national_admin)
-    for url in (
-        "/admin/portal/material/",
-        "/admin/core/sitenotice/",
-        "/admin/portal/supportticket/",
-    ):
-        assert client.get(url).status_code == 200
+    rows = {
+        "/admin/portal/material/": (material, "Listat bedömningsstöd"),
+        "/admin/core/sitenotice/": (notice, "Planerat underhåll"),
+        "/admin/portal/supportticket/": (ticket, "Var finns provet?"),
+    }
+    for url, (row, text) in rows.items():
+        response = client.get(url)
+        assert response.status_code == 200, url
+        html = response.content.decode()
+        assert f'href="{url}{row.pk}/change/' in html, url
+        assert text in html, url
     assert client.get("/admin/portal/supportticket/add/").status_code == 403
 
 

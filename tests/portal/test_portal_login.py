@@ -93,6 +93,8 @@ def test_logout_needs_csrf(teacher):
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(teacher)
     assert strict.post("/logga-ut/").status_code == 403
+    assert strict.session["_auth_user_id"] == str(teacher.pk)
+    assert strict.get("/bedomningsportalen/konto/").status_code == 200
 
 
 @pytest.mark.django_db
@@ -114,4 +116,8 @@ def test_a_username_typed_in_capitals_logs_in(client, teacher):
         {"username": f" {teacher.username.upper()} ", "password": "larare-password-1234"},
     )
     assert response.status_code == 302
-    assert client.get("/bedomningsportalen/konto/").status_code == 200
+    assert response["Location"] == "/bedomningsportalen/"
+    assert client.session["_auth_user_id"] == str(teacher.pk)
+    account = client.get("/bedomningsportalen/konto/")
+    assert account.status_code == 200
+    assert "Inloggad som Larare Testsson" in account.content.decode()

@@ -137,8 +137,13 @@ def test_the_rate_limit_window_passes_after_an_hour(client, school_day):
     for _ in range(5):
         client.post(CONTACT, ticket(), REMOTE_ADDR="198.51.100.1")
     assert client.post(CONTACT, ticket(), REMOTE_ADDR="198.51.100.1").status_code == 429
+    assert SupportTicket.objects.count() == 5
     school_day.shift(3601)
-    assert client.post(CONTACT, ticket(), REMOTE_ADDR="198.51.100.1").status_code == 302
+    response = client.post(CONTACT, ticket(), REMOTE_ADDR="198.51.100.1")
+    assert response.status_code == 302
+    assert response["Location"] == CONTACT
+    assert "Tack!" in client.get(CONTACT).content.decode()
+    assert SupportTicket.objects.count() == 6
 
 
 def lookup(client, code: str, email: str, address: str = "192.0.2.10"):

@@ -160,7 +160,10 @@ def test_a_session_used_every_few_minutes_outlives_the_idle_timeout(client, teac
         client.force_login(teacher)
         for _ in range(12):  # an hour, one request every five minutes
             traveller.shift(datetime.timedelta(minutes=5))
-            assert client.get("/bedomningsportalen/konto/").status_code == 200
+            response = client.get("/bedomningsportalen/konto/")
+            assert response.status_code == 200
+            assert "Inloggad som Larare Testsson" in response.content.decode()
+            assert client.session["_auth_user_id"] == str(teacher.pk)
 
 
 def test_an_idle_session_ends_after_the_idle_timeout(client, teacher):

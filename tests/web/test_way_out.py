@@ -189,13 +189,18 @@ def test_the_principals_of_a_teacher_together_send_at_most_five_password_codes_a
         assert "En kod skickades" in later.post(there, follow=True).content.decode()
 
 
-def test_a_school_that_is_not_the_teachers_cannot_send_a_code(client, shared_teacher, other_school):
+def test_a_school_that_is_not_the_teachers_cannot_send_a_code(
+    client, shared_teacher, other_school, mailoutbox
+):
     outsider = make_user("utomstaende", Role.PRINCIPAL)
     gymnasium_only = verify_session(Client(), outsider)
     response = gymnasium_only.post(
         f"/e-tjanster/skolor/{other_school.code}/larare/larare/losenordskod/"
     )
     assert response.status_code == 404
+    assert not AuditEvent.objects.filter(action="email_code_sent").exists()
+    deliver_mail()
+    assert mailoutbox == []
 
 
 def test_a_logged_in_teacher_at_etjanster_is_told_why_the_login_form_shows(client, teacher):
