@@ -49,10 +49,15 @@ def catalogue(root: Path, language: str) -> Path:
 
 def normalized(path: Path) -> str:
     """The catalogue's entries without line wrapping (gettext's tools wrap
-    differently), the header's creation date, or "#|" notes of earlier
+    differently), in msgid order (makemessages orders them by the files they
+    come from, so moving a file reorders the catalogue but changes no
+    string), without the header's creation date or "#|" notes of earlier
     msgids (left behind when a fuzzy flag is removed by hand)."""
     text = subprocess.run(
-        [MSGCAT, "--no-wrap", str(path)], capture_output=True, text=True, check=True
+        [MSGCAT, "--no-wrap", "--sort-output", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     text = re.sub(r"^#\|.*\n", "", text, flags=re.M)
     return re.sub(r'"POT-Creation-Date: [^"]*"\n', "", text)
