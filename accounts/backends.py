@@ -21,7 +21,7 @@ class AccountBackend(ModelBackend):
     PERFORMANCE: the session store has usually read the user row already, in
     the statement that read the session (accounts/session_store.py); it is
     taken from there when its id is the one Django asks for. Otherwise the
-    user is read with one plain statement (accounts/rows.py). Either way an
+    user is read with one plain statement (core/rows.py). Either way an
     inactive user is refused exactly as ModelBackend does, and Django's
     `get_user` checks the session hash (and so the session epoch) after.
     """

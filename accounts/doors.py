@@ -2,8 +2,9 @@
 
 SECURITY: each role has exactly one door. E-tjänster takes the password and
 the matrix card, Bedömningsportalen the password, the two admin sites the
-password and a TOTP code. `permissions.policy` builds every rule about who
-may log in where on `door_of`; nothing else restates it.
+password and a TOTP code. `permissions.policy` builds its rules about who
+may log in where on `door_of` (adding that the account is active);
+`admin_login` asks it directly.
 """
 
 from enum import StrEnum

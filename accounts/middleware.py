@@ -54,7 +54,7 @@ class OTPMiddleware(DjangoOTPMiddleware):
     same statement (accounts/session_store.py), and is taken from there when
     it is the very device the session's data names; any other device (an
     admin's TOTP, a session saved before the card column existed) is read
-    with one plain statement (accounts/rows.py says why). The card's 80 cell
+    with one plain statement (core/rows.py says why). The card's 80 cell
     MACs stay unread either way. django-otp's own checks still decide: the
     device must belong to the user and be confirmed.
     """

@@ -53,7 +53,7 @@ class User(AbstractUser):
         related_name="staff",
         help_text=_("Only for huvudman staff: the huvudman whose data they manage."),
     )
-    # SECURITY: raised by `accounts.services.access_end` whenever the account
+    # SECURITY: raised by `accounts.services.access.access_end` whenever the account
     # loses access. It is part of the session auth hash, so every session
     # started before stays invalid for good, also after a reactivation.
     session_epoch = models.PositiveIntegerField(default=0, editable=False)
@@ -555,6 +555,8 @@ class Session(AbstractBaseSession):
 
     @classmethod
     def get_session_store_class(cls):
-        # The configured engine (accounts.session_store), named by the setting
-        # rather than imported: that module reads this one.
+        # The configured engine (accounts.session_store): the one store that
+        # writes this model. Looked up by the setting rather than imported,
+        # since that module reads this one (no import cycle, also not a lazy
+        # one); `get_decoded()` and the manager's `encode()` use it.
         return import_module(settings.SESSION_ENGINE).SessionStore

@@ -3,7 +3,7 @@ together with their user and their matrix card in one plain statement.
 
 PERFORMANCE: every request with a session cookie reads the session row, and
 every logged-in one its user too, and in E-tjänster the card it was verified
-with (accounts/rows.py says why plain statements). The row carries the
+with (core/rows.py says why plain statements). The row carries the
 user's id and the card's (`accounts.Session.user`, `.card_device`), so one
 statement LEFT JOINs both rows in; `accounts.backends.AccountBackend` and
 `accounts.middleware.OTPMiddleware` use them instead of a query each.

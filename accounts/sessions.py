@@ -1,5 +1,5 @@
 """Ending sessions: the rows of an account that lost access
-(`accounts.services.access_end` decides), and a session that idles out or
+(`accounts.services.access.access_end` decides), and a session that idles out or
 reaches its absolute timeout."""
 
 import datetime
@@ -15,7 +15,7 @@ def sessions_end_many(*, user_ids, keep_session_key: str = "") -> dict[int, int]
     """Delete every live session of these users (but `keep_session_key`);
     returns how many ended per user id.
 
-    Only `accounts.services.access_end` calls this: the session epoch it
+    Only `accounts.services.access.access_end` calls this: the session epoch it
     raises is what makes the end final (also for a session row this misses,
     say one being saved at this very moment); deleting the rows frees them
     at once. Each session row carries its user's id (`accounts.Session`,

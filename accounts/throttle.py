@@ -5,7 +5,7 @@ SECURITY (ASVS 6.3.1, NIST SP 800-63B 5.2.2): guessing is slowed down, and
 nobody can lock an account's owner out on purpose.
 
 - A browser that has logged in to an account before carries a signed
-  *trusted-device* cookie naming that account (`accounts.network`). Its
+  *trusted-device* cookie naming that account (`web.request`). Its
   failures are counted for that browser alone, so no failure anywhere else,
   not even from the same school network, slows the owner down there.
 - Any other browser is counted per username *and* client address: 3 free

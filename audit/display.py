@@ -133,7 +133,7 @@ VALUE_LABELS = {
     "replace": gettext_lazy("the file's subjects replace the teacher's current ones"),
     "grundskola": gettext_lazy("Grundskola"),
     "gymnasial": gettext_lazy("Gymnasial"),
-    # Why sessions ended (`accounts.services.access_end`).
+    # Why sessions ended (`accounts.services.access.access_end`).
     "totp_replaced": gettext_lazy("new authenticator app"),
     "card_replaced": gettext_lazy("new matrix card"),
     "password_replaced": gettext_lazy("new password"),

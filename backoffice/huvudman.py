@@ -23,7 +23,7 @@ from accounts.card_pdf import card_rows, render_card_pdf
 from accounts.models import CARD_COLUMNS, CURRENT_CARD_STATES, CardState, MatrixCardDevice
 from accounts.services.cards import card_unlock, current_card
 from audit.models import AuditEvent
-from backoffice.admin.permissions import AuditEventAdmin
+from backoffice.admin.audit import AuditEventAdmin
 from backoffice.forms import (
     HuvudmanContactForm,
     PrincipalIssueForm,

@@ -20,7 +20,20 @@ def moved_model(request: HttpRequest, old: str, rest: str) -> HttpResponsePerman
     return HttpResponsePermanentRedirect(f"{path}?{query}" if query else path)
 
 
+# App index pages that held only moved models: /huvudman/permissions/ listed
+# the audit log alone.
+MOVED_APPS = {"huvudman/": {"permissions": "audit"}}
+
+
+def moved_app(request: HttpRequest, old: str) -> HttpResponsePermanentRedirect:
+    new = next(new for apps in MOVED_APPS.values() for app, new in apps.items() if app == old)
+    return HttpResponsePermanentRedirect(request.path.replace(f"/{old}/", f"/{new}/", 1))
+
+
 def moved_urls(site_prefix: str) -> list:
     """Patterns for one admin site's prefix ("admin/", "huvudman/")."""
     models = "|".join(MOVED)
-    return [re_path(rf"^{site_prefix}(?P<old>{models})/(?P<rest>.*)$", moved_model)]
+    patterns = [re_path(rf"^{site_prefix}(?P<old>{models})/(?P<rest>.*)$", moved_model)]
+    for app in MOVED_APPS.get(site_prefix, {}):
+        patterns.append(re_path(rf"^{site_prefix}(?P<old>{app})/$", moved_app))
+    return patterns

@@ -1,3 +1,6 @@
+"""The two admin sites' common base: password and TOTP login, the enrolment
+page at the first login, the idle timeout and the refusal page."""
+
 import base64
 from collections.abc import Callable
 
@@ -20,9 +23,13 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts.services.staff import admin_enrolment_complete, totp_enrolment_key, totp_enrolment_uri
+from backoffice.forms import (
+    HuvudmanAuthenticationForm,
+    TOTPAdminAuthenticationForm,
+    TOTPEnrolmentForm,
+)
 from core.refusals import Refused
 from permissions import policy
-from web.forms import HuvudmanAuthenticationForm, TOTPAdminAuthenticationForm, TOTPEnrolmentForm
 from web.request import audit_context, device_cookie_remember
 
 # The authenticator key being enrolled lives in the session until it is confirmed,
@@ -182,7 +189,7 @@ class NationalAdminSite(TOTPAdminSite):
 class HuvudmanSite(TOTPAdminSite):
     """/huvudman/: huvudman staff manage their own huvudman's school units,
     principals and contact person. Every ModelAdmin on it scopes its queryset
-    through `permissions.policy` (see schools/huvudman_admin.py)."""
+    through `permissions.policy` (see backoffice/huvudman/)."""
 
     site_header = _("Behörighetsportalen – huvudman")
     site_title = _("Huvudman administration")

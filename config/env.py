@@ -108,7 +108,7 @@ def s3_storage_from_env() -> dict:
             "access_key": env_required("S3_ACCESS_KEY_ID"),
             "secret_key": env_required("S3_SECRET_ACCESS_KEY"),
             # SECURITY: objects are private (no ACL grants); the portal's gate
-            # streams them (portal/storage.py), so no URL to them is ever given out.
+            # streams them (core/storage.py), so no URL to them is ever given out.
             "default_acl": None,
             # Two uploads named alike must never overwrite each other's file:
             # Django picks a free name, as it does on disk.

@@ -1,3 +1,5 @@
+"""Infrastructure: its own rows (outbox, spent tokens, rate limits, notices)."""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 

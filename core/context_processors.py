@@ -1,3 +1,6 @@
+"""What every page shows: the national admins' site notices, and links to the
+same page in the other language."""
+
 import functools
 
 from django.conf import settings

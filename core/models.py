@@ -28,7 +28,7 @@ class OutboxMessage(models.Model):
     delay, so no request waits on SMTP or fails with it.
 
     SECURITY: the message (recipients, subject, body, attachments such as a
-    slip with a password) is kept only sealed (`accounts.sealed`, AES-GCM
+    slip with a password) is kept only sealed (`core.sealed`, AES-GCM
     under a key derived from MATRIX_CARD_KEY) and erased once it was sent or
     given up: what stays is that a mail of this kind existed, and its fate.
     """
@@ -69,7 +69,7 @@ class OutboxMessage(models.Model):
 
 class SpentFormToken(models.Model):
     """A confirmation form's one-time token, spent by the act it confirmed
-    (`accounts.once`). The unique pair makes a second spend fail inside the
+    (`core.once`). The unique pair makes a second spend fail inside the
     second act's own transaction, however the two requests were spread over
     app servers. Kept a day: after that no session that saw the form lives."""
 

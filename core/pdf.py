@@ -1,7 +1,7 @@
 """What every printed PDF (matrix card, credential slips) shares: the
 typeface and the document's title and language.
 
-Atkinson Hyperlegible (config/fonts/, SIL OFL 1.1) keeps B/8, S/5, Z/2 and
+Atkinson Hyperlegible (core/fonts/, SIL OFL 1.1) keeps B/8, S/5, Z/2 and
 G/6 apart for readers with low vision; it is embedded in each PDF, so
 nothing depends on the reader's fonts. ReportLab cannot tag a PDF (no
 structure tree), so the page that hands a PDF out shows the same content

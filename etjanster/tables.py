@@ -73,7 +73,7 @@ LOG_ROW = (
 
 
 def log_rows_html(rows: Iterable["EventRow"]) -> SafeString:
-    """One row per event (`audit.display.event_rows`): time, action,
+    """One row per event (`permissions.event_rows.event_rows`): time, action,
     who (with their role), what it concerns, details, from which address."""
     time, action, by = _("Time"), _("Action"), _("By")
     concerns, details, address = _("Concerns"), _("Details"), _("From address")

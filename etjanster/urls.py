@@ -1,3 +1,5 @@
+"""E-tjänster's addresses (namespace `etjanster`), under /e-tjanster/."""
+
 from django.urls import path
 
 from etjanster.views import (

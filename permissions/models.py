@@ -163,7 +163,7 @@ class Membership(models.Model):
     removed_at = models.DateTimeField(_("removed"), null=True, blank=True)
     created_at = models.DateTimeField(_("registered"), default=timezone.now)
     # None while an existing account linked by its e-mail address waits for
-    # its owner's confirmation (`permissions.services.memberships_register`).
+    # its owner's confirmation (`permissions.services.memberships.memberships_register`).
     confirmed_at = models.DateTimeField(
         _("confirmed by the teacher"), null=True, blank=True, default=timezone.now
     )
@@ -233,7 +233,7 @@ class EmailCode(models.Model):
     account, so proof of that address is what the account's owner gives back.
     Only a keyed hash of the code is stored; a code works once, until
     `expires_at`, and wrong codes are throttled like passwords
-    (`permissions.services.email_code_redeem`).
+    (`permissions.services.confirmations.email_code_redeem`).
     """
 
     user = models.ForeignKey(
@@ -352,7 +352,7 @@ class ImportPickup(models.Model):
     """The slips (with passwords) and the report of an applied import, until
     the principal downloads them.
 
-    SECURITY: sealed (AES-GCM, `accounts.sealed`) under a random key that is
+    SECURITY: sealed (AES-GCM, `core.sealed`) under a random key that is
     not stored: it is in the result page only, and every download posts it
     back. The database alone never holds the new passwords in clear. Usable
     for `PICKUP_LIFETIME`; the next import deletes expired ones (unreadable

@@ -8,7 +8,6 @@ never written to disk or stored in the database.
 import dataclasses
 import datetime
 import io
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.utils import formats
@@ -21,9 +20,6 @@ from reportlab.pdfgen.canvas import Canvas
 from core.i18n import localized_path
 from core.outbox import mail_enqueue
 from core.pdf import SANS, SANS_BOLD, TEXT_SIZE, new_canvas
-
-if TYPE_CHECKING:
-    pass
 
 # The login addresses printed on slips are the ones the settings define.
 PORTAL_LOGIN_PATH = settings.PORTAL_LOGIN_URL

@@ -30,24 +30,6 @@ from schools.models import PrincipalAssignment
 
 
 @transaction.atomic
-def teacher_password_change(*, user: User, new_password: str, context: AuditContext) -> None:
-    """Set the teacher's own new password.
-
-    The caller has checked the current password and Django's validators.
-    Every session of the account ends (their session hash no longer
-    matches); the view keeps its own with `update_session_auth_hash`.
-    """
-    user.set_password(new_password)
-    user.save(update_fields=["password"])
-    audit_record(
-        action=AuditAction.PASSWORD_CHANGED,
-        context=context,
-        target=user.username,
-        details={"by": "self"},
-    )
-
-
-@transaction.atomic
 def material_download_record(*, material: Material, access: Access, context: AuditContext) -> None:
     audit_record(
         action=AuditAction.MATERIAL_DOWNLOADED,

@@ -1,3 +1,5 @@
+"""What every page's header needs to know of the login (policy decides)."""
+
 from django.http import HttpRequest
 from django.utils import timezone
 

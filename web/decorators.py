@@ -1,3 +1,5 @@
+"""Who may open a page of each site: the view decorators (policy decides)."""
+
 from collections.abc import Callable
 from functools import wraps
 

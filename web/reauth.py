@@ -1,6 +1,6 @@
 """Re-authentication on a confirmation page: what to ask (nothing while the
 last proof is fresh, a card cell in E-tjänster, a TOTP code on the admin
-sites) and the check of the answer (`accounts.reauth` verifies and audits)."""
+sites) and the check of the answer (`accounts.services.reauth` verifies and audits)."""
 
 from dataclasses import dataclass
 

@@ -1,3 +1,5 @@
+"""The addresses every site shares (namespace `web`): logout and the idle warning's "Fortsätt"."""
+
 from django.urls import path
 
 from web import views

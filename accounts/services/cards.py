@@ -175,7 +175,7 @@ def answers_incomplete(*, cells: tuple[str, ...], answers: dict[str, str]) -> bo
     must not bring the owner closer to a locked card. A guess is only a
     form with every asked cell filled in. The one rule for both card steps:
     the login's three cells (`card_answer`) and a grave act's one cell
-    (`accounts.services.reauth.reauth_check`).
+    (`web.reauth.reauth_check`).
     """
     return any(not normalize_answer(answers.get(cell, "")) for cell in cells)
 

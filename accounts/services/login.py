@@ -144,7 +144,7 @@ def password_check(
     (`accounts.throttle`), and the caller says only when to try again.
 
     `device` is this browser's trusted-device id for the username
-    (`accounts.network.trusted_device`). `clear_on_success=False` keeps the
+    (`web.request.trusted_device`). `clear_on_success=False` keeps the
     failures when the password is right: a door with a second factor in the
     same form clears them only when the whole login succeeds (`admin_login`).
     """

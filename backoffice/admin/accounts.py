@@ -42,7 +42,7 @@ ADMIN_ROLE_CHOICES = [(role.value, role.label) for role in Role if role in ADMIN
 
 class StaffCreationForm(forms.Form):
     """A new national admin or huvudman staff member. Input validation only;
-    `accounts.services.staff_create` checks the rules again and saves."""
+    `accounts.services.staff.staff_create` checks the rules again and saves."""
 
     username = forms.CharField(
         label=_("Username"),

@@ -1,22 +1,15 @@
+"""/admin/: Bedömningsportalen's material (its file only through the gate) and
+the support tickets national admins work."""
+
 from django import forms
 from django.contrib import admin
-from django.contrib.admin.widgets import AdminFileWidget, AdminSplitDateTime
-from django.db import models
+from django.contrib.admin.widgets import AdminFileWidget
 from django.urls import reverse
-from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from backoffice.sites import ReadOnlyAdmin
-from core.models import OutboxMessage, SiteNotice
 from permissions.policy import can_handle_support_tickets, support_handlers
 from portal.models import Material, SupportTicket, SupportTicketEntry
-from portal.services import (
-    material_delete,
-    material_save,
-    site_notice_delete,
-    site_notice_save,
-    support_ticket_update,
-)
+from portal.services import material_delete, material_save, support_ticket_update
 from web.request import audit_context
 
 
@@ -35,27 +28,6 @@ class GateFileWidget(AdminFileWidget):
         return context
 
     template_name = "admin/widgets/gate_file_input.html"
-
-
-class LabelledSplitDateTime(AdminSplitDateTime):
-    """The date and time boxes each named with the field: "Shown from, date".
-
-    The stock widget labels only the date box (through the field's label)
-    and writes "Date:"/"Time:" as plain text, so two time boxes on one form
-    had no name of their own.
-    """
-
-    def __init__(self, *args, field_label: str = "", **kwargs):
-        super().__init__(*args, **kwargs)
-        self.field_label = field_label
-
-    def get_context(self, name, value, attrs):
-        context = super().get_context(name, value, attrs)
-        date, time = context["widget"]["subwidgets"]
-        field = capfirst(self.field_label)
-        date["attrs"]["aria-label"] = _("%(field)s, date") % {"field": field}
-        time["attrs"]["aria-label"] = _("%(field)s, time") % {"field": field}
-        return context
 
 
 @admin.register(Material)
@@ -89,28 +61,6 @@ class MaterialAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset) -> None:
         for material in queryset:
             material_delete(context=audit_context(request), material=material)
-
-
-@admin.register(SiteNotice)
-class SiteNoticeAdmin(admin.ModelAdmin):
-    list_display = ["title", "starts_at", "ends_at"]
-    search_fields = ["title", "body"]
-    search_help_text = _("Search title or text")
-
-    def formfield_for_dbfield(self, db_field, request, **kwargs):
-        if isinstance(db_field, models.DateTimeField):
-            kwargs["widget"] = LabelledSplitDateTime(field_label=db_field.verbose_name)
-        return super().formfield_for_dbfield(db_field, request, **kwargs)
-
-    def save_model(self, request, obj, form, change) -> None:
-        site_notice_save(context=audit_context(request), notice=obj)
-
-    def delete_model(self, request, obj) -> None:
-        site_notice_delete(context=audit_context(request), notice=obj)
-
-    def delete_queryset(self, request, queryset) -> None:
-        for notice in queryset:
-            site_notice_delete(context=audit_context(request), notice=notice)
 
 
 class SupportTicketForm(forms.ModelForm):
@@ -200,15 +150,3 @@ class SupportTicketAdmin(admin.ModelAdmin):
         # The history is written by the service; the read-only inline saves nothing.
         for formset in formsets:
             formset.save()
-
-
-@admin.register(OutboxMessage)
-class OutboxMessageAdmin(ReadOnlyAdmin, admin.ModelAdmin):
-    """Read-only: what the mail worker has to do and has done. The messages
-    themselves are sealed and erased once sent, so none is shown here."""
-
-    list_display = ["created_at", "kind", "status", "attempts", "next_attempt_at", "last_error"]
-    list_filter = ["status", "kind"]
-    fields = list_display + ["finished_at"]
-    readonly_fields = fields
-    show_full_result_count = False

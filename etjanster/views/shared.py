@@ -107,7 +107,7 @@ def teacher_facts(membership: Membership) -> list:
 
 
 def repeated_post(request: HttpRequest, done_url: str, *, credentials: bool) -> HttpResponse | None:
-    """A form sent again (`accounts.once`): not carried out; on to `done_url`,
+    """A form sent again (`core.once`): not carried out; on to `done_url`,
     saying why (and, for `credentials`, that a password or card is shown once)."""
     if request.method == "POST" and once_repeated(request):
         return said_repeated(request, done_url, credentials=credentials)

@@ -80,7 +80,7 @@ def teacher_password_code(request: HttpRequest, code: str, username: str) -> Htt
 @require_POST
 def teacher_data(request: HttpRequest, code: str, username: str) -> HttpResponse:
     """The school's data about one teacher as JSON, on the teacher's request
-    (README "Privacy"); principals only, audited."""
+    (docs/privacy.md); principals only, audited."""
     school_unit = school_unit_or_404(request, code, today())
     membership = membership_or_404(school_unit, username)
     require(policy.can_export_teacher_data(user=request.user, school_unit=school_unit))

@@ -96,7 +96,7 @@ def _filtered(memberships: QuerySet, *, params: dict, day: datetime.date) -> Que
 
 
 def _teacher_rows(memberships: list[tuple], *, school_unit: SchoolUnit, day) -> list[dict]:
-    """The teacher list's rows as plain values for `schools.tables`, with one
+    """The teacher list's rows as plain values for `etjanster.tables`, with one
     query for the subjects of all of them.
 
     PERFORMANCE: whatever is the same for every row (translations, the state

@@ -242,7 +242,7 @@ def _carry_out(
     context = context_for(request, target.school_unit)
     try:
         # What was done is said only after the transaction: a repeated
-        # confirmation rolls the act back (`accounts.once`).
+        # confirmation rolls the act back (`core.once`).
         with spent_once(request):
             result = act(context)
     except Refused as refusal:

@@ -40,8 +40,6 @@ class ImportedTeacher:
 # A checked file waits this long for "Import"; the slips of an applied one
 # this long for their download.
 PREVIEW_LIFETIME = datetime.timedelta(hours=1)
-
-
 PICKUP_LIFETIME = datetime.timedelta(hours=1)
 
 
@@ -283,7 +281,7 @@ def import_report_csv(imported) -> str:
     return report.getvalue()
 
 
-def import_slips(imported: Iterable["ImportedTeacher"], *, school_unit: "SchoolUnit") -> list[Slip]:
+def import_slips(imported: Iterable[ImportedTeacher], *, school_unit: SchoolUnit) -> list[Slip]:
     """One slip per row of a CSV import; only new accounts' slips carry a password."""
     return [
         Slip(

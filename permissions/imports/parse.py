@@ -2,7 +2,7 @@
 says what importing them would do).
 
 The plan is pure reading (a constant number of queries whatever the row
-count); `permissions.services.csv_import_apply` re-plans inside its
+count); `permissions.imports.apply.csv_import_apply` re-plans inside its
 transaction and writes. The file is never trusted between preview and apply:
 apply parses and validates the same text again.
 

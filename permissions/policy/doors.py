@@ -6,26 +6,29 @@ import datetime
 from django.db.models import QuerySet
 
 from accounts.doors import Door, door_of
-from accounts.models import ADMIN_ROLES, ETJANSTER_ROLES, MatrixCardDevice, Role, User
+from accounts.models import ADMIN_ROLES, MatrixCardDevice, Role, User
 from permissions.models import TestAdministrator
 from permissions.policy.huvudman import can_use_huvudman_site
 
-
-def can_use_national_admin(*, user: User) -> bool:
-    return user.is_active and user.role == Role.NATIONAL_ADMIN
-
-
 # --- Login doors: which role uses which login, and when a session counts -------
 #
-# SECURITY: each role has exactly one door. E-tjänster takes the password and
-# the matrix card, Bedömningsportalen the password, the two admin sites the
-# password and a TOTP code. The login views, the decorators, the admin sites
-# and the session middleware ask these functions; none restates the rule.
+# SECURITY: which role logs in at which door is `accounts.doors.door_of`; these
+# functions add that the account is active, and when a session counts as
+# logged in. The login views, the decorators, the admin sites and the session
+# middleware ask these functions; none restates the rule.
+
+
+def _uses(user: User, door: Door) -> bool:
+    return bool(user.is_authenticated and user.is_active and door_of(user) == door)
+
+
+def can_use_national_admin(*, user: User) -> bool:
+    return _uses(user, Door.ADMIN)
 
 
 def can_use_etjanster(*, user: User) -> bool:
     """A principal or test administrator: the roles that log in to E-tjänster."""
-    return bool(user.is_authenticated and user.is_active and user.role in ETJANSTER_ROLES)
+    return _uses(user, Door.ETJANSTER)
 
 
 def is_etjanster_verified(*, user: User) -> bool:
@@ -48,7 +51,7 @@ def is_etjanster_half_logged_in(*, user: User) -> bool:
 
 def can_use_portal(*, user: User) -> bool:
     """A teacher: the only role that logs in to Bedömningsportalen."""
-    return bool(user.is_authenticated and user.is_active and user.role == Role.TEACHER)
+    return _uses(user, Door.PORTAL)
 
 
 def _admin_session_verified(user: User) -> bool:

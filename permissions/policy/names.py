@@ -9,7 +9,7 @@ from permissions.models import Membership
 # --- The name a school knows a teacher by ------------------------------------------------
 #
 # SECURITY: an e-mail address is all a school needs to link an existing
-# account (`permissions.services.memberships_register`). Until the account's
+# account (`permissions.services.memberships.memberships_register`). Until the account's
 # owner confirms the link, the school (and its huvudman) is shown the name it
 # typed itself, never the one another school stored on the account: else
 # typing an address would reveal the name behind it. A link never confirmed

@@ -252,7 +252,8 @@ def linkable_teacher_accounts(*, emails) -> QuerySet[User]:
     through its owner's E-tjänster account, so nobody can register a
     principal's address to link it, and a principal's self-registration
     never links somebody else's account. Linking an account found here
-    grants nothing until its owner confirms (`permissions.services.memberships_register`).
+    grants nothing until its owner confirms
+    (`permissions.services.memberships.memberships_register`).
     """
     lowered = sorted({email.strip().lower() for email in emails})
     return (

@@ -26,11 +26,7 @@ from permissions.models import EmailCode, EmailCodePurpose, Membership
 
 # How long a mailed code works.
 EMAIL_CODE_LIFETIME = datetime.timedelta(days=7)
-
-
 EMAIL_CODE_ALPHABET = CARD_ALPHABET
-
-
 # 8 characters of 32: 40 bits, under the password throttle's growing delay.
 EMAIL_CODE_LENGTH = 8
 

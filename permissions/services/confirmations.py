@@ -31,9 +31,6 @@ from permissions.services.codes import email_code_digest
 from permissions.services.memberships import membership_remove
 from schools.models import SchoolUnit
 
-# How long a mailed code works.
-EMAIL_CODE_LIFETIME = datetime.timedelta(days=7)
-
 
 def _email_code_throttle_name(username: str) -> str:
     # Counted apart from the account's password, so that guessing codes never
@@ -116,7 +113,8 @@ def _email_code_redeem(
     # another school gives at this moment (`teacher_password_regenerate`)
     # lands wholly before this one, never after it.
     account = User.objects.select_for_update().get(pk=account.pk)
-    match.used_at = timezone.now()
+    now = timezone.now()
+    match.used_at = now
     match.save(update_fields=["used_at"])
     as_owner = context.acting(account) if context.actor is None else context
     school_unit = membership.school_unit if membership is not None else None
@@ -144,7 +142,7 @@ def _email_code_redeem(
     )
     outcome = CodeOutcome.PASSWORD_SET
     if membership is not None:
-        _membership_confirm(membership=membership, account=account, context=as_owner)
+        _membership_confirm(membership=membership, account=account, context=as_owner, now=now)
         outcome = CodeOutcome.CONFIRMED
     access_end(
         users=[account],
@@ -201,11 +199,13 @@ def _code_found(
     return account, match
 
 
-def _membership_confirm(*, membership: Membership, account: User, context: AuditContext) -> None:
+def _membership_confirm(
+    *, membership: Membership, account: User, context: AuditContext, now: datetime.datetime
+) -> None:
     """The owner confirmed: the school now knows the account's own name (the
     typed one is no longer needed), and the account's other schools learn
     that it is shared."""
-    membership.confirmed_at = timezone.now()
+    membership.confirmed_at = now
     membership.typed_first_name = membership.typed_last_name = ""
     membership.save(update_fields=["confirmed_at", "typed_first_name", "typed_last_name"])
     audit_record(

@@ -161,7 +161,7 @@ def _code_done_message(result) -> str:
 @teacher_required
 @require_POST
 def account_data_export(request: HttpRequest) -> HttpResponse:
-    """The teacher's own data as JSON (README "Privacy"). A POST: it writes
+    """The teacher's own data as JSON (docs/privacy.md). A POST: it writes
     an audit event, and no link prefetcher may trigger it."""
     user: User = request.user
     data = teacher_data_export(teacher=user, context=audit_context(request))

@@ -38,3 +38,11 @@ def test_only_the_moved_models_are_redirected(client):
     response = client.get("/admin/permissions/auditeventx/")
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
+
+
+def test_the_huvudman_sites_old_section_page_leads_to_the_audit_section(client):
+    response = client.get("/huvudman/permissions/")
+    assert response.status_code == 301
+    assert response["Location"] == "/huvudman/audit/"
+    # /admin/permissions/ still exists (subjects, the level policy): no redirect.
+    assert client.get("/admin/permissions/").status_code == 302

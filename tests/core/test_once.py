@@ -1,4 +1,4 @@
-"""`accounts.once`: the act and the spending of its form's token are one
+"""`core.once`: the act and the spending of its form's token are one
 transaction (a review found the session-based first version racy)."""
 
 import datetime

@@ -1,6 +1,6 @@
 """The backup runbook works: a pg_dump restored into a fresh database lets a
 principal log in with password and card on a production server, given the
-same MATRIX_CARD_KEY; without that key the cards are dead (README "Backups")."""
+same MATRIX_CARD_KEY; without that key the cards are dead (docs/operations.md, "Backups")."""
 
 import os
 import shutil
@@ -78,7 +78,7 @@ def test_a_restored_dump_logs_in_a_principal_with_password_and_card_given_the_ca
     dump = tmp_path / "behorighet.dump"
     source = urlparse(database_url())
     env = {**os.environ, "PGPASSWORD": source.password or ""}
-    # The runbook's commands (README "Backups").
+    # The runbook's commands (docs/operations.md, "Backups").
     subprocess.run(  # noqa: S603
         [tool("pg_dump"), "--format=custom", "--file", str(dump), database_url()],
         env=env,

@@ -3,8 +3,8 @@ GET (both languages; the admin sites in Swedish), plus the form states that
 links never reach: a failed submit, a wrong answer, a refusal, the pages
 that show credentials once. See tests/e2e/crawl.py for what is checked.
 
-The pages each crawl reached are printed (`pytest -s` shows them); the
-README's accessibility section says how long the crawls take.
+The pages each crawl reached are printed (`pytest -s` shows them);
+docs/accessibility.md says what the crawls cover.
 """
 
 import io

@@ -1,7 +1,10 @@
 """Every E-tjänster school page: allowed, other school 404, principal-only 403,
 anonymous to the E-tjänster login, and every change only by POST."""
 
+from urllib.parse import urlencode
+
 import pytest
+from django.test import Client
 
 from permissions.models import TestAdministrator
 
@@ -178,3 +181,41 @@ def test_odd_input_never_answers_500(principal_client, grundskola, teacher, test
     }
     assert principal_client.get(url, odd).status_code < 500
     assert principal_client.post(url, odd).status_code < 500
+
+
+TEST_ADMIN_ACTS = ["losenord", "kort", "las-upp", "inaktivera", "ateraktivera"]
+
+
+@pytest.mark.parametrize("act", TEST_ADMIN_ACTS)
+def test_each_test_admin_act_is_the_principals_alone_and_of_its_own_school(
+    principal_client, test_admin_client, grundskola, gymnasium, test_admin, act
+):
+    path = f"/e-tjanster/skolor/{grundskola.code}/provadministratorer/provadmin/{act}/"
+    before = (test_admin.password, test_admin.is_active)
+    anonymous = Client().post(path, {"confirm": "yes"})
+    assert anonymous.status_code == 302
+    assert anonymous["Location"] == f"/e-tjanster/logga-in/?{urlencode({'next': path})}"
+    # The test administrator itself: may see its school, not manage appointments.
+    assert test_admin_client.post(path, {"confirm": "yes"}).status_code == 403
+    # Another school of the same principal does not have this appointment.
+    other = path.replace(grundskola.code, gymnasium.code)
+    assert principal_client.post(other, {"confirm": "yes"}).status_code == 404
+    test_admin.refresh_from_db()
+    assert (test_admin.password, test_admin.is_active) == before
+    appointment = TestAdministrator.objects.get(user=test_admin)
+    assert appointment.deactivated_at is None
+
+
+@pytest.mark.parametrize("act", ["las-upp", "ateraktivera"])
+def test_the_unconfirmed_test_admin_acts_take_only_a_post(
+    principal_client, grundskola, test_admin, act
+):
+    path = f"/e-tjanster/skolor/{grundskola.code}/provadministratorer/provadmin/{act}/"
+    response = principal_client.get(path)
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+
+
+def test_an_unknown_test_admin_act_is_not_found(principal_client, grundskola):
+    path = f"/e-tjanster/skolor/{grundskola.code}/provadministratorer/provadmin/radera/"
+    assert principal_client.post(path, {"confirm": "yes"}).status_code == 404

@@ -1,6 +1,6 @@
 """A confirmed act is done once: sending its confirmation again (a reload of
 the page that showed a new password or card, a second press) does nothing
-the second time and says so (`accounts.once`); found by a black-box walk."""
+the second time and says so (`core.once`); found by a black-box walk."""
 
 import re
 

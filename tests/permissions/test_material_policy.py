@@ -1,4 +1,4 @@
-"""The material gate in permissions/policy.py over SPEC's whole condition matrix."""
+"""The material gate in permissions/policy/material.py over SPEC's whole condition matrix."""
 
 import datetime
 import itertools
