@@ -1,13 +1,5 @@
-"""/huvudman/: the admin site where huvudman staff manage their own huvudman.
-
-SECURITY: staff hold no Django model permissions. Every ModelAdmin here
-decides `has_*_permission` through `permissions.policy`, starts every
-queryset from a policy function scoped to the staff member's huvudman, and
-turns a missing object into a 404 (the stock admin redirects with a message),
-so another huvudman's objects look exactly like ids that do not exist.
-Every change goes through a service in `schools.services` or
-`accounts.services`, which records its audit event.
-"""
+"""/huvudman/: principals: issue, link and unlink, new credentials, unlock,
+deactivate and reactivate; credentials shown once, never stored."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -22,164 +14,34 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.card_pdf import card_rows, render_card_pdf
 from accounts.models import CARD_COLUMNS, CURRENT_CARD_STATES, CardState, MatrixCardDevice
 from accounts.services.cards import card_unlock, current_card
-from audit.models import AuditEvent
-from backoffice.admin.audit import AuditEventAdmin
 from backoffice.forms import (
-    HuvudmanContactForm,
     PrincipalIssueForm,
     PrincipalRegenerateForm,
     SchoolUnitChoiceForm,
-    SchoolUnitForm,
 )
-from backoffice.sites import HuvudmanSite
+from backoffice.huvudman.site import ScopedAdmin, huvudman_site
 from core.once import ONCE_FIELD, Repeated, once_repeated, once_token, said_repeated, spent_once
 from core.refusals import Refused
 from permissions.policy import (
-    can_manage_huvudman,
     can_manage_principal,
-    can_manage_school_unit,
     can_use_huvudman_site,
-    huvudman_audit_events,
     huvudman_of_staff,
     huvudman_principals,
     huvudman_school_units,
-    known_name_scope,
 )
 from permissions.slips import ETJANSTER_LOGIN_PATH, Slip, render_slips
-from schools.models import Huvudman, Principal, SchoolUnit
+from schools.models import Principal, SchoolUnit
 from schools.services import (
-    huvudman_contact_update,
     principal_deactivate,
     principal_issue,
     principal_link,
     principal_reactivate,
     principal_regenerate,
     principal_unlink,
-    school_unit_save,
 )
 from web.reauth import Reauth, reauth_check, reauth_prompt
 from web.request import audit_context
 from web.responses import data_url
-
-huvudman_site = HuvudmanSite(name="huvudman")
-
-
-class ScopedAdmin(admin.ModelAdmin):
-    """What every ModelAdmin on /huvudman/ shares."""
-
-    actions = None
-    show_full_result_count = False
-
-    def get_object(self, request, object_id, from_field=None):
-        obj = super().get_object(request, object_id, from_field)
-        if obj is None:
-            # SECURITY: out of scope, malformed or missing: all the same 404.
-            raise Http404
-        return obj
-
-    def has_module_permission(self, request) -> bool:
-        return can_use_huvudman_site(user=request.user)
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        # Units, huvudmän and accounts are never deleted here: principals are
-        # deactivated, units end with the national admins.
-        return False
-
-
-@admin.register(SchoolUnit, site=huvudman_site)
-class SchoolUnitAdmin(ScopedAdmin):
-    form = SchoolUnitForm
-    list_display = ("name", "code", "forms_display")
-    search_fields = ("name", "code")
-    search_help_text = _("Search name or skolenhetskod")
-
-    def get_queryset(self, request):
-        return huvudman_school_units(user=request.user).prefetch_related("forms")
-
-    def get_readonly_fields(self, request, obj=None):
-        # The skolenhetskod is the unit's national identity: set once.
-        return ("code",) if obj is not None else ()
-
-    @admin.display(description=_("school forms"))
-    def forms_display(self, obj: SchoolUnit) -> str:
-        return ", ".join(str(form) for form in obj.forms.all())
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        if obj is None:
-            return can_use_huvudman_site(user=request.user)
-        return can_manage_school_unit(user=request.user, school_unit=obj)
-
-    has_change_permission = has_view_permission
-
-    def has_add_permission(self, request) -> bool:
-        return can_use_huvudman_site(user=request.user)
-
-    def save_model(self, request, obj, form, change) -> None:
-        unit = school_unit_save(
-            context=audit_context(request),
-            huvudman=huvudman_of_staff(user=request.user),
-            school_unit=obj if change else None,
-            code=form.cleaned_data.get("code", ""),
-            name=form.cleaned_data["name"],
-            forms=form.cleaned_data["forms"],
-        )
-        obj.pk = unit.pk
-        obj.huvudman = unit.huvudman
-
-    def save_related(self, request, form, formsets, change) -> None:
-        # The service set the school forms in its own audited write.
-        pass
-
-
-@admin.register(Huvudman, site=huvudman_site)
-class HuvudmanAdmin(ScopedAdmin):
-    form = HuvudmanContactForm
-    fields = ("name", "organisationsnummer", "contact_name", "contact_email", "contact_phone")
-    readonly_fields = ("name", "organisationsnummer")
-    list_display = ("name", "organisationsnummer", "contact_name", "contact_email")
-
-    def get_queryset(self, request):
-        own = huvudman_of_staff(user=request.user)
-        return Huvudman.objects.filter(pk=own.pk if own else None)
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        if obj is None:
-            return can_use_huvudman_site(user=request.user)
-        return can_manage_huvudman(user=request.user, huvudman=obj)
-
-    has_change_permission = has_view_permission
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def save_model(self, request, obj, form, change) -> None:
-        huvudman_contact_update(
-            context=audit_context(request),
-            huvudman=obj,
-            contact_name=form.cleaned_data["contact_name"],
-            contact_email=form.cleaned_data["contact_email"],
-            contact_phone=form.cleaned_data["contact_phone"],
-        )
-
-
-@admin.register(AuditEvent, site=huvudman_site)
-class HuvudmanAuditEventAdmin(ScopedAdmin, AuditEventAdmin):
-    """The huvudman's own audit log, read-only like the national one."""
-
-    def get_queryset(self, request):
-        # Names as the huvudman's schools know them (`policy.known_names`).
-        scope = known_name_scope(huvudman=huvudman_of_staff(user=request.user))
-        return self.with_names(huvudman_audit_events(user=request.user), scope)
-
-    def export_scope(self, request) -> dict:
-        return {"huvudman": huvudman_of_staff(user=request.user)}
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        if obj is None:
-            return can_use_huvudman_site(user=request.user)
-        return obj.huvudman_id is not None and can_manage_huvudman(
-            user=request.user, huvudman=obj.huvudman
-        )
 
 
 def card_state_label(card: MatrixCardDevice | None) -> str:
