@@ -51,6 +51,14 @@ from permissions.policy.names import (
     known_names,
     names_known_in,
 )
+from permissions.policy.notices import (
+    huvudman_staff_members,
+    principal_huvudman_ids,
+    school_administrators,
+    school_principals,
+    units_administered,
+    units_without_active_principal,
+)
 from permissions.policy.schools import (
     RESTORE_WINDOW,
     MembershipState,
@@ -144,4 +152,11 @@ __all__ = [
     "test_admins_needing_attention",
     "test_admins_with_locked_card",
     "with_material_access",
+    # Who is told (notices.py).
+    "huvudman_staff_members",
+    "principal_huvudman_ids",
+    "school_administrators",
+    "school_principals",
+    "units_administered",
+    "units_without_active_principal",
 ]

@@ -25,6 +25,7 @@ from audit.actions import AuditAction
 from audit.context import AuditContext
 from audit.log import audit_build, audit_record
 from audit.models import AuditEvent
+from core.outbox import mail_enqueue_composed
 from core.refusals import RefusalCode, Refused
 from permissions.models import EmailCode, Membership
 from permissions.services.codes import email_code_digest
@@ -125,6 +126,7 @@ def _email_code_redeem(
             school_unit=school_unit,
             target=account.username,
         )
+        link_answer_announce(membership=membership, declined=True)
         membership_remove(membership=membership, context=as_owner)
         return CodeRedemption(CodeOutcome.DECLINED, account, school_unit)
     if not new_password:
@@ -216,6 +218,19 @@ def _membership_confirm(
     )
     AuditEvent.objects.bulk_create(
         account_shared_events(user=account, school_unit=membership.school_unit, context=context)
+    )
+    link_answer_announce(membership=membership, declined=False)
+
+
+# The outbox kind whose composer (`notifications`, a layer above) tells the
+# school: this layer knows nobody it tells.
+LINK_ANSWERED_MAIL = "notify_link_answered"
+
+
+def link_answer_announce(*, membership: Membership, declined: bool) -> None:
+    """Tell the school that its teacher answered, in the caller's transaction."""
+    mail_enqueue_composed(
+        kind=LINK_ANSWERED_MAIL, params={"membership_id": membership.pk, "declined": declined}
     )
 
 
