@@ -103,6 +103,7 @@ DETAIL_LABELS = {
     "off": gettext_lazy("switched off"),
     "report": gettext_lazy("report"),
     "delete_after": gettext_lazy("deleted after"),
+    "account_removed": gettext_lazy("account removed"),
 }
 
 # Labels of values whose words belong to an app above this one (a support
@@ -161,6 +162,7 @@ VALUE_LABELS = {
     "school_unit": gettext_lazy("the school unit"),
     # The product speaks first (issue 22): a forgotten password, the notices, the reports.
     "reset_password": gettext_lazy("a forgotten password"),
+    "removal_not_undone": gettext_lazy("removed 30 days ago and not restored"),
     "link_answered": gettext_lazy("a teacher confirmed or declined a registration"),
     "card_locked": gettext_lazy("a matrix card locked"),
     "weekly_digest": gettext_lazy("weekly summary"),

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
+from accounts.scopes import login_scopes
 from accounts.services.access import access_end
 from accounts.services.login import login_failure_target
 from accounts.throttle import (
@@ -135,13 +136,16 @@ def _email_code_redeem(
     password_validation.validate_password(new_password, account)
     account.set_password(new_password)
     account.save(update_fields=["password"])
-    audit_record(
-        action=AuditAction.PASSWORD_CHANGED,
-        context=as_owner,
-        school_unit=school_unit,
-        target=account.username,
-        details={"by": "self", "with": "email_code", "purpose": match.purpose},
-    )
+    # A code for a school's registration is that school's; a code for a new
+    # password is recorded at each of the account's schools, like a login.
+    for scope in [{"school_unit": school_unit}] if school_unit else login_scopes(account) or [{}]:
+        audit_record(
+            action=AuditAction.PASSWORD_CHANGED,
+            context=as_owner,
+            target=account.username,
+            details={"by": "self", "with": "email_code", "purpose": match.purpose},
+            **scope,
+        )
     outcome = CodeOutcome.PASSWORD_SET
     if membership is not None:
         _membership_confirm(membership=membership, account=account, context=as_owner, now=now)
@@ -165,7 +169,9 @@ def _code_found(
     name = _email_code_throttle_name(username)
     address = context.address
     username_lock(username=name)
-    account = User.objects.filter(username=username, role=Role.TEACHER).first()
+    account = User.objects.filter(
+        username=username, role=Role.TEACHER, removed_at__isnull=True
+    ).first()
     refusal = password_attempt_refusal(username=name, address=address)
     if refusal is not None:
         throttle_burst_count(
