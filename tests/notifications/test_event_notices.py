@@ -14,12 +14,13 @@ from audit.context import AuditContext
 from core.models import OutboxMessage, OutboxStatus
 from core.outbox import outbox_send_due
 from notifications.models import NotificationKind, NotificationSetting
-from permissions.models import Membership
+from permissions.models import EmailCode, Membership
 from permissions.schoolyear import today
+from permissions.services.codes import email_code_digest
 from permissions.services.confirmations import email_code_redeem
 from permissions.services.memberships import membership_register
 from schools.models import PrincipalAssignment
-from tests.conftest import make_user
+from tests.conftest import make_user, verify_session
 from tests.fixtures import cards
 
 
@@ -62,8 +63,6 @@ def test_a_principals_locked_card_is_told_to_the_huvudmans_staff_only(
 
 
 def test_a_locked_card_keeps_the_holders_verified_sessions(client, principal, huvudman_staff):
-    from tests.conftest import verify_session
-
     verify_session(client, principal)  # issues the card
     cards.lock_card(principal)
     # The product owner's decision: a lock is told, it logs nobody out.
@@ -90,9 +89,6 @@ def _link(school, teacher):
 
 
 def _redeem(teacher, membership, *, decline):
-    from permissions.models import EmailCode
-    from permissions.services.codes import email_code_digest
-
     code = "ABCD-EFGH"
     EmailCode.objects.filter(membership=membership).update(
         code_hash=email_code_digest(user_id=teacher.pk, code=code)

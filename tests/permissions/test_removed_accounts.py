@@ -18,6 +18,7 @@ from permissions.models import EmailCode, Membership
 from permissions.schoolyear import today
 from permissions.services.memberships import (
     membership_register,
+    membership_register_self,
     membership_remove,
     membership_restore,
 )
@@ -174,8 +175,6 @@ def test_the_purge_deletes_accounts_removed_more_than_thirty_days_ago(removed, t
 
 
 def test_registering_oneself_again_brings_back_ones_own_removed_account(principal, grundskola):
-    from permissions.services.memberships import membership_register_self
-
     context = AuditContext(actor=principal, school_unit=grundskola)
     own = membership_register_self(school_unit=grundskola, context=context, today=today())
     membership_remove(membership=own.membership, context=context)
