@@ -6,12 +6,22 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def forget_content_types(apps, schema_editor):
+    """Migrated back to zero: this app's content types (and their permissions)
+    go too, as if the app had never been installed (Django would leave them)."""
+    content_type = apps.get_model("contenttypes", "ContentType")
+    content_type.objects.using(schema_editor.connection.alias).filter(
+        app_label="notifications"
+    ).delete()
+
+
 class Migration(migrations.Migration):
 
     initial = True
 
     dependencies = [
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        ("contenttypes", "0002_remove_content_type_name"),
     ]
 
     operations = [
@@ -44,4 +54,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('user', 'kind'), name='notificationsetting_unique'), models.CheckConstraint(condition=models.Q(('kind__in', ['link_answered', 'weekly_digest', 'unit_without_principal'])), name='notificationsetting_kind_optional')],
             },
         ),
+        migrations.RunPython(migrations.RunPython.noop, forget_content_types),
     ]

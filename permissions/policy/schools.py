@@ -175,6 +175,21 @@ def restorable_memberships(
     )
 
 
+def restorable_removed_accounts(
+    *, school_unit: SchoolUnit, now: datetime.datetime, emails
+) -> QuerySet[Membership]:
+    """`restorable_memberships` of removed ("borttagen") accounts with one of
+    these addresses: registering such an address here is refused with a
+    pointer to "Återställ" (no school links a removed account by e-mail)."""
+    lowered = sorted({email.strip().lower() for email in emails})
+    return (
+        restorable_memberships(school_unit=school_unit, now=now)
+        .filter(user__removed_at__isnull=False)
+        .annotate(email_lower=Lower("user__email"))
+        .filter(email_lower__in=lowered)
+    )
+
+
 def can_regenerate_teacher_password(
     *, user: User, membership: Membership, today: datetime.date
 ) -> bool:

@@ -7,7 +7,6 @@ from collections.abc import Iterable, Sequence
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.models import ETJANSTER_ROLES, Role, User
@@ -32,6 +31,7 @@ from permissions.policy import (
     can_regenerate_teacher_password,
     reactivated_until,
     restorable_memberships,
+    restorable_removed_accounts,
     school_memberships,
 )
 from permissions.selectors import teacher_accounts_by_email
@@ -193,9 +193,7 @@ def memberships_register(
         raise ValueError("Each teacher once: an e-mail address is repeated.")
     serialize_by_email(*emails)
     accounts = teacher_accounts_by_email(emails=emails)
-    _refuse_unless_registrable(
-        school_unit=school_unit, accounts=list(accounts.values()), emails=emails
-    )
+    _refuse_unless_registrable(school_unit=school_unit, accounts=accounts, emails=emails)
     new = [teacher for teacher in teachers if teacher.email.strip().lower() not in accounts]
     password_of = {}
     for email, (user, password) in _teacher_accounts_create(new, bulk_hash=bulk_hash).items():
@@ -241,10 +239,12 @@ def memberships_register(
 
 
 def _refuse_unless_registrable(
-    *, school_unit: SchoolUnit, accounts: list[User], emails: list[str]
+    *, school_unit: SchoolUnit, accounts: dict[str, User], emails: list[str]
 ) -> None:
-    """Refused when an existing account is at this school already, was removed
-    here lately, or has had its hour's confirmation codes."""
+    """Refused when an existing account (`accounts`, by address) is at this
+    school already, was removed here lately, or has had its hour's
+    confirmation codes; or an address is of an account removed here lately."""
+    accounts = list(accounts.values())
     already = (
         school_memberships(school_unit=school_unit)
         .filter(user__in=accounts)
@@ -265,10 +265,7 @@ def _refuse_unless_registrable(
         # A removed account ("borttagen") is linked by nobody; at the school
         # that removed it, its address is restored rather than registered anew.
         restorable = (
-            restorable_memberships(school_unit=school_unit, now=timezone.now())
-            .filter(user__removed_at__isnull=False)
-            .annotate(email_lower=Lower("user__email"))
-            .filter(email_lower__in=sorted({email.strip().lower() for email in emails}))
+            restorable_removed_accounts(school_unit=school_unit, now=timezone.now(), emails=emails)
             .select_related("user")
             .first()
         )
