@@ -13,7 +13,9 @@ from django.utils import timezone
 from accounts.models import Role, User
 from audit.context import AuditContext
 from audit.models import AuditEvent
-from core.refusals import RefusalCode, Refused
+from core.refusals import REFUSAL_MESSAGES, RefusalCode, Refused
+from permissions.imports.parse import SubjectMode
+from permissions.imports.plan import plan_import
 from permissions.models import EmailCode, Membership
 from permissions.schoolyear import today
 from permissions.services.memberships import (
@@ -183,3 +185,13 @@ def test_registering_oneself_again_brings_back_ones_own_removed_account(principa
     again = membership_register_self(school_unit=grundskola, context=context, today=today())
     again.user.refresh_from_db()
     assert (again.user.pk, again.user.is_active) == (own.user.pk, True)
+
+
+def test_a_csv_file_with_a_removed_accounts_address_points_to_restore(removed, grundskola):
+    plan = plan_import(
+        school_unit=grundskola,
+        text="Förnamn;Efternamn;E-post;Ämnen\nLara;Re;LARARE@example.se;GRGRMAT01\n",
+        mode=SubjectMode.ADD,
+    )
+    (row,) = plan.errors
+    assert str(REFUSAL_MESSAGES[RefusalCode.RESTORABLE]) % {"email": row.email} in row.errors
