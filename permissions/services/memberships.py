@@ -425,7 +425,7 @@ def membership_register_self(
     if user is not None and user.removed_at is not None:
         # The owner's own account, removed from its last school lately: the
         # owner registering again is its owner's act, so it comes back.
-        account_restore(user=user, context=context, school_unit=school_unit, own=True)
+        account_restore(user=user, context=context, school_unit=school_unit)
     password = None
     if user is None:
         user, password = _teacher_account_create(

@@ -61,17 +61,16 @@ def account_removed_event(
     )
 
 
-def account_restore(
-    *, user: User, context: AuditContext, school_unit: SchoolUnit, own: bool = False
-) -> None:
+def account_restore(*, user: User, context: AuditContext, school_unit: SchoolUnit) -> None:
     """Bring a removed account back (the caller restores a membership with it).
 
     Refused ADDRESS_TAKEN when another teacher account has the address now
     (registered anew elsewhere meanwhile): one person, one account, and the
     school registers the teacher again, which links that account with the
-    teacher's confirmation. Not asked for a principal's own teacher account
-    (`own`), which is never found by its address.
+    teacher's confirmation. Not asked for a principal's own teacher account,
+    which is never found by its address (it shares the principal's).
     """
+    own = user.etjanster_owner_id is not None
     if not own and linkable_teacher_accounts(emails=[user.email]).exclude(pk=user.pk).exists():
         raise Refused(RefusalCode.ADDRESS_TAKEN, email=user.email)
     user.is_active = True
