@@ -198,7 +198,7 @@ def weekly_digest_notify(*, day: datetime.date) -> int:
     gets one mail a week with what changed at their schools in the last whole
     week, counted by kind of change; nobody gets one for a quiet week."""
     start, end, week = _last_week(day)
-    changes: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    changes: dict[int, list[tuple]] = defaultdict(list)
     for unit_id, action, count in (
         AuditEvent.objects.filter(
             created_at__gte=start,
@@ -211,7 +211,8 @@ def weekly_digest_notify(*, day: datetime.date) -> int:
         .values_list("school_unit_id", "action", "count")
         .order_by("school_unit_id", "action")
     ):
-        changes[unit_id].append((str(AuditAction(action).label), count))
+        # The label stays lazy: it is read in the mail's language when rendered.
+        changes[unit_id].append((AuditAction(action).label, count))
     if not changes:
         return 0
     kind = NotificationKind.WEEKLY_DIGEST
