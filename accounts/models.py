@@ -76,6 +76,13 @@ class User(AbstractUser):
         related_name="own_teacher_account",
     )
 
+    # "Borttagen": a teacher account whose last membership was removed. It
+    # opens nothing (inactive, every session ended, its login answers as for
+    # an unknown username) and is kept only so that its school can undo the
+    # removal; `manage.py purge_removed_accounts` deletes it for good after
+    # 30 days (`permissions.services.removal`).
+    removed_at = models.DateTimeField(_("removed"), null=True, blank=True, editable=False)
+
     objects = AccountManager()
 
     class Meta:
@@ -91,6 +98,11 @@ class User(AbstractUser):
                 name="user_huvudman_iff_staff",
                 condition=(Q(role=Role.HUVUDMAN_STAFF) & Q(huvudman__isnull=False))
                 | (~Q(role=Role.HUVUDMAN_STAFF) & Q(huvudman__isnull=True)),
+            ),
+            # Only a teacher account is ever removed so, and it is inactive meanwhile.
+            models.CheckConstraint(
+                name="user_removed_is_inactive_teacher",
+                condition=Q(removed_at__isnull=True) | (Q(role=Role.TEACHER) & Q(is_active=False)),
             ),
             # SECURITY: only national admins may ever reach /admin/ as superusers.
             models.CheckConstraint(

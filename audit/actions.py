@@ -38,6 +38,10 @@ class AuditAction(models.TextChoices):
     ACCOUNT_DEACTIVATED = "account_deactivated", _("Account deactivated")
     ACCOUNT_REACTIVATED = "account_reactivated", _("Account reactivated")
     ACCOUNT_DELETED = "account_deleted", _("Account deleted")
+    # A teacher account whose last membership was removed: no login, no
+    # access, deleted for good after 30 days unless its school restores it.
+    ACCOUNT_REMOVED = "account_removed", _("Account removed (deleted after 30 days)")
+    ACCOUNT_RESTORED = "account_restored", _("Removed account restored")
     TEST_ADMIN_ISSUED = "test_admin_issued", _("Credentials issued to a test administrator")
     TEST_ADMIN_REACTIVATED = "test_admin_reactivated", _("Test administrator reactivated")
     TEST_ADMIN_DEACTIVATED = "test_admin_deactivated", _("Test administrator deactivated")
@@ -69,6 +73,9 @@ class AuditAction(models.TextChoices):
     ACCESS_REFUSED = "access_refused", _("Access refused")
     # The log itself
     LOG_EXPORTED = "log_exported", _("Log exported as CSV")
+    REPORT_EXPORTED = "report_exported", _("Report exported as CSV")
+    # A person's own choice of the optional notices mailed to them.
+    NOTIFICATIONS_CHANGED = "notifications_changed", _("Notification settings changed")
     # Support
     TICKET_CHANGED = "ticket_changed", _("Support ticket changed")
     TICKET_ANSWERED = "ticket_answered", _("Support ticket answered")

@@ -98,6 +98,12 @@ DETAIL_LABELS = {
     "scope": gettext_lazy("data of"),
     "deleted": gettext_lazy("deleted"),
     "retention_years": gettext_lazy("kept for years"),
+    # The product speaks first (issue 22).
+    "on": gettext_lazy("switched on"),
+    "off": gettext_lazy("switched off"),
+    "report": gettext_lazy("report"),
+    "delete_after": gettext_lazy("deleted after"),
+    "account_removed": gettext_lazy("account removed"),
 }
 
 # Labels of values whose words belong to an app above this one (a support
@@ -154,6 +160,18 @@ VALUE_LABELS = {
     "test_admin": gettext_lazy("Test administrator"),
     "teacher": gettext_lazy("Teacher"),
     "school_unit": gettext_lazy("the school unit"),
+    # The product speaks first (issue 22): a forgotten password, the notices, the reports.
+    "reset_password": gettext_lazy("a forgotten password"),
+    "removal_not_undone": gettext_lazy("removed 30 days ago and not restored"),
+    "link_answered": gettext_lazy("a teacher confirmed or declined a registration"),
+    "card_locked": gettext_lazy("a matrix card locked"),
+    "weekly_digest": gettext_lazy("weekly summary"),
+    "new_school_year": gettext_lazy("teachers waiting for reactivation"),
+    "unit_without_principal": gettext_lazy("a school unit without a principal"),
+    "never_logged_in": gettext_lazy("principals who never logged in"),
+    "units_without_principal": gettext_lazy("school units without an active principal"),
+    "locked_cards": gettext_lazy("locked matrix cards"),
+    "teachers_per_unit": gettext_lazy("teachers per school unit"),
 }
 
 
@@ -180,7 +198,7 @@ def _value(key: str, value, subjects: dict[str, str] | None = None) -> str:
             return str(REFUSAL_MESSAGES[RefusalCode(value)]).split("%")[0].rstrip(" .:")
         except ValueError:
             return str(value)
-    if key == "valid_until" and isinstance(value, str):
+    if key in {"valid_until", "delete_after"} and isinstance(value, str):
         try:
             return formats.date_format(datetime.date.fromisoformat(value), "j F Y")
         except ValueError:

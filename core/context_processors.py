@@ -2,10 +2,12 @@
 same page in the other language."""
 
 import functools
+import logging
+from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.auth import REDIRECT_FIELD_NAME
-from django.db import connections, router
+from django.db import DatabaseError, connections, router
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
@@ -13,6 +15,8 @@ from django.utils import timezone, translation
 from core.i18n import path_in_language
 from core.models import SiteNotice
 from core.rows import instance_from_row
+
+logger = logging.getLogger(__name__)
 
 
 def site_notices(request: HttpRequest) -> dict:
@@ -33,9 +37,23 @@ def _active_notices_sql(vendor: str) -> tuple[str, int, list[str]]:
     return sql, len(params), fields
 
 
+class ShownNotice(NamedTuple):
+    """A notice as a page shows it: in the page's language when it has that
+    text; `lang` names the language of the text when it differs from the page's."""
+
+    title: str
+    body: str
+    lang: str
+
+
+def shown(notice: SiteNotice, language: str | None) -> ShownNotice:
+    title, body, lang = notice.in_language(language)
+    return ShownNotice(title, body, "" if lang == (language or settings.LANGUAGE_CODE) else lang)
+
+
 class ActiveNotices:
     """The notices shown at `moment`, as `SiteNotice.objects.active_at(moment)`
-    would list them; read once, on the first loop."""
+    would list them, in the page's language; read once, on the first loop."""
 
     def __init__(self, moment):
         self.moment = moment
@@ -49,7 +67,7 @@ class ActiveNotices:
     def __bool__(self) -> bool:
         return any(True for _ in self)
 
-    def _read(self) -> list[SiteNotice]:
+    def _read(self) -> list[ShownNotice]:
         alias = router.db_for_read(SiteNotice)
         connection = connections[alias]
         sql, count, fields = _active_notices_sql(connection.vendor)
@@ -57,7 +75,22 @@ class ActiveNotices:
         with connection.cursor() as cursor:
             cursor.execute(sql, [moment] * count)
             rows = cursor.fetchall()
-        return [instance_from_row(SiteNotice, alias, fields, row) for row in rows]
+        language = translation.get_language()
+        return [shown(instance_from_row(SiteNotice, alias, fields, row), language) for row in rows]
+
+
+def error_page_notices() -> list[ShownNotice]:
+    """The notices for an error page, read only if the database answers.
+
+    An error page must render whatever broke, so a failing read is no
+    notice, logged, never a second error: the caller does not even try
+    when the database is known to be out (the 503 pages).
+    """
+    try:
+        return list(ActiveNotices(timezone.now()))
+    except DatabaseError as error:
+        logger.warning("Site notices not read for an error page: %s", error)
+        return []
 
 
 def language_links(request: HttpRequest) -> dict:

@@ -97,6 +97,13 @@ class SiteNotice(models.Model):
 
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("text"), max_length=1000, blank=True)
+    # The English site shows these; left empty, the Swedish text, marked as Swedish.
+    title_en = models.CharField(
+        _("title in English"), max_length=200, blank=True, default="", db_default=""
+    )
+    body_en = models.TextField(
+        _("text in English"), max_length=1000, blank=True, default="", db_default=""
+    )
     starts_at = models.DateTimeField(_("shown from"))
     ends_at = models.DateTimeField(_("shown until"))
 
@@ -118,6 +125,14 @@ class SiteNotice(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def in_language(self, language: str | None) -> tuple[str, str, str]:
+        """Title, text and their language code for a page in `language`:
+        the English text on the English site when there is one, else the
+        Swedish (the page marks it `lang="sv"`, WCAG 3.1.2)."""
+        if language == "en" and self.title_en:
+            return self.title_en, self.body_en, "en"
+        return self.title, self.body, "sv"
 
 
 class RateLimitHit(models.Model):

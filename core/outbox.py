@@ -32,9 +32,11 @@ logger = logging.getLogger(__name__)
 
 MESSAGE = "message"
 # Deferred kinds: the worker calls the composer with the stored parameters; it
-# returns the mail to send (as for `mail_enqueue`) or None for nobody. The apps
-# above that own a kind register its composer at start-up (`composer_register`).
-Composer = Callable[..., dict | None]
+# returns the mail to send (as for `mail_enqueue`), a list of mails (one to
+# each person told, each then queued and retried on its own), or None for
+# nobody. The apps above that own a kind register its composer at start-up
+# (`composer_register`).
+Composer = Callable[..., dict | list[dict] | None]
 COMPOSERS: dict[str, Composer] = {}
 # Retries: 30 s, 1, 2, 4 … minutes, at most an hour apart, for about a day.
 FIRST_RETRY = datetime.timedelta(seconds=30)
@@ -121,6 +123,8 @@ class SendReport:
     discarded: int = 0
     retried: int = 0
     failed: int = 0
+    # Composed rows handed on as one queued mail a person (sent with the rest).
+    expanded: int = 0
 
 
 # What a mail server or the network may answer; anything else is a bug and is raised.
@@ -183,7 +187,15 @@ def _send_one(row: OutboxMessage, *, connection, now, report: SendReport) -> Non
             report.failed += 1
             return
         content = composer(params=content)
-        if content is None:
+        if isinstance(content, list) and content:
+            # One mail to each person, so nobody sees another's address;
+            # queued in this transaction and sent (and retried) one by one.
+            for mail in content:
+                mail_enqueue(**mail)
+            _finish(row, OutboxStatus.SENT, now)
+            report.expanded += 1
+            return
+        if not content:
             _finish(row, OutboxStatus.DISCARDED, now)
             report.discarded += 1
             return

@@ -63,6 +63,10 @@ class RefusalCode(enum.StrEnum):
     CODE_MAIL_LIMIT = "code_mail_limit"
     # The same, for the code a registration would mail: param `email`.
     REGISTRATION_MAIL_LIMIT = "registration_mail_limit"
+    # "Glömt lösenordet?": too many requests from one client address.
+    RESET_LIMIT = "reset_limit"
+    # Restoring a removed account whose e-mail address another teacher account now has.
+    ADDRESS_TAKEN = "address_taken"
 
 
 REFUSAL_MESSAGES = {
@@ -147,6 +151,14 @@ REFUSAL_MESSAGES = {
     ),
     RefusalCode.CODE_MAIL_LIMIT: _(
         "Too many codes have been sent to the teacher in the last hour. Try again later."
+    ),
+    RefusalCode.RESET_LIMIT: _(
+        "Too many new passwords have been asked for from here in the last hour. Try again later."
+    ),
+    RefusalCode.ADDRESS_TAKEN: _(
+        "%(email)s now belongs to another teacher account, so the removed account cannot be "
+        "restored. Register the teacher again: the teacher confirms with a code sent to the "
+        "address."
     ),
     RefusalCode.REGISTRATION_MAIL_LIMIT: _(
         "Too many confirmation codes have been sent to %(email)s in the last hour. Nothing was "

@@ -1,8 +1,9 @@
 """Error pages in the page's language, and the personal-data download several
 apps share.
 
-Each error page renders without touching the database, so that a database
-outage still gets a readable page."""
+Each error page renders without needing the database, so that a database
+outage still gets a readable page: the site notices are its one read, made
+only when the database is not known to be out, and skipped if it fails."""
 
 import sys
 
@@ -12,7 +13,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
 from django.utils import translation
 
-from core.context_processors import language_links
+from core.context_processors import error_page_notices, language_links
 from core.storage import is_storage_failure
 
 # How long a client should wait before trying again after a 503.
@@ -20,18 +21,28 @@ RETRY_AFTER_SECONDS = 10
 
 
 def _render(
-    template: str, status: int, request: HttpRequest | None = None, context: dict | None = None
+    template: str,
+    status: int,
+    request: HttpRequest | None = None,
+    context: dict | None = None,
+    *,
+    database_out: bool = False,
 ) -> HttpResponse:
-    # No RequestContext: its processors would read the session and the
-    # notices. The language switch needs only the URL map. The language is
-    # the path's, set here: an error met before LocaleMiddleware ran (the
-    # session's database gone) would otherwise speak the language of the
-    # worker's previous request.
+    # No RequestContext: its processors would read the session. The language
+    # switch needs only the URL map. The language is the path's, set here: an
+    # error met before LocaleMiddleware ran (the session's database gone)
+    # would otherwise speak the language of the worker's previous request.
+    # The site notices (planned downtime!) are read when the database is not
+    # known to be out, and a failing read is no notice, never a second error.
     path = request.path_info if request is not None else ""
     with translation.override(translation.get_language_from_path(path) or settings.LANGUAGE_CODE):
         links = language_links(request) if request is not None else {}
+        notices = [] if database_out else error_page_notices()
         return HttpResponse(
-            loader.render_to_string(template, {**links, **(context or {})}), status=status
+            loader.render_to_string(
+                template, {**links, "site_notices": notices, **(context or {})}
+            ),
+            status=status,
         )
 
 
@@ -62,7 +73,9 @@ def method_not_allowed(request: HttpRequest, refused: HttpResponse) -> HttpRespo
 
 
 def service_unavailable(template: str, request: HttpRequest | None = None) -> HttpResponse:
-    response = _render(template, 503, request)
+    # The database's own outage page reads nothing from it (a pool timeout
+    # would hold the page); the file store's outage page may.
+    response = _render(template, 503, request, database_out=template == "errors/503.html")
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"
     return response

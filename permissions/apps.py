@@ -9,8 +9,13 @@ class PermissionsConfig(AppConfig):
     def ready(self) -> None:
         # Imported here: models are ready only now.
         from accounts import scopes
+        from core.outbox import composer_register
         from permissions.scopes import SCOPES
+        from permissions.services.password_reset import RESET_MAIL, password_reset_compose
 
         # The login and credential services of `accounts` record events at
         # the school or huvudman this app knows an account by.
         scopes.provide(SCOPES)
+        # "Glömt lösenordet?": the worker decides whether the typed text names
+        # an account (the request does the same work either way).
+        composer_register(RESET_MAIL, password_reset_compose)

@@ -224,6 +224,9 @@ class EmailCodePurpose(models.TextChoices):
     # The owner of a teacher account chooses a new password (the account is shared by
     # schools the principal who sent it does not all administer).
     NEW_PASSWORD = "new_password", _("Choose a new password")
+    # The owner forgot the password and asked for a code at the portal's login
+    # ("Glömt lösenordet?"); it works for 30 minutes.
+    RESET_PASSWORD = "reset_password", _("Reset a forgotten password")
 
 
 class EmailCode(models.Model):
@@ -254,12 +257,12 @@ class EmailCode(models.Model):
         constraints = [
             models.CheckConstraint(
                 name="emailcode_purpose_known",
-                condition=Q(purpose__in=["confirm_membership", "new_password"]),
+                condition=Q(purpose__in=["confirm_membership", "new_password", "reset_password"]),
             ),
             models.CheckConstraint(
                 name="emailcode_membership_iff_confirming",
                 condition=(Q(purpose="confirm_membership") & Q(membership__isnull=False))
-                | (Q(purpose="new_password") & Q(membership__isnull=True)),
+                | (Q(purpose__in=["new_password", "reset_password"]) & Q(membership__isnull=True)),
             ),
         ]
 

@@ -134,3 +134,15 @@ class EmailCodeForm(forms.Form):
         if second:
             password_validation.validate_password(second)
         return second
+
+
+class ForgotPasswordForm(forms.Form):
+    """“Glömt lösenordet?”, step 1: what the teacher remembers."""
+
+    username = forms.CharField(
+        label=_("Username or e-mail address"),
+        max_length=254,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}
+        ),
+    )

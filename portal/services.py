@@ -178,7 +178,7 @@ def material_delete(*, context: AuditContext, material: Material) -> None:
     audit_record(action=AuditAction.MATERIAL_CHANGED, context=context, target=slug, details=details)
 
 
-SITE_NOTICE_FIELDS = ("title", "body", "starts_at", "ends_at")
+SITE_NOTICE_FIELDS = ("title", "body", "title_en", "body_en", "starts_at", "ends_at")
 
 
 @transaction.atomic

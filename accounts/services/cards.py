@@ -26,6 +26,7 @@ from audit.actions import AuditAction
 from audit.context import AuditContext
 from audit.log import audit_record
 from core import metrics
+from core.outbox import mail_enqueue_composed
 from core.refusals import RefusalCode, Refused
 
 
@@ -237,6 +238,25 @@ def card_answer(*, user: User, answers: dict[str, str], context: AuditContext) -
             details={"serial": device.serial, "failures": device.throttling_failure_count},
             **scope,
         )
+        card_lock_announce(user=user, device=device)
         return CardAnswer(AnswerOutcome.LOCKED, device)
     _allowed, data = device.verify_is_allowed()
     return CardAnswer(AnswerOutcome.WRONG, device, retry_at=(data or {}).get("locked_until"))
+
+
+# The outbox kind whose composer (`notifications`, a layer above) decides who
+# hears of a locked card: this layer knows nobody it tells.
+CARD_LOCKED_MAIL = "notify_card_locked"
+
+
+def card_lock_announce(*, user: User, device: MatrixCardDevice) -> None:
+    """Tell the role above that the card locked, in the caller's transaction.
+
+    The holder's verified sessions stay (the product owner's decision: five
+    wrong answers would otherwise be a way to lock a principal out); the
+    issuer, told by mail, unlocks the card or issues a new one.
+    """
+    mail_enqueue_composed(
+        kind=CARD_LOCKED_MAIL,
+        params={"user_id": user.pk, "device_id": device.pk, "at": timezone.now().isoformat()},
+    )

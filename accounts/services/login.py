@@ -52,10 +52,15 @@ class PasswordCheck:
 
 
 def _account_typed(username: str) -> User | None:
-    """The account a typed username names, exactly as Django's ModelBackend looks it up."""
+    """The account a typed username names, exactly as Django's ModelBackend looks it up.
+
+    A removed teacher account waiting for its deletion ("borttagen") is no
+    account here: its login answers exactly as for an unknown username, as
+    after the deletion it waits for.
+    """
     if not username:
         return None
-    return User.objects.filter(**{User.USERNAME_FIELD: username}).first()
+    return User.objects.filter(**{User.USERNAME_FIELD: username}, removed_at__isnull=True).first()
 
 
 def login_failure_target(username: str, account: User | None = None) -> str:

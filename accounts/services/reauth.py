@@ -16,7 +16,7 @@ from django_otp import verify_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import CardState, User
-from accounts.services.cards import current_card
+from accounts.services.cards import card_lock_announce, current_card
 from audit.actions import AuditAction
 from audit.context import AuditContext
 from audit.log import audit_record
@@ -43,6 +43,7 @@ def reauth_card_answer(*, user: User, answer: str, context: AuditContext) -> boo
     if device is None:
         return False
     cell = device.pinned_reauth_cell()
+    was_locked = device.state == CardState.LOCKED
     verified = device.verify_reauth_token(answer)
     audit_record(
         action=AuditAction.REAUTHENTICATED if verified else AuditAction.REAUTHENTICATION_FAILED,
@@ -57,6 +58,8 @@ def reauth_card_answer(*, user: User, answer: str, context: AuditContext) -> boo
             target=user.username,
             details={"serial": device.serial, "failures": device.throttling_failure_count},
         )
+        if not was_locked:
+            card_lock_announce(user=user, device=device)
     return verified
 
 

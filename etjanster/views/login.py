@@ -22,6 +22,7 @@ from accounts.services.login import CheckOutcome, login_audit
 from accounts.sessions import authentication_time_store
 from core.i18n import localized_path
 from core.refusals import RefusalCode, Refused
+from notifications.preferences import choices_for
 from permissions.policy import (
     can_use_etjanster,
     can_use_portal,
@@ -252,5 +253,10 @@ def etjanster_account(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/etjanster_account.html",
-        {"form": form, "card": current_card(user=user), "issuer": credentials_issuer(user=user)},
+        {
+            "form": form,
+            "card": current_card(user=user),
+            "issuer": credentials_issuer(user=user),
+            "notification_choices": choices_for(user=user),
+        },
     )

@@ -92,7 +92,7 @@ def _school_year_confirm_page(request, school_unit, step, kept_ids, removing) ->
             m.user.username,
             _("Removed from this school; the account stays for other schools")
             if m.user_id in staying
-            else _("The account is deleted (last school)"),
+            else _("Last school: the account is deleted after 30 days unless restored"),
         )
         for m in removing
     ]
@@ -117,28 +117,23 @@ def _school_year_confirm_page(request, school_unit, step, kept_ids, removing) ->
 
 
 def _removal_consequence(removing: list[Membership], staying) -> str:
-    """What the removal does to the accounts: how many are deleted, how many can be restored."""
-    deleted = sum(1 for m in removing if m.user_id not in staying)
-    kept = len(removing) - deleted
-    if not deleted:
+    """What the removal does to the accounts: which are removed with it, and
+    that each can be restored here within 30 days."""
+    removed = sum(1 for m in removing if m.user_id not in staying)
+    if not removed:
         return _(
             "Each of them keeps the account for another school and can be restored here "
             "within 30 days."
         )
-    consequence = ngettext(
-        "%(deleted)d of them has no other school: the account and its personal data are "
-        "deleted and cannot be restored.",
-        "%(deleted)d of them have no other school: their accounts and personal data are "
-        "deleted and cannot be restored.",
-        deleted,
-    ) % {"deleted": deleted}
-    if kept:
-        consequence += " " + ngettext(
-            "The other one can be restored within 30 days.",
-            "The other %(kept)d can be restored within 30 days.",
-            kept,
-        ) % {"kept": kept}
-    return consequence
+    return ngettext(
+        "%(removed)d of them has no other school: the account is closed at once and deleted "
+        "with its personal data after 30 days. Until then you can restore it here, under "
+        "“Removed teachers”, like the others.",
+        "%(removed)d of them have no other school: their accounts are closed at once and "
+        "deleted with their personal data after 30 days. Until then you can restore them "
+        "here, under “Removed teachers”, like the others.",
+        removed,
+    ) % {"removed": removed}
 
 
 def _new_school_year_page(request, school_unit, form, may_remove, day, status=200):

@@ -47,7 +47,7 @@ def teacher_remove(request: HttpRequest, code: str, username: str) -> HttpRespon
     )
     name = known_full_name(membership=membership)
     others = membership.other_schools_count()
-    # Deleting the account cannot be undone: that one asks for the card again.
+    # Closing the account (deleted after 30 days) asks for the card again.
     step = confirmation_step(request, school_unit, grave=others == 0, done_url=done_url)
     if isinstance(step, HttpResponse):
         return step
@@ -87,9 +87,10 @@ def _remove_confirm_page(
         ) % {"name": name}
     else:
         consequence = _(
-            "The account is deleted because this is the teacher's last school: the username, "
-            "the password and the personal data are gone and the teacher is logged out at "
-            "once. This cannot be undone."
+            "This is the teacher's last school, so the account is closed at once: the teacher "
+            "is logged out and cannot log in. After 30 days the account is deleted with its "
+            "personal data; until then you can restore it here, under “Removed teachers”, "
+            "with the same subjects."
         )
     return confirm_page(
         request,
@@ -102,7 +103,7 @@ def _remove_confirm_page(
         if membership.is_pending
         else _("Remove from this school")
         if others
-        else _("Remove and delete the account"),
+        else _("Remove and close the account"),
         cancel_url=teacher_url(membership),
     )
 
@@ -111,9 +112,10 @@ def _removed_message(name: str, *, pending: bool, deleted: bool) -> str:
     if pending and not deleted:
         return _("The registration of %(name)s was withdrawn.") % {"name": name}
     if deleted:
-        return _("%(name)s was removed. It was the last school, so the account was deleted.") % {
-            "name": name
-        }
+        return _(
+            "%(name)s was removed. It was the last school, so the account is closed and is "
+            "deleted after 30 days. Changed your mind? “Removed teachers” restores it until then."
+        ) % {"name": name}
     return _(
         "%(name)s was removed from this school; the account remains for other schools. "
         "Changed your mind? “Removed teachers” restores it within 30 days."

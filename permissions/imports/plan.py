@@ -17,7 +17,11 @@ from permissions.imports.parse import (
     parse_rows,
 )
 from permissions.models import Subject, SubjectGrant
-from permissions.policy import restorable_memberships, school_memberships
+from permissions.policy import (
+    restorable_memberships,
+    restorable_removed_accounts,
+    school_memberships,
+)
 from permissions.selectors import teacher_accounts_by_email
 from permissions.services.codes import confirmation_codes_spent
 from schools.models import SchoolUnit
@@ -102,9 +106,17 @@ def _link_check(rows, *, school_unit: SchoolUnit, accounts: dict, members: dict)
         .filter(user__in=list(accounts.values()))
         .values_list("user_id", flat=True)
     )
+    # A removed account ("borttagen") is found by its school only, by address.
+    removed = set(
+        restorable_removed_accounts(
+            school_unit=school_unit, now=timezone.now(), emails=[row.email for row in rows]
+        ).values_list("email_lower", flat=True)
+    )
     for row in rows:
         account = accounts.get(row.email.lower()) if not row.errors else None
-        if account is not None and account.pk in restorable:
+        if (account is not None and account.pk in restorable) or (
+            not row.errors and row.email.lower() in removed
+        ):
             row.errors.append(str(REFUSAL_MESSAGES[RefusalCode.RESTORABLE]) % {"email": row.email})
     # A link mails the account a confirmation code: not past the limit of
     # codes an hour (`memberships_register` refuses the whole file then).

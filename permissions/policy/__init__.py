@@ -51,6 +51,14 @@ from permissions.policy.names import (
     known_names,
     names_known_in,
 )
+from permissions.policy.notices import (
+    huvudman_staff_members,
+    principal_huvudman_ids,
+    school_administrators,
+    school_principals,
+    units_administered,
+    units_without_active_principal,
+)
 from permissions.policy.schools import (
     RESTORE_WINDOW,
     MembershipState,
@@ -72,6 +80,7 @@ from permissions.policy.schools import (
     reactivated_until,
     reactivation_is_open,
     restorable_memberships,
+    restorable_removed_accounts,
     school_events,
     school_memberships,
     school_test_admins,
@@ -135,6 +144,7 @@ __all__ = [
     "reactivation_is_open",
     "reauthentication_needed",
     "restorable_memberships",
+    "restorable_removed_accounts",
     "school_events",
     "school_memberships",
     "school_test_admins",
@@ -144,4 +154,11 @@ __all__ = [
     "test_admins_needing_attention",
     "test_admins_with_locked_card",
     "with_material_access",
+    # Who is told (notices.py).
+    "huvudman_staff_members",
+    "principal_huvudman_ids",
+    "school_administrators",
+    "school_principals",
+    "units_administered",
+    "units_without_active_principal",
 ]

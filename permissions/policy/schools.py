@@ -152,21 +152,42 @@ def restorable_memberships(
     *, school_unit: SchoolUnit, now: datetime.datetime
 ) -> QuerySet[Membership]:
     """Memberships of this school removed less than RESTORE_WINDOW ago whose
-    account still exists and has no live membership here again (a removed
-    last membership took the account with it: nothing left to restore).
+    account still exists and has no live membership here again. A removed
+    last membership left the account "borttagen" (inactive) for as long:
+    restoring it brings the account back too.
 
     Only confirmed ones: a link by e-mail the teacher declined, or the school
     withdrew before the teacher confirmed, is registered again (with a new
     code to the teacher), never brought back past the teacher's decision.
     """
     live_again = Membership.objects.live().filter(school_unit=school_unit, user=OuterRef("user"))
-    return Membership.objects.filter(
-        school_unit=school_unit,
-        removed_at__isnull=False,
-        removed_at__gte=now - RESTORE_WINDOW,
-        confirmed_at__isnull=False,
-        user__is_active=True,
-    ).exclude(Exists(live_again))
+    return (
+        Membership.objects.filter(
+            school_unit=school_unit,
+            removed_at__isnull=False,
+            removed_at__gte=now - RESTORE_WINDOW,
+            confirmed_at__isnull=False,
+        )
+        # The account lives on at other schools, or waits as removed
+        # ("borttagen") for its deletion: restoring brings it back.
+        .filter(Q(user__is_active=True) | Q(user__removed_at__isnull=False))
+        .exclude(Exists(live_again))
+    )
+
+
+def restorable_removed_accounts(
+    *, school_unit: SchoolUnit, now: datetime.datetime, emails
+) -> QuerySet[Membership]:
+    """`restorable_memberships` of removed ("borttagen") accounts with one of
+    these addresses: registering such an address here is refused with a
+    pointer to "Återställ" (no school links a removed account by e-mail)."""
+    lowered = sorted({email.strip().lower() for email in emails})
+    return (
+        restorable_memberships(school_unit=school_unit, now=now)
+        .filter(user__removed_at__isnull=False)
+        .annotate(email_lower=Lower("user__email"))
+        .filter(email_lower__in=lowered)
+    )
 
 
 def can_regenerate_teacher_password(
@@ -258,7 +279,14 @@ def linkable_teacher_accounts(*, emails) -> QuerySet[User]:
     lowered = sorted({email.strip().lower() for email in emails})
     return (
         User.objects.annotate(email_lower=Lower("email"))
-        .filter(role=Role.TEACHER, etjanster_owner__isnull=True, email_lower__in=lowered)
+        .filter(
+            role=Role.TEACHER,
+            etjanster_owner__isnull=True,
+            email_lower__in=lowered,
+            # A removed account waiting for its deletion is nobody's to link:
+            # only its own school brings it back (`restorable_memberships`).
+            removed_at__isnull=True,
+        )
         .order_by("pk")
     )
 

@@ -94,6 +94,34 @@ def email_code_issue(
 ) -> None:
     """Mail a new one-time code to the account's own address; any earlier
     code for the same thing stops working."""
+    mail_enqueue(
+        **email_code_create(
+            user=user, purpose=purpose, context=context, membership=membership, scopes=None
+        )
+    )
+
+
+# How long a code of each purpose works, where not EMAIL_CODE_LIFETIME: a
+# code a teacher asked for themself is used at once or asked for again.
+EMAIL_CODE_LIFETIMES = {EmailCodePurpose.RESET_PASSWORD: datetime.timedelta(minutes=30)}
+EMAIL_CODE_TEMPLATES = {
+    EmailCodePurpose.CONFIRM_MEMBERSHIP: ("emails/membership_confirm", "portal:email_code"),
+    EmailCodePurpose.NEW_PASSWORD: ("emails/password_code", "portal:email_code"),
+    EmailCodePurpose.RESET_PASSWORD: ("emails/password_reset", "portal:forgot_password_code"),
+}
+
+
+def email_code_create(
+    *,
+    user: User,
+    purpose: str,
+    context: AuditContext,
+    membership: Membership | None = None,
+    scopes: list[dict] | None = None,
+) -> dict:
+    """A new code for the account (earlier ones for the same thing stop
+    working), audited (at `scopes`, else the membership's or the context's
+    school); returns its mail for the caller to queue or hand to the worker."""
     now = timezone.now()
     earlier = EmailCode.objects.filter(user=user, purpose=purpose, used_at__isnull=True)
     if membership is not None:
@@ -107,37 +135,35 @@ def email_code_issue(
         membership=membership,
         code_hash=email_code_digest(user_id=user.pk, code=code),
         created_at=now,
-        expires_at=now + EMAIL_CODE_LIFETIME,
+        expires_at=now + EMAIL_CODE_LIFETIMES.get(purpose, EMAIL_CODE_LIFETIME),
     )
     school_unit = membership.school_unit if membership is not None else context.school_unit
     actor = context.actor
+    template, page = EMAIL_CODE_TEMPLATES[EmailCodePurpose(purpose)]
     with translation.override(settings.LANGUAGE_CODE):
-        template = (
-            "emails/membership_confirm"
-            if purpose == EmailCodePurpose.CONFIRM_MEMBERSHIP
-            else "emails/password_code"
-        )
         values = {
             "user": user,
             "code": code,
             "school_unit": school_unit,
             "actor_name": actor.get_full_name() if actor is not None else "",
             "valid_until": timezone.localtime(row.expires_at),
-            "url": f"{settings.SITE_URL}{reverse('portal:email_code')}?"
+            "url": f"{settings.SITE_URL}{reverse(page)}?"
             + urlencode({"anvandarnamn": user.username}),
         }
-        mail_enqueue(
-            subject=render_to_string(f"{template}_subject.txt", values).strip(),
-            body=render_to_string(f"{template}.txt", values),
-            to=[user.email],
+        mail = {
+            "subject": render_to_string(f"{template}_subject.txt", values).strip(),
+            "body": render_to_string(f"{template}.txt", values),
+            "to": [user.email],
+        }
+    for scope in scopes if scopes is not None else [{"school_unit": school_unit}]:
+        audit_record(
+            action=AuditAction.EMAIL_CODE_SENT,
+            context=context,
+            target=user.username,
+            details={"purpose": purpose, "valid_until": row.expires_at.isoformat()},
+            **scope,
         )
-    audit_record(
-        action=AuditAction.EMAIL_CODE_SENT,
-        context=context,
-        school_unit=school_unit,
-        target=user.username,
-        details={"purpose": purpose, "valid_until": row.expires_at.isoformat()},
-    )
+    return mail
 
 
 @transaction.atomic

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
+from accounts.scopes import login_scopes
 from accounts.services.access import access_end
 from accounts.services.login import login_failure_target
 from accounts.throttle import (
@@ -25,6 +26,7 @@ from audit.actions import AuditAction
 from audit.context import AuditContext
 from audit.log import audit_build, audit_record
 from audit.models import AuditEvent
+from core.outbox import mail_enqueue_composed
 from core.refusals import RefusalCode, Refused
 from permissions.models import EmailCode, Membership
 from permissions.services.codes import email_code_digest
@@ -125,6 +127,7 @@ def _email_code_redeem(
             school_unit=school_unit,
             target=account.username,
         )
+        link_answer_announce(membership=membership, declined=True)
         membership_remove(membership=membership, context=as_owner)
         return CodeRedemption(CodeOutcome.DECLINED, account, school_unit)
     if not new_password:
@@ -133,13 +136,16 @@ def _email_code_redeem(
     password_validation.validate_password(new_password, account)
     account.set_password(new_password)
     account.save(update_fields=["password"])
-    audit_record(
-        action=AuditAction.PASSWORD_CHANGED,
-        context=as_owner,
-        school_unit=school_unit,
-        target=account.username,
-        details={"by": "self", "with": "email_code", "purpose": match.purpose},
-    )
+    # A code for a school's registration is that school's; a code for a new
+    # password is recorded at each of the account's schools, like a login.
+    for scope in [{"school_unit": school_unit}] if school_unit else login_scopes(account) or [{}]:
+        audit_record(
+            action=AuditAction.PASSWORD_CHANGED,
+            context=as_owner,
+            target=account.username,
+            details={"by": "self", "with": "email_code", "purpose": match.purpose},
+            **scope,
+        )
     outcome = CodeOutcome.PASSWORD_SET
     if membership is not None:
         _membership_confirm(membership=membership, account=account, context=as_owner, now=now)
@@ -163,7 +169,9 @@ def _code_found(
     name = _email_code_throttle_name(username)
     address = context.address
     username_lock(username=name)
-    account = User.objects.filter(username=username, role=Role.TEACHER).first()
+    account = User.objects.filter(
+        username=username, role=Role.TEACHER, removed_at__isnull=True
+    ).first()
     refusal = password_attempt_refusal(username=name, address=address)
     if refusal is not None:
         throttle_burst_count(
@@ -216,6 +224,19 @@ def _membership_confirm(
     )
     AuditEvent.objects.bulk_create(
         account_shared_events(user=account, school_unit=membership.school_unit, context=context)
+    )
+    link_answer_announce(membership=membership, declined=False)
+
+
+# The outbox kind whose composer (`notifications`, a layer above) tells the
+# school: this layer knows nobody it tells.
+LINK_ANSWERED_MAIL = "notify_link_answered"
+
+
+def link_answer_announce(*, membership: Membership, declined: bool) -> None:
+    """Tell the school that its teacher answered, in the caller's transaction."""
+    mail_enqueue_composed(
+        kind=LINK_ANSWERED_MAIL, params={"membership_id": membership.pk, "declined": declined}
     )
 
 

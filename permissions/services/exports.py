@@ -20,3 +20,14 @@ def log_export_record(
         target=school_unit.code if school_unit is not None else "",
         details={"filters": filters},
     )
+
+
+@transaction.atomic
+def report_export_record(*, context: AuditContext, report: str, rows: int, huvudman) -> None:
+    """Huvudman staff took a copy of one of their reports (names, e-mails)."""
+    audit_record(
+        action=AuditAction.REPORT_EXPORTED,
+        context=context,
+        huvudman=huvudman,
+        details={"report": report, "rows": rows},
+    )

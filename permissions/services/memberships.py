@@ -31,10 +31,12 @@ from permissions.policy import (
     can_regenerate_teacher_password,
     reactivated_until,
     restorable_memberships,
+    restorable_removed_accounts,
     school_memberships,
 )
 from permissions.selectors import teacher_accounts_by_email
 from permissions.services.codes import email_code_issue, email_code_mail_limit
+from permissions.services.removal import account_removed_event, account_restore, accounts_remove
 from schools.models import SchoolUnit
 
 
@@ -191,7 +193,7 @@ def memberships_register(
         raise ValueError("Each teacher once: an e-mail address is repeated.")
     serialize_by_email(*emails)
     accounts = teacher_accounts_by_email(emails=emails)
-    _refuse_unless_registrable(school_unit=school_unit, accounts=list(accounts.values()))
+    _refuse_unless_registrable(school_unit=school_unit, accounts=accounts, emails=emails)
     new = [teacher for teacher in teachers if teacher.email.strip().lower() not in accounts]
     password_of = {}
     for email, (user, password) in _teacher_accounts_create(new, bulk_hash=bulk_hash).items():
@@ -236,9 +238,13 @@ def memberships_register(
     ]
 
 
-def _refuse_unless_registrable(*, school_unit: SchoolUnit, accounts: list[User]) -> None:
-    """Refused when an existing account is at this school already, was removed
-    here lately, or has had its hour's confirmation codes."""
+def _refuse_unless_registrable(
+    *, school_unit: SchoolUnit, accounts: dict[str, User], emails: list[str]
+) -> None:
+    """Refused when an existing account (`accounts`, by address) is at this
+    school already, was removed here lately, or has had its hour's
+    confirmation codes; or an address is of an account removed here lately."""
+    accounts = list(accounts.values())
     already = (
         school_memberships(school_unit=school_unit)
         .filter(user__in=accounts)
@@ -255,6 +261,14 @@ def _refuse_unless_registrable(*, school_unit: SchoolUnit, accounts: list[User])
         .select_related("user")
         .first()
     )
+    if restorable is None:
+        # A removed account ("borttagen") is linked by nobody; at the school
+        # that removed it, its address is restored rather than registered anew.
+        restorable = (
+            restorable_removed_accounts(school_unit=school_unit, now=timezone.now(), emails=emails)
+            .select_related("user")
+            .first()
+        )
     if restorable is not None:
         raise Refused(RefusalCode.RESTORABLE, email=restorable.user.email)
     email_code_mail_limit(
@@ -408,6 +422,10 @@ def membership_register_self(
     if owner.role not in ETJANSTER_ROLES:
         raise Refused(RefusalCode.NOT_ALLOWED)
     user = User.objects.filter(etjanster_owner=owner).first()
+    if user is not None and user.removed_at is not None:
+        # The owner's own account, removed from its last school lately: the
+        # owner registering again is its owner's act, so it comes back.
+        account_restore(user=user, context=context, school_unit=school_unit)
     password = None
     if user is None:
         user, password = _teacher_account_create(
@@ -434,8 +452,10 @@ def membership_register_self(
 
 @transaction.atomic
 def membership_remove(*, membership: Membership, context: AuditContext) -> bool:
-    """End a membership. With the teacher's last one, delete the account and
-    its personal data. Returns True when the account was deleted.
+    """End a membership. With the teacher's last one, the account goes too:
+    removed ("borttagen", `removal.accounts_remove`) for RESTORE_WINDOW, so
+    that the school can undo it, then deleted with its personal data by
+    `manage.py purge_removed_accounts`. Returns True when the account went.
 
     SECURITY: the account's sessions end at once and for good (ASVS 7.4.2,
     `access_end`), whether the account stays for other schools or goes.
@@ -445,33 +465,41 @@ def membership_remove(*, membership: Membership, context: AuditContext) -> bool:
     # Only confirmed memberships keep the account: a registration elsewhere
     # still waiting for the teacher's confirmation goes with it.
     others = membership.other_schools_count() > 0
+    pending = membership.is_pending
     username = user.username
-    if not others or not membership.is_pending:
+    if not others or not pending:
         # The teacher loses this school's access: every session ends, for
-        # good (the rows too, when the account goes with it). A registration
-        # still waiting for its confirmation granted nothing to lose.
+        # good. A registration still waiting for its confirmation granted
+        # nothing to lose.
         access_end(users=[user], context=context, reason="removed", school_unit=school_unit)
-    if others:
-        membership.removed_at = timezone.now()
+    now = timezone.now()
+    # A registration the teacher never confirmed is nothing to undo: an
+    # account with nothing else (older data) is deleted at once, as before.
+    deleted = not others and pending
+    if not deleted:
+        membership.removed_at = now
         membership.save(update_fields=["removed_at"])
-    else:
-        # CASCADE removes the memberships (also earlier removed ones), their
-        # grants and any devices: no personal data of the teacher remains.
+    if not others and not pending:
+        accounts_remove(users=[user], now=now)
+    elif deleted:
+        # CASCADE removes the memberships, their grants and any devices.
         user.delete()
     audit_record(
         action=AuditAction.MEMBERSHIP_REMOVED,
         context=context,
         school_unit=school_unit,
         target=username,
-        details={"account_deleted": not others},
+        details={"account_deleted": True} if deleted else {"account_removed": not others},
     )
-    if not others:
+    if deleted:
         audit_record(
             action=AuditAction.ACCOUNT_DELETED,
             context=context,
             school_unit=school_unit,
             target=username,
         )
+    elif not others:
+        account_removed_event(user=user, context=context, school_unit=school_unit, now=now).save()
     return not others
 
 
@@ -480,10 +508,8 @@ def membership_restore(
     *, membership: Membership, context: AuditContext, now: datetime.datetime
 ) -> Membership:
     """Undo a removal within RESTORE_WINDOW: the same membership, with its
-    subjects and validity as they were, live again at its school.
-
-    Only a membership that was not the account's last can be restored: the
-    last one took the account and its personal data with it.
+    subjects and validity as they were, live again at its school, and the
+    account with it when this was its last (`removal.account_restore`).
     """
     membership = (
         Membership.objects.select_for_update()
@@ -501,6 +527,10 @@ def membership_restore(
     serialize_by_email(membership.user.email)
     if school_memberships(school_unit=membership.school_unit).filter(user=membership.user).exists():
         raise Refused(RefusalCode.ALREADY_REGISTERED, email=membership.user.email)
+    if membership.user.removed_at is not None:
+        # The account's last removal: the account comes back with it (its
+        # sessions stay ended; the same username and password work again).
+        account_restore(user=membership.user, context=context, school_unit=membership.school_unit)
     membership.removed_at = None
     membership.save(update_fields=["removed_at"])
     audit_record(

@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import User
 from accounts.services.access import access_end
 from audit.actions import AuditAction
 from audit.context import AuditContext
@@ -22,6 +21,7 @@ from permissions.policy import (
     reactivation_is_open,
     school_memberships,
 )
+from permissions.services.removal import account_removed_event, accounts_remove
 from schools.models import SchoolUnit
 
 
@@ -104,9 +104,10 @@ def school_year_renew(
     memberships of last year and, when asked, remove the rest — all of it or
     nothing, in a constant number of queries whatever the count.
 
-    Removal follows `membership_remove`: a membership that was the account's
-    last live one deletes the account and its personal data, which ends its
-    sessions at once (ASVS 7.4.2).
+    Removal follows `membership_remove`: every session of the removed ends
+    at once (ASVS 7.4.2), and a membership that was the account's last
+    leaves the account removed ("borttagen") for 30 days, restorable here,
+    then deleted with its personal data.
     """
     if remove_rest and not can_remove_membership(user=context.actor, school_unit=school_unit):
         raise Refused(RefusalCode.NOT_ALLOWED)
@@ -127,7 +128,6 @@ def school_year_renew(
         .select_for_update(of=("self",))
     )
     staying = Membership.objects.accounts_kept_besides(removing)
-    ending = [membership for membership in removing if membership.user_id in staying]
     deleting = [membership for membership in removing if membership.user_id not in staying]
     access_end(
         users=[membership.user for membership in removing],
@@ -135,26 +135,25 @@ def school_year_renew(
         reason="removed",
         school_unit=school_unit,
     )
-    Membership.objects.filter(pk__in=[membership.pk for membership in ending]).update(
-        removed_at=timezone.now()
+    now = timezone.now()
+    Membership.objects.filter(pk__in=[membership.pk for membership in removing]).update(
+        removed_at=now
     )
-    # CASCADE removes the memberships, grants and devices of these accounts.
-    User.objects.filter(pk__in=[membership.user_id for membership in deleting]).delete()
+    # The last membership's accounts wait 30 days as removed, restorable
+    # here, then `purge_removed_accounts` deletes them.
+    accounts_remove(users=[membership.user for membership in deleting], now=now)
     events = [
         audit_build(
             action=AuditAction.MEMBERSHIP_REMOVED,
             context=context,
             school_unit=school_unit,
             target=membership.user.username,
-            details={"account_deleted": membership.user_id not in staying},
+            details={"account_removed": membership.user_id not in staying},
         )
         for membership in removing
     ] + [
-        audit_build(
-            action=AuditAction.ACCOUNT_DELETED,
-            context=context,
-            school_unit=school_unit,
-            target=membership.user.username,
+        account_removed_event(
+            user=membership.user, context=context, school_unit=school_unit, now=now
         )
         for membership in deleting
     ]

@@ -118,15 +118,15 @@ def email_code(request: HttpRequest) -> HttpResponse:
                 keep_session_key=request.session.session_key or "",
             )
         except Refused as refusal:
-            form.add_error(None, _refusal_message(refusal))
+            form.add_error(None, code_refusal_message(refusal))
         except ValidationError as error:
             form.add_error("new_password2", error)
         else:
-            return _code_used(request, result)
+            return code_used_response(request, result)
     return render(request, "portal/email_code.html", {"form": form}, status=status)
 
 
-def _refusal_message(refusal: Refused) -> str:
+def code_refusal_message(refusal: Refused) -> str:
     message = refusal.message
     retry_at = refusal.params.get("retry_at")
     if refusal.code == RefusalCode.CODE_WRONG and retry_at is not None:
@@ -134,7 +134,7 @@ def _refusal_message(refusal: Refused) -> str:
     return message
 
 
-def _code_used(request: HttpRequest, result) -> HttpResponse:
+def code_used_response(request: HttpRequest, result) -> HttpResponse:
     if request.user.is_authenticated and request.user.pk == result.user.pk:
         # Confirmed from the portal while logged in: this session stays.
         update_session_auth_hash(request, result.user)

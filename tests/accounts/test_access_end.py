@@ -181,12 +181,12 @@ def test_teacher_removed_from_one_of_two_schools_keeps_no_old_session(
     assert ended_for(teacher, "removed").school_unit == grundskola
 
 
-def test_teacher_removed_from_the_last_school_is_deleted_with_its_sessions(
+def test_teacher_removed_from_the_last_school_is_closed_with_its_sessions(
     principal_client, teacher, grundskola
 ):
     session = teacher_session(teacher)
     principal_client.post(teacher_url(grundskola, teacher, "ta-bort"), CONFIRM)
-    assert not User.objects.filter(pk=teacher.pk).exists()
+    assert not User.objects.get(pk=teacher.pk).is_active
     assert not Session.objects.filter(session_key=session.session.session_key).exists()
     assert not logged_in(session, PORTAL_ACCOUNT)
 

@@ -135,13 +135,18 @@ def assert_clean(role: str, report: Report) -> None:
 
 def test_anonymous_visitor_can_use_every_page(bare_page: Page, live_server, demo):
     page, base = bare_page, live_server.url
-    report = crawl(page, base, ["/", "/en/", "/finns-inte/"])
+    report = crawl(
+        page,
+        base,
+        ["/", "/en/", "/finns-inte/", "/bedomningsportalen/glomt-losenord/nytt-losenord/"],
+    )
     for path, button, name in [
         ("/bedomningsportalen/logga-in/", "Logga in", "portal login"),
         ("/e-tjanster/logga-in/", "Logga in", "E-tjänster login"),
         ("/kontakt/", "Skicka", "contact"),
         ("/kontakt/huvudman/", "Skicka kontaktuppgifterna till mig", "huvudman look-up"),
         ("/en/kontakt/", "Send", "contact in English"),
+        ("/en/bedomningsportalen/glomt-losenord/", "Send me a code", "forgot password"),
     ]:
         report.merge(failed_submit(page, base + path, button, f"{path} ({name}, empty submit)"))
     # A wrong password: the message is in the error summary too.
@@ -205,6 +210,7 @@ def test_principal_can_use_every_page(bare_page: Page, live_server, demo):
         school_pages + f"larare/{demo['teacher']['username']}/",
         school_pages + "provadministratorer/",
         school_pages + "logg/",
+        "/e-tjanster/mitt-konto/",
     ]
     report.merge(crawl(page, base, start))
     teachers = f"{base}/e-tjanster/skolor/{school}/larare/"
@@ -278,7 +284,9 @@ def test_huvudman_staff_can_use_every_page(bare_page: Page, live_server, demo):
     page, base = bare_page, live_server.url
     staff = demo["huvudman_staff"]
     admin_login(page, base, "huvudman", staff["username"], staff["password"])
-    report = crawl(page, base, ["/huvudman/"], per_route=1)
+    report = crawl(
+        page, base, ["/huvudman/", "/huvudman/rapporter/", "/huvudman/aviseringar/"], per_route=1
+    )
     report.merge(
         failed_submit(
             page,

@@ -14,7 +14,7 @@ from tests.fixtures.staff import make_teachers
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_removing_a_teacher_asks_first_and_only_the_second_step_removes(
+def test_removing_a_teacher_asks_first_and_the_removal_can_be_undone(
     page: Page, live_server, principal_with_card, school, clock
 ):
     principal, cells = principal_with_card
@@ -24,19 +24,30 @@ def test_removing_a_teacher_asks_first_and_only_the_second_step_removes(
     page.goto(f"{live_server.url}/e-tjanster/skolor/{school.code}/larare/{teacher.username}/")
     page.get_by_role("button", name="Ta bort från skolan").click()
 
-    # The first step only asks, naming the person, the school and the consequence.
+    # The first step only asks, naming the person and the school.
     expect(page.get_by_role("heading", level=1)).to_contain_text("Ta bort Förnamn0 Efternamn0")
-    expect(page.get_by_text("Kontot raderas eftersom det är lärarens sista skola")).to_be_visible()
     expect(page.get_by_text("Webbskolan (12345678)", exact=True)).to_be_visible()
-    assert User.objects.filter(pk=teacher.pk).exists()
     page.get_by_role("link", name="Avbryt").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Förnamn0 Efternamn0")
-    assert User.objects.filter(pk=teacher.pk).exists()
+    assert User.objects.get(pk=teacher.pk).is_active
 
-    page.get_by_role("button", name="Ta bort från skolan").click()
-    page.get_by_role("button", name="Ta bort och radera kontot").click()
-    expect(page.get_by_text("Förnamn0 Efternamn0 är borttagen")).to_be_visible()
-    assert not User.objects.filter(pk=teacher.pk).exists()
+    # The same, on the English site: the last school closes the account for 30 days.
+    base = f"{live_server.url}/en/e-tjanster/skolor/{school.code}/"
+    page.goto(f"{base}larare/{teacher.username}/")
+    page.get_by_role("button", name="Remove from this school").click()
+    expect(page.get_by_text("you can restore it here")).to_be_visible()
+    page.get_by_role("button", name="Remove and close the account").click()
+    expect(page.get_by_text("is deleted after 30 days")).to_be_visible()
+    closed = User.objects.get(pk=teacher.pk)
+    assert (closed.is_active, closed.removed_at is not None) == (False, True)
+
+    # "Removed teachers" brings the account back, with its subjects.
+    page.goto(f"{base}larare-borttagna/")
+    expect(page.get_by_text("Account closed")).to_be_visible()
+    page.get_by_role("button", name="Restore: Förnamn0 Efternamn0").click()
+    expect(page.get_by_text("is a teacher at this school again")).to_be_visible()
+    restored = User.objects.get(pk=teacher.pk)
+    assert (restored.is_active, restored.removed_at) == (True, None)
 
 
 def test_a_new_password_after_fifteen_minutes_asks_for_a_card_cell_first(

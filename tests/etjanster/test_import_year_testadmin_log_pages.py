@@ -215,7 +215,7 @@ def test_new_school_year_reactivates_the_kept_and_removes_the_rest(principal, gr
     assert "2 lärare återaktiverades" in response.content.decode()
     assert "data:application/pdf" in response.content.decode()
     assert Membership.objects.get(pk=old[0].pk).valid_until == datetime.date(2028, 7, 31)
-    assert not User.objects.filter(pk=old[2].user_id).exists()
+    assert User.objects.get(pk=old[2].user_id).removed_at is not None  # closed, 30 days
 
 
 def test_new_school_year_post_takes_a_constant_number_of_queries(principal, grundskola):

@@ -788,20 +788,23 @@ def test_a_waiting_school_is_not_told_the_teachers_other_schools(
     assert "enda skola" in page
 
 
-def test_removing_the_last_confirmed_membership_deletes_the_account_despite_a_waiting_one(
+def test_removing_the_last_confirmed_membership_closes_the_account_despite_a_waiting_one(
     principal, other_principal, other_school, gymnasium
 ):
     """A registration still waiting for the teacher's confirmation must not
-    keep a removed teacher's personal data alive for the waiting school."""
+    keep a removed teacher's account alive for the waiting school: it is
+    withdrawn, and the account is closed (restorable only by the school that
+    removed it, then deleted)."""
     first = register(other_school, other_principal, codes=("GRGRMAT01",))
     register(gymnasium, principal)
     mine = first.user.memberships.get(school_unit=other_school)
-    deleted = membership_remove(
+    gone = membership_remove(
         membership=mine, context=AuditContext(actor=other_principal, school_unit=other_school)
     )
-    assert deleted is True
-    assert not User.objects.filter(pk=first.user.pk).exists()
-    assert not Membership.objects.filter(user_id=first.user.pk).exists()
+    assert gone is True
+    account = User.objects.get(pk=first.user.pk)
+    assert (account.is_active, account.removed_at is not None) == (False, True)
+    assert not Membership.objects.live().filter(user_id=first.user.pk).exists()
 
 
 # --- A waiting school learns no name through the address -------------------------------
@@ -889,6 +892,7 @@ def test_a_declined_link_keeps_the_typed_name_and_is_never_restored_past_the_tea
     declined.refresh_from_db()
     assert declined.removed_at is not None
 
+    deliver_mail()  # the school hears of the decline
     sent = len(mailoutbox)
     _client, page = register_by_page(gymnasium, principal, first_name="Gissad", last_name="Gäst")
     assert "kan återställas" not in page

@@ -17,6 +17,7 @@ from audit.log import audit_record
 from audit.models import AuditEvent
 from permissions.models import Membership
 from permissions.services.memberships import membership_register, membership_remove
+from permissions.services.removal import removed_accounts_purge
 from tests.conftest import END_OF_YEAR, SCHOOL_DAY, make_user, verify_session
 
 pytestmark = pytest.mark.django_db
@@ -76,6 +77,8 @@ def test_a_deleted_teacher_is_shown_by_username_only(
     principal_client, principal, grundskola, teacher
 ):
     membership_remove(membership=teacher.memberships.get(), context=AuditContext(actor=principal))
+    # Closed for 30 days (restorable), then deleted for good.
+    removed_accounts_purge(now=timezone.now() + datetime.timedelta(days=31))
     page = log(principal_client, grundskola)
     rows = page.split("<tbody>")[1].split("</tbody>")[0]
     assert "Larare Testsson" not in rows

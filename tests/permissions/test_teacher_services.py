@@ -6,6 +6,7 @@ from django.db import connection
 from django.db.models import ProtectedError
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accounts.models import Role, Session, User
 from audit.actions import AuditAction
@@ -21,6 +22,7 @@ from permissions.services.memberships import (
     membership_remove,
     teacher_password_regenerate,
 )
+from permissions.services.removal import removed_accounts_purge
 from permissions.services.school_year import membership_reactivate, membership_reactivate_many
 from permissions.services.subjects import membership_grant
 from tests.conftest import END_OF_YEAR, SCHOOL_DAY
@@ -139,6 +141,9 @@ def test_removing_the_last_membership_deletes_the_account_and_its_personal_data(
         membership=teacher.memberships.get(), context=AuditContext(actor=principal)
     )
     assert deleted
+    # Closed at once, deleted with its personal data after the 30 days of undo.
+    assert not User.objects.get(username=username).is_active
+    removed_accounts_purge(now=timezone.now() + datetime.timedelta(days=31))
     assert not User.objects.filter(username=username).exists()
     assert not User.objects.filter(email=teacher.email).exists()
     assert not Membership.objects.filter(user_id=teacher.pk).exists()
@@ -375,12 +380,13 @@ def test_renewing_the_school_year_keeps_reactivates_removes_and_deletes(
         membership.refresh_from_db()
         assert membership.removed_at is not None
         assert membership.user.memberships.filter(removed_at__isnull=True).count() == 1
-    # This was the last school: the account and its personal data are gone.
-    assert not User.objects.filter(pk__in=[m.user_id for m in removed[2:]]).exists()
+    # This was the last school: the account is closed, restorable for 30 days.
+    closed = User.objects.filter(pk__in=[m.user_id for m in removed[2:]])
+    assert [user.removed_at is not None for user in closed] == [True, True]
     actions = list(AuditEvent.objects.values_list("action", flat=True))
     assert actions.count(AuditAction.MEMBERSHIP_REACTIVATED) == 4
     assert actions.count(AuditAction.MEMBERSHIP_REMOVED) == 4
-    assert actions.count(AuditAction.ACCOUNT_DELETED) == 2
+    assert actions.count(AuditAction.ACCOUNT_REMOVED) == 2
 
 
 def test_renewing_ends_the_sessions_of_deleted_accounts(principal, grundskola):
