@@ -177,6 +177,8 @@ class ImportPickupForm(forms.Form):
     pickup = forms.IntegerField(min_value=1, max_value=2**62)
     key = forms.CharField(max_length=64)
     what = forms.ChoiceField(choices=[("slips", "slips"), ("report", "report")])
+    # Which part of a large batch of slips (1, 2, …); none means the first.
+    part = forms.IntegerField(min_value=1, max_value=1000, required=False)
 
 
 # By the name the school knows (`permissions.policy.KNOWN_NAMES`).
