@@ -57,6 +57,14 @@ class AuditAction(models.TextChoices):
     TEACHERS_IMPORTED = "teachers_imported", _("Teachers imported from CSV")
     IMPORT_PREVIEWED = "import_previewed", _("CSV import previewed")
     IMPORT_SLIPS_DOWNLOADED = "import_slips_downloaded", _("Slips of a CSV import downloaded")
+    # Slips (without passwords) the school sent again to the teachers it ticked.
+    SLIPS_MAILED = "slips_mailed", _("Login slips sent by e-mail")
+    # A principal or test administrator looked at the catalogue as one
+    # teacher sees it (read-only; no session of the teacher).
+    CATALOGUE_VIEWED_AS_TEACHER = (
+        "catalogue_viewed_as_teacher",
+        _("Catalogue viewed as the teacher sees it"),
+    )
     # Schools and policy
     HUVUDMAN_CHANGED = "huvudman_changed", _("Huvudman changed")
     SCHOOL_UNIT_CHANGED = "school_unit_changed", _("School unit changed")

@@ -98,6 +98,7 @@ DETAIL_LABELS = {
     "scope": gettext_lazy("data of"),
     "deleted": gettext_lazy("deleted"),
     "retention_years": gettext_lazy("kept for years"),
+    "teachers": gettext_lazy("teachers"),
 }
 
 # Labels of values whose words belong to an app above this one (a support

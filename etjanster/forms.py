@@ -112,6 +112,35 @@ class SubjectGrantForm(SubjectsForm):
     )
 
 
+class TeacherBulkForm(forms.Form):
+    """What to do with the teachers ticked in the list (`teacher` holds their
+    usernames; the view looks them up at this school only)."""
+
+    ACTIONS = {
+        "grant": _("Grant the subject"),
+        "revoke": _("Remove the subject"),
+        "print": _("Print their slips (PDF)"),
+        "mail": _("E-mail their slips"),
+    }
+    # The most that one form acts on (the list shows 100 a page).
+    MOST = 500
+
+    action = forms.ChoiceField(label=_("Do"), choices=list(ACTIONS.items()))
+    subject = forms.ModelChoiceField(
+        queryset=Subject.objects.order_by("level", "name"),
+        to_field_name="code",
+        required=False,
+        label=_("Subject"),
+        empty_label=_("Choose a subject"),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") in ("grant", "revoke") and not data.get("subject"):
+            self.add_error("subject", _("Choose the subject to grant or remove."))
+        return data
+
+
 class TestAdminIssueForm(PersonForm):
     """A test administrator: a name and an e-mail; username, password and card are issued."""
 

@@ -37,7 +37,7 @@ TEACHER_ROW = (
 
 def teacher_rows_html(rows: Iterable[dict]) -> SafeString:
     """`rows` as `etjanster.views.teacher_list._teacher_rows` builds them."""
-    slip, username, subjects = _("Slip"), _("Username"), _("Subjects")
+    slip, username, subjects = _("Choose"), _("Username"), _("Subjects")
     valid_until, state = _("Valid until"), _("State")
     return format_html_join(
         "\n",

@@ -7,13 +7,14 @@ never written to disk or stored in the database.
 
 import dataclasses
 import datetime
+from base64 import b64encode
 
 from django.conf import settings
-from django.utils import formats
+from django.utils import formats, translation
 from django.utils.translation import gettext as _
 
 from core.i18n import localized_path
-from core.outbox import mail_enqueue
+from core.outbox import mail_enqueue, mails_enqueue_composed
 from core.pdf import render_pdf
 
 # The login addresses printed on slips are the ones the settings define.
@@ -122,3 +123,50 @@ def send_slip_by_mail(*, slip: Slip, email: str) -> None:
         to=[email],
         attachments=[(filename, render_slips([slip]), "application/pdf")],
     )
+
+
+# The kind of outbox mail that carries a slip (without password) the school
+# sends again; the worker renders its PDF (`slip_mail_compose`).
+SLIP_MAIL = "teacher_slip"
+
+
+def slips_send_by_mail(*, slips: list[tuple[Slip, str]]) -> int:
+    """Queue each (slip, address) as a mail whose PDF the mail worker renders,
+    in the active language; one query however many.
+
+    SECURITY: only slips without a password: the params wait in the outbox
+    (sealed, erased once sent) and a slip sent again never carries one.
+    """
+    language = translation.get_language() or "sv"
+    params = []
+    for slip, email in slips:
+        if slip.password:
+            raise ValueError("A slip sent again never carries a password.")
+        fields = {**dataclasses.asdict(slip), "valid_until": slip.valid_until.isoformat()}
+        params.append({"slip": fields, "to": email, "language": language})
+    return mails_enqueue_composed(kind=SLIP_MAIL, params=params)
+
+
+def slip_mail_compose(*, params: dict) -> dict:
+    """The mail of a slip sent again, composed by the mail worker."""
+    fields = params["slip"]
+    slip = Slip(**{**fields, "valid_until": datetime.date.fromisoformat(fields["valid_until"])})
+    with translation.override(params["language"]):
+        return {
+            "subject": _("Your login to Bedömningsportalen"),
+            "body": _(
+                "Hello %(name)s,\n\nyour school %(school)s sends you your login to "
+                "Bedömningsportalen in the attached PDF. Your password is the one you already "
+                "have. Log in at %(url)s\n"
+            )
+            % {"name": slip.name, "school": slip.school_name, "url": portal_login_url()},
+            "to": [params["to"]],
+            "reply_to": [],
+            "attachments": [
+                [
+                    f"inloggning-{slip.username}.pdf",
+                    b64encode(render_slips([slip])).decode("ascii"),
+                    "application/pdf",
+                ]
+            ],
+        }
