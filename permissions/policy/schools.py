@@ -331,3 +331,19 @@ def test_admins_needing_attention(
     return appointments.filter(
         Q(valid_until__lt=today) | Q(deactivated_at__isnull=False) | Exists(locked)
     )
+
+
+def can_view_catalogue_as_teacher(
+    *, user: User, membership: Membership, today: datetime.date
+) -> bool:
+    """A principal or test administrator of the membership's school (the
+    caller found it through `etjanster_school_units`), for a teacher who has
+    confirmed the membership: until then the school has not been shown to
+    know the account."""
+    return (
+        membership.confirmed_at is not None
+        and not membership.is_removed
+        and etjanster_school_units(user=user, today=today)
+        .filter(pk=membership.school_unit_id)
+        .exists()
+    )
