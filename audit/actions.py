@@ -75,6 +75,8 @@ class AuditAction(models.TextChoices):
     # The portal
     MATERIAL_DOWNLOADED = "material_downloaded", _("Protected material downloaded")
     ACCESS_REFUSED = "access_refused", _("Access refused")
+    # A principal printed the school's handover (teachers, subjects, log).
+    HANDOVER_PRINTED = "handover_printed", _("Handover printed")
     # The log itself
     LOG_EXPORTED = "log_exported", _("Log exported as CSV")
     # Support

@@ -41,6 +41,7 @@ class RefusalCode(enum.StrEnum):
     # Why a school page said no, for the 403 page (`etjanster.views.shared.require`).
     PRINCIPAL_ONLY_REMOVES = "principal_only_removes"
     PRINCIPAL_ONLY_TEST_ADMINS = "principal_only_test_admins"
+    PRINCIPAL_ONLY_HANDOVER = "principal_only_handover"
     SHARED_ACCOUNT = "shared_account"
     ALREADY_REGISTERED = "already_registered"
     RESTORABLE = "restorable"
@@ -89,6 +90,9 @@ REFUSAL_MESSAGES = {
     ),
     RefusalCode.PRINCIPAL_ONLY_TEST_ADMINS: _(
         "Only the school's principal appoints and manages test administrators."
+    ),
+    RefusalCode.PRINCIPAL_ONLY_HANDOVER: _(
+        "Only the school's principal reads and prints the handover of the school."
     ),
     RefusalCode.SHARED_ACCOUNT: _(
         "The teacher's account is also used at a school you do not administer, so you may not "

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from etjanster.views import (
+    handover,
     home,
     imports,
     log,
@@ -91,6 +92,8 @@ urlpatterns = [
         test_admin_acts.test_admin_reactivate,
         name="test_admin_reactivate",
     ),
+    path(school + "overlamning/", handover.handover, name="handover"),
+    path(school + "overlamning/pdf/", handover.handover_pdf, name="handover_pdf"),
     path(school + "logg/", log.audit_log, name="audit_log"),
     path(school + "logg/csv/", log.audit_log_csv, name="audit_log_csv"),
 ]

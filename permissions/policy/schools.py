@@ -279,6 +279,12 @@ def can_manage_test_admins(*, user: User, school_unit: SchoolUnit) -> bool:
     return user.is_active and user.role == Role.PRINCIPAL
 
 
+def can_view_handover(*, user: User, school_unit: SchoolUnit) -> bool:
+    """The handover is the principal's: a test administrator, who may see the
+    school's pages, is not the one who hands the school over."""
+    return user.is_active and user.role == Role.PRINCIPAL
+
+
 def reactivation_is_open(*, valid_until: datetime.date, today: datetime.date) -> bool:
     """A membership (or test administrator appointment) may be reactivated
     exactly when its validity ended before the current school year began.

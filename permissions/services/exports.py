@@ -20,3 +20,14 @@ def log_export_record(
         target=school_unit.code if school_unit is not None else "",
         details={"filters": filters},
     )
+
+
+@transaction.atomic
+def handover_print_record(*, context: AuditContext, school_unit) -> None:
+    """A principal printed the school's handover (its teachers and log)."""
+    audit_record(
+        action=AuditAction.HANDOVER_PRINTED,
+        context=context,
+        school_unit=school_unit,
+        target=school_unit.code,
+    )
