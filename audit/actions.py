@@ -7,6 +7,9 @@ from django.utils.translation import gettext_lazy as _
 class AuditAction(models.TextChoices):
     # Logins (the factor is named in details)
     LOGIN_SUCCEEDED = "login_succeeded", _("Login succeeded")
+    # The password of a two-step login was right; the login succeeds (or
+    # fails) at the second factor. One "login succeeded" per completed login.
+    PASSWORD_ACCEPTED = "password_accepted", _("Password accepted, second step asked")
     LOGIN_FAILED = "login_failed", _("Login failed")
     LOGOUT = "logout", _("Logged out")
     # One event per burst of attempts the throttle refused, with their count.
@@ -88,7 +91,9 @@ class AuditAction(models.TextChoices):
     TICKETS_PURGED = "tickets_purged", _("Old support tickets deleted")
 
 
-LOGIN_ACTIONS = frozenset({AuditAction.LOGIN_SUCCEEDED, AuditAction.LOGIN_FAILED})
+LOGIN_ACTIONS = frozenset(
+    {AuditAction.LOGIN_SUCCEEDED, AuditAction.PASSWORD_ACCEPTED, AuditAction.LOGIN_FAILED}
+)
 
 
 # Recorded nationally or at a huvudman, never at a school unit: the national
