@@ -268,6 +268,7 @@ class PrincipalAdmin(ScopedAdmin):
             "huvudman/principal_detail.html",
             {
                 "title": principal.get_full_name() or principal.username,
+                "on_principal_page": True,
                 "principal": principal,
                 "original": principal,
                 "card": card,
