@@ -44,6 +44,7 @@ class RefusalCode(enum.StrEnum):
     PRINCIPAL_ONLY_HANDOVER = "principal_only_handover"
     SHARED_ACCOUNT = "shared_account"
     ALREADY_REGISTERED = "already_registered"
+    ALREADY_REGISTERED_SELF = "already_registered_self"
     RESTORABLE = "restorable"
     ALREADY_TEST_ADMIN = "already_test_admin"
     REACTIVATION_NOT_OPEN = "reactivation_not_open"
@@ -100,6 +101,10 @@ REFUSAL_MESSAGES = {
     ),
     RefusalCode.ALREADY_REGISTERED: _(
         "%(email)s is already registered as a teacher at this school."
+    ),
+    RefusalCode.ALREADY_REGISTERED_SELF: _(
+        "You are already registered as a teacher at this school. Log in to "
+        "Bedömningsportalen with your teacher account, username %(username)s."
     ),
     RefusalCode.RESTORABLE: _(
         "%(email)s was removed from this school less than 30 days ago and can be restored, with "

@@ -558,3 +558,17 @@ def test_subject_labels_are_written_as_in_the_catalogue_with_the_code(principal_
     html = principal_client.get(url(grundskola, "ny/")).content.decode()
     assert "Matematik (grundskola, GRGRMAT01)" in html
     assert "(Grundskola," not in html
+
+
+def test_registering_oneself_twice_says_you_are_already_registered(
+    principal_client, principal, grundskola
+):
+    """Found by the walk: the second time said "<address> is already
+    registered", as if about someone else."""
+    principal_client.post(url(grundskola, "mig-sjalv/"))
+    again = principal_client.post("/en" + url(grundskola, "mig-sjalv/"), follow=True)
+    mine = User.objects.get(role=Role.TEACHER, email=principal.email)
+    html = again.content.decode()
+    assert "You are already registered as a teacher at this school" in html
+    assert mine.username in html
+    assert mine.memberships.count() == 1
