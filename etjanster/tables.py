@@ -28,7 +28,7 @@ TEACHER_ROW = (
     ' aria-label="{}"></td>'
     '<th scope="row"><a href="{}">{}</a></th>'
     '<td data-label="{}"><code>{}</code></td>'
-    '<td data-label="{}">{}</td>'
+    '<td data-label="{}"><span lang="sv">{}</span></td>'
     '<td data-label="{}">{}</td>'
     '<td data-label="{}"><span class="tag tag-{}">{}</span></td>'
     "</tr>"
