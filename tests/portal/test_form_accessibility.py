@@ -190,3 +190,13 @@ def test_the_statement_follows_every_part_of_diggs_model(client, settings):
         assert "WCAG " in item, item
     # No longer "not tagged": the PDFs are tagged now.
     assert "are not tagged" not in html
+
+
+def test_the_help_page_tells_each_role_what_is_new(client):
+    html = client.get("/en/hjalp/").content.decode()
+    section = html.split('id="new-tools"')[1]
+    for role in ("principals and test administrators", "principals", "huvudman staff"):
+        assert f"For {role}</h3>" in section
+    assert "Tick all on this page" in section
+    assert "See the catalogue as this teacher sees it" in section
+    assert "Handover" in section
