@@ -4,9 +4,7 @@ names) is marked lang="sv", so a screen reader reads it in Swedish."""
 from tests.conftest import verify_session
 
 
-def test_the_catalogue_and_an_item_mark_swedish_titles_and_subjects(
-    client, open_item, school_day
-):
+def test_the_catalogue_and_an_item_mark_swedish_titles_and_subjects(client, open_item, school_day):
     catalogue = client.get("/en/bedomningsportalen/").content.decode()
     assert f'lang="sv">{open_item.title}</a>' in catalogue
     assert f'<span lang="sv">{open_item.subject.name}</span>' in catalogue
