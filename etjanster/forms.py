@@ -122,8 +122,9 @@ class TeacherBulkForm(forms.Form):
         "print": _("Print their slips (PDF)"),
         "mail": _("E-mail their slips"),
     }
-    # The most that one form acts on (the list shows 100 a page).
-    MOST = 500
+    # The most that one form acts on (the list shows 100 a page; a PDF holds
+    # at most `permissions.slips.SLIPS_PER_PDF` slips).
+    MOST = 200
 
     action = forms.ChoiceField(label=_("Do"), choices=list(ACTIONS.items()))
     subject = forms.ModelChoiceField(

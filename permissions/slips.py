@@ -21,9 +21,10 @@ from core.pdf import render_pdf
 PORTAL_LOGIN_PATH = settings.PORTAL_LOGIN_URL
 ETJANSTER_LOGIN_PATH = settings.ETJANSTER_LOGIN_URL
 # The most slips in one PDF. PERFORMANCE: a tagged slip takes about 10 ms
-# to lay out, so a CSV import of thousands is printed in parts of this many
-# (each within a few seconds, far inside the app server's timeout).
-SLIPS_PER_PDF = 500
+# to lay out on an idle core (several times that on a busy one), so a CSV
+# import of thousands is printed in parts of this many, each well inside the
+# app server's 30-second timeout.
+SLIPS_PER_PDF = 200
 
 
 @dataclasses.dataclass(frozen=True)

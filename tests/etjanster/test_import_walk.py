@@ -81,8 +81,8 @@ def test_a_row_linked_to_another_schools_account_gets_no_slip(
 
 def test_a_large_batch_of_slips_is_printed_in_parts(principal_client, grundskola, monkeypatch):
     assert slip_parts(0) == []
-    assert slip_parts(500) == [(1, 1, 500)]
-    assert slip_parts(1201) == [(1, 1, 500), (2, 501, 1000), (3, 1001, 1201)]
+    assert slip_parts(200) == [(1, 1, 200)]
+    assert slip_parts(401) == [(1, 1, 200), (2, 201, 400), (3, 401, 401)]
     monkeypatch.setattr("etjanster.views.imports.SLIPS_PER_PDF", 2)
     rows = "".join(f"T{n};Ek;t{n}@skola.example;GRGRMAT01\n" for n in range(3))
     _preview, done = preview_and_apply(principal_client, grundskola, HEADER + rows)
