@@ -6,21 +6,14 @@ that hands the PDF out shows the same card as an HTML table
 (templates/accounts/_card_table.html, rows from `card_rows`).
 """
 
-import io
-
 from django.conf import settings
 from django.utils import formats
 from django.utils.translation import gettext as _
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.units import mm
-from reportlab.lib.utils import simpleSplit
 
 from accounts.models import CARD_COLUMNS, CARD_ROWS, User
 from accounts.services.cards import IssuedCard
 from core.i18n import localized_path
-from core.pdf import SANS, SANS_BOLD, TEXT_SIZE, new_canvas
-
-CELL_SIZE = 18
+from core.pdf import render_pdf
 
 
 def card_rows(cells: dict[str, str]) -> list[tuple[int, list[str]]]:
@@ -52,64 +45,26 @@ def _instructions(login_url: str) -> list[str]:
 
 
 def render_card_pdf(*, user: User, card: IssuedCard) -> bytes:
-    """One A4 page in the active language: the grid, serial, issue date,
-    username and how to log in.
+    """One A4 page in the active language, tagged (`core.pdf`): the grid as a
+    table with its row and column headers, serial, issue date, username and
+    how to log in.
 
     SECURITY: never the password. The card and the password are the two
     factors of the login; on one sheet, one lost paper would be both.
     """
-    buffer = io.BytesIO()
-    pdf = new_canvas(
-        buffer,
-        title=_("Login matrix card %(serial)s") % {"serial": card.serial},
-        pagesize=A4,
-    )
-    width, height = A4
-    left = 25 * mm
-    text_width = width - 2 * left
-    y = height - 28 * mm
-
-    pdf.setFont(SANS_BOLD, 20)
-    pdf.drawString(left, y, _("Login matrix card – E-services"))
-    y -= 12 * mm
-    pdf.setFont(SANS, TEXT_SIZE + 1)
-    lines = [
-        _("Name: %(name)s") % {"name": user.get_full_name() or user.username},
-        _("Username: %(username)s") % {"username": user.username},
-        _("Serial number: %(serial)s") % {"serial": card.serial},
-        _("Issued: %(date)s") % {"date": formats.date_format(card.issued_on)},
-    ]
-    for line in lines:
-        pdf.drawString(left, y, line)
-        y -= 7 * mm
-
-    # The grid: a header row A–H and ten numbered rows.
-    y -= 5 * mm
-    cell_w, cell_h = 16 * mm, 10 * mm
-    grid_left = left + 12 * mm
-    pdf.setFont(SANS_BOLD, 14)
-    for index, column in enumerate(CARD_COLUMNS):
-        pdf.drawCentredString(grid_left + (index + 0.5) * cell_w, y + 2 * mm, column)
-    for row in CARD_ROWS:
-        top = y - (row - 1) * cell_h
-        pdf.setFont(SANS_BOLD, 14)
-        pdf.drawRightString(grid_left - 3 * mm, top - cell_h + 3.2 * mm, str(row))
-        pdf.setFont(SANS_BOLD, CELL_SIZE)
-        for index, column in enumerate(CARD_COLUMNS):
-            x = grid_left + index * cell_w
-            pdf.rect(x, top - cell_h, cell_w, cell_h)
-            pdf.drawCentredString(
-                x + cell_w / 2, top - cell_h + 2.8 * mm, card.cells[f"{column}{row}"]
-            )
-    y -= len(CARD_ROWS) * cell_h + 12 * mm
-
     login_url = settings.SITE_URL.rstrip("/") + localized_path(settings.ETJANSTER_LOGIN_URL)
-    for paragraph in _instructions(login_url):
-        for line in simpleSplit(paragraph, SANS, TEXT_SIZE, text_width):
-            pdf.setFont(SANS, TEXT_SIZE)
-            pdf.drawString(left, y, line)
-            y -= 6 * mm
-        y -= 1.5 * mm
-    pdf.showPage()
-    pdf.save()
-    return buffer.getvalue()
+    return render_pdf(
+        template="pdf/card.html",
+        title=_("Login matrix card %(serial)s") % {"serial": card.serial},
+        context={
+            "facts": [
+                _("Name: %(name)s") % {"name": user.get_full_name() or user.username},
+                _("Username: %(username)s") % {"username": user.username},
+                _("Serial number: %(serial)s") % {"serial": card.serial},
+                _("Issued: %(date)s") % {"date": formats.date_format(card.issued_on)},
+            ],
+            "columns": CARD_COLUMNS,
+            "rows": card_rows(card.cells),
+            "instructions": _instructions(login_url),
+        },
+    )

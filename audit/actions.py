@@ -7,6 +7,9 @@ from django.utils.translation import gettext_lazy as _
 class AuditAction(models.TextChoices):
     # Logins (the factor is named in details)
     LOGIN_SUCCEEDED = "login_succeeded", _("Login succeeded")
+    # The password of a two-step login was right; the login succeeds (or
+    # fails) at the second factor. One "login succeeded" per completed login.
+    PASSWORD_ACCEPTED = "password_accepted", _("Password accepted, second step asked")
     LOGIN_FAILED = "login_failed", _("Login failed")
     LOGOUT = "logout", _("Logged out")
     # One event per burst of attempts the throttle refused, with their count.
@@ -61,6 +64,14 @@ class AuditAction(models.TextChoices):
     TEACHERS_IMPORTED = "teachers_imported", _("Teachers imported from CSV")
     IMPORT_PREVIEWED = "import_previewed", _("CSV import previewed")
     IMPORT_SLIPS_DOWNLOADED = "import_slips_downloaded", _("Slips of a CSV import downloaded")
+    # Slips (without passwords) the school sent again to the teachers it ticked.
+    SLIPS_MAILED = "slips_mailed", _("Login slips sent by e-mail")
+    # A principal or test administrator looked at the catalogue as one
+    # teacher sees it (read-only; no session of the teacher).
+    CATALOGUE_VIEWED_AS_TEACHER = (
+        "catalogue_viewed_as_teacher",
+        _("Catalogue viewed as the teacher sees it"),
+    )
     # Schools and policy
     HUVUDMAN_CHANGED = "huvudman_changed", _("Huvudman changed")
     SCHOOL_UNIT_CHANGED = "school_unit_changed", _("School unit changed")
@@ -71,6 +82,8 @@ class AuditAction(models.TextChoices):
     # The portal
     MATERIAL_DOWNLOADED = "material_downloaded", _("Protected material downloaded")
     ACCESS_REFUSED = "access_refused", _("Access refused")
+    # A principal printed the school's handover (teachers, subjects, log).
+    HANDOVER_PRINTED = "handover_printed", _("Handover printed")
     # The log itself
     LOG_EXPORTED = "log_exported", _("Log exported as CSV")
     REPORT_EXPORTED = "report_exported", _("Report exported as CSV")
@@ -85,7 +98,9 @@ class AuditAction(models.TextChoices):
     TICKETS_PURGED = "tickets_purged", _("Old support tickets deleted")
 
 
-LOGIN_ACTIONS = frozenset({AuditAction.LOGIN_SUCCEEDED, AuditAction.LOGIN_FAILED})
+LOGIN_ACTIONS = frozenset(
+    {AuditAction.LOGIN_SUCCEEDED, AuditAction.PASSWORD_ACCEPTED, AuditAction.LOGIN_FAILED}
+)
 
 
 # Recorded nationally or at a huvudman, never at a school unit: the national

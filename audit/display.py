@@ -9,12 +9,38 @@ sites' lists and every CSV export. The rows with people's names are
 
 import datetime
 
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from audit.actions import AuditAction
 from core.refusals import REFUSAL_MESSAGES, RefusalCode
+
+# One way to write a moment and a day in every log, its details, and the
+# support tickets (SS-ISO 8601, read the same in Swedish and English).
+LOG_TIME_FORMAT = "Y-m-d H:i"
+LOG_DATE_FORMAT = "Y-m-d"
+
+
+def log_time(moment: datetime.datetime) -> str:
+    """A moment as every log shows it, in Stockholm time."""
+    return formats.date_format(timezone.localtime(moment), LOG_TIME_FORMAT)
+
+
+def _iso_moment(value: str) -> str | None:
+    """An ISO date or date-time stored in details, as the logs write them;
+    None for any other text."""
+    if not (10 <= len(value) <= 32 and value[:4].isdigit() and value[4:5] == "-"):
+        return None
+    try:
+        if len(value) == 10:
+            return formats.date_format(datetime.date.fromisoformat(value), LOG_DATE_FORMAT)
+        moment = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return log_time(moment)
 
 
 def action_label(code: str) -> str:
@@ -104,6 +130,7 @@ DETAIL_LABELS = {
     "report": gettext_lazy("report"),
     "delete_after": gettext_lazy("deleted after"),
     "account_removed": gettext_lazy("account removed"),
+    "teachers": gettext_lazy("teachers"),
 }
 
 # Labels of values whose words belong to an app above this one (a support
@@ -132,7 +159,8 @@ VALUE_LABELS = {
     "removed": gettext_lazy("removed"),
     "created": gettext_lazy("created"),
     "updated": gettext_lazy("changed"),
-    "self": gettext_lazy("the teacher"),
+    # Who acted on their own account: a teacher, a principal or staff alike.
+    "self": gettext_lazy("the person themself"),
     "page": gettext_lazy("the page"),
     "file": gettext_lazy("the file"),
     "add": gettext_lazy("the file's subjects are added to the teacher's current ones"),
@@ -198,11 +226,8 @@ def _value(key: str, value, subjects: dict[str, str] | None = None) -> str:
             return str(REFUSAL_MESSAGES[RefusalCode(value)]).split("%")[0].rstrip(" .:")
         except ValueError:
             return str(value)
-    if key in {"valid_until", "delete_after"} and isinstance(value, str):
-        try:
-            return formats.date_format(datetime.date.fromisoformat(value), "j F Y")
-        except ValueError:
-            return value
+    if isinstance(value, str) and (moment := _iso_moment(value)) is not None:
+        return moment
     if key == "sha256" and isinstance(value, str):
         return value[:12]
     if key in KEYED_VALUE_LABELS and isinstance(value, str):

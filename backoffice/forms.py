@@ -87,6 +87,18 @@ class SchoolUnitChoiceForm(forms.Form):
         self.fields["school_unit"].queryset = school_units
 
 
+class PrincipalLinkForm(SchoolUnitChoiceForm):
+    replaces = forms.BooleanField(
+        label=_("The principal takes over the school from its current principal"),
+        help_text=_(
+            "The current principal's link to the school ends (an account with no other "
+            "school is deactivated). Both are e-mailed who did it, and the new principal "
+            "is sent to the school's handover."
+        ),
+        required=False,
+    )
+
+
 class TOTPAdminAuthenticationForm(AdminAuthenticationForm):
     """Password and the six-digit code from the user's authenticator app.
 

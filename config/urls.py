@@ -5,6 +5,7 @@ from django.urls import include, path
 from backoffice.huvudman import huvudman_site
 from backoffice.moved import moved_urls
 from core import views as core_views
+from portal.views import as_teacher as portal_as_teacher
 from portal.views import pages as portal_pages
 
 # Every page in both languages: the Swedish public-contract paths unprefixed
@@ -13,6 +14,13 @@ from portal.views import pages as portal_pages
 urlpatterns = i18n_patterns(
     path("", portal_pages.home, name="home"),
     path("", include("web.urls")),
+    # E-tjänster's address for a page of the portal's (the catalogue as one
+    # teacher sees it): the two sites never import each other.
+    path(
+        "e-tjanster/skolor/<str:code>/larare/<str:username>/som-lararen/",
+        portal_as_teacher.catalogue_as_teacher,
+        name="catalogue_as_teacher",
+    ),
     path("e-tjanster/", include("etjanster.urls")),
     *moved_urls("admin/"),
     path("admin/", admin.site.urls),

@@ -75,6 +75,9 @@ def login_observed(*, action: str, details: dict) -> None:
     door = str(details.get("door") or ("etjanster" if factor == "matrix_card" else "unknown"))
     if action == "login_succeeded":
         outcome = "succeeded"
+    elif action == "password_accepted":
+        # The first of two steps: the login itself is counted at the second.
+        outcome = "passed_on"
     elif details.get("throttled"):
         outcome = "throttled"
         throttle_hit(throttle=f"password_{details['throttled']}")

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from core.models import OutboxMessage, OutboxStatus
 from core.sealed import SealBroken, derived_key, seal, unseal
@@ -38,6 +39,8 @@ MESSAGE = "message"
 # (`composer_register`).
 Composer = Callable[..., dict | list[dict] | None]
 COMPOSERS: dict[str, Composer] = {}
+# What each kind is called where people see the outbox (/admin/).
+KIND_LABELS: dict[str, str] = {MESSAGE: gettext_lazy("Ready-made mail")}
 # Retries: 30 s, 1, 2, 4 … minutes, at most an hour apart, for about a day.
 FIRST_RETRY = datetime.timedelta(seconds=30)
 LONGEST_RETRY = datetime.timedelta(hours=1)
@@ -80,11 +83,19 @@ def mail_enqueue(
     )
 
 
-def composer_register(kind: str, composer: Composer) -> None:
-    """Let the worker compose mails of `kind` with `composer(params=...)`."""
+def composer_register(kind: str, composer: Composer, *, label: str | None = None) -> None:
+    """Let the worker compose mails of `kind` with `composer(params=...)`;
+    `label` names the kind in the admin's outbox."""
     if kind == MESSAGE:
         raise ValueError(f"{kind!r} is the kind of ready mails")
     COMPOSERS[kind] = composer
+    if label is not None:
+        KIND_LABELS[kind] = label
+
+
+def kind_label(kind: str) -> str:
+    """The kind's name in the active language (its code if no app named it)."""
+    return str(KIND_LABELS.get(kind, kind))
 
 
 def mail_enqueue_composed(*, kind: str, params: dict) -> OutboxMessage:
@@ -92,6 +103,18 @@ def mail_enqueue_composed(*, kind: str, params: dict) -> OutboxMessage:
     if kind not in COMPOSERS:
         raise ValueError(f"Unknown mail kind {kind!r}")
     return _store(kind, params)
+
+
+def mails_enqueue_composed(*, kind: str, params: list[dict]) -> int:
+    """Queue one composed mail of `kind` per item of `params`, in one query
+    whatever their number."""
+    if kind not in COMPOSERS:
+        raise ValueError(f"Unknown mail kind {kind!r}")
+    rows = [
+        OutboxMessage(kind=kind, payload=seal(json.dumps(item).encode(), key=_key(), label=kind))
+        for item in params
+    ]
+    return len(OutboxMessage.objects.bulk_create(rows))
 
 
 def outbox_length() -> int:

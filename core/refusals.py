@@ -41,8 +41,10 @@ class RefusalCode(enum.StrEnum):
     # Why a school page said no, for the 403 page (`etjanster.views.shared.require`).
     PRINCIPAL_ONLY_REMOVES = "principal_only_removes"
     PRINCIPAL_ONLY_TEST_ADMINS = "principal_only_test_admins"
+    PRINCIPAL_ONLY_HANDOVER = "principal_only_handover"
     SHARED_ACCOUNT = "shared_account"
     ALREADY_REGISTERED = "already_registered"
+    ALREADY_REGISTERED_SELF = "already_registered_self"
     RESTORABLE = "restorable"
     ALREADY_TEST_ADMIN = "already_test_admin"
     REACTIVATION_NOT_OPEN = "reactivation_not_open"
@@ -94,12 +96,19 @@ REFUSAL_MESSAGES = {
     RefusalCode.PRINCIPAL_ONLY_TEST_ADMINS: _(
         "Only the school's principal appoints and manages test administrators."
     ),
+    RefusalCode.PRINCIPAL_ONLY_HANDOVER: _(
+        "Only the school's principal reads and prints the handover of the school."
+    ),
     RefusalCode.SHARED_ACCOUNT: _(
         "The teacher's account is also used at a school you do not administer, so you may not "
         "see a new password for it. Send the teacher a code from the teacher's page instead."
     ),
     RefusalCode.ALREADY_REGISTERED: _(
         "%(email)s is already registered as a teacher at this school."
+    ),
+    RefusalCode.ALREADY_REGISTERED_SELF: _(
+        "You are already registered as a teacher at this school. Log in to "
+        "Bedömningsportalen with your teacher account, username %(username)s."
     ),
     RefusalCode.RESTORABLE: _(
         "%(email)s was removed from this school less than 30 days ago and can be restored, with "

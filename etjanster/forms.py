@@ -112,6 +112,36 @@ class SubjectGrantForm(SubjectsForm):
     )
 
 
+class TeacherBulkForm(forms.Form):
+    """What to do with the teachers ticked in the list (`teacher` holds their
+    usernames; the view looks them up at this school only)."""
+
+    ACTIONS = {
+        "grant": _("Grant the subject"),
+        "revoke": _("Remove the subject"),
+        "print": _("Print their slips (PDF)"),
+        "mail": _("E-mail their slips"),
+    }
+    # The most that one form acts on (the list shows 100 a page; a PDF holds
+    # at most `permissions.slips.SLIPS_PER_PDF` slips).
+    MOST = 200
+
+    action = forms.ChoiceField(label=_("Do"), choices=list(ACTIONS.items()))
+    subject = forms.ModelChoiceField(
+        queryset=Subject.objects.order_by("level", "name"),
+        to_field_name="code",
+        required=False,
+        label=_("Subject"),
+        empty_label=_("Choose a subject"),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") in ("grant", "revoke") and not data.get("subject"):
+            self.add_error("subject", _("Choose the subject to grant or remove."))
+        return data
+
+
 class TestAdminIssueForm(PersonForm):
     """A test administrator: a name and an e-mail; username, password and card are issued."""
 
@@ -177,6 +207,8 @@ class ImportPickupForm(forms.Form):
     pickup = forms.IntegerField(min_value=1, max_value=2**62)
     key = forms.CharField(max_length=64)
     what = forms.ChoiceField(choices=[("slips", "slips"), ("report", "report")])
+    # Which part of a large batch of slips (1, 2, …); none means the first.
+    part = forms.IntegerField(min_value=1, max_value=1000, required=False)
 
 
 # By the name the school knows (`permissions.policy.KNOWN_NAMES`).

@@ -28,7 +28,7 @@ TEACHER_ROW = (
     ' aria-label="{}"></td>'
     '<th scope="row"><a href="{}">{}</a></th>'
     '<td data-label="{}"><code>{}</code></td>'
-    '<td data-label="{}">{}</td>'
+    '<td data-label="{}"><span lang="sv">{}</span></td>'
     '<td data-label="{}">{}</td>'
     '<td data-label="{}"><span class="tag tag-{}">{}</span></td>'
     "</tr>"
@@ -37,7 +37,7 @@ TEACHER_ROW = (
 
 def teacher_rows_html(rows: Iterable[dict]) -> SafeString:
     """`rows` as `etjanster.views.teacher_list._teacher_rows` builds them."""
-    slip, username, subjects = _("Slip"), _("Username"), _("Subjects")
+    slip, username, subjects = _("Choose"), _("Username"), _("Subjects")
     valid_until, state = _("Valid until"), _("State")
     return format_html_join(
         "\n",

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from etjanster.views import (
+    handover,
     home,
     imports,
     log,
@@ -10,6 +11,7 @@ from etjanster.views import (
     notices,
     school_year,
     teacher_acts,
+    teacher_bulk,
     teacher_list,
     teacher_pages,
     teacher_register,
@@ -49,6 +51,7 @@ urlpatterns = [
         name="teacher_import_download",
     ),
     path(school + "larare/lappar/", teacher_list.teacher_slips, name="teacher_slips"),
+    path(school + "larare/markerade/", teacher_bulk.teacher_bulk, name="teacher_bulk"),
     path(teacher, teacher_pages.teacher_detail, name="teacher_detail"),
     path(teacher + "losenord/", teacher_pages.teacher_password, name="teacher_password"),
     path(teacher + "lapp/", teacher_acts.teacher_slip, name="teacher_slip"),
@@ -91,6 +94,8 @@ urlpatterns = [
         test_admin_acts.test_admin_reactivate,
         name="test_admin_reactivate",
     ),
+    path(school + "overlamning/", handover.handover, name="handover"),
+    path(school + "overlamning/pdf/", handover.handover_pdf, name="handover_pdf"),
     path(school + "logg/", log.audit_log, name="audit_log"),
     path(school + "logg/csv/", log.audit_log_csv, name="audit_log_csv"),
 ]

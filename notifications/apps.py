@@ -21,5 +21,5 @@ class NotificationsConfig(AppConfig):
 
         # The layers below queue these kinds and know nobody they tell: the
         # worker composes each mail from the data as it is then.
-        composer_register(CARD_LOCKED, card_locked_compose)
-        composer_register(LINK_ANSWERED, link_answered_compose)
+        composer_register(CARD_LOCKED, card_locked_compose, label=_("Card locked"))
+        composer_register(LINK_ANSWERED, link_answered_compose, label=_("Link answered"))

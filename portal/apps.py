@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PortalConfig(AppConfig):
@@ -15,4 +16,8 @@ class PortalConfig(AppConfig):
         # A ticket's status in the log reads as the ticket list shows it.
         label_values("status", TicketStatus)
         # The huvudman look-up's mail is composed by the worker (core.outbox).
-        composer_register("huvudman_contact", huvudman_contact_compose)
+        composer_register(
+            "huvudman_contact",
+            huvudman_contact_compose,
+            label=_("Huvudman contact look-up"),
+        )

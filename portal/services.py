@@ -319,3 +319,14 @@ def support_tickets_purge(*, years: int, now: datetime.datetime | None = None) -
         details={"before": before.isoformat(), "deleted": deleted, "retention_years": years},
     )
     return PurgeResult(before=before, deleted=deleted)
+
+
+def catalogue_as_teacher_record(*, membership, context: AuditContext) -> None:
+    """A principal or test administrator looked at the catalogue as the
+    teacher of `membership` sees it through that school (read-only)."""
+    audit_record(
+        action=AuditAction.CATALOGUE_VIEWED_AS_TEACHER,
+        context=context,
+        school_unit=membership.school_unit,
+        target=membership.user.username,
+    )

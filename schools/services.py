@@ -9,10 +9,12 @@ the `issue_principal` command ask `permissions.policy` first.
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.models import BaseUserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
@@ -24,7 +26,9 @@ from accounts.validators import CONTROL_CHARACTER_MESSAGE, has_control_character
 from audit.actions import AuditAction
 from audit.context import AuditContext
 from audit.log import audit_record, field_changes
+from core.i18n import localized_path
 from core.locks import advisory_lock
+from core.outbox import mail_enqueue
 from core.refusals import RefusalCode, Refused
 from schools.models import Huvudman, PrincipalAssignment, SchoolForm, SchoolUnit
 
@@ -231,8 +235,14 @@ def principal_link(
     context: AuditContext,
     principal: User,
     school_unit: SchoolUnit,
+    replaces: bool = False,
 ) -> bool:
-    """Link a principal to one more school unit. False if it already was."""
+    """Link a principal to one more school unit. False if it already was.
+
+    With `replaces`, the new principal takes over the school: every other
+    principal's link to it ends (`_principal_hand_over`), and both are told
+    by mail who did it; the newcomer is led to the school's handover page.
+    """
     _locked_principal(principal)
     _, created = PrincipalAssignment.objects.get_or_create(user=principal, school_unit=school_unit)
     if created:
@@ -241,8 +251,99 @@ def principal_link(
             context=context,
             school_unit=school_unit,
             target=principal.username,
+            details={"replaces": True} if replaces else None,
+        )
+    if replaces:
+        outgoing = list(
+            User.objects.filter(role=Role.PRINCIPAL, principal_assignments__school_unit=school_unit)
+            .exclude(pk=principal.pk)
+            .order_by("pk")
+        )
+        for person in outgoing:
+            _principal_hand_over(
+                context=context, outgoing=person, incoming=principal, school_unit=school_unit
+            )
+        handover_mails(
+            context=context, school_unit=school_unit, incoming=principal, outgoing=outgoing
         )
     return created
+
+
+def _principal_hand_over(
+    *, context: AuditContext, outgoing: User, incoming: User, school_unit: SchoolUnit
+) -> None:
+    """End `outgoing`'s link to `school_unit`, which `incoming` now leads,
+    with an event at the school naming both (the actor is who did it).
+
+    A principal keeps at least one unit (`principal_unlink`): one whose only
+    school this was keeps the link but is deactivated instead, so the
+    huvudman still finds (and may reactivate) the account.
+    """
+    _locked_principal(outgoing)
+    details = {"replaced_by": incoming.username}
+    if PrincipalAssignment.objects.filter(user=outgoing).count() > 1:
+        PrincipalAssignment.objects.filter(user=outgoing, school_unit=school_unit).delete()
+        audit_record(
+            action=AuditAction.PRINCIPAL_UNLINKED,
+            context=context,
+            school_unit=school_unit,
+            target=outgoing.username,
+            details=details,
+        )
+        access_end(users=[outgoing], context=context, reason="unlinked", school_unit=school_unit)
+        return
+    if outgoing.is_active:
+        outgoing.is_active = False
+        outgoing.save(update_fields=["is_active"])
+        audit_record(
+            action=AuditAction.ACCOUNT_DEACTIVATED,
+            context=context,
+            school_unit=school_unit,
+            target=outgoing.username,
+            details={**details, "school_units": [school_unit.code]},
+        )
+        access_end(users=[outgoing], context=context, reason="deactivated", school_unit=school_unit)
+
+
+def handover_mails(
+    *, context: AuditContext, school_unit: SchoolUnit, incoming: User, outgoing: list[User]
+) -> None:
+    """Through the outbox: the newcomer is sent to the school's handover
+    page, each outgoing principal told that the link ended; both by whom."""
+    by = (context.actor.get_full_name() or context.actor.username) if context.actor else ""
+    values = {
+        "school": school_unit.name,
+        "by": by,
+        "huvudman": school_unit.huvudman.name,
+        "incoming": incoming.get_full_name() or incoming.username,
+    }
+    if incoming.email:
+        url = settings.SITE_URL + localized_path(
+            reverse("etjanster:handover", args=[school_unit.code])
+        )
+        mail_enqueue(
+            subject=_("You now lead %(school)s") % values,
+            body=_(
+                "Hello %(incoming)s,\n\n%(by)s at %(huvudman)s has made you the principal of "
+                "%(school)s in E-services. The handover of the school (its teachers, subjects, "
+                "test administrators and the last month of its log) is at %(url)s\n"
+            )
+            % {**values, "url": url},
+            to=[incoming.email],
+        )
+    for person in outgoing:
+        if person.email:
+            mail_enqueue(
+                subject=_("Your link to %(school)s has ended") % values,
+                body=_(
+                    "Hello %(name)s,\n\n%(by)s at %(huvudman)s has made %(incoming)s the "
+                    "principal of %(school)s in E-services, and your link to the school has "
+                    "ended. The teachers and test administrators of the school are not "
+                    "affected. Ask %(huvudman)s if this is wrong.\n"
+                )
+                % {**values, "name": person.get_full_name() or person.username},
+                to=[person.email],
+            )
 
 
 @transaction.atomic

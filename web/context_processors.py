@@ -7,6 +7,7 @@ from accounts.sessions import session_idle_expires_at
 from permissions.policy import (
     can_manage_test_admins,
     can_remove_membership,
+    can_view_handover,
     is_admin_enrolment_pending,
     is_etjanster_half_logged_in,
 )
@@ -44,4 +45,5 @@ def login_state(request: HttpRequest) -> dict:
         "may_remove_teachers": bool(
             logged_in and can_remove_membership(user=user, school_unit=None)
         ),
+        "may_view_handover": bool(logged_in and can_view_handover(user=user, school_unit=None)),
     }

@@ -14,7 +14,7 @@ from accounts.doors import Door
 from accounts.services.login import CheckOutcome, PasswordCheck, login_audit, password_check
 from accounts.services.passwords import own_password_change
 from core.refusals import RefusalCode
-from permissions.policy import credentials_issuer
+from permissions.policy import admin_site_of_role, credentials_issuer
 from permissions.selectors import account_contacts
 from web.forms import OwnPasswordChangeForm, PasswordLoginForm, throttle_message, with_retry_time
 from web.request import audit_context, device_cookie_remember, trusted_device
@@ -92,10 +92,15 @@ def trusting(response: HttpResponse, request: HttpRequest, user) -> HttpResponse
 def wrong_door(
     request: HttpRequest, *, user, door: Door, refused: RefusalCode, belongs: str
 ) -> HttpResponse:
-    """A right password at the wrong login: say which door the account `belongs` to."""
+    """A right password at the wrong login: say which door the account `belongs` to.
+
+    Staff of a huvudman and national admins are sent to their own admin site
+    (by role, `admin_site_of_role`), never to E-tjänster, which would refuse them too.
+    """
     login_audit(
         user=user, context=audit_context(request), door=door, factor="password", refused=refused
     )
+    belongs = admin_site_of_role(user=user) or belongs
     return render(request, "accounts/wrong_door.html", {"door": belongs})
 
 

@@ -209,14 +209,21 @@ def login_audit(
     factor: str,
     refused: RefusalCode | None = None,
     details: dict | None = None,
+    first_step: bool = False,
 ) -> None:
-    """Record the outcome of a right password: passed on, or refused at this door and why."""
+    """Record the outcome of a right factor: the login succeeded (or, for the
+    `first_step` of two, the password was accepted and the second is asked),
+    or it was refused at this door and why."""
     details = {"factor": factor, "door": door, **(details or {})}
     if refused:
         details["refused"] = str(refused)
+    if refused:
+        action = AuditAction.LOGIN_FAILED
+    else:
+        action = AuditAction.PASSWORD_ACCEPTED if first_step else AuditAction.LOGIN_SUCCEEDED
     for scope in login_scopes(user):
         audit_record(
-            action=AuditAction.LOGIN_FAILED if refused else AuditAction.LOGIN_SUCCEEDED,
+            action=action,
             context=context.acting(user),
             target=user.username,
             details=details,

@@ -130,7 +130,7 @@ def admin_login(
     totp = TOTPDevice.objects.devices_for_user(user, confirmed=True).first()
     if totp is None:
         return fail(RefusalCode.NO_DEVICE)
-    login_audit(user=user, context=context, door=door, factor="password")
+    login_audit(user=user, context=context, door=door, factor="password", first_step=True)
     verified = _totp_verified(user=user, totp=totp, token=token, context=context, door=door)
     if verified is None:
         return fail(None)

@@ -31,7 +31,7 @@ from accounts.services.staff import (
     staff_create,
 )
 from accounts.validators import validate_chosen_username, validate_person_name
-from backoffice.sites import ReadOnlyAdmin
+from backoffice.sites import HistoryInAuditLog, ReadOnlyAdmin
 from core.refusals import Refused
 from schools.models import Huvudman
 from web.reauth import reauth_check, reauth_prompt
@@ -118,7 +118,7 @@ class AccountChangeForm(forms.ModelForm):
 
 
 @admin.register(User)
-class UserAdmin(admin.ModelAdmin):
+class UserAdmin(HistoryInAuditLog, admin.ModelAdmin):
     form = AccountChangeForm
     list_display = ("username", "first_name", "last_name", "role", "huvudman", "is_active")
     list_filter = ("role", "is_active", "huvudman")

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Role
 from audit.actions import AuditAction
-from audit.display import action_label, describe_details
+from audit.display import action_label, describe_details, log_time
 from audit.models import AuditEvent
 from backoffice.sites import ReadOnlyAdmin
 from permissions.event_rows import events_csv, role_label
@@ -57,7 +57,7 @@ class AuditEventAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     "Exportera CSV" downloads what the current filters show (audited)."""
 
     list_display = (
-        "created_at",
+        "time_display",
         "action_label",
         "actor_display",
         "role_display",
@@ -72,7 +72,7 @@ class AuditEventAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     show_full_result_count = False
     fields = (
-        "created_at",
+        "time_display",
         "action_label",
         "actor_display",
         "role_display",
@@ -93,6 +93,10 @@ class AuditEventAdmin(ReadOnlyAdmin, admin.ModelAdmin):
             actor_name=full_name_known_in(scope=scope, pk=OuterRef("actor_id")),
             target_name=full_name_known_in(scope=scope, username=OuterRef("target")),
         )
+
+    @admin.display(description=_("time"), ordering="created_at")
+    def time_display(self, obj: AuditEvent) -> str:
+        return log_time(obj.created_at)
 
     @admin.display(description=_("action"), ordering="action")
     def action_label(self, obj: AuditEvent) -> str:

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from backoffice.sites import ReadOnlyAdmin
 from core.models import OutboxMessage, SiteNotice
+from core.outbox import KIND_LABELS, kind_label
 from portal.services import site_notice_delete, site_notice_save
 from web.request import audit_context
 
@@ -55,13 +56,37 @@ class SiteNoticeAdmin(admin.ModelAdmin):
             site_notice_delete(context=audit_context(request), notice=notice)
 
 
+class OutboxKindFilter(admin.SimpleListFilter):
+    """The outbox's kinds by their names, not their codes."""
+
+    title = _("kind")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        return sorted(((kind, kind_label(kind)) for kind in KIND_LABELS), key=lambda k: k[1])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     """Read-only: what the mail worker has to do and has done. The messages
     themselves are sealed and erased once sent, so none is shown here."""
 
-    list_display = ["created_at", "kind", "status", "attempts", "next_attempt_at", "last_error"]
-    list_filter = ["status", "kind"]
+    list_display = [
+        "created_at",
+        "kind_shown",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+    ]
+    list_filter = ["status", OutboxKindFilter]
     fields = list_display + ["finished_at"]
     readonly_fields = fields
     show_full_result_count = False
+
+    @admin.display(description=_("kind"), ordering="kind")
+    def kind_shown(self, message: OutboxMessage) -> str:
+        return kind_label(message.kind)

@@ -7,6 +7,7 @@ from django.contrib.admin.widgets import AdminFileWidget
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from audit.display import log_time
 from permissions.policy import can_handle_support_tickets, support_handlers
 from portal.models import Material, SupportTicket, SupportTicketEntry
 from portal.services import material_delete, material_save, support_ticket_update
@@ -80,9 +81,15 @@ class SupportTicketForm(forms.ModelForm):
         fields = ("status", "assigned_to")
 
 
+@admin.display(description=_("created"), ordering="created_at")
+def created_shown(obj) -> str:
+    """The moment as every log and ticket writes it (`audit.display.LOG_TIME_FORMAT`)."""
+    return log_time(obj.created_at)
+
+
 class SupportTicketEntryInline(admin.TabularInline):
     model = SupportTicketEntry
-    fields = ("created_at", "actor_username", "kind", "text")
+    fields = (created_shown, "actor_username", "kind", "text")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -101,7 +108,7 @@ class SupportTicketAdmin(admin.ModelAdmin):
     audited). What the sender wrote is never edited."""
 
     form = SupportTicketForm
-    list_display = ["created_at", "category", "subject", "name", "email", "status", "assigned_to"]
+    list_display = [created_shown, "category", "subject", "name", "email", "status", "assigned_to"]
     list_filter = ["status", "category", ("assigned_to", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["assigned_to"]
     search_fields = ["subject", "name", "email", "message"]
@@ -112,7 +119,7 @@ class SupportTicketAdmin(admin.ModelAdmin):
         "email",
         "subject",
         "message",
-        "created_at",
+        created_shown,
         "client_address",
     ]
     fieldsets = (

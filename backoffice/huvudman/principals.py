@@ -16,6 +16,7 @@ from accounts.models import CARD_COLUMNS, CURRENT_CARD_STATES, CardState, Matrix
 from accounts.services.cards import card_unlock, current_card
 from backoffice.forms import (
     PrincipalIssueForm,
+    PrincipalLinkForm,
     PrincipalRegenerateForm,
     SchoolUnitChoiceForm,
 )
@@ -267,13 +268,14 @@ class PrincipalAdmin(ScopedAdmin):
             "huvudman/principal_detail.html",
             {
                 "title": principal.get_full_name() or principal.username,
+                "on_principal_page": True,
                 "principal": principal,
                 "original": principal,
                 "card": card,
                 "card_state": card_state_label(card),
                 "card_locked": card is not None and card.state == CardState.LOCKED,
                 "regenerate_form": PrincipalRegenerateForm(),
-                "link_form": SchoolUnitChoiceForm(school_units=linkable),
+                "link_form": PrincipalLinkForm(school_units=linkable),
                 "can_link": linkable.exists(),
             },
         )
@@ -407,10 +409,21 @@ class PrincipalAdmin(ScopedAdmin):
             )
             return HttpResponseRedirect(self.detail_url(principal))
         school_unit = self.unit_or_404(request)
-        principal_link(context=audit_context(request), principal=principal, school_unit=school_unit)
+        replaces = request.POST.get("replaces") == "on"
+        principal_link(
+            context=audit_context(request),
+            principal=principal,
+            school_unit=school_unit,
+            replaces=replaces,
+        )
         self.message_user(
             request,
-            gettext("Linked to %(unit)s.") % {"unit": school_unit},
+            gettext(
+                "Linked to %(unit)s, taking over from its former principal; both were e-mailed."
+            )
+            % {"unit": school_unit}
+            if replaces
+            else gettext("Linked to %(unit)s.") % {"unit": school_unit},
             messages.SUCCESS,
         )
         return HttpResponseRedirect(self.detail_url(principal))

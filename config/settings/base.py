@@ -275,6 +275,9 @@ LOGGING = {
         # Django warns of every 4xx with its path, which may hold a username;
         # the request line already counts them. Server errors still log.
         "django.request": {"level": "ERROR"},
+        # The PDF renderer logs each step of every document at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 

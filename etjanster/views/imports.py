@@ -31,7 +31,7 @@ from permissions.imports.parse import (
 )
 from permissions.imports.plan import plan_import
 from permissions.schoolyear import today
-from permissions.slips import Slip, render_slips
+from permissions.slips import SLIPS_PER_PDF, Slip, render_slips
 from schools.models import SchoolUnit
 from web.decorators import etjanster_required
 from web.responses import no_store, pdf_response
@@ -127,6 +127,7 @@ def teacher_import_apply(request: HttpRequest, code: str) -> HttpResponse:
                 "summary": result.summary,
                 "new_count": result.summary[Outcome.NEW],
                 "pickup": result.pickup_id,
+                "slip_parts": slip_parts(result.slip_count),
                 "key": result.pickup_key,
             },
         )
@@ -156,11 +157,22 @@ def teacher_import_download(request: HttpRequest, code: str) -> HttpResponse:
     data = json.loads(content)
     if form.cleaned_data["what"] == "report":
         return _report_csv(data["report"], school_unit=school_unit)
+    part = form.cleaned_data["part"] or 1
+    chosen = data["slips"][(part - 1) * SLIPS_PER_PDF : part * SLIPS_PER_PDF]
     slips = [
         Slip(**{**slip, "valid_until": datetime.date.fromisoformat(slip["valid_until"])})
-        for slip in data["slips"]
+        for slip in chosen
     ]
-    return pdf_response(render_slips(slips), f"lappar-{school_unit.code}.pdf")
+    suffix = f"-{part}" if len(data["slips"]) > SLIPS_PER_PDF else ""
+    return pdf_response(render_slips(slips), f"lappar-{school_unit.code}{suffix}.pdf")
+
+
+def slip_parts(count: int) -> list[tuple[int, int, int]]:
+    """The parts a batch of `count` slips is printed in: (part, first, last)."""
+    return [
+        (number + 1, start + 1, min(start + SLIPS_PER_PDF, count))
+        for number, start in enumerate(range(0, count, SLIPS_PER_PDF))
+    ]
 
 
 def _report_csv(report: str, *, school_unit: SchoolUnit) -> HttpResponse:

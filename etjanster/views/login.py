@@ -141,7 +141,13 @@ def _password_step_done(request: HttpRequest, person: User, matrix_url: str) -> 
             refused=problem,
         )
         return card_problem_page(request, user=person, problem=problem)
-    login_audit(user=person, context=audit_context(request), door=Door.ETJANSTER, factor="password")
+    login_audit(
+        user=person,
+        context=audit_context(request),
+        door=Door.ETJANSTER,
+        factor="password",
+        first_step=True,
+    )
     # SECURITY: a new session for the half-logged-in state (Django's
     # login cycles the key); it opens nothing until the card step.
     auth_login(request, person)

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from etjanster.forms import SORTS, TeacherFilterForm
+from etjanster.forms import SORTS, TeacherBulkForm, TeacherFilterForm
 from etjanster.tables import teacher_rows_html
 from etjanster.views.shared import (
     SLIP_WAITS,
@@ -75,6 +75,7 @@ def teacher_list(request: HttpRequest, code: str) -> HttpResponse:
             "page": page,
             "query": query_without_page.urlencode(),
             "states": policy.MembershipState,
+            "bulk_form": TeacherBulkForm(auto_id="bulk-%s"),
         },
     )
 
@@ -114,7 +115,7 @@ def _teacher_rows(memberships: list[tuple], *, school_unit: SchoolUnit, day) -> 
     # The detail URL differs only by the username: reverse it once.
     placeholder = "-username-"
     detail_url = reverse("etjanster:teacher_detail", args=[school_unit.code, placeholder])
-    slip_label = _("Slip for %(name)s")
+    slip_label = _("Choose %(name)s")
     dates: dict[datetime.date, str] = {}
     rows = []
     for pk, valid_until, confirmed_at, username, first_name, last_name in memberships:

@@ -108,6 +108,9 @@ def _what_may_be_done(
         "may_export": policy.can_export_teacher_data(user=user, school_unit=school_unit),
         "may_regenerate_password": may_regenerate,
         "may_print_slip": policy.can_print_slip(membership=membership),
+        "may_view_as_teacher": policy.can_view_catalogue_as_teacher(
+            user=user, membership=membership, today=day
+        ),
         "may_send_password_code": not may_regenerate
         and policy.can_send_password_code(user=user, membership=membership, today=day),
     }

@@ -1,8 +1,6 @@
 """Registering a teacher at a school (or the principal as one), and the page
 with the new teacher's slip."""
 
-import dataclasses
-
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -68,12 +66,9 @@ def teacher_register(request: HttpRequest, code: str) -> HttpResponse:
 
 def _registered(request, school_unit, registration, *, mail: bool) -> HttpResponse:
     slip = slip_for(registration.membership, registration.password)
-    if registration.linked:
-        # The teacher keeps the login they already have (SPEC: "the slip says
-        # to use the existing login"), so the slip carries no username. The
-        # school still sees it in its teacher list, as for every teacher there.
-        slip = dataclasses.replace(slip, username="")
-    # A linked account's owner gets the confirmation code instead (the service mailed it).
+    # A linked account's owner gets the confirmation code instead (the
+    # service mailed it), and no slip: the link waits for that code, and a
+    # slip saying "use the login you have" would tell them nothing of it.
     mail = mail and not registration.linked
     if mail:
         send_slip_by_mail(slip=slip, email=registration.user.email)
@@ -86,7 +81,7 @@ def _registered(request, school_unit, registration, *, mail: bool) -> HttpRespon
                 "school_unit": school_unit,
                 "registration": registration,
                 "subjects": subjects,
-                "slip_url": data_url(render_slips([slip])),
+                "slip_url": None if registration.linked else data_url(render_slips([slip])),
                 "mailed": mail,
             },
         )

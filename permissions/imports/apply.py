@@ -90,6 +90,8 @@ class ImportResult:
     # (for the result page only: never stored).
     pickup_id: int
     pickup_key: str
+    # How many slips wait (rows linked to another school's account get none).
+    slip_count: int = 0
 
 
 @transaction.atomic
@@ -149,7 +151,11 @@ def csv_import_apply(
         rows=len(slips),
     )
     return ImportResult(
-        imported=imported, summary=summary, pickup_id=pickup_id, pickup_key=pickup_key
+        imported=imported,
+        summary=summary,
+        pickup_id=pickup_id,
+        pickup_key=pickup_key,
+        slip_count=len(slips),
     )
 
 
@@ -282,7 +288,10 @@ def import_report_csv(imported) -> str:
 
 
 def import_slips(imported: Iterable[ImportedTeacher], *, school_unit: SchoolUnit) -> list[Slip]:
-    """One slip per row of a CSV import; only new accounts' slips carry a password."""
+    """One slip per row of a CSV import; only new accounts' slips carry a
+    password. A row linked to another school's account gets none: the link
+    waits for its owner's confirmation (the code was mailed to them), and a
+    slip saying "use the login you have" would tell them nothing of that."""
     return [
         Slip(
             name=f"{item.row.first_name} {item.row.last_name}",
@@ -292,4 +301,5 @@ def import_slips(imported: Iterable[ImportedTeacher], *, school_unit: SchoolUnit
             password=item.password,
         )
         for item in imported
+        if item.row.outcome != Outcome.LINKED
     ]

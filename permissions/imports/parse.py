@@ -9,7 +9,7 @@ apply parses and validates the same text again.
 Format: a header row `Förnamn;Efternamn;E-post;Ämnen` (required: it tells
 the file is what we think it is), then one teacher per row in those four
 columns. Separator `;` (Swedish Excel), `,` or a tab. Several subject codes in the
-fourth column are separated by spaces or `|`. Encodings: UTF-8 (with or
+fourth column are separated by spaces, `|`, `,` or `;`. Encodings: UTF-8 (with or
 without BOM) or Windows-1252.
 
 The plan says, per teacher, what importing would add, keep and remove: the
@@ -42,7 +42,10 @@ COLUMNS = 4
 FIRST_NAME_MAX = User._meta.get_field("first_name").max_length
 LAST_NAME_MAX = User._meta.get_field("last_name").max_length
 EMAIL_MAX = User._meta.get_field("email").max_length
-SUBJECT_SEPARATORS = re.compile(r"[\s|]+")
+# Between subject codes: spaces, "|", or "," and ";" as people write lists
+# ("GRGRMAT01, GRGRENG01"; in a file whose columns a comma separates, the
+# cell is then quoted, as Excel does).
+SUBJECT_SEPARATORS = re.compile(r"[\s|,;]+")
 
 
 class Outcome:
@@ -111,6 +114,11 @@ class PlannedRow:
     def changes_anything(self) -> bool:
         return self.membership_added or bool(self.subjects_added or self.subjects_removed)
 
+    @property
+    def without_subjects(self) -> bool:
+        """A valid row that leaves the teacher no subject at this school."""
+        return self.outcome != Outcome.ERROR and not self.target_subjects
+
 
 @dataclasses.dataclass
 class ImportPlan:
@@ -139,6 +147,8 @@ class ImportPlan:
             "unchanged": sum(1 for row in updated if not row.changes_anything),
             "subjects_added": sum(len(row.subjects_added) for row in self.rows),
             "subjects_removed": sum(len(row.subjects_removed) for row in self.rows),
+            # Teachers left with no subject here see nothing protected.
+            "without_subjects": sum(1 for row in self.rows if row.without_subjects),
             Outcome.ERROR: self.count(Outcome.ERROR),
         }
 

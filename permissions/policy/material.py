@@ -74,7 +74,9 @@ def _is_portal_teacher(user) -> bool:
     )
 
 
-def _grants_opening(*, user: User, today: datetime.date, subject, level) -> QuerySet[SubjectGrant]:
+def _grants_opening(
+    *, user: User, today: datetime.date, subject, level, through: Membership | None = None
+) -> QuerySet[SubjectGrant]:
     """Subject grants that open items of `subject` and `level` (values, or
     OuterRef expressions in a correlated subquery) for `user` today.
 
@@ -93,12 +95,15 @@ def _grants_opening(*, user: User, today: datetime.date, subject, level) -> Quer
         schoolunit_id=OuterRef("membership__school_unit_id"),
         schoolform_id__in=reaching_forms,
     )
-    return SubjectGrant.objects.filter(
+    grants = SubjectGrant.objects.filter(
         Exists(school_reaches),
         membership_valid_q(today, prefix="membership__"),
         membership__user=user,
         subject_id=subject,
     )
+    # One membership's part of the answer (the principal's view of what
+    # opens through their school, `catalogue_as_teacher`).
+    return grants if through is None else grants.filter(membership=through)
 
 
 def material_access(*, user: User, material: Gated, today: datetime.date) -> Access:
@@ -170,8 +175,15 @@ def can_view_material(*, user: User, material: Gated, today: datetime.date) -> b
     return material_access(user=user, material=material, today=today).allowed
 
 
-def with_material_access(*, materials: QuerySet, user: User, today: datetime.date) -> QuerySet:
-    """Annotate each item with `opens` (bool): whether it opens for `user` today.
+def with_material_access(
+    *,
+    materials: QuerySet,
+    user: User,
+    today: datetime.date,
+    through: Membership | None = None,
+) -> QuerySet:
+    """Annotate each item with `opens` (bool): whether it opens for `user`
+    today (with `through`, whether it opens through that one membership).
 
     One correlated EXISTS per row inside the same SELECT, so a list of any
     length costs no extra query. The EXISTS joins grant → membership →
@@ -188,6 +200,7 @@ def with_material_access(*, materials: QuerySet, user: User, today: datetime.dat
         today=today,
         subject=OuterRef("subject_id"),
         level=OuterRef(OuterRef(OuterRef("level"))),
+        through=through,
     )
     return materials.annotate(
         opens=ExpressionWrapper(
@@ -200,3 +213,48 @@ def materials_visible_to(*, materials: QuerySet, user: User, today: datetime.dat
     """The items of `materials` whose file `user` may open today: the open ones
     and the granted ones."""
     return with_material_access(materials=materials, user=user, today=today).filter(opens=True)
+
+
+# --- The catalogue as one teacher sees it, through one school ---------------------
+#
+# PRIVACY: a principal (or test administrator) sees what opens for a teacher
+# through THEIR school's membership, never what another school granted: that
+# is another employer's decision about its own staff. The page says the
+# teacher may have more through other schools, without naming them.
+
+
+@dataclass(frozen=True)
+class MembershipGate:
+    """What the gate reads of one membership, read once for a whole list."""
+
+    valid: bool  # condition 2
+    levels: frozenset[str]  # condition 3: the levels its school's forms reach
+    subject_ids: frozenset[int]  # condition 4: the subjects it grants
+
+
+def membership_gate(*, membership: Membership, today: datetime.date) -> MembershipGate:
+    """Two queries, whatever the length of the list it explains."""
+    reached = LevelPolicy.objects.filter(
+        school_form__school_units=membership.school_unit_id
+    ).values_list("level", flat=True)
+    return MembershipGate(
+        valid=_is_portal_teacher(membership.user) and membership.is_valid_on(today),
+        levels=frozenset(reached),
+        subject_ids=frozenset(membership.grants.values_list("subject_id", flat=True)),
+    )
+
+
+def refusal_through(*, gate: MembershipGate, material: Gated) -> RefusalCode | None:
+    """Why `material` does not open through the membership `gate` describes,
+    naming the first of conditions 2–4 that fails (as `material_access`
+    does); None when it opens. Tests hold it to the gate's own answer
+    (`with_material_access(..., through=...)`) item by item."""
+    if not material.is_protected:
+        return None
+    if not gate.valid:
+        return RefusalCode.NO_VALID_MEMBERSHIP
+    if material.level not in gate.levels:
+        return RefusalCode.SCHOOL_FORM
+    if material.subject_id not in gate.subject_ids:
+        return RefusalCode.SUBJECT
+    return None

@@ -307,6 +307,12 @@ def can_manage_test_admins(*, user: User, school_unit: SchoolUnit) -> bool:
     return user.is_active and user.role == Role.PRINCIPAL
 
 
+def can_view_handover(*, user: User, school_unit: SchoolUnit) -> bool:
+    """The handover is the principal's: a test administrator, who may see the
+    school's pages, is not the one who hands the school over."""
+    return user.is_active and user.role == Role.PRINCIPAL
+
+
 def reactivation_is_open(*, valid_until: datetime.date, today: datetime.date) -> bool:
     """A membership (or test administrator appointment) may be reactivated
     exactly when its validity ended before the current school year began.
@@ -358,4 +364,20 @@ def test_admins_needing_attention(
     locked = MatrixCardDevice.objects.filter(user=OuterRef("user"), state=CardState.LOCKED)
     return appointments.filter(
         Q(valid_until__lt=today) | Q(deactivated_at__isnull=False) | Exists(locked)
+    )
+
+
+def can_view_catalogue_as_teacher(
+    *, user: User, membership: Membership, today: datetime.date
+) -> bool:
+    """A principal or test administrator of the membership's school (the
+    caller found it through `etjanster_school_units`), for a teacher who has
+    confirmed the membership: until then the school has not been shown to
+    know the account."""
+    return (
+        membership.confirmed_at is not None
+        and not membership.is_removed
+        and etjanster_school_units(user=user, today=today)
+        .filter(pk=membership.school_unit_id)
+        .exists()
     )

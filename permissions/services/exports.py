@@ -31,3 +31,14 @@ def report_export_record(*, context: AuditContext, report: str, rows: int, huvud
         huvudman=huvudman,
         details={"report": report, "rows": rows},
     )
+
+
+@transaction.atomic
+def handover_print_record(*, context: AuditContext, school_unit) -> None:
+    """A principal printed the school's handover (its teachers and log)."""
+    audit_record(
+        action=AuditAction.HANDOVER_PRINTED,
+        context=context,
+        school_unit=school_unit,
+        target=school_unit.code,
+    )

@@ -437,7 +437,8 @@ def membership_register_self(
             owner=owner,
         )
     elif school_memberships(school_unit=school_unit).filter(user=user).exists():
-        raise Refused(RefusalCode.ALREADY_REGISTERED, email=user.email)
+        # Said to the person themself: "you", with the username they log in with.
+        raise Refused(RefusalCode.ALREADY_REGISTERED_SELF, username=user.username)
     membership = _membership_create(
         user=user,
         school_unit=school_unit,

@@ -4,6 +4,7 @@
 from django.conf import settings
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -29,17 +30,9 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     today = schoolyear.today()
     form = CatalogueFilterForm(request.GET)
     form.is_valid()  # an invalid filter is shown with its error and ignored
-    data = form.cleaned_data
-    materials = Material.objects.select_related("subject").order_by("-published_on", "title")
-    if data.get("q"):
-        materials = materials.filter(title__icontains=data["q"])
-    if data.get("level"):
-        materials = materials.filter(level=data["level"])
-    if data.get("subject"):
-        materials = materials.filter(subject=data["subject"])
-    if data.get("kind"):
-        materials = materials.filter(kind=data["kind"])
-    materials = with_material_access(materials=materials, user=request.user, today=today)
+    materials = with_material_access(
+        materials=filtered_materials(form.cleaned_data), user=request.user, today=today
+    )
     page = Paginator(materials, CATALOGUE_PAGE_SIZE).get_page(request.GET.get("sida"))
     return render(
         request,
@@ -50,6 +43,20 @@ def catalogue(request: HttpRequest) -> HttpResponse:
             "is_teacher": can_use_portal(user=request.user),
         },
     )
+
+
+def filtered_materials(data: dict) -> QuerySet[Material]:
+    """The catalogue's items matching its filter form's cleaned `data`, newest first."""
+    materials = Material.objects.select_related("subject").order_by("-published_on", "title")
+    if data.get("q"):
+        materials = materials.filter(title__icontains=data["q"])
+    if data.get("level"):
+        materials = materials.filter(level=data["level"])
+    if data.get("subject"):
+        materials = materials.filter(subject=data["subject"])
+    if data.get("kind"):
+        materials = materials.filter(kind=data["kind"])
+    return materials
 
 
 def _material_or_404(slug: str) -> Material:

@@ -3,6 +3,7 @@ accessibility statement."""
 
 import datetime
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -10,8 +11,11 @@ from django.views.decorators.http import require_GET
 from permissions.models import LevelPolicy, MaterialLevel
 from schools.models import SchoolForm, SchoolFormCode
 
-# The date the accessibility statement was last reviewed (DIGG's model asks for it).
-ACCESSIBILITY_REVIEWED = datetime.date(2026, 11, 30)
+# DIGG's model asks for the website's publication date and the date of the
+# latest assessment (and of the statement's update), and how soon we answer.
+WEBSITE_PUBLISHED = datetime.date(2026, 11, 2)
+ACCESSIBILITY_REVIEWED = datetime.date(2026, 12, 7)
+ACCESSIBILITY_ANSWER_DAYS = 5
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -52,4 +56,13 @@ def _school_forms_and_levels() -> list[dict]:
 def accessibility_statement(request: HttpRequest) -> HttpResponse:
     """Tillgänglighetsredogörelse, after DIGG's model (lagen om tillgänglighet
     till digital offentlig service, 2018:1937)."""
-    return render(request, "portal/accessibility.html", {"reviewed_on": ACCESSIBILITY_REVIEWED})
+    return render(
+        request,
+        "portal/accessibility.html",
+        {
+            "reviewed_on": ACCESSIBILITY_REVIEWED,
+            "published_on": WEBSITE_PUBLISHED,
+            "support_email": settings.SUPPORT_EMAIL,
+            "answer_days": ACCESSIBILITY_ANSWER_DAYS,
+        },
+    )

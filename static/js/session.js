@@ -15,6 +15,8 @@
   var warnings = box.querySelectorAll("[data-session-warn]");
   var ended = box.querySelector("[data-session-ended]");
   var timer = null;
+  // Where the reader was when the warning took focus: given back after "Fortsätt".
+  var returnTo = null;
 
   function publish(moment) {
     endsAt = moment;
@@ -34,6 +36,7 @@
     var wasHidden = box.hidden;
     box.hidden = state === "none";
     if (wasHidden && state === "warn") {
+      returnTo = document.activeElement;
       form.querySelector("button").focus();
     }
   }
@@ -46,6 +49,19 @@
     }
     show(left <= warnBefore ? "warn" : "none");
     timer = window.setTimeout(tick, Math.min(1000, Math.max(left - warnBefore, 250)));
+  }
+
+  function giveFocusBack() {
+    var target = returnTo;
+    returnTo = null;
+    if (target && target !== document.body && document.contains(target)) {
+      target.focus();
+    } else {
+      var main = document.getElementById("content-start") || document.getElementById("main");
+      if (main) {
+        main.focus();
+      }
+    }
   }
 
   function restart() {
@@ -82,6 +98,7 @@
           publish(Date.now());
         }
         restart();
+        giveFocusBack();
       })
       .catch(function () {
         form.submit();

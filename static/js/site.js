@@ -44,3 +44,32 @@
     enhance();
   }
 })();
+
+/* "Tick all" / "Untick all" above a list of checkboxes (the teacher list):
+   a paragraph `data-tick-all="NAME"` with buttons `data-tick="all|none"`,
+   hidden until this script shows it. */
+(function () {
+  "use strict";
+  function enhance() {
+    document.querySelectorAll("[data-tick-all]").forEach(function (bar) {
+      var form = bar.closest("form");
+      var name = bar.getAttribute("data-tick-all");
+      bar.hidden = false;
+      bar.addEventListener("click", function (event) {
+        var button = event.target.closest("button[data-tick]");
+        if (!button) {
+          return;
+        }
+        var on = button.getAttribute("data-tick") === "all";
+        form.querySelectorAll("input[type=checkbox][name='" + name + "']").forEach(function (box) {
+          box.checked = on;
+        });
+      });
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", enhance);
+  } else {
+    enhance();
+  }
+})();

@@ -57,8 +57,9 @@ def pdf_facts(data: bytes) -> dict:
 
     def visit(text, cm, tm, font_dict, font_size):
         if text.strip():
-            # ReportLab sets the size with Tf and leaves the text matrix at 1.
-            sizes.add(round(font_size * tm[0], 1))
+            # The size on paper, in points: the font size scaled by the text
+            # matrix and by the page's matrix (WeasyPrint draws in CSS pixels).
+            sizes.add(round(font_size * tm[0] * cm[0], 1))
             fonts.add(str(font_dict["/BaseFont"]) if font_dict else "")
 
     for page in reader.pages:
@@ -82,7 +83,7 @@ def test_the_card_pdf_has_a_title_a_language_and_no_text_under_12_points(princip
     assert facts["display_title"]
     assert facts["smallest"] >= 12
     # The cells in a typeface that tells 8/B, 5/S, 2/Z and 6/G apart, embedded.
-    assert all("AtkinsonHyperlegible" in font for font in facts["fonts"]), facts["fonts"]
+    assert all("Atkinson-Hyperlegible" in font for font in facts["fonts"]), facts["fonts"]
 
     with translation.override("en"):
         english = render_card_pdf(user=principal, card=principal_card)
@@ -105,4 +106,4 @@ def test_slips_have_a_title_a_language_and_no_text_under_12_points():
     assert facts["title"] == "Inloggningslappar"
     assert facts["lang"] == "sv"
     assert facts["smallest"] >= 12
-    assert all("AtkinsonHyperlegible" in font for font in facts["fonts"]), facts["fonts"]
+    assert all("Atkinson-Hyperlegible" in font for font in facts["fonts"]), facts["fonts"]

@@ -5,6 +5,7 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 
 from accounts.models import User
+from demo.management.commands.seed_demo import Command
 from permissions.models import Membership
 from schools.models import SchoolUnit
 
@@ -82,3 +83,27 @@ def test_seed_demo_text_output_shows_the_grid():
     assert "matrix card" in text
     assert "   A   B   C   D   E   F   G   H" in text
     assert "      10 " in text
+
+
+CELLS = [f"{column}{row}" for column in "ABCDEFGH" for row in range(1, 11)]
+
+
+def test_the_printout_names_school_forms_in_words():
+    """Found by the walk: it printed "kommunal_vuxenutbildning"."""
+    line = Command().describe(
+        {
+            "principal": {
+                "username": "r",
+                "password": "p",
+                "card": {
+                    "serial": "S",
+                    "cells": {f"{c}{r}": "AB" for c in "ABCDEFGH" for r in range(1, 11)},
+                },
+            },
+            "teacher": {"username": "t", "password": "p", "school": "1", "subjects": []},
+            "huvudman_staff": {"username": "s", "password": "p", "totp_uri": "u"},
+            "national_admin": {"username": "a", "password": "p", "totp_uri": "u"},
+            "schools": [{"code": "1", "name": "Vux", "forms": ["kommunal_vuxenutbildning"]}],
+        }
+    )
+    assert "1 Vux (Kommunal vuxenutbildning)" in line

@@ -259,6 +259,19 @@ def test_principal_can_use_every_page(bare_page: Page, live_server, demo):
     page.get_by_role("button", name="Granska filen").click()
     expect(page.get_by_text("inte-en-adress").first).to_be_visible()
     report.merge(check_page(page, label="importera/ (preview with errors)"))
+    # Bulk work: tick every teacher (static/js/site.js), grant a subject,
+    # and the confirmation that names the count (by ids: the words are in
+    # the catalogue only once merged).
+    page.goto(teachers)
+    page.locator("[data-tick=all]").click()
+    assert page.locator("input[name=teacher]:not(:checked)").count() == 0
+    page.locator("#bulk-action").select_option("grant")
+    page.locator("#bulk-subject").select_option("GRGRENG01")
+    page.locator("fieldset.bulk button[type=submit]").click()
+    expect(page.locator("input[name=confirm]")).to_have_count(1)
+    report.merge(check_page(page, label="larare/markerade/ (confirm granting a subject)"))
+    page.locator("form:has(input[name=confirm]) button[type=submit]").click()
+    expect(page.locator("[data-tick=all]")).to_be_visible()
     assert_clean("principal", report)
 
 

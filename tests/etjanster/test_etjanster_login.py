@@ -42,12 +42,13 @@ def test_password_then_card_opens_e_tjanster(half_logged_in, principal_card, gru
     home = half_logged_in.get("/e-tjanster/")
     assert home.status_code == 200
     assert grundskola.name in home.content.decode()
-    factors = list(
-        AuditEvent.objects.filter(action="login_succeeded")
+    # One "login succeeded" per completed login: the password step alone is not one.
+    steps = list(
+        AuditEvent.objects.filter(action__in=["login_succeeded", "password_accepted"])
         .order_by("pk")
-        .values_list("details__factor", flat=True)
+        .values_list("action", "details__factor")
     )
-    assert factors == ["password", "matrix_card"]
+    assert steps == [("password_accepted", "password"), ("login_succeeded", "matrix_card")]
 
 
 def test_matrix_page_shows_no_card_values(half_logged_in, principal_card):

@@ -21,6 +21,7 @@ GET_PAGES = [
 POST_ONLY = [
     "larare/mig-sjalv/",
     "larare/lappar/",
+    "larare/markerade/",
     "larare/importera/genomfor/",
     "larare/larare/lapp/",
     "larare/larare/ateraktivera/",

@@ -167,3 +167,36 @@ def test_every_page_links_the_accessibility_statement_in_its_footer(client, teac
         assert heading in statement
     assert 'href="https://www.digg.se/tdosanmalan"' in statement
     assert 'href="/kontakt/?kategori=tillganglighet"' in statement
+
+
+def test_the_statement_follows_every_part_of_diggs_model(client, settings):
+    """Issue 22: a publication date, an e-mail route with a response time,
+    and the three headings for content that is not accessible, each item
+    with its criterion."""
+    settings.SUPPORT_EMAIL = "tillganglighet@example.se"
+    html = client.get("/en/tillganglighet/").content.decode()
+    assert 'href="mailto:tillganglighet@example.se"' in html
+    assert "We answer within 5 working days." in html
+    assert "The website was published on" in html
+    assert "The latest assessment was made on" in html
+    for heading in (
+        "Lack of compliance with the requirements",
+        "Disproportionate burden",
+        "Content not within the scope of the applicable legislation",
+    ):
+        assert f"<h4>{heading}</h4>" in html
+    items = html.split("<h4>Lack of compliance")[1].split("<h2>")[0]
+    for item in items.split("<li>")[1:]:
+        assert "WCAG " in item, item
+    # No longer "not tagged": the PDFs are tagged now.
+    assert "are not tagged" not in html
+
+
+def test_the_help_page_tells_each_role_what_is_new(client):
+    html = client.get("/en/hjalp/").content.decode()
+    section = html.split('id="new-tools"')[1]
+    for role in ("principals and test administrators", "principals", "huvudman staff"):
+        assert f"For {role}</h3>" in section
+    assert "Tick all on this page" in section
+    assert "See the catalogue as this teacher sees it" in section
+    assert "Handover" in section

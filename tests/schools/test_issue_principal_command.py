@@ -72,3 +72,14 @@ def test_command_refuses_bad_input_clearly_and_saves_nothing(grundskola, args, m
     with pytest.raises(CommandError, match=message):
         run(*args)
     assert not User.objects.filter(role=Role.PRINCIPAL).exists()
+
+
+def test_the_command_speaks_the_sites_language(grundskola, monkeypatch):
+    """Found by the walk: its printout and errors were English, never
+    translated. Every line goes through gettext (marked here) now."""
+    monkeypatch.setattr("schools.management.commands.issue_principal._", lambda text: f"«{text}»")
+    out = run("--school", "11111111", "--name", "Rut Rektorsson", "--email", "rut@x.se")
+    assert out.startswith("«Principal issued for Testskolan")
+    assert "«Shown once: hand these over now. Only hashes are stored.»" in out
+    with pytest.raises(CommandError, match="«No school unit"):
+        run("--school", "12345678", "--name", "Rut", "--email", "rut@y.se")

@@ -23,7 +23,7 @@ from permissions.schoolyear import today
 from permissions.services.memberships import membership_register
 from permissions.services.school_year import membership_reactivate
 from permissions.services.subjects import membership_grant
-from schools.models import PrincipalAssignment
+from schools.models import PrincipalAssignment, SchoolFormCode
 
 # Demo people are found again by e-mail; their usernames are generated like
 # everyone else's, on the first run, and stay.
@@ -181,7 +181,7 @@ class Command(BaseCommand):
             "",
             "Schools: "
             + "; ".join(
-                f"{s['code']} {s['name']} ({', '.join(s['forms'])})" for s in result["schools"]
+                f"{s['code']} {s['name']} ({form_names(s['forms'])})" for s in result["schools"]
             ),
             "Material: "
             + "; ".join(
@@ -220,3 +220,8 @@ def _card_grid(cells: dict[str, str]) -> list[str]:
         values = "  ".join(cells[f"{column}{row}"] for column in CARD_COLUMNS)
         lines.append(f"      {row:>2} {values}")
     return lines
+
+
+def form_names(codes: list[str]) -> str:
+    """School forms in words ("Kommunal vuxenutbildning"), not their codes."""
+    return ", ".join(str(SchoolFormCode(code).label) for code in codes)

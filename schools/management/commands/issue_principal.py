@@ -4,6 +4,7 @@ import json
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from audit.context import AuditContext
 from schools.models import SchoolUnit
@@ -29,7 +30,9 @@ class Command(BaseCommand):
             SchoolUnit.objects.select_related("huvudman").filter(code=school.strip()).first()
         )
         if school_unit is None:
-            raise CommandError(f"No school unit has the skolenhetskod {school!r}.")
+            raise CommandError(
+                _("No school unit has the skolenhetskod %(code)s.") % {"code": school.strip()}
+            )
         try:
             issued = principal_issue(
                 context=AuditContext.system(), name=name, email=email, school_units=[school_unit]
@@ -57,13 +60,18 @@ def as_dict(issued: IssuedPrincipal) -> dict:
 
 def describe(result: dict, school_unit: SchoolUnit) -> str:
     cells = result["card"]["cells"]
+    # In the site's language (Swedish), as every message of the product.
     lines = [
-        f"Principal issued for {school_unit}.",
-        f"  username {result['username']}  password {result['password']}",
-        f"  matrix card {result['card']['serial']}, issued {result['card']['issued_on']}:",
+        _("Principal issued for %(school)s.") % {"school": school_unit},
+        "  "
+        + _("username %(username)s  password %(password)s")
+        % {"username": result["username"], "password": result["password"]},
+        "  "
+        + _("matrix card %(serial)s, issued %(date)s:")
+        % {"serial": result["card"]["serial"], "date": result["card"]["issued_on"]},
         "       " + "  ".join(f"{column:>2}" for column in "ABCDEFGH"),
     ]
     for row in range(1, 11):
         lines.append(f"    {row:>2} " + "  ".join(cells[f"{column}{row}"] for column in "ABCDEFGH"))
-    lines.append("Shown once: hand these over now. Only hashes are stored.")
+    lines.append(_("Shown once: hand these over now. Only hashes are stored."))
     return "\n".join(lines) + "\n"
