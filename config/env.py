@@ -117,11 +117,14 @@ def s3_storage_from_env() -> dict:
             "addressing_style": "path",
             # Files larger than this wait on disk, not in the worker's memory.
             "max_memory_size": 2 * 1024 * 1024,
-            # Fail fast: an unreachable store must give a Swedish error page
-            # within seconds, not hang a worker for botocore's 60 s defaults.
+            # Fail fast: a refusing or hung store must give the Swedish 503
+            # page within 5 s, not hang a worker for botocore's 60 s defaults
+            # (gunicorn's 30 s worker timeout then answered its English 500).
+            # Two attempts of at most 1 s to connect and 1.5 s between reads,
+            # with at most 1 s of backoff between them: 4 s at worst.
             "client_config": Config(
-                connect_timeout=2,
-                read_timeout=10,
+                connect_timeout=1,
+                read_timeout=1.5,
                 retries={"mode": "standard", "max_attempts": 2},
             ),
         },

@@ -205,6 +205,11 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 # No URL pattern serves this prefix; it only has to be a distinct path.
 MEDIA_URL = "/_media-is-not-served/"
 
+# nginx is in front and carries the bytes of material files once the gate
+# has decided (X-Accel-Redirect to deploy/nginx/behorighet.conf's internal
+# locations, core/downloads.py). Off: this worker streams them (`make run`).
+NGINX_SENDS_FILES = env_bool("NGINX_SENDS_FILES", False)
+
 # How many reverse proxies in front of the app append to X-Forwarded-For.
 # 0 means the client address is REMOTE_ADDR, which is the only safe default.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
