@@ -1,4 +1,7 @@
-"""Downloads behind nginx: the gate decides and audits, nginx carries the bytes.
+"""nginx in front: downloads it carries once the gate has decided, and the
+request limits it enforces before any app server is asked.
+
+Downloads: the gate decides and audits, nginx carries the bytes.
 
 gunicorn runs the shipped config with NGINX_SENDS_FILES=true, nginx the
 shipped site files: a file on disk (nginx reads MEDIA_ROOT), an object in
@@ -31,6 +34,8 @@ from tests.processes import Server, start_gunicorn, start_nginx, wait_for_http
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PORTAL_LOGIN = "/bedomningsportalen/logga-in/"
+# The site's list of addresses exempt from the request limits.
+EXEMPT = "127.0.0.9"
 # Large enough that a worker streaming it would show; nginx sends it from disk.
 CONTENT = b"%PDF-1.4\n" + bytes(range(256)) * 8192 + b"\n%%EOF\n"
 
@@ -118,7 +123,8 @@ def media_root(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def disk(base_env, media_root, logs):
-    front = _start("disk", {**base_env, "MEDIA_ROOT": str(media_root)}, logs, media_root=media_root)
+    env = {**base_env, "MEDIA_ROOT": str(media_root)}
+    front = _start("disk", env, logs, media_root=media_root, exempt=(EXEMPT,))
     yield front
     _stop(front)
 
@@ -278,3 +284,40 @@ def test_a_failing_store_gives_the_swedish_503_within_5_seconds(
     if mode != "hang_get":
         # The app found out before it answered: nothing was audited.
         assert not AuditEvent.objects.filter(action=AuditAction.MATERIAL_DOWNLOADED).exists()
+
+
+# --- Request limits ------------------------------------------------------------------------
+
+
+def _flood(front: Front, path: str, count: int, source: str) -> list:
+    flooder = Browser(front.nginx.port, source=source)
+    return [flooder.get(path) for _ in range(count)]
+
+
+@pytest.mark.parametrize(
+    ("path", "count", "source"),
+    [
+        (PORTAL_LOGIN, 40, "127.0.0.3"),
+        ("/en/e-tjanster/logga-in/", 40, "127.0.0.4"),
+        ("/bedomningsportalen/glomt-losenord/", 20, "127.0.0.5"),
+        ("/static/css/site.css", 300, "127.0.0.6"),
+    ],
+)
+def test_a_flood_gets_nginx_s_swedish_429_before_any_app_server(disk, path, count, source):
+    responses = _flood(disk, path, count, source)
+    refused = [r for r in responses if r.status == 429]
+    assert refused, [r.status for r in responses]
+    assert {r.status for r in responses} == {200, 429}
+    page = refused[0]
+    # nginx answered, no app server was asked.
+    assert page.upstream == ""
+    assert '<html lang="sv">' in page.text and "För många förfrågningar" in page.text
+    assert page.headers["Retry-After"] == "10"
+    assert "nginx" not in page.text
+    # The first ones (the burst a staff room needs) all got through.
+    assert all(r.status == 200 for r in responses[:10])
+
+
+def test_an_exempt_address_is_not_limited(disk):
+    responses = _flood(disk, PORTAL_LOGIN, 40, EXEMPT)
+    assert {r.status for r in responses} == {200}
