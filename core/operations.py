@@ -2,8 +2,8 @@
 
 Cheap enough to poll every second: /healthz touches nothing, /readyz runs
 one `SELECT 1`, one read of the applied migrations, one of the card key's
-check value and, with S3 storage, one HEAD of the bucket. Both answer JSON with 200 or 503 and tell nothing
-about hosts, users or versions.
+check value and, with S3 storage, one HEAD of the bucket. Both answer JSON
+with 200 or 503 and tell nothing about hosts, users or versions.
 """
 
 import functools
