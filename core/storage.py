@@ -87,7 +87,8 @@ def _probe_client(endpoint_url, region_name, access_key, secret_key, addressing_
         config=Config(
             connect_timeout=1,
             read_timeout=1,
-            retries={"mode": "standard", "max_attempts": 1},
+            # `total_max_attempts`: botocore's `max_attempts` counts retries.
+            retries={"mode": "standard", "total_max_attempts": 1},
             s3={"addressing_style": addressing_style or "auto"},
         ),
     )

@@ -81,13 +81,15 @@ def stack(django_db_setup, django_db_blocker, s3_account, static_root, nginx, tm
         static_root=static_root,
         TRUSTED_PROXY_COUNT="1",
         METRICS_TOKEN=METRICS_TOKEN,
+        # As production runs: nginx carries the downloads, from the S3 store.
+        NGINX_SENDS_FILES="true",
         **s3_account.env(),
     )
     servers = [start_gunicorn(name, env, logs, workers=2, wait=False) for name in ("a", "b")]
     try:
         for server in servers:
             wait_for_http(server)
-        front = start_nginx(servers, logs)
+        front = start_nginx(servers, logs, s3_endpoint=s3_account.endpoint_url)
     except Exception:
         for server in servers:
             server.stop()
