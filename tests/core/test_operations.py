@@ -59,7 +59,7 @@ def test_readyz_checks_the_database_migrations_and_card_key_in_three_cheap_queri
 
 
 def test_the_first_start_stores_the_card_key_check_and_another_key_is_not_ready(client, settings):
-    assert not KeyCheck.objects.exists()
+    KeyCheck.objects.all().delete()  # a new installation (a server process may have probed)
     assert client.get("/readyz").status_code == 200
     stored = KeyCheck.objects.get(name="matrix_card_key")
     assert settings.MATRIX_CARD_KEY not in stored.value and len(stored.value) == 64
