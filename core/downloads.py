@@ -72,11 +72,14 @@ class Delivery:
 def material_file_delivery(*, file: FieldFile) -> Delivery:
     """Make sure the file can be delivered, and say how.
 
-    Raises FileNotFoundError when the row's file is gone, StorageUnavailable
-    when the store fails (as `core.storage.material_file_open` does).
+    Raises FileNotFoundError when the row's file is gone (ValueError when it
+    has none), StorageUnavailable when the store fails (as
+    `core.storage.material_file_open` does).
     """
     if not settings.NGINX_SENDS_FILES:
         return Delivery(handle=material_file_open(file=file))
+    if not file.name:
+        raise ValueError("The material has no file.")
     storage = s3_storage()
     if storage is None:
         return Delivery(headers=_disk_redirect(file))
