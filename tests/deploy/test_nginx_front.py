@@ -321,3 +321,27 @@ def test_a_flood_gets_nginx_s_swedish_429_before_any_app_server(disk, path, coun
 def test_an_exempt_address_is_not_limited(disk):
     responses = _flood(disk, PORTAL_LOGIN, 40, EXEMPT)
     assert {r.status for r in responses} == {200}
+
+
+def test_more_than_100_open_requests_from_one_address_get_429(disk):
+    """Requests in progress count (limit_conn): 100 uploads that never send
+    their body hold their slots, and the 101st request is refused."""
+    held = []
+    try:
+        for _ in range(100):
+            upload = socket.create_connection(
+                ("127.0.0.1", disk.nginx.port), source_address=("127.0.0.8", 0)
+            )
+            upload.sendall(
+                b"POST /kontakt/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n"
+                b"Content-Type: application/x-www-form-urlencoded\r\n\r\n"
+            )
+            held.append(upload)
+        time.sleep(0.3)
+        refused = Browser(disk.nginx.port, source="127.0.0.8").get("/static/css/site.css")
+        assert refused.status == 429 and "För många förfrågningar" in refused.text
+    finally:
+        for upload in held:
+            upload.close()
+    time.sleep(0.3)
+    assert Browser(disk.nginx.port, source="127.0.0.8").get("/static/css/site.css").status == 200
