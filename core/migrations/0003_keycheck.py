@@ -4,10 +4,20 @@ import django.utils.timezone
 from django.db import migrations, models
 
 
+def forget_content_type(apps, schema_editor):
+    """Migrated back: the model's content type (and its permissions) go too,
+    as if it had never been (Django would leave them)."""
+    content_type = apps.get_model("contenttypes", "ContentType")
+    content_type.objects.using(schema_editor.connection.alias).filter(
+        app_label="core", model="keycheck"
+    ).delete()
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
         ('core', '0002_sitenotice_english'),
+        ("contenttypes", "0002_remove_content_type_name"),
     ]
 
     operations = [
@@ -23,4 +33,5 @@ class Migration(migrations.Migration):
                 'verbose_name': 'key check',
             },
         ),
+        migrations.RunPython(migrations.RunPython.noop, forget_content_type),
     ]
