@@ -92,8 +92,8 @@ def _stop(front: Front) -> None:
     front.app.stop()
 
 
-def _start(name, env, logs, **nginx_options) -> Front:
-    app = start_gunicorn(name, env, logs, workers=2, wait=False)
+def _start(name, env, logs, workers=1, **nginx_options) -> Front:
+    app = start_gunicorn(name, env, logs, workers=workers, wait=False)
     try:
         wait_for_http(app)
         return Front(app, start_nginx([app], logs, **nginx_options))
@@ -124,7 +124,7 @@ def media_root(tmp_path_factory):
 @pytest.fixture(scope="module")
 def disk(base_env, media_root, logs):
     env = {**base_env, "MEDIA_ROOT": str(media_root)}
-    front = _start("disk", env, logs, media_root=media_root, exempt=(EXEMPT,))
+    front = _start("disk", env, logs, workers=2, media_root=media_root, exempt=(EXEMPT,))
     yield front
     _stop(front)
 
