@@ -89,6 +89,12 @@ class AuditAction(models.TextChoices):
     REPORT_EXPORTED = "report_exported", _("Report exported as CSV")
     # A person's own choice of the optional notices mailed to them.
     NOTIFICATIONS_CHANGED = "notifications_changed", _("Notification settings changed")
+    # Federated login (SAML 2.0): a huvudman's identity provider, and the
+    # school accounts linked to portal accounts. The logins themselves are
+    # LOGIN_SUCCEEDED / LOGIN_FAILED with the factor "school_account".
+    IDENTITY_PROVIDER_CHANGED = "identity_provider_changed", _("Identity provider changed")
+    FEDERATED_IDENTITY_LINKED = "federated_identity_linked", _("School account linked")
+    FEDERATED_IDENTITY_UNLINKED = "federated_identity_unlinked", _("School account unlinked")
     # Support
     TICKET_CHANGED = "ticket_changed", _("Support ticket changed")
     TICKET_ANSWERED = "ticket_answered", _("Support ticket answered")

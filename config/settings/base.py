@@ -216,6 +216,12 @@ if TRUSTED_PROXY_COUNT:
 # database (a database dump alone must not reveal the cards).
 MATRIX_CARD_KEY = env_str("MATRIX_CARD_KEY", "") or ""
 
+# Federated login (SAML 2.0, docs/federation.md): the service provider's
+# private key and certificate (PEM files; the same pair signs requests and
+# metadata and decrypts assertions). Both unset: no federated login.
+SAML_SP_KEY_FILE = env_str("SAML_SP_KEY_FILE", "") or ""
+SAML_SP_CERT_FILE = env_str("SAML_SP_CERT_FILE", "") or ""
+
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
