@@ -200,7 +200,11 @@ def answer_check(*, saml_response: str) -> CheckedAnswer:
             saml_response, saml2.BINDING_HTTP_POST, outstanding
         )
     except Exception as error:  # noqa: BLE001 - pysaml2 raises dozens of kinds; all refuse
-        raise Refused(RefusalCode.FEDERATION_INVALID, reason=type(error).__name__) from error
+        reason = type(error).__name__
+        if type(error) is Exception:
+            # pysaml2's plain Exception says why in its text ("Not for me!": the audience).
+            reason = f"{reason}: {str(error)[:100]}"
+        raise Refused(RefusalCode.FEDERATION_INVALID, reason=reason) from error
     if response is None or response.assertion is None:
         raise Refused(RefusalCode.FEDERATION_INVALID, reason="NoAssertion")
     request = outstanding.found.get(response.in_response_to)

@@ -187,13 +187,13 @@ def test_a_tampered_answer_is_refused(client, school_idp, teacher):
 
     xml = base64.b64decode(answer).decode().replace("kim@testkommun.se", "larare@testkommun.se")
     page = post_answer(client, base64.b64encode(xml.encode()).decode())
-    refused_without_session(client, page)
+    refused_without_session(client, page, "SignatureError")
 
 
 @pytest.mark.django_db
 def test_an_unsigned_answer_is_refused(client, school_idp, teacher):
     page = post_answer(client, school_idp.answer(start(client, school_idp), signed=False))
-    refused_without_session(client, page)
+    refused_without_session(client, page, "SignatureError")
 
 
 @pytest.mark.django_db
@@ -201,19 +201,21 @@ def test_an_expired_answer_is_refused(client, school_idp, teacher):
     request_id = start(client, school_idp)
     with time_machine.travel(timezone.now() - datetime.timedelta(minutes=10), tick=False):
         answer = school_idp.answer(request_id)
-    refused_without_session(client, post_answer(client, answer))
+    refused_without_session(client, post_answer(client, answer), "ResponseLifetimeExceed")
 
 
 @pytest.mark.django_db
 def test_an_answer_for_another_audience_is_refused(client, school_idp, teacher):
     answer = school_idp.answer(start(client, school_idp), audience="https://other-sp.example/")
-    refused_without_session(client, post_answer(client, answer))
+    event = refused_without_session(client, post_answer(client, answer))
+    assert "AudienceRestrictions" in event.details["reason"]
 
 
 @pytest.mark.django_db
 def test_an_answer_to_no_request_of_ours_is_refused(client, school_idp, teacher):
     start(client, school_idp)
-    refused_without_session(client, post_answer(client, school_idp.answer("id-made-up")))
+    page = post_answer(client, school_idp.answer("id-made-up"))
+    refused_without_session(client, page, "UnsolicitedResponse")
 
 
 @pytest.mark.django_db
@@ -224,8 +226,24 @@ def test_a_replayed_answer_is_refused_also_with_a_new_request(client, school_idp
     answer = school_idp.answer(start(client, school_idp))
     assert post_answer(client, answer)["Location"] == "/bedomningsportalen/"
     client.logout()
-    # The same answer again (any app server: the seen IDs are in the database).
-    refused_without_session(client, post_answer(client, answer))
+    # The same answer again: its request was answered already.
+    refused_without_session(client, post_answer(client, answer), "UnsolicitedResponse")
+
+
+@pytest.mark.django_db
+def test_an_assertion_id_is_accepted_once_on_every_server(client, school_idp, teacher):
+    request_id = start(client, school_idp)
+    request = OutstandingRequest.objects.get(pk=request_id)
+    answer = school_idp.answer(request_id)
+    assert post_answer(client, answer).status_code == 302
+    # Another app server that (somehow) still held the request: the seen
+    # assertion IDs are in the shared database, so the answer counts once.
+    request.save()
+    client.logout()
+    page = post_answer(client, answer)
+    assert refused_without_session(client, page, "AssertionSeen").details["refused"] == (
+        "federation_replayed"
+    )
 
 
 @pytest.mark.django_db
