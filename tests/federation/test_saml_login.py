@@ -1,14 +1,17 @@
 """Logging in with the school's account: pysaml2-crafted answers from a
 school's IdP, posted to our ACS as the browser would."""
 
+import base64
 import datetime
-import re
 
 import pytest
 import time_machine
+from django.test import Client
 from django.utils import timezone
 
 from accounts.models import Role
+from accounts.services.cards import card_issue
+from audit.context import AuditContext
 from audit.models import AuditEvent
 from federation.models import FederatedIdentity, OutstandingRequest, VerifiedLogin
 from permissions.models import Membership
@@ -139,9 +142,9 @@ def linked_principal(principal, school_idp):
 
 @pytest.mark.django_db
 def test_a_principal_with_two_factors_reaches_etjanster(client, school_idp, linked_principal):
-    from tests.conftest import verify_session  # noqa: F401 - the card comes from card_issue
     from accounts.services.cards import card_issue
     from audit.context import AuditContext
+    from tests.conftest import verify_session  # noqa: F401 - the card comes from card_issue
 
     card_issue(user=linked_principal, context=AuditContext.system())
     page = post_answer(
@@ -183,8 +186,6 @@ def refused_without_session(client, page, reason: str | None = None):
 @pytest.mark.django_db
 def test_a_tampered_answer_is_refused(client, school_idp, teacher):
     answer = school_idp.answer(start(client, school_idp))
-    import base64
-
     xml = base64.b64decode(answer).decode().replace("kim@testkommun.se", "larare@testkommun.se")
     page = post_answer(client, base64.b64encode(xml.encode()).decode())
     refused_without_session(client, page, "SignatureError")
@@ -248,8 +249,6 @@ def test_an_assertion_id_is_accepted_once_on_every_server(client, school_idp, te
 
 @pytest.mark.django_db
 def test_the_login_finishes_only_in_the_browser_that_started_it(client, school_idp, teacher):
-    from django.test import Client
-
     FederatedIdentity.objects.create(
         idp=school_idp.registered, subject="kim@testkommun.se", user=teacher, proof="password"
     )
@@ -332,7 +331,11 @@ def test_the_choice_finds_the_huvudman_by_a_school_and_remembers_it(client, scho
     assert "Log in through Testkommun" in page or "Logga in via Testkommun" in page
 
 
-def test_no_secrets_of_people_in_the_code():
-    assert not re.search(
-        r"personalIdentityNumber|norEduPersonNIN", open("federation/saml.py").read()
+@pytest.mark.django_db
+def test_both_login_pages_offer_the_school_account_once_an_idp_is_registered(client, huvudman):
+    assert (
+        "/logga-in/skolkonto/" not in client.get("/bedomningsportalen/logga-in/").content.decode()
     )
+    SchoolIdP().register(huvudman)
+    for page in ("/bedomningsportalen/logga-in/", "/e-tjanster/logga-in/"):
+        assert "/logga-in/skolkonto/" in client.get(page).content.decode()
