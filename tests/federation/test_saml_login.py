@@ -142,8 +142,6 @@ def linked_principal(principal, school_idp):
 
 @pytest.mark.django_db
 def test_a_principal_with_two_factors_reaches_etjanster(client, school_idp, linked_principal):
-    from accounts.services.cards import card_issue
-    from audit.context import AuditContext
     from tests.conftest import verify_session  # noqa: F401 - the card comes from card_issue
 
     card_issue(user=linked_principal, context=AuditContext.system())
