@@ -77,7 +77,6 @@ class RefusalCode(enum.StrEnum):
     FEDERATION_REPLAYED = "federation_replayed"
     FEDERATION_ATTRIBUTES = "federation_attributes"
     FEDERATION_NO_MFA = "federation_no_mfa"
-    FEDERATION_NOT_LINKED = "federation_not_linked"
 
 
 REFUSAL_MESSAGES = {
@@ -190,7 +189,6 @@ REFUSAL_MESSAGES = {
     RefusalCode.FEDERATION_NO_MFA: _(
         "E-tjänster needs two factors: the school account's login used only one."
     ),
-    RefusalCode.FEDERATION_NOT_LINKED: _("No account is linked to the school account."),
 }
 
 

@@ -5,6 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from audit.models import AuditEvent
 from federation.models import IdentityProvider
+from tests.conftest import verify_session
 from tests.federation.idp import SchoolIdP
 
 ADD = "/huvudman/federation/identityprovider/add/"
@@ -53,4 +54,17 @@ def test_another_huvudmans_idp_is_404(staff_client, other_huvudman):
     assert (
         "andra.se"
         not in staff_client.get("/huvudman/federation/identityprovider/").content.decode()
+    )
+
+
+@pytest.mark.django_db
+def test_a_national_admin_registers_an_idp_for_any_huvudman(client, national_admin, other_huvudman):
+    verify_session(client, national_admin)
+    idp = SchoolIdP("https://idp.andra.se/saml")
+    data = form(idp, eppn_scopes="andra.se", huvudman=str(other_huvudman.pk))
+    response = client.post("/admin/federation/identityprovider/add/", data)
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    assert IdentityProvider.objects.get().huvudman == other_huvudman
+    assert AuditEvent.objects.get(action="identity_provider_changed").huvudman_id == (
+        other_huvudman.pk
     )
