@@ -4,7 +4,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from backoffice.huvudman.federation import IdentityProviderForm
+from backoffice.forms import IdentityProviderForm
 from federation.models import FederatedIdentity, IdentityProvider
 from federation.services import identity_provider_save
 from web.request import audit_context
