@@ -54,6 +54,11 @@ urlpatterns = [
     path(school + "larare/markerade/", teacher_bulk.teacher_bulk, name="teacher_bulk"),
     path(teacher, teacher_pages.teacher_detail, name="teacher_detail"),
     path(teacher + "losenord/", teacher_pages.teacher_password, name="teacher_password"),
+    path(
+        teacher + "skolkonto/<int:pk>/ta-bort/",
+        teacher_pages.teacher_school_account_unlink,
+        name="teacher_school_account_unlink",
+    ),
     path(teacher + "lapp/", teacher_acts.teacher_slip, name="teacher_slip"),
     path(teacher + "ny-kod/", teacher_acts.teacher_code_resend, name="teacher_code_resend"),
     path(

@@ -217,14 +217,16 @@ def identity_link(
 
 @transaction.atomic
 def identity_unlink(*, context: AuditContext, identity: FederatedIdentity) -> None:
-    """Remove a link; the account keeps whatever password it has."""
+    """Remove a link (its owner, or a principal at a school: the event is
+    recorded there); the account keeps whatever password it has."""
     user = identity.user
+    scope = {"school_unit": context.school_unit} if context.school_unit else home_scope(user)
     audit_record(
         action=AuditAction.FEDERATED_IDENTITY_UNLINKED,
         context=context,
         target=user.username,
         details={"idp": identity.idp.entity_id},
-        **home_scope(user),
+        **scope,
     )
     identity.delete()
 

@@ -15,7 +15,7 @@ from audit.context import AuditContext
 from audit.models import AuditEvent
 from federation.models import FederatedIdentity, OutstandingRequest, VerifiedLogin
 from permissions.models import Membership
-from tests.conftest import END_OF_YEAR, make_user
+from tests.conftest import END_OF_YEAR, make_user, verify_session
 from tests.federation.idp import PASSWORD_CONTEXT, SchoolIdP
 
 
@@ -337,3 +337,23 @@ def test_both_login_pages_offer_the_school_account_once_an_idp_is_registered(cli
     SchoolIdP().register(huvudman)
     for page in ("/bedomningsportalen/logga-in/", "/e-tjanster/logga-in/"):
         assert "/logga-in/skolkonto/" in client.get(page).content.decode()
+
+
+@pytest.mark.django_db
+def test_the_principal_sees_and_removes_a_teachers_link_a_test_admin_may_not(
+    client, school_idp, teacher, principal, test_admin, grundskola
+):
+    link = FederatedIdentity.objects.create(
+        idp=school_idp.registered, subject="kim@testkommun.se", user=teacher, proof="password"
+    )
+    page_url = f"/e-tjanster/skolor/{grundskola.code}/larare/{teacher.username}/"
+    remove_url = f"{page_url}skolkonto/{link.pk}/ta-bort/"
+    verify_session(client, test_admin)
+    assert "kim@testkommun.se" in client.get(page_url).content.decode()
+    assert client.post(remove_url).status_code == 403
+    client.logout()
+    verify_session(client, principal)
+    assert client.post(remove_url).status_code == 302
+    assert not FederatedIdentity.objects.exists()
+    event = AuditEvent.objects.get(action="federated_identity_unlinked")
+    assert event.school_unit_id == grundskola.pk and event.actor_id == principal.pk
