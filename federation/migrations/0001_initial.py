@@ -6,6 +6,15 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def forget_content_types(apps, schema_editor):
+    """Migrated back to zero: this app's content types (and their permissions)
+    go too, as if the app had never been installed (Django would leave them)."""
+    content_type = apps.get_model("contenttypes", "ContentType")
+    content_type.objects.using(schema_editor.connection.alias).filter(
+        app_label="federation"
+    ).delete()
+
+
 class Migration(migrations.Migration):
 
     initial = True
@@ -13,6 +22,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('schools', '0003_principal_proxy'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        ("contenttypes", "0002_remove_content_type_name"),
     ]
 
     operations = [
@@ -85,4 +95,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('idp', 'subject'), name='federation_one_account_per_subject'), models.UniqueConstraint(fields=('idp', 'user'), name='federation_one_link_per_idp')],
             },
         ),
+        migrations.RunPython(migrations.RunPython.noop, forget_content_types),
     ]
