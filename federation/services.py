@@ -139,9 +139,12 @@ def _answer_keep(answer: saml.CheckedAnswer) -> str:
 
 
 @transaction.atomic
-def verified_login_take(*, token: str, browser_key: str) -> VerifiedLogin | None:
+def verified_login_take(
+    *, context: AuditContext, token: str, browser_key: str
+) -> VerifiedLogin | None:
     """The verified answer for this browser, once; None if unknown, used,
-    expired or started in another browser."""
+    expired or started in another browser (that one audited: a verified
+    answer was lost, or someone tried to finish another's login)."""
     VerifiedLogin.objects.filter(expires_at__lte=timezone.now()).delete()
     row = (
         VerifiedLogin.objects.select_for_update()
@@ -155,6 +158,12 @@ def verified_login_take(*, token: str, browser_key: str) -> VerifiedLogin | None
     # SECURITY: a verified answer finishes only in the browser that asked
     # for it, so nobody can log a victim in to the attacker's account.
     if not secrets.compare_digest(row.browser_hash, token_digest(browser_key or "-")):
+        login_refusal_audit(
+            context=context,
+            refused=Refused(RefusalCode.FEDERATION_INVALID, reason="OtherBrowser"),
+            idp=row.idp,
+            subject=row.subject,
+        )
         return None
     return row
 

@@ -151,7 +151,9 @@ def saml_finish(request: HttpRequest) -> HttpResponse:
     a trusted address links, anyone else proves an account is theirs."""
     _enabled()
     login = services.verified_login_take(
-        token=request.GET.get("t", ""), browser_key=request.COOKIES.get(BROWSER_COOKIE, "")
+        context=audit_context(request),
+        token=request.GET.get("t", ""),
+        browser_key=request.COOKIES.get(BROWSER_COOKIE, ""),
     )
     if login is None:
         return refused_page(request, RefusalCode.FEDERATION_INVALID, reason="expired")

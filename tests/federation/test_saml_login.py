@@ -257,6 +257,9 @@ def test_the_login_finishes_only_in_the_browser_that_started_it(client, school_i
     page = victim.get(posted["Location"])
     assert page.status_code == 403
     assert victim.session.get("_auth_user_id") is None
+    assert federated_events("login_failed").get().details["reason"] == "OtherBrowser"
+    # Used up: not even the right browser finishes it now.
+    assert client.get(posted["Location"]).status_code == 403
 
 
 @pytest.mark.django_db
