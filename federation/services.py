@@ -170,7 +170,7 @@ def verified_login_take(
 
 def identity_of(*, idp: IdentityProvider, subject: str) -> FederatedIdentity | None:
     return (
-        FederatedIdentity.objects.select_related("user")
+        FederatedIdentity.objects.select_related("user", "idp")
         .filter(idp=idp, subject=subject, user__removed_at__isnull=True)
         .first()
     )
@@ -240,8 +240,22 @@ def identity_unlink(*, context: AuditContext, identity: FederatedIdentity) -> No
     identity.delete()
 
 
-def identity_used(*, identity: FederatedIdentity) -> None:
+@transaction.atomic
+def identity_used(*, context: AuditContext, identity: FederatedIdentity) -> None:
+    """A login with a linked school account. A teacher of a huvudman that has
+    since switched off "teachers keep their password" loses it now, as at linking."""
     FederatedIdentity.objects.filter(pk=identity.pk).update(last_login_at=timezone.now())
+    user, idp = identity.user, identity.idp
+    if user.role == Role.TEACHER and not idp.teachers_keep_password and user.has_usable_password():
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        audit_record(
+            action=AuditAction.PASSWORD_CHANGED,
+            context=context.acting(user) if context.actor is None else context,
+            target=user.username,
+            details={"idp": idp.entity_id, "password_kept": False},
+            **home_scope(user),
+        )
 
 
 IDP_FIELDS = (

@@ -159,7 +159,7 @@ def saml_finish(request: HttpRequest) -> HttpResponse:
         return refused_page(request, RefusalCode.FEDERATION_INVALID, reason="expired")
     identity = services.identity_of(idp=login.idp, subject=login.subject)
     if identity is not None:
-        services.identity_used(identity=identity)
+        services.identity_used(context=audit_context(request), identity=identity)
         return federated_login(request, login=login, user=identity.user)
     trusted = services.trusted_email_account(idp=login.idp, email=login.email)
     if trusted is not None:

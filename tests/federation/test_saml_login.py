@@ -360,3 +360,22 @@ def test_the_principal_sees_and_removes_a_teachers_link_a_test_admin_may_not(
     assert not FederatedIdentity.objects.exists()
     event = AuditEvent.objects.get(action="federated_identity_unlinked")
     assert event.school_unit_id == grundskola.pk and event.actor_id == principal.pk
+
+
+@pytest.mark.django_db
+def test_a_huvudman_switching_later_takes_the_password_at_the_next_login(
+    client, school_idp, teacher
+):
+    FederatedIdentity.objects.create(
+        idp=school_idp.registered, subject="kim@testkommun.se", user=teacher, proof="password"
+    )
+    school_idp.registered.teachers_keep_password = False
+    school_idp.registered.save()
+    assert post_answer(client, school_idp.answer(start(client, school_idp)))["Location"] == (
+        "/bedomningsportalen/"
+    )
+    teacher.refresh_from_db()
+    assert not teacher.has_usable_password()
+    assert AuditEvent.objects.get(action="password_changed").details["password_kept"] is False
+    # The session that just logged in stays (the hash it holds is the new one).
+    assert client.get("/bedomningsportalen/konto/").status_code == 200
