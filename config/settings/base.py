@@ -221,6 +221,11 @@ MATRIX_CARD_KEY = env_str("MATRIX_CARD_KEY", "") or ""
 # metadata and decrypts assertions). Both unset: no federated login.
 SAML_SP_KEY_FILE = env_str("SAML_SP_KEY_FILE", "") or ""
 SAML_SP_CERT_FILE = env_str("SAML_SP_CERT_FILE", "") or ""
+if bool(SAML_SP_KEY_FILE) != bool(SAML_SP_CERT_FILE):
+    raise ImproperlyConfigured("Set both SAML_SP_KEY_FILE and SAML_SP_CERT_FILE, or neither.")
+for _saml_file in filter(None, (SAML_SP_KEY_FILE, SAML_SP_CERT_FILE)):
+    if not Path(_saml_file).is_file():
+        raise ImproperlyConfigured(f"{_saml_file} (SAML_SP_KEY_FILE/SAML_SP_CERT_FILE) is no file.")
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
