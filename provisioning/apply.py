@@ -1,0 +1,130 @@
+"""Applying a school's approved proposals, through the permissions services
+a principal's own acts use (registration, subjects, removal), so every rule
+about linking, consent and removal holds here too. One transaction per set:
+all of it or nothing."""
+
+import dataclasses
+import datetime
+from collections.abc import Sequence
+
+from django.db import transaction
+
+from audit.context import AuditContext
+from core.locks import advisory_lock
+from permissions.models import Subject
+from permissions.services.memberships import NewTeacher, membership_remove, memberships_register
+from permissions.services.subjects import SubjectChange, memberships_grant
+from permissions.slips import Slip, send_slip_by_mail
+from provisioning.models import MirroredPerson, Proposal, ProposalKind
+from schools.models import SchoolUnit
+
+
+def source_lock_key(source_id: int) -> str:
+    return f"ss12000-source:{source_id}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Applied:
+    registered: int = 0
+    linked: int = 0
+    subjects: int = 0
+    removed: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.registered + self.linked + self.subjects + self.removed
+
+
+@transaction.atomic
+def proposals_apply(
+    *,
+    school_unit: SchoolUnit,
+    proposal_ids: Sequence[int],
+    context: AuditContext,
+    today: datetime.date,
+    automatic: bool = False,
+) -> Applied:
+    """Apply the school's proposals with these ids (others' ids are ignored).
+
+    Every event names the source (`AuditContext.ss12000_source`): "SS 12000
+    (källa …) godkänt av …" in the log, or "godkänt automatiskt" with
+    `automatic` (never a removal: those always wait for a person). A new
+    teacher's slip, with the password, is mailed to the school e-mail the
+    source gave; an existing account at another school is linked only once
+    its owner confirms (`memberships_register`).
+    """
+    proposals = list(
+        Proposal.objects.select_for_update()
+        .filter(school_unit=school_unit, pk__in=list(proposal_ids))
+        .select_related("source__huvudman", "person", "membership__user", "user")
+        .order_by("pk")
+    )
+    if not proposals:
+        return Applied()
+    if automatic:
+        proposals = [p for p in proposals if p.kind != ProposalKind.REMOVAL]
+    # Waits for a sync of the source in progress, so the set applies to what it planned.
+    advisory_lock(*{source_lock_key(p.source_id) for p in proposals})
+    source = proposals[0].source
+    context = context.at(school_unit).through_ss12000(str(source))
+    subjects = {s.code.upper(): s for s in Subject.objects.all()}
+    joining = [p for p in proposals if p.membership_id is None]
+    registrations = memberships_register(
+        school_unit=school_unit,
+        context=context,
+        teachers=[
+            NewTeacher(
+                first_name=p.first_name,
+                last_name=p.last_name,
+                email=p.email,
+                subjects=[subjects[c] for c in p.subjects if c in subjects],
+            )
+            for p in joining
+        ],
+        today=today,
+        bulk_hash=True,
+    )
+    for proposal, registration in zip(joining, registrations, strict=True):
+        MirroredPerson.objects.filter(pk=proposal.person_id).update(user=registration.user)
+        if registration.password:
+            _mail_slip(school_unit, registration)
+    changing = [
+        p
+        for p in proposals
+        if p.kind in (ProposalKind.SUBJECTS, ProposalKind.LINKED) and p.membership_id
+    ]
+    for proposal in changing:
+        MirroredPerson.objects.filter(pk=proposal.person_id).update(user=proposal.membership.user)
+    memberships_grant(
+        changes=[
+            SubjectChange(
+                membership=p.membership, subjects=[subjects[c] for c in p.subjects if c in subjects]
+            )
+            for p in changing
+            if p.subjects_added or p.subjects_removed
+        ],
+        context=context,
+    )
+    removals = [p for p in proposals if p.kind == ProposalKind.REMOVAL]
+    for proposal in removals:
+        if proposal.membership.removed_at is None:  # not removed by hand meanwhile
+            membership_remove(membership=proposal.membership, context=context)
+    Proposal.objects.filter(pk__in=[p.pk for p in proposals]).delete()
+    return Applied(
+        registered=sum(1 for r in registrations if r.password),
+        linked=sum(1 for r in registrations if not r.password)
+        + sum(1 for p in changing if p.kind == ProposalKind.LINKED),
+        subjects=sum(1 for p in changing if p.kind == ProposalKind.SUBJECTS),
+        removed=len(removals),
+    )
+
+
+def _mail_slip(school_unit: SchoolUnit, registration) -> None:
+    slip = Slip(
+        name=registration.user.get_full_name(),
+        username=registration.user.username,
+        school_name=str(school_unit),
+        valid_until=registration.membership.valid_until,
+        password=registration.password,
+    )
+    send_slip_by_mail(slip=slip, email=registration.user.email)
