@@ -85,7 +85,7 @@ def proposals_apply(
         bulk_hash=True,
     )
     for proposal, registration in zip(joining, registrations, strict=True):
-        MirroredPerson.objects.filter(pk=proposal.person_id).update(user=registration.user)
+        _link(proposal.person, registration.user, school_unit)
         if registration.password:
             _mail_slip(school_unit, registration)
     changing = [
@@ -94,7 +94,7 @@ def proposals_apply(
         if p.kind in (ProposalKind.SUBJECTS, ProposalKind.LINKED) and p.membership_id
     ]
     for proposal in changing:
-        MirroredPerson.objects.filter(pk=proposal.person_id).update(user=proposal.membership.user)
+        _link(proposal.person, proposal.membership.user, school_unit)
     memberships_grant(
         changes=[
             SubjectChange(
@@ -109,6 +109,9 @@ def proposals_apply(
     for proposal in removals:
         if proposal.membership.removed_at is None:  # not removed by hand meanwhile
             membership_remove(membership=proposal.membership, context=context)
+        person = proposal.person
+        person.linked_units = [u for u in person.linked_units if u != school_unit.pk]
+        person.save(update_fields=["linked_units"])
     Proposal.objects.filter(pk__in=[p.pk for p in proposals]).delete()
     return Applied(
         registered=sum(1 for r in registrations if r.password),
@@ -117,6 +120,13 @@ def proposals_apply(
         subjects=sum(1 for p in changing if p.kind == ProposalKind.SUBJECTS),
         removed=len(removals),
     )
+
+
+def _link(person: MirroredPerson, user, school_unit: SchoolUnit) -> None:
+    """The source's person is our account (by id from now on, whatever its name)."""
+    person.user = user
+    person.linked_units = sorted({*person.linked_units, school_unit.pk})
+    person.save(update_fields=["user", "linked_units"])
 
 
 def _mail_slip(school_unit: SchoolUnit, registration) -> None:

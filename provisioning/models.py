@@ -82,6 +82,9 @@ class MirroredPerson(models.Model):
         blank=True,
         related_name="+",
     )
+    # The school units whose membership of `user` came from this source (an
+    # approved proposal): where an ended or moved duty proposes a removal.
+    linked_units = models.JSONField(default=list)
 
     class Meta:
         constraints = [

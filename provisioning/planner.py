@@ -114,8 +114,16 @@ def plan(*, source: Source, today: datetime.date) -> dict[int, SchoolReport]:
     persons = {
         person.ext_id: person
         for person in MirroredPerson.objects.filter(
-            source=source, ext_id__in={person_id for _u, person_id in ever}
+            Q(ext_id__in={person_id for _u, person_id in ever}) | Q(user__isnull=False),
+            source=source,
         ).select_related("user")
+    }
+    # Where the source's memberships are, also after a duty moved to another unit.
+    ever |= {
+        (unit_id, person.ext_id)
+        for person in persons.values()
+        for unit_id in person.linked_units
+        if unit_id in reports
     }
     subjects = {s.code.upper(): s for s in Subject.objects.all()}
     accounts = teacher_accounts_by_email(
