@@ -31,8 +31,11 @@ class SS12000:
         urllib.request.urlopen(request, timeout=5).read()  # noqa: S310
 
     def serve(self, **state) -> None:
-        """Serve `self.data` (as changed by the test), with any other state given."""
-        self.control(dataset=self.data, **state)
+        """Serve `self.data` (as changed by the test): no fault, the right
+        token and `data` lists unless `state` says otherwise."""
+        self.control(
+            **{"fault": None, "token": "test-token", "list_key": "data", **state}, dataset=self.data
+        )
 
     def log(self) -> list[dict]:
         with urllib.request.urlopen(self.url + "/_log", timeout=5) as response:  # noqa: S310
@@ -65,7 +68,7 @@ def ss12000_server():
 @pytest.fixture
 def ss12000(ss12000_server) -> SS12000:
     server = SS12000(ss12000_server)
-    server.serve(token="test-token", fault=None, list_key="data")
+    server.serve()
     return server
 
 
