@@ -9,13 +9,15 @@ from collections.abc import Sequence
 
 from django.db import transaction
 
+from audit.actions import AuditAction
 from audit.context import AuditContext
+from audit.log import audit_record
 from core.locks import advisory_lock
 from permissions.models import Subject
 from permissions.services.memberships import NewTeacher, membership_remove, memberships_register
 from permissions.services.subjects import SubjectChange, memberships_grant
 from permissions.slips import Slip, send_slip_by_mail
-from provisioning.models import MirroredPerson, Proposal, ProposalKind
+from provisioning.models import MirroredPerson, Proposal, ProposalKind, SchoolSetting
 from schools.models import SchoolUnit
 
 
@@ -138,3 +140,25 @@ def _mail_slip(school_unit: SchoolUnit, registration) -> None:
         password=registration.password,
     )
     send_slip_by_mail(slip=slip, email=registration.user.email)
+
+
+@transaction.atomic
+def school_auto_approve_set(
+    *, school_unit: SchoolUnit, enabled: bool, context: AuditContext
+) -> bool:
+    """Switch the school's "approve new teachers automatically"; True when it changed."""
+    setting, _created = SchoolSetting.objects.select_for_update().get_or_create(
+        school_unit=school_unit
+    )
+    if setting.auto_approve == enabled:
+        return False
+    setting.auto_approve = enabled
+    setting.save(update_fields=["auto_approve"])
+    audit_record(
+        action=AuditAction.SS12000_AUTO_APPROVE_CHANGED,
+        context=context,
+        school_unit=school_unit,
+        target=school_unit.code,
+        details={"on": True} if enabled else {"off": True},
+    )
+    return True

@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class ProvisioningConfig(AppConfig):
     name = "provisioning"
     verbose_name = _("School systems (SS 12000)")
+
+    def ready(self) -> None:
+        # Start-up wiring, not a cycle: the handover (below) lists what waits here.
+        from permissions.handover import provide_proposals
+        from provisioning.selectors import open_proposals
+
+        provide_proposals(open_proposals)
