@@ -61,35 +61,22 @@ def proposals_apply(
         .select_related("source__huvudman", "person", "membership__user", "user")
         .order_by("pk")
     )
-    if not proposals:
-        return Applied()
     if automatic:
         proposals = [p for p in proposals if p.kind != ProposalKind.REMOVAL]
+    if not proposals:
+        return Applied()
     # Waits for a sync of the source in progress, so the set applies to what it planned.
     advisory_lock(*{source_lock_key(p.source_id) for p in proposals})
     source = proposals[0].source
     context = context.at(school_unit).through_ss12000(str(source))
     subjects = {s.code.upper(): s for s in Subject.objects.all()}
-    joining = [p for p in proposals if p.membership_id is None]
-    registrations = memberships_register(
+    registrations = _register(
+        [p for p in proposals if p.membership_id is None],
         school_unit=school_unit,
         context=context,
-        teachers=[
-            NewTeacher(
-                first_name=p.first_name,
-                last_name=p.last_name,
-                email=p.email,
-                subjects=[subjects[c] for c in p.subjects if c in subjects],
-            )
-            for p in joining
-        ],
+        subjects=subjects,
         today=today,
-        bulk_hash=True,
     )
-    for proposal, registration in zip(joining, registrations, strict=True):
-        _link(proposal.person, registration.user, school_unit)
-        if registration.password:
-            _mail_slip(school_unit, registration)
     changing = [
         p
         for p in proposals
@@ -109,11 +96,7 @@ def proposals_apply(
     )
     removals = [p for p in proposals if p.kind == ProposalKind.REMOVAL]
     for proposal in removals:
-        if proposal.membership.removed_at is None:  # not removed by hand meanwhile
-            membership_remove(membership=proposal.membership, context=context)
-        person = proposal.person
-        person.linked_units = [u for u in person.linked_units if u != school_unit.pk]
-        person.save(update_fields=["linked_units"])
+        _remove(proposal, school_unit=school_unit, context=context)
     Proposal.objects.filter(pk__in=[p.pk for p in proposals]).delete()
     return Applied(
         registered=sum(1 for r in registrations if r.password),
@@ -122,6 +105,39 @@ def proposals_apply(
         subjects=sum(1 for p in changing if p.kind == ProposalKind.SUBJECTS),
         removed=len(removals),
     )
+
+
+def _register(joining, *, school_unit, context, subjects, today) -> list:
+    """New and linked teachers through `memberships_register` (its rules on
+    linking by e-mail and consent hold); a new account's slip is mailed."""
+    registrations = memberships_register(
+        school_unit=school_unit,
+        context=context,
+        teachers=[
+            NewTeacher(
+                first_name=p.first_name,
+                last_name=p.last_name,
+                email=p.email,
+                subjects=[subjects[c] for c in p.subjects if c in subjects],
+            )
+            for p in joining
+        ],
+        today=today,
+        bulk_hash=True,
+    )
+    for proposal, registration in zip(joining, registrations, strict=True):
+        _link(proposal.person, registration.user, school_unit)
+        if registration.password:
+            _mail_slip(school_unit, registration)
+    return registrations
+
+
+def _remove(proposal: Proposal, *, school_unit: SchoolUnit, context: AuditContext) -> None:
+    if proposal.membership.removed_at is None:  # not removed by hand meanwhile
+        membership_remove(membership=proposal.membership, context=context)
+    person = proposal.person
+    person.linked_units = [u for u in person.linked_units if u != school_unit.pk]
+    person.save(update_fields=["linked_units"])
 
 
 def _link(person: MirroredPerson, user, school_unit: SchoolUnit) -> None:
