@@ -56,7 +56,7 @@ def proposals_apply(
     its owner confirms (`memberships_register`).
     """
     proposals = list(
-        Proposal.objects.select_for_update()
+        Proposal.objects.select_for_update(of=("self",))
         .filter(school_unit=school_unit, pk__in=list(proposal_ids))
         .select_related("source__huvudman", "person", "membership__user", "user")
         .order_by("pk")

@@ -7,6 +7,15 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def forget_content_types(apps, schema_editor):
+    """Migrated back to zero: this app's content types (and their permissions)
+    go too, as if the app had never been installed (Django would leave them)."""
+    content_type = apps.get_model("contenttypes", "ContentType")
+    content_type.objects.using(schema_editor.connection.alias).filter(
+        app_label="provisioning"
+    ).delete()
+
+
 class Migration(migrations.Migration):
 
     initial = True
@@ -15,6 +24,7 @@ class Migration(migrations.Migration):
         ('permissions', '0009_emailcode_reset_password'),
         ('schools', '0003_principal_proxy'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        ("contenttypes", "0002_remove_content_type_name"),
     ]
 
     operations = [
@@ -136,4 +146,5 @@ class Migration(migrations.Migration):
             model_name='mirroredactivity',
             constraint=models.UniqueConstraint(fields=('source', 'ext_id'), name='mirrored_activity_once'),
         ),
+        migrations.RunPython(migrations.RunPython.noop, forget_content_types),
     ]
