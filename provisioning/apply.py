@@ -16,7 +16,8 @@ from core.locks import advisory_lock
 from permissions.models import Subject
 from permissions.services.memberships import NewTeacher, membership_remove, memberships_register
 from permissions.services.subjects import SubjectChange, memberships_grant
-from permissions.slips import Slip, send_slip_by_mail
+from permissions.slips import Slip
+from provisioning.mails import welcome_mails_enqueue
 from provisioning.models import MirroredPerson, Proposal, ProposalKind, SchoolSetting
 from schools.models import SchoolUnit
 
@@ -127,8 +128,13 @@ def _register(joining, *, school_unit, context, subjects, today) -> list:
     )
     for proposal, registration in zip(joining, registrations, strict=True):
         _link(proposal.person, registration.user, school_unit)
-        if registration.password:
-            _mail_slip(school_unit, registration)
+    welcome_mails_enqueue(
+        slips=[
+            (_slip(school_unit, registration), registration.user.email)
+            for registration in registrations
+            if registration.password
+        ]
+    )
     return registrations
 
 
@@ -147,15 +153,14 @@ def _link(person: MirroredPerson, user, school_unit: SchoolUnit) -> None:
     person.save(update_fields=["user", "linked_units"])
 
 
-def _mail_slip(school_unit: SchoolUnit, registration) -> None:
-    slip = Slip(
+def _slip(school_unit: SchoolUnit, registration) -> Slip:
+    return Slip(
         name=registration.user.get_full_name(),
         username=registration.user.username,
         school_name=str(school_unit),
         valid_until=registration.membership.valid_until,
         password=registration.password,
     )
-    send_slip_by_mail(slip=slip, email=registration.user.email)
 
 
 @transaction.atomic

@@ -8,7 +8,12 @@ class ProvisioningConfig(AppConfig):
 
     def ready(self) -> None:
         # Start-up wiring, not a cycle: the handover (below) lists what waits here.
+        from core.outbox import composer_register
         from permissions.handover import provide_proposals
+        from provisioning.mails import WELCOME_MAIL, welcome_mail_compose
         from provisioning.selectors import open_proposals
 
         provide_proposals(open_proposals)
+        composer_register(
+            WELCOME_MAIL, welcome_mail_compose, label=_("Login of a teacher from SS 12000")
+        )

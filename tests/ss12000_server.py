@@ -131,6 +131,9 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main() -> None:
+    # `--dataset PATH`: serve that file instead of the fixture (`python -m bench.ss12000`).
+    if len(sys.argv) == 3 and sys.argv[1] == "--dataset":
+        STATE["dataset"] = json.loads(Path(sys.argv[2]).read_text())
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     print(f"PORT {server.server_port}", flush=True)
     server.serve_forever()

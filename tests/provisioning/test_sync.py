@@ -1,6 +1,8 @@
 """A sync against the test SS 12000 server: first, again, incremental, and
 what the source's changes become (proposals, and after approval, memberships)."""
 
+from django.core import mail
+
 from accounts.models import User
 from audit.context import AuditContext
 from audit.models import AuditEvent
@@ -16,7 +18,7 @@ from provisioning.models import (
 )
 from provisioning.sources import source_save
 from provisioning.sync import source_sync
-from tests.conftest import SCHOOL_DAY
+from tests.conftest import SCHOOL_DAY, deliver_mail
 
 
 def sync(source, **options):
@@ -112,8 +114,15 @@ def test_approved_proposals_become_memberships_and_a_resync_proposes_nothing(
             "code", flat=True
         )
     ) == ["GRGRMAT01"]
-    # The new teacher's slip, with the password, waits in the outbox for the school e-mail.
+    # The new teachers' slips, with their passwords, go to their school e-mail
+    # (the mail worker renders the PDFs).
     assert OutboxMessage.objects.count() == 2  # Anna and Bertil
+    deliver_mail()
+    sent = {message.to[0]: message for message in mail.outbox}
+    assert set(sent) == {"anna.andersson@testkommun.se", "bertil.berg@testkommun.se"}
+    assert (
+        sent["anna.andersson@testkommun.se"].attachments[0][0] == f"inloggning-{anna.username}.pdf"
+    )
     event = AuditEvent.objects.filter(action="membership_registered", target=anna.username).get()
     assert event.actor_username == principal.username
     assert event.details["ss12000_source"] == str(source)
