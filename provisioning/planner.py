@@ -10,6 +10,8 @@ import dataclasses
 import datetime
 from collections import defaultdict
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db.models import BooleanField, ExpressionWrapper, Q
 
 from permissions.models import Membership, Subject, SubjectGrant
@@ -140,11 +142,20 @@ def plan(*, source: Source, today: datetime.date) -> dict[int, SchoolReport]:
     ).values_list("membership_id", "subject__code"):
         grants[membership_id].add(code.upper())
     fresh: dict[tuple[int, int], Proposal] = {}
-    for (unit_id, person_id), codes in wanted.items():
+    addresses: set[tuple[int, str]] = set()
+    for (unit_id, person_id), codes in sorted(wanted.items()):
         person = persons.get(person_id)
-        if person is None or not (person.user_id or person.email):
-            reports[unit_id].ignored += 1  # no school e-mail: nobody to register
+        address = (unit_id, person.email.lower()) if person is not None else None
+        if (
+            person is None
+            or not (person.user_id or _valid_email(person.email))
+            or (not person.user_id and address in addresses)
+        ):
+            # No (valid) school e-mail, or another person's at this school:
+            # nobody to register (the registration takes each address once).
+            reports[unit_id].ignored += 1
             continue
+        addresses.add(address)
         user = person.user if person.user_id else accounts.get(person.email.lower())
         membership = members.get((unit_id, user.pk)) if user is not None else None
         proposal = _proposal(
@@ -185,6 +196,14 @@ def count_open(*, source: Source, reports: dict[int, SchoolReport]) -> None:
     ):
         if proposal.school_unit_id in reports:
             _count(reports[proposal.school_unit_id], proposal)
+
+
+def _valid_email(email: str) -> bool:
+    try:
+        validate_email(email)
+    except ValidationError:
+        return False
+    return True
 
 
 def _proposal(*, source, unit_id, person, user, membership, codes, subjects, held):

@@ -289,3 +289,23 @@ def test_a_server_answering_under_the_resources_name_is_read_too(source, ss12000
     ss12000.serve(list_key="resource")
 
     assert sync(source).totals()["new_teachers"] == 3
+
+
+def test_a_person_without_a_valid_school_email_or_with_anothers_is_ignored(
+    source, ss12000, grundskola
+):
+    ss12000.change(
+        "persons", "p-larare", emails=[{"value": "inte-en-adress", "type": "Skola personal"}]
+    )
+    ss12000.change(
+        "persons",
+        "p-cecilia",
+        emails=[{"value": "anna.andersson@testkommun.se", "type": "Skola personal"}],
+    )
+    ss12000.change("duties", "d-cecilia", dutyRole="Lärare")
+    ss12000.serve()
+
+    result = sync(source)
+
+    assert set(proposals(grundskola)) == {"p-anna"}
+    assert {r.school: r.ignored for r in result.schools}["11111111"] == 2
