@@ -105,3 +105,12 @@ def test_without_a_huvudman_every_due_source_syncs_and_a_failing_one_says_why(so
     assert "HTTP 500" in err.getvalue()
     source.refresh_from_db()
     assert "HTTP 500" in source.last_error
+
+
+def test_a_plain_http_address_is_refused_in_production(ss12000, huvudman, settings):
+    settings.SS12000_ALLOW_HTTP = False
+
+    with pytest.raises(CommandError, match="https://"):
+        run("ss12000_source", "--huvudman", huvudman.organisationsnummer, "--url", ss12000.url)
+
+    assert not Source.objects.exists()
