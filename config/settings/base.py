@@ -311,3 +311,8 @@ def require(name: str, value: object) -> None:
 ETJANSTER_LOGIN_URL = "/e-tjanster/logga-in/"
 PORTAL_LOGIN_URL = "/bedomningsportalen/logga-in/"
 CSRF_FAILURE_VIEW = "core.views.csrf_failure"
+
+# SS 12000 sources (docs/provisioning.md). SECURITY: a source's token travels
+# to its address, so only https, except in development and tests, whose test
+# server on this machine speaks plain http.
+SS12000_ALLOW_HTTP = False

@@ -25,3 +25,6 @@ def _local_card_key() -> str:
 
 
 MATRIX_CARD_KEY = MATRIX_CARD_KEY or _local_card_key()
+
+# The test SS 12000 server (tests/ss12000_server.py) speaks plain http.
+SS12000_ALLOW_HTTP = True
