@@ -52,6 +52,7 @@ def action_label(code: str) -> str:
 
 DETAIL_LABELS = {
     "factor": gettext_lazy("factor"),
+    "ss12000_source": gettext_lazy("SS 12000 source"),
     "door": gettext_lazy("login"),
     "throttled": gettext_lazy("throttled by"),
     "refused": gettext_lazy("refused because"),

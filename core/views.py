@@ -111,6 +111,12 @@ def request_too_large(request: HttpRequest) -> HttpResponse:
     return _render("errors/413.html", 413, request)
 
 
+def storage_unavailable(request: HttpRequest) -> HttpResponse:
+    """The page nginx shows when the file store failed it while it fetched a
+    material file the gate had allowed (deploy/nginx/behorighet.conf)."""
+    return service_unavailable("errors/storage.html", request)
+
+
 def personal_data_download(data: dict, filename: str) -> HttpResponse:
     """Personal data as a JSON attachment that no cache keeps (the exports of
     docs/privacy.md)."""

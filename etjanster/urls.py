@@ -10,6 +10,7 @@ from etjanster.views import (
     login,
     notices,
     school_year,
+    ss12000,
     teacher_acts,
     teacher_bulk,
     teacher_list,
@@ -79,6 +80,7 @@ urlpatterns = [
         teacher_removal.teacher_restore,
         name="teacher_restore",
     ),
+    path(school + "fran-skolans-system/", ss12000.ss12000_proposals, name="ss12000_proposals"),
     path(school + "nytt-lasar/", school_year.new_school_year, name="new_school_year"),
     path(school + "provadministratorer/", test_admins.test_admin_list, name="test_admin_list"),
     # One address per act on a test administrator; any other is a 404.

@@ -205,6 +205,11 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 # No URL pattern serves this prefix; it only has to be a distinct path.
 MEDIA_URL = "/_media-is-not-served/"
 
+# nginx is in front and carries the bytes of material files once the gate
+# has decided (X-Accel-Redirect to deploy/nginx/behorighet.conf's internal
+# locations, core/downloads.py). Off: this worker streams them (`make run`).
+NGINX_SENDS_FILES = env_bool("NGINX_SENDS_FILES", False)
+
 # How many reverse proxies in front of the app append to X-Forwarded-For.
 # 0 means the client address is REMOTE_ADDR, which is the only safe default.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
@@ -269,7 +274,10 @@ LOG_FORMAT = env_choice("LOG_FORMAT", "text", ("text", "json"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "core.logs.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "core.logs.RequestIdFilter"},
+        "no_paths": {"()": "core.logs.PathRedactingFilter"},
+    },
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
         "json": {"()": "core.logs.JsonFormatter"},
@@ -278,7 +286,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
-            "filters": ["request_id"],
+            "filters": ["request_id", "no_paths"],
         }
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
@@ -302,6 +310,8 @@ METRICS_ALLOWED_NETWORKS = env_networks("METRICS_ALLOWED_NETWORKS")
 # Dotted path to a function returning the number of mails waiting in the
 # outbox, read at each scrape (core/metrics.py); empty: no outbox gauge.
 METRICS_OUTBOX_LENGTH = "core.outbox.outbox_length"
+# The same for the age in seconds of the oldest mail waiting.
+METRICS_OUTBOX_OLDEST_AGE = "core.outbox.outbox_oldest_age"
 
 # Audit events older than this many years are deleted by `manage.py
 # purge_audit`, the only path that may delete them (docs/privacy.md).
@@ -322,3 +332,8 @@ def require(name: str, value: object) -> None:
 ETJANSTER_LOGIN_URL = "/e-tjanster/logga-in/"
 PORTAL_LOGIN_URL = "/bedomningsportalen/logga-in/"
 CSRF_FAILURE_VIEW = "core.views.csrf_failure"
+
+# SS 12000 sources (docs/provisioning.md). SECURITY: a source's token travels
+# to its address, so only https, except in development and tests, whose test
+# server on this machine speaks plain http.
+SS12000_ALLOW_HTTP = False

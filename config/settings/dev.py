@@ -31,3 +31,6 @@ MATRIX_CARD_KEY = MATRIX_CARD_KEY or _local_card_key()
 # (ignored by git), like the card key: an IdP given the metadata keeps working.
 if not (SAML_SP_KEY_FILE and SAML_SP_CERT_FILE):
     SAML_SP_KEY_FILE, SAML_SP_CERT_FILE = self_signed_pair(BASE_DIR / "var" / "saml")
+
+# The test SS 12000 server (tests/ss12000_server.py) speaks plain http.
+SS12000_ALLOW_HTTP = True

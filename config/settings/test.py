@@ -32,3 +32,6 @@ SAML_SP_KEY_FILE, SAML_SP_CERT_FILE = self_signed_pair(
 # production timeout of 1 s is for gunicorn's sync workers, which never queue.
 if "pool" in DATABASES["default"].get("OPTIONS", {}):  # noqa: F405
     DATABASES["default"]["OPTIONS"]["pool"]["timeout"] = 30  # noqa: F405
+
+# The test SS 12000 server (tests/ss12000_server.py) speaks plain http.
+SS12000_ALLOW_HTTP = True
