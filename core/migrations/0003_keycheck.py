@@ -4,6 +4,15 @@ import django.utils.timezone
 from django.db import migrations, models
 
 
+def forget_content_type(apps, schema_editor):
+    """Migrated back: the model's content type (and its permissions) go too,
+    as if it had never been (Django would leave them)."""
+    content_type = apps.get_model("contenttypes", "ContentType")
+    content_type.objects.using(schema_editor.connection.alias).filter(
+        app_label="core", model="keycheck"
+    ).delete()
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -23,4 +32,5 @@ class Migration(migrations.Migration):
                 'verbose_name': 'key check',
             },
         ),
+        migrations.RunPython(migrations.RunPython.noop, forget_content_type),
     ]
