@@ -33,10 +33,11 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py seed_demo
-	@echo "Serving http://$(HOST):$(PORT)/ with gunicorn and the mail worker (Ctrl-C stops both)."
+	@echo "Serving http://$(HOST):$(PORT)/ with gunicorn, the mail worker and the SS 12000 sync (Ctrl-C stops all)."
 	@export DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-config.settings.dev}; \
 	$(BIN)/python manage.py send_queued_mail & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	(while sleep 30; do $(BIN)/python manage.py ss12000_sync >/dev/null; done) & sync=$$!; \
+	trap 'kill $$worker $$sync 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/gunicorn -c deploy/gunicorn.conf.py config.wsgi:application \
 		--bind $(HOST):$(PORT) --workers 2
 

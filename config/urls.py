@@ -37,6 +37,9 @@ urlpatterns = i18n_patterns(
     prefix_default_language=False,
 )
 
+# The SAML service provider's protocol addresses, in no language (web/saml_urls.py).
+urlpatterns += [path("saml2/", include("web.saml_urls"))]
+
 handler400 = "core.views.bad_request"
 handler403 = "core.views.permission_denied"
 handler404 = "core.views.page_not_found"

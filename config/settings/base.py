@@ -221,6 +221,17 @@ if TRUSTED_PROXY_COUNT:
 # database (a database dump alone must not reveal the cards).
 MATRIX_CARD_KEY = env_str("MATRIX_CARD_KEY", "") or ""
 
+# Federated login (SAML 2.0, docs/federation.md): the service provider's
+# private key and certificate (PEM files; the same pair signs requests and
+# metadata and decrypts assertions). Both unset: no federated login.
+SAML_SP_KEY_FILE = env_str("SAML_SP_KEY_FILE", "") or ""
+SAML_SP_CERT_FILE = env_str("SAML_SP_CERT_FILE", "") or ""
+if bool(SAML_SP_KEY_FILE) != bool(SAML_SP_CERT_FILE):
+    raise ImproperlyConfigured("Set both SAML_SP_KEY_FILE and SAML_SP_CERT_FILE, or neither.")
+for _saml_file in filter(None, (SAML_SP_KEY_FILE, SAML_SP_CERT_FILE)):
+    if not Path(_saml_file).is_file():
+        raise ImproperlyConfigured(f"{_saml_file} (SAML_SP_KEY_FILE/SAML_SP_CERT_FILE) is no file.")
+
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
@@ -321,3 +332,8 @@ def require(name: str, value: object) -> None:
 ETJANSTER_LOGIN_URL = "/e-tjanster/logga-in/"
 PORTAL_LOGIN_URL = "/bedomningsportalen/logga-in/"
 CSRF_FAILURE_VIEW = "core.views.csrf_failure"
+
+# SS 12000 sources (docs/provisioning.md). SECURITY: a source's token travels
+# to its address, so only https, except in development and tests, whose test
+# server on this machine speaks plain http.
+SS12000_ALLOW_HTTP = False
