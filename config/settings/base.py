@@ -297,6 +297,10 @@ LOGGING = {
         # The PDF renderer logs each step of every document at INFO.
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # pysaml2 logs parts of each SAML answer (name IDs, attributes) at
+        # INFO, and xmlschema each schema it loads: only their warnings.
+        "saml2": {"level": "WARNING"},
+        "xmlschema": {"level": "WARNING"},
     },
 }
 
