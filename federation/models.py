@@ -104,7 +104,7 @@ class FederatedIdentity(models.Model):
         related_name="federated_identities",
         verbose_name=_("account"),
     )
-    # How the link was proved: "password" or "trusted_email".
+    # How the link was proved: "password", "email_code" (`federation.codes`) or "trusted_email".
     proof = models.CharField(_("proved with"), max_length=20)
     linked_at = models.DateTimeField(_("linked"), default=timezone.now)
     last_login_at = models.DateTimeField(_("last login"), null=True, blank=True)

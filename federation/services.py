@@ -205,7 +205,7 @@ def identity_link(
     *, context: AuditContext, idp: IdentityProvider, subject: str, user: User, proof: str
 ) -> FederatedIdentity:
     """Link the school account `subject` at `idp` to `user`, proved by `proof`
-    ("password" or "trusted_email"). A teacher of a huvudman whose teachers do
+    ("password", "email_code" or "trusted_email"). A teacher of a huvudman whose teachers do
     not keep their password loses it now (the account page says so)."""
     identity = FederatedIdentity.objects.create(
         idp=idp, subject=subject, user=user, proof=proof, last_login_at=timezone.now()
