@@ -270,8 +270,10 @@ IDP_FIELDS = (
 
 
 @transaction.atomic
-def identity_provider_save(*, context: AuditContext, idp: IdentityProvider) -> None:
-    """Save a huvudman's IdP (new or changed) with its audit event."""
+def identity_provider_save(
+    *, context: AuditContext, idp: IdentityProvider, details: dict | None = None
+) -> None:
+    """Save a huvudman's IdP (new or changed) with its audit event (and `details`)."""
     created = idp.pk is None
     changes = field_changes(instance=idp, fields=(*IDP_FIELDS, "metadata_xml"))
     if "metadata_xml" in changes:
@@ -282,7 +284,11 @@ def identity_provider_save(*, context: AuditContext, idp: IdentityProvider) -> N
         context=context,
         huvudman=idp.huvudman,
         target=idp.entity_id,
-        details={"change": "created" if created else "updated", **({} if created else changes)},
+        details={
+            "change": "created" if created else "updated",
+            **({} if created else changes),
+            **(details or {}),
+        },
     )
 
 
