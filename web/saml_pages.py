@@ -115,26 +115,13 @@ def federation_confirm(request: HttpRequest) -> HttpResponse:
             error = login_error(check)
         else:
             return _link_and_login(request, pending, check.user, proof="password")
-    return _confirm_page(request, pending, form=form, error=error)
-
-
-def _confirm_page(request, pending, *, form=None, code_form=None, error="", status=200):
-    return render(
-        request,
-        "federation/confirm.html",
-        {
-            "form": form or PasswordLoginForm(),
-            "code_form": code_form or LinkCodeRequestForm(),
-            "error": error,
-            "pending": pending,
-        },
-        status=status,
-    )
+    context = {"form": form, "error": error, "pending": pending}
+    return render(request, "federation/confirm.html", context)
 
 
 @csrf_protect
 @never_cache
-@require_POST
+@require_http_methods(["GET", "POST"])
 def federation_code_send(request: HttpRequest) -> HttpResponse:
     """The other proof: a code mailed to the account's own address. The same
     answer, after the same work, whatever was typed (`federation.codes`)."""
@@ -142,18 +129,28 @@ def federation_code_send(request: HttpRequest) -> HttpResponse:
     pending = _pending(request)
     if pending is None:
         return redirect("web:federation_choose")
-    form = LinkCodeRequestForm(request.POST)
-    if not form.is_valid():
-        return _confirm_page(request, pending, code_form=form, status=400)
-    typed = form.cleaned_data["account"]
-    try:
-        link_code_request(
-            typed=typed, context=audit_context(request), idp=pending.idp, subject=pending.subject
-        )
-    except Refused as refusal:
-        return _confirm_page(
-            request, pending, code_form=form, error=_code_request_refusal(refusal), status=429
-        )
+    form = LinkCodeRequestForm(request.POST or None)
+    error, status = "", 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            typed = form.cleaned_data["account"]
+            try:
+                link_code_request(
+                    typed=typed,
+                    context=audit_context(request),
+                    idp=pending.idp,
+                    subject=pending.subject,
+                )
+            except Refused as refusal:
+                error, status = _code_request_refusal(refusal), 429
+            else:
+                return _code_sent(request, typed)
+    context = {"form": form, "error": error, "pending": pending}
+    return render(request, "federation/code_send.html", context, status=status)
+
+
+def _code_sent(request: HttpRequest, typed: str) -> HttpResponse:
     # The code works for 30 minutes: the verified school account waits as long.
     data = request.session[PENDING_SESSION_KEY]
     data["until"] = max(data["until"], int(time.time()) + CODE_WAIT)

@@ -49,6 +49,7 @@ def test_a_teacher_without_a_password_links_with_a_mailed_code(
     teacher.save()
     first_login(client, school_idp)
     assert SEND in client.get(CONFIRM).content.decode()
+    assert "kim@testkommun.se" in client.get(SEND).content.decode()
     response = ask_code(client, typed)
     assert response.status_code == 302 and response["Location"] == CODE
     outbox_send_due()
