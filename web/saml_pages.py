@@ -200,6 +200,11 @@ def federation_code(request: HttpRequest) -> HttpResponse:
             except Refused as refusal:
                 form.add_error(None, _code_refusal(refusal))
             else:
+                if not user.is_active:
+                    # Deactivated since the code was mailed: nothing is linked.
+                    return account_closed_page(
+                        request, user=user, problem=RefusalCode.ACCOUNT_INACTIVE
+                    )
                 return _link_and_login(request, pending, user, proof="email_code")
     context = {"form": form, "pending": pending}
     return render(request, "federation/code.html", context, status=status)

@@ -164,3 +164,16 @@ def test_an_empty_request_is_a_clear_error_and_no_session_means_no_code(client, 
     page = ask_code(client, "")
     assert page.status_code == 400
     assert not OutboxMessage.objects.exists()
+
+
+def test_an_account_deactivated_after_the_mail_is_not_linked(client, school_idp, teacher):
+    first_login(client, school_idp)
+    ask_code(client, "larare")
+    outbox_send_due()
+    teacher.is_active = False
+    teacher.save()
+    page = client.post(CODE, {"username": "larare", "code": code_from_mail()})
+    assert page.status_code == 200
+    assert "accounts/account_closed.html" in [t.name for t in page.templates]
+    assert not FederatedIdentity.objects.exists()
+    assert logged_in_user_id(client) is None
