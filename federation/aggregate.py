@@ -22,7 +22,7 @@ from saml2.attribute_converter import ac_factory
 from saml2.config import Config
 from saml2.httpbase import HTTPBase
 from saml2.mdstore import InMemoryMetaData, MetaDataExtern, ToOld
-from saml2.sigver import SignatureError, security_context
+from saml2.sigver import SigverError, security_context
 
 from core.refusals import RefusalCode, Refused
 
@@ -57,9 +57,10 @@ def certificate_check(pem: str) -> str:
 
 
 def _security():
+    """pysaml2's security context with xmlsec1, and no key of our own."""
     config = Config()
     config.load({"xmlsec_binary": shutil.which("xmlsec1")})
-    return config, security_context(config)
+    return security_context(config)
 
 
 def _verified(source, xml: bytes | str | None) -> InMemoryMetaData:
@@ -69,12 +70,11 @@ def _verified(source, xml: bytes | str | None) -> InMemoryMetaData:
             source.load()
         else:
             source.parse_and_check_signature(xml)
-    except SignatureError:
+    except SigverError:
+        # A signature xmlsec1 does not verify, or cannot even read.
         raise Refused(RefusalCode.AGGREGATE_SIGNATURE) from None
     except ToOld:
         raise Refused(RefusalCode.AGGREGATE_EXPIRED) from None
-    except Refused:
-        raise
     except Exception:  # pysaml2 raises many kinds on bad XML; each means "unreadable"
         if xml is None and getattr(source, "fetched", None) is None:
             raise Refused(RefusalCode.AGGREGATE_UNREACHABLE, url=source.url) from None
@@ -100,7 +100,7 @@ def aggregate_load(
     (AGGREGATE_UNREADABLE, _UNSIGNED, _SIGNATURE, _EXPIRED, _UNREACHABLE,
     CERTIFICATE_INVALID); nothing is stored here."""
     pem = certificate_check(certificate)
-    config, security = _security()
+    security = _security()
     attributes = ac_factory()
     with tempfile.NamedTemporaryFile("w", suffix=".pem", delete=False) as cert_file:
         cert_file.write(pem)
