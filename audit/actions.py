@@ -103,6 +103,8 @@ class AuditAction(models.TextChoices):
     IDENTITY_PROVIDER_CHANGED = "identity_provider_changed", _("Identity provider changed")
     FEDERATED_IDENTITY_LINKED = "federated_identity_linked", _("School account linked")
     FEDERATED_IDENTITY_UNLINKED = "federated_identity_unlinked", _("School account unlinked")
+    # A national federation (its signed metadata aggregate) stored or loaded.
+    FEDERATION_CHANGED = "federation_changed", _("Federation changed")
     # Support
     TICKET_CHANGED = "ticket_changed", _("Support ticket changed")
     TICKET_ANSWERED = "ticket_answered", _("Support ticket answered")
@@ -126,6 +128,7 @@ NEVER_AT_A_SCHOOL = frozenset(
         AuditAction.HUVUDMAN_CHANGED,
         AuditAction.SS12000_SOURCE_CHANGED,
         AuditAction.SS12000_SYNCED,
+        AuditAction.FEDERATION_CHANGED,
         AuditAction.POLICY_CHANGED,
         AuditAction.SUBJECT_CHANGED,
         AuditAction.MATERIAL_CHANGED,

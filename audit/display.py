@@ -210,6 +210,7 @@ VALUE_LABELS = {
     # Federated login (issue 20).
     "school_account": gettext_lazy("the school's account (federated login)"),
     "trusted_email": gettext_lazy("the identity provider's e-mail, trusted by the huvudman"),
+    "link_school_account": gettext_lazy("linking a school account"),
 }
 
 

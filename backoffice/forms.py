@@ -10,8 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from accounts.doors import Door
 from accounts.models import User
 from accounts.services.staff import admin_login
-from core.refusals import REFUSAL_MESSAGES, RefusalCode
-from federation.models import IdentityProvider
+from core.refusals import REFUSAL_MESSAGES, RefusalCode, Refused
+from federation.aggregate import aggregate_load
+from federation.models import Federation, IdentityProvider
 from federation.saml import metadata_parses
 from schools.models import Huvudman, SchoolUnit
 from schools.validators import normalize_organisationsnummer
@@ -254,3 +255,72 @@ class IdentityProviderForm(forms.ModelForm):
             self.add_error("eppn_scopes", gettext("Give at least one scope."))
         self.instance.metadata_xml = xml
         return data
+
+
+# A federation's aggregate may be large (Skolfederation's: a few megabytes).
+AGGREGATE_MAX_BYTES = 64 * 1024 * 1024
+
+
+class FederationForm(forms.ModelForm):
+    """A national federation: its name, where it publishes its signed
+    aggregate (or the aggregate uploaded), and its signing certificate. The
+    aggregate is verified here, before anything is saved (`loaded`)."""
+
+    metadata_url = forms.URLField(
+        label=_("metadata URL"),
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        help_text=_("Where the federation publishes its signed aggregate (https)."),
+    )
+    aggregate_file = forms.FileField(
+        label=_("Aggregate file"),
+        required=False,
+        help_text=_("The federation's signed metadata aggregate (XML), instead of the URL."),
+    )
+
+    class Meta:
+        model = Federation
+        fields = ("name", "metadata_url", "certificate")
+
+    def clean(self):
+        data = super().clean()
+        upload, url = data.get("aggregate_file"), data.get("metadata_url") or ""
+        certificate = data.get("certificate") or ""
+        if self.errors or not certificate:
+            return data
+        # Neither a file nor a URL: the aggregate loaded before, verified again
+        # (with the certificate as now given).
+        stored = self.instance.metadata_xml or None
+        if upload is None and not url and stored is None:
+            raise forms.ValidationError(gettext("Give the aggregate's URL or upload the file."))
+        if upload is not None and upload.size > AGGREGATE_MAX_BYTES:
+            raise forms.ValidationError(gettext("The aggregate file is too large."))
+        xml = upload.read() if upload is not None else (None if url else stored)
+        try:
+            self.loaded = aggregate_load(certificate=certificate, xml=xml, url=url)
+        except Refused as refused:
+            raise forms.ValidationError(refused.message) from None
+        self.source = "upload" if upload is not None else ("url" if url else "stored")
+        data["certificate"] = certificate.strip()
+        return data
+
+
+class FederationPickForm(forms.Form):
+    """Which of the aggregate's identity providers a huvudman uses."""
+
+    huvudman = forms.ModelChoiceField(queryset=Huvudman.objects.all(), label=_("Huvudman"))
+    entity_ids = forms.MultipleChoiceField(
+        label=_("Identity providers"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Those not ticked that the huvudman used from this federation are switched off."
+        ),
+    )
+
+    def __init__(self, *args, offered, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["entity_ids"].choices = [
+            (idp.entity_id, f"{idp.name or idp.entity_id} ({idp.entity_id})") for idp in offered
+        ]

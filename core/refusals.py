@@ -77,6 +77,15 @@ class RefusalCode(enum.StrEnum):
     FEDERATION_REPLAYED = "federation_replayed"
     FEDERATION_ATTRIBUTES = "federation_attributes"
     FEDERATION_NO_MFA = "federation_no_mfa"
+    # A federation's metadata aggregate that is not loaded (nothing changes).
+    AGGREGATE_UNREADABLE = "aggregate_unreadable"
+    AGGREGATE_UNSIGNED = "aggregate_unsigned"
+    AGGREGATE_SIGNATURE = "aggregate_signature"
+    AGGREGATE_EXPIRED = "aggregate_expired"
+    AGGREGATE_UNREACHABLE = "aggregate_unreachable"
+    CERTIFICATE_INVALID = "certificate_invalid"
+    # An IdP of the aggregate that another huvudman already uses.
+    IDP_TAKEN = "idp_taken"
 
 
 REFUSAL_MESSAGES = {
@@ -188,6 +197,32 @@ REFUSAL_MESSAGES = {
     ),
     RefusalCode.FEDERATION_NO_MFA: _(
         "E-tjänster needs two factors: the school account's login used only one."
+    ),
+    RefusalCode.AGGREGATE_UNREADABLE: _(
+        "This is not a federation's metadata aggregate (a SAML EntitiesDescriptor with "
+        "identity providers). Nothing was loaded."
+    ),
+    RefusalCode.AGGREGATE_UNSIGNED: _(
+        "The aggregate is not signed as a whole. Only an aggregate signed by the federation is "
+        "loaded; nothing was loaded."
+    ),
+    RefusalCode.AGGREGATE_SIGNATURE: _(
+        "The aggregate's signature does not verify with the federation's certificate: it has been "
+        "changed, or the certificate is not the one the federation signs with. Nothing was loaded."
+    ),
+    RefusalCode.AGGREGATE_EXPIRED: _(
+        "The aggregate is no longer valid (its validUntil has passed). Nothing was loaded."
+    ),
+    RefusalCode.AGGREGATE_UNREACHABLE: _(
+        "The aggregate could not be fetched from %(url)s. Nothing was loaded."
+    ),
+    RefusalCode.CERTIFICATE_INVALID: _(
+        "The federation's certificate must be one X.509 certificate in PEM form "
+        "(-----BEGIN CERTIFICATE-----)."
+    ),
+    RefusalCode.IDP_TAKEN: _(
+        "The identity provider %(entity_id)s is already registered for %(huvudman)s. "
+        "Nothing was changed."
     ),
 }
 

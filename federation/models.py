@@ -31,6 +31,39 @@ def words(text: str) -> list[str]:
     return [word for word in text.replace(",", " ").split() if word]
 
 
+class Federation(models.Model):
+    """A national identity federation (e.g. Skolfederation): its signed
+    metadata aggregate, from which a national admin picks each huvudman's IdPs.
+
+    SECURITY: the aggregate is trusted only as far as its signature verifies
+    with `certificate` (`federation.aggregate`); `metadata_xml` holds the last
+    aggregate that did.
+    """
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    metadata_url = models.URLField(
+        _("metadata URL"),
+        max_length=500,
+        blank=True,
+        help_text=_("Where the federation publishes its signed aggregate (https)."),
+    )
+    certificate = models.TextField(
+        _("signing certificate"),
+        help_text=_("The federation's metadata signing certificate (PEM)."),
+    )
+    metadata_xml = models.TextField(_("aggregate (XML)"), blank=True, editable=False)
+    loaded_at = models.DateTimeField(_("loaded"), null=True, blank=True, editable=False)
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("federation")
+        verbose_name_plural = _("federations")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class IdentityProvider(models.Model):
     """A huvudman's SAML 2.0 identity provider (its staff's school accounts)."""
 
@@ -70,6 +103,16 @@ class IdentityProvider(models.Model):
         ),
     )
     is_active = models.BooleanField(_("in use"), default=True)
+    # Where the metadata came from: a federation's aggregate (refreshed with
+    # each load), or None when the huvudman uploaded it.
+    federation = models.ForeignKey(
+        Federation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="identity_providers",
+        verbose_name=_("federation"),
+    )
     updated_at = models.DateTimeField(_("changed"), auto_now=True)
 
     class Meta:
@@ -104,7 +147,7 @@ class FederatedIdentity(models.Model):
         related_name="federated_identities",
         verbose_name=_("account"),
     )
-    # How the link was proved: "password" or "trusted_email".
+    # How the link was proved: "password", "email_code" (`federation.codes`) or "trusted_email".
     proof = models.CharField(_("proved with"), max_length=20)
     linked_at = models.DateTimeField(_("linked"), default=timezone.now)
     last_login_at = models.DateTimeField(_("last login"), null=True, blank=True)

@@ -205,7 +205,7 @@ def identity_link(
     *, context: AuditContext, idp: IdentityProvider, subject: str, user: User, proof: str
 ) -> FederatedIdentity:
     """Link the school account `subject` at `idp` to `user`, proved by `proof`
-    ("password" or "trusted_email"). A teacher of a huvudman whose teachers do
+    ("password", "email_code" or "trusted_email"). A teacher of a huvudman whose teachers do
     not keep their password loses it now (the account page says so)."""
     identity = FederatedIdentity.objects.create(
         idp=idp, subject=subject, user=user, proof=proof, last_login_at=timezone.now()
@@ -270,8 +270,10 @@ IDP_FIELDS = (
 
 
 @transaction.atomic
-def identity_provider_save(*, context: AuditContext, idp: IdentityProvider) -> None:
-    """Save a huvudman's IdP (new or changed) with its audit event."""
+def identity_provider_save(
+    *, context: AuditContext, idp: IdentityProvider, details: dict | None = None
+) -> None:
+    """Save a huvudman's IdP (new or changed) with its audit event (and `details`)."""
     created = idp.pk is None
     changes = field_changes(instance=idp, fields=(*IDP_FIELDS, "metadata_xml"))
     if "metadata_xml" in changes:
@@ -282,7 +284,11 @@ def identity_provider_save(*, context: AuditContext, idp: IdentityProvider) -> N
         context=context,
         huvudman=idp.huvudman,
         target=idp.entity_id,
-        details={"change": "created" if created else "updated", **({} if created else changes)},
+        details={
+            "change": "created" if created else "updated",
+            **({} if created else changes),
+            **(details or {}),
+        },
     )
 
 

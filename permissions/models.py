@@ -227,6 +227,9 @@ class EmailCodePurpose(models.TextChoices):
     # The owner forgot the password and asked for a code at the portal's login
     # ("Glömt lösenordet?"); it works for 30 minutes.
     RESET_PASSWORD = "reset_password", _("Reset a forgotten password")
+    # The owner links a school account (federated login) to the account, proving
+    # the address instead of typing the password; it works for 30 minutes.
+    LINK_SCHOOL_ACCOUNT = "link_school_account", _("Link a school account")
 
 
 class EmailCode(models.Model):
@@ -257,12 +260,22 @@ class EmailCode(models.Model):
         constraints = [
             models.CheckConstraint(
                 name="emailcode_purpose_known",
-                condition=Q(purpose__in=["confirm_membership", "new_password", "reset_password"]),
+                condition=Q(
+                    purpose__in=[
+                        "confirm_membership",
+                        "new_password",
+                        "reset_password",
+                        "link_school_account",
+                    ]
+                ),
             ),
             models.CheckConstraint(
                 name="emailcode_membership_iff_confirming",
                 condition=(Q(purpose="confirm_membership") & Q(membership__isnull=False))
-                | (Q(purpose__in=["new_password", "reset_password"]) & Q(membership__isnull=True)),
+                | (
+                    Q(purpose__in=["new_password", "reset_password", "link_school_account"])
+                    & Q(membership__isnull=True)
+                ),
             ),
         ]
 

@@ -62,6 +62,40 @@ class PasswordLoginForm(forms.Form):
         return self.cleaned_data["username"].lower()
 
 
+class LinkCodeRequestForm(forms.Form):
+    """The school account's first login, proved by mail: which account to mail."""
+
+    account = forms.CharField(
+        label=_("Username or e-mail address"),
+        max_length=254,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}
+        ),
+    )
+
+
+class LinkCodeForm(forms.Form):
+    """The username and the mailed code that link a school account."""
+
+    username = forms.CharField(
+        label=_("Username"),
+        max_length=150,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}
+        ),
+    )
+    code = forms.CharField(
+        label=_("Code from the e-mail"),
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autocapitalize": "characters"}
+        ),
+    )
+
+    def clean_username(self) -> str:
+        return self.cleaned_data["username"].strip().lower()
+
+
 class OwnPasswordChangeForm(forms.Form):
     """One's own new password. Validates the input only: the current password
     is checked by `accounts.services.passwords.own_password_change`, under the throttle."""

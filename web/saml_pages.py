@@ -1,6 +1,7 @@
 """The pages around the school account's login: choosing the huvudman
 ("Logga in med skolans konto"), the one-time proof that an existing account
-is one's own, and the teacher's own links."""
+is one's own (its password, or a code mailed to its address), and the
+teacher's own links."""
 
 import time
 
@@ -17,12 +18,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.doors import Door, door_of
 from accounts.models import User
 from accounts.services.login import CheckOutcome
-from core.refusals import RefusalCode
+from core.refusals import RefusalCode, Refused
 from federation import services
+from federation.codes import link_code_prove, link_code_request
 from federation.models import FederatedIdentity, IdentityProvider
 from permissions.policy import can_use_etjanster
 from web.decorators import teacher_required
-from web.forms import PasswordLoginForm
+from web.forms import LinkCodeForm, LinkCodeRequestForm, PasswordLoginForm, with_retry_time
 from web.login import account_closed_page, check_login_form, login_error
 from web.request import audit_context
 from web.saml import (
@@ -35,6 +37,9 @@ from web.saml import (
 
 # The most identity providers the choice lists at once.
 CHOICES_SHOWN = 30
+# Seconds a verified school account waits in the session once a code is mailed
+# (the code's own lifetime, `EMAIL_CODE_LIFETIMES`).
+CODE_WAIT = 30 * 60
 
 
 @require_GET
@@ -89,7 +94,8 @@ def _pending(request: HttpRequest) -> _Pending | None:
 @require_http_methods(["GET", "POST"])
 def federation_confirm(request: HttpRequest) -> HttpResponse:
     """The first login with a school account: prove once, with the account's
-    password, that the account is one's own (never an e-mail match alone)."""
+    password (or a mailed code, `federation_code_send`), that the account is
+    one's own (never an e-mail match alone)."""
     _enabled()
     pending = _pending(request)
     if pending is None:
@@ -108,13 +114,112 @@ def federation_confirm(request: HttpRequest) -> HttpResponse:
         if check.user is None:
             error = login_error(check)
         else:
-            return _link_and_login(request, pending, check.user)
-    return render(
-        request, "federation/confirm.html", {"form": form, "error": error, "pending": pending}
+            return _link_and_login(request, pending, check.user, proof="password")
+    context = {"form": form, "error": error, "pending": pending}
+    return render(request, "federation/confirm.html", context)
+
+
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "POST"])
+def federation_code_send(request: HttpRequest) -> HttpResponse:
+    """The other proof: a code mailed to the account's own address. The same
+    answer, after the same work, whatever was typed (`federation.codes`)."""
+    _enabled()
+    pending = _pending(request)
+    if pending is None:
+        return redirect("web:federation_choose")
+    form = LinkCodeRequestForm(request.POST or None)
+    error, status = "", 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            typed = form.cleaned_data["account"]
+            try:
+                link_code_request(
+                    typed=typed,
+                    context=audit_context(request),
+                    idp=pending.idp,
+                    subject=pending.subject,
+                )
+            except Refused as refusal:
+                error, status = _code_request_refusal(refusal), 429
+            else:
+                return _code_sent(request, typed)
+    context = {"form": form, "error": error, "pending": pending}
+    return render(request, "federation/code_send.html", context, status=status)
+
+
+def _code_sent(request: HttpRequest, typed: str) -> HttpResponse:
+    # The code works for 30 minutes: the verified school account waits as long.
+    data = request.session[PENDING_SESSION_KEY]
+    data["until"] = max(data["until"], int(time.time()) + CODE_WAIT)
+    data["typed"] = "" if "@" in typed else typed.strip().lower()[:150]
+    request.session[PENDING_SESSION_KEY] = data
+    messages.success(
+        request,
+        _(
+            "If that is the username or e-mail address of a teacher account, we have sent a "
+            "code to the account's e-mail address. It works for 30 minutes."
+        ),
     )
+    return redirect("web:federation_code")
 
 
-def _link_and_login(request: HttpRequest, pending: _Pending, user: User) -> HttpResponse:
+def _code_request_refusal(refusal: Refused) -> str:
+    if refusal.code == RefusalCode.THROTTLED:
+        return with_retry_time(_("Too many attempts."), refusal.params["retry_at"])
+    if refusal.code == RefusalCode.RESET_LIMIT:
+        return _("Too many codes have been asked for from here in the last hour. Try again later.")
+    return refusal.message
+
+
+@sensitive_post_parameters("code")
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "POST"])
+def federation_code(request: HttpRequest) -> HttpResponse:
+    """Type the mailed code: the account is proved one's own, linked and logged in."""
+    _enabled()
+    pending = _pending(request)
+    if pending is None:
+        request.session.pop(PENDING_SESSION_KEY, None)
+        return redirect("web:federation_choose")
+    initial = {"username": request.session[PENDING_SESSION_KEY].get("typed", "")}
+    form = LinkCodeForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                user = link_code_prove(
+                    username=form.cleaned_data["username"],
+                    code=form.cleaned_data["code"],
+                    context=audit_context(request),
+                )
+            except Refused as refusal:
+                form.add_error(None, _code_refusal(refusal))
+            else:
+                if not user.is_active:
+                    # Deactivated since the code was mailed: nothing is linked.
+                    return account_closed_page(
+                        request, user=user, problem=RefusalCode.ACCOUNT_INACTIVE
+                    )
+                return _link_and_login(request, pending, user, proof="email_code")
+    context = {"form": form, "pending": pending}
+    return render(request, "federation/code.html", context, status=status)
+
+
+def _code_refusal(refusal: Refused) -> str:
+    retry_at = refusal.params.get("retry_at")
+    if refusal.code == RefusalCode.CODE_WRONG and retry_at is not None:
+        return with_retry_time(refusal.message, retry_at)
+    return refusal.message
+
+
+def _link_and_login(
+    request: HttpRequest, pending: _Pending, user: User, *, proof: str
+) -> HttpResponse:
     request.session.pop(PENDING_SESSION_KEY, None)
     if can_use_etjanster(user=user) and not pending.two_factor:
         # Refused (and audited) there; nothing is linked by a login that cannot go on.
@@ -133,7 +238,7 @@ def _link_and_login(request: HttpRequest, pending: _Pending, user: User) -> Http
         idp=pending.idp,
         subject=pending.subject,
         user=user,
-        proof="password",
+        proof=proof,
     )
     return federated_login(request, login=pending, user=user)
 

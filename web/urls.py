@@ -13,6 +13,12 @@ urlpatterns = [
     path("logga-in/skolkonto/", saml_pages.federation_choose, name="federation_choose"),
     path("logga-in/skolkonto/bekrafta/", saml_pages.federation_confirm, name="federation_confirm"),
     path(
+        "logga-in/skolkonto/bekrafta/skicka-kod/",
+        saml_pages.federation_code_send,
+        name="federation_code_send",
+    ),
+    path("logga-in/skolkonto/bekrafta/kod/", saml_pages.federation_code, name="federation_code"),
+    path(
         "bedomningsportalen/konto/skolkonto/<int:pk>/ta-bort/",
         saml_pages.federation_unlink,
         name="federation_unlink",

@@ -103,11 +103,15 @@ def email_code_issue(
 
 # How long a code of each purpose works, where not EMAIL_CODE_LIFETIME: a
 # code a teacher asked for themself is used at once or asked for again.
-EMAIL_CODE_LIFETIMES = {EmailCodePurpose.RESET_PASSWORD: datetime.timedelta(minutes=30)}
+EMAIL_CODE_LIFETIMES = {
+    EmailCodePurpose.RESET_PASSWORD: datetime.timedelta(minutes=30),
+    EmailCodePurpose.LINK_SCHOOL_ACCOUNT: datetime.timedelta(minutes=30),
+}
 EMAIL_CODE_TEMPLATES = {
     EmailCodePurpose.CONFIRM_MEMBERSHIP: ("emails/membership_confirm", "portal:email_code"),
     EmailCodePurpose.NEW_PASSWORD: ("emails/password_code", "portal:email_code"),
     EmailCodePurpose.RESET_PASSWORD: ("emails/password_reset", "portal:forgot_password_code"),
+    EmailCodePurpose.LINK_SCHOOL_ACCOUNT: ("emails/school_account_code", "web:federation_code"),
 }
 
 
@@ -118,10 +122,12 @@ def email_code_create(
     context: AuditContext,
     membership: Membership | None = None,
     scopes: list[dict] | None = None,
+    mail_values: dict | None = None,
 ) -> dict:
     """A new code for the account (earlier ones for the same thing stop
     working), audited (at `scopes`, else the membership's or the context's
-    school); returns its mail for the caller to queue or hand to the worker."""
+    school); returns its mail for the caller to queue or hand to the worker.
+    `mail_values` are more values for the mail's template."""
     now = timezone.now()
     earlier = EmailCode.objects.filter(user=user, purpose=purpose, used_at__isnull=True)
     if membership is not None:
@@ -149,6 +155,7 @@ def email_code_create(
             "valid_until": timezone.localtime(row.expires_at),
             "url": f"{settings.SITE_URL}{reverse(page)}?"
             + urlencode({"anvandarnamn": user.username}),
+            **(mail_values or {}),
         }
         mail = {
             "subject": render_to_string(f"{template}_subject.txt", values).strip(),

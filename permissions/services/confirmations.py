@@ -28,7 +28,7 @@ from audit.log import audit_build, audit_record
 from audit.models import AuditEvent
 from core.outbox import mail_enqueue_composed
 from core.refusals import RefusalCode, Refused
-from permissions.models import EmailCode, Membership
+from permissions.models import EmailCode, EmailCodePurpose, Membership
 from permissions.services.codes import email_code_digest
 from permissions.services.memberships import membership_remove
 from schools.models import SchoolUnit
@@ -160,11 +160,54 @@ def _email_code_redeem(
     return CodeRedemption(outcome, account, school_unit)
 
 
+# The codes `email_code_redeem` takes: a code for linking a school account
+# proves the address for that link only (`email_code_prove`), never sets a
+# password (its huvudman may have decided its teachers have none).
+REDEEMED_PURPOSES = (
+    EmailCodePurpose.CONFIRM_MEMBERSHIP,
+    EmailCodePurpose.NEW_PASSWORD,
+    EmailCodePurpose.RESET_PASSWORD,
+)
+
+
+def email_code_prove(*, username: str, code: str, purpose: str, context: AuditContext) -> User:
+    """Use a mailed code of `purpose` as proof that `username` is the
+    caller's account (the code proves its e-mail address): returns the
+    account, the code spent. Throttled, audited and refused exactly as
+    `email_code_redeem` (THROTTLED, CODE_WRONG, CODE_USED, CODE_EXPIRED);
+    the throttle's count and the audit log are committed before a refusal
+    is raised. What the proof is for is the caller's, in its own transaction.
+    """
+    outcome = _email_code_prove(username=username, code=code, purpose=purpose, context=context)
+    if isinstance(outcome, Refused):
+        raise outcome
+    return outcome
+
+
+@transaction.atomic
+def _email_code_prove(
+    *, username: str, code: str, purpose: str, context: AuditContext
+) -> User | Refused:
+    found = _code_found(username=username, code=code, context=context, purposes=(purpose,))
+    if isinstance(found, Refused):
+        return found
+    account, match = found
+    if match.used_at is not None:
+        return Refused(RefusalCode.CODE_USED)
+    if match.expires_at <= timezone.now():
+        return Refused(RefusalCode.CODE_EXPIRED)
+    password_success_record(username=_email_code_throttle_name(username), address=context.address)
+    match.used_at = timezone.now()
+    match.save(update_fields=["used_at"])
+    return account
+
+
 def _code_found(
-    *, username: str, code: str, context: AuditContext
+    *, username: str, code: str, context: AuditContext, purposes=REDEEMED_PURPOSES
 ) -> tuple[User, EmailCode] | Refused:
-    """The account's code row that matches `code` (locked), under the code
-    throttle; a refusal when throttled or when nothing matches (audited)."""
+    """The account's code row of one of `purposes` that matches `code`
+    (locked), under the code throttle; a refusal when throttled or when
+    nothing matches (audited)."""
     throttle_bursts_flush()
     name = _email_code_throttle_name(username)
     address = context.address
@@ -188,7 +231,7 @@ def _code_found(
         digest = email_code_digest(user_id=account.pk, code=code)
         for row in (
             EmailCode.objects.select_for_update(of=("self",))
-            .filter(user=account)
+            .filter(user=account, purpose__in=purposes)
             .select_related("membership__school_unit")
         ):
             if hmac.compare_digest(row.code_hash, digest):

@@ -48,7 +48,6 @@ def normalize_typed(typed: str) -> str:
     return " ".join(str(typed).split())[:254]
 
 
-@transaction.atomic
 def password_reset_request(*, typed: str, context: AuditContext) -> None:
     """Queue a forgotten-password request for the mail worker.
 
@@ -57,6 +56,18 @@ def password_reset_request(*, typed: str, context: AuditContext) -> None:
     address made too many requests this hour. Neither depends on whether
     the text names an account.
     """
+    email_code_request(typed=typed, context=context, kind=RESET_MAIL)
+
+
+@transaction.atomic
+def email_code_request(
+    *, typed: str, context: AuditContext, kind: str, params: dict | None = None
+) -> None:
+    """Queue a request for a code to the account(s) `typed` names, for the
+    mail worker's composer of `kind` (with `params` besides what was typed),
+    throttled and answered as `password_reset_request` is: the same work and
+    the same answer whether or not anything matches. Every kind shares the
+    throttle of the typed text and the hourly limit of the client address."""
     typed = normalize_typed(typed)
     name = _throttle_name(typed)
     address = context.address
@@ -71,7 +82,7 @@ def password_reset_request(*, typed: str, context: AuditContext) -> None:
         raise Refused(RefusalCode.RESET_LIMIT)
     # Every request counts as one guess: a few are free, then the delay grows.
     password_failure_record(username=name, address=address)
-    mail_enqueue_composed(kind=RESET_MAIL, params={"typed": typed, "address": address})
+    mail_enqueue_composed(kind=kind, params={**(params or {}), "typed": typed, "address": address})
 
 
 def reset_accounts(*, typed: str) -> list[User]:

@@ -19,13 +19,6 @@ from tests.conftest import END_OF_YEAR, make_user, verify_session
 from tests.federation.idp import PASSWORD_CONTEXT, SchoolIdP
 
 
-@pytest.fixture
-def school_idp(huvudman) -> SchoolIdP:
-    idp = SchoolIdP()
-    idp.registered = idp.register(huvudman)
-    return idp
-
-
 def start(client, idp: SchoolIdP, **params) -> str:
     """Click "Logga in" at the chosen IdP; the ID of the request sent to it."""
     response = client.get("/saml2/login/", {"idp": idp.entity_id, **params})
