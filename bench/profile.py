@@ -1,0 +1,166 @@
+"""Time and profile the benchmark's pages in-process (no wrk, no gunicorn).
+
+    DATABASE_URL=postgres://… python -m bench.profile [--build] [--profile KEY] [N]
+
+A machine shared with other work moves the rates of `make bench` a lot; the
+CPU time of one page in one process, and its function calls, move far less.
+This loads the one-school database once (`<name>_profile`, kept between runs;
+`--build` makes it again), logs in each role through the real login forms with
+Django's test client, and prints for every page of `make bench` the median
+milliseconds of N requests (default 200) and its SQL queries. With
+`--profile KEY` it runs that page N times under cProfile and prints the
+costliest functions (`--sort tottime|cumulative`).
+"""
+
+import cProfile
+import json
+import os
+import pstats
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from bench import run
+
+CAST_FILE = Path(__file__).resolve().parent.parent / ".bench-profile-cast.json"
+
+
+def environment(url: str, name: str) -> dict[str, str]:
+    bench = run.Bench.__new__(run.Bench)
+    bench.url = url
+    bench.databases = {"single": name}
+    bench.tmp = Path("/tmp/behorighet-profile")  # noqa: S108 - scratch for media files
+    bench.secret_key = "profile-" + "x" * 50
+    bench.card_key = "0" * 64
+    env = bench.env("single")
+    env["ALLOWED_HOSTS"] = "127.0.0.1,testserver"
+    # The request log would print a line per request; the timing is the point.
+    env["LOG_LEVEL"] = "WARNING"
+    return env
+
+
+def build(url: str, name: str, env: dict[str, str]) -> dict:
+    run.drop_database(url, name)
+    run.create_database(url, name)
+    for command in (["migrate"], ["collectstatic", "--noinput"]):
+        subprocess.run([sys.executable, "manage.py", *command, "-v0"], env=env, check=True)
+    loaded = subprocess.run(
+        [sys.executable, "-m", "bench.data", "single"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    cast = json.loads(loaded.stdout)
+    CAST_FILE.write_text(json.dumps(cast))
+    return cast
+
+
+def logged_in(cast: dict) -> dict:
+    from django.test import Client
+
+    def client() -> Client:
+        return Client(HTTP_X_FORWARDED_PROTO="https", HTTP_X_FORWARDED_FOR=run.CLIENT_ADDRESS)
+
+    teacher = client()
+    answer = teacher.post(
+        "/bedomningsportalen/logga-in/",
+        {"username": cast["teacher"]["username"], "password": cast["password"]},
+    )
+    assert answer.status_code == 302, answer.status_code
+    principal = client()
+    principal.post(
+        "/e-tjanster/logga-in/",
+        {"username": cast["principal"]["username"], "password": cast["password"]},
+    )
+    page = principal.get("/e-tjanster/logga-in/matris/").content.decode()
+    import re
+
+    asked = sorted(set(re.findall(r'<input[^>]*\bname="([A-H](?:10|[1-9]))"', page)))
+    card = cast["principal"]["card"]
+    answer = principal.post("/e-tjanster/logga-in/matris/", {c: card[c] for c in asked})
+    assert answer.status_code == 302, answer.status_code
+    admin = client()
+    answer = admin.post(
+        "/admin/login/",
+        {
+            "username": cast["national_admin"]["username"],
+            "password": cast["password"],
+            "otp_token": run.totp_now(cast["national_admin"]["totp_key"]),
+            "next": "/admin/",
+        },
+    )
+    assert answer.status_code == 302, answer.status_code
+    return {"anonymous": client(), "teacher": teacher, "principal": principal, "admin": admin}
+
+
+def timed(client, path: str, count: int) -> tuple[float, float, int]:
+    """Median wall and CPU milliseconds of this process (the database's
+    work is in the wall time only), and the page's SQL statements."""
+    from django.db import connection
+
+    for _ in range(5):
+        answer = client.get(path)
+        assert answer.status_code == 200, (path, answer.status_code)
+    statements = []
+    with connection.execute_wrapper(
+        lambda execute, sql, *a: statements.append(sql) or execute(sql, *a)
+    ):
+        client.get(path)
+    wall, cpu = [], []
+    for _ in range(count):
+        started, started_cpu = time.perf_counter(), time.process_time()
+        client.get(path)
+        wall.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - started_cpu) * 1000)
+    return statistics.median(wall), statistics.median(cpu), len(statements)
+
+
+def main() -> int:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        print("needs DATABASE_URL=postgres://…")
+        return 1
+    args = sys.argv[1:]
+    count = int(next((a for a in args if a.isdigit()), "200"))
+    name = (unquote(urlparse(url).path.lstrip("/")) or "behorighet") + "_profile"
+    env = environment(url, name)
+    if "--build" in args or not CAST_FILE.exists():
+        cast = build(url, name, env)
+    else:
+        cast = json.loads(CAST_FILE.read_text())
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    clients = logged_in(cast)
+    page_list = run.pages(cast)
+    if "--profile" in args:
+        key = args[args.index("--profile") + 1]
+        sort = args[args.index("--sort") + 1] if "--sort" in args else "tottime"
+        page = next(p for p in page_list if p.key == key)
+        client = clients[page.role]
+        timed(client, page.path, 5)
+        # CPU time: waiting for the database (and for a busy machine) is not counted.
+        profiler = cProfile.Profile(time.process_time)
+        profiler.enable()
+        for _ in range(count):
+            client.get(page.path)
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats(sort).print_stats(45)
+        return 0
+    for page in page_list:
+        if "--only" in args and page.key not in args[args.index("--only") + 1].split(","):
+            continue
+        wall, cpu, queries = timed(clients[page.role], page.path, count)
+        print(
+            f"{page.key:<16} {wall:7.2f} ms wall {cpu:7.2f} ms CPU {queries:3d} queries", flush=True
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
