@@ -3,6 +3,7 @@ goes through templates/forms/, which mark required fields, give help texts and
 errors the ids that Django's aria-describedby refers to, and put the error
 summary's link targets in place."""
 
+from django.forms import BoundField
 from django.forms.renderers import TemplatesSetting
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
@@ -41,6 +42,11 @@ class FormRenderer(TemplatesSetting):
         # the same markup at a small part of the cost, on every form.
         if template_name in PLAIN_INPUT_TEMPLATES:
             return plain_input(context["widget"])
+        # The same for templates/forms/field.html around each field (its
+        # label, required mark, help text and errors): a third of the
+        # catalogue's filter form, written out in `field_group`.
+        if template_name == self.field_template_name and set(context) == {"field"}:
+            return field_group(context["field"])
         return super().render(template_name, context, request=request)
 
 
@@ -65,6 +71,46 @@ def plain_input(widget: dict) -> SafeString:
             parts += ['="', conditional_escape(_as_text(attribute)), '"']
     parts.append(">")
     return mark_safe("".join(parts))  # noqa: S308 - every part above is escaped
+
+
+REQUIRED_MARK = '<span class="required-mark" aria-hidden="true"> *</span>'
+
+
+def field_group(field: BoundField) -> SafeString:
+    """templates/forms/field.html, written out: the same markup, whitespace
+    included (tests/core/test_form_renderer.py renders both and compares)."""
+    label = conditional_escape(field.label)
+    if field.field.required:
+        label += REQUIRED_MARK
+    help_text = ""
+    if field.help_text:
+        help_text = (
+            f'<div class="help" id="{conditional_escape(field.auto_id)}_helptext">'
+            f"{conditional_escape(field.help_text)}</div>"
+        )
+    # An empty error list renders as nothing; only a field with errors pays
+    # for Django's error list template.
+    errors = str(field.errors) if field.errors else ""
+    if field.use_fieldset:
+        described = field.aria_describedby
+        described = f' aria-describedby="{conditional_escape(described)}"' if described else ""
+        html = (
+            f'\n<fieldset class="field-group"{described}>\n  <legend>{label}</legend>\n'
+            f"  {help_text}\n  {errors}\n  {field}\n</fieldset>\n"
+        )
+    elif field.widget_type == "checkbox":
+        html = (
+            f'\n<div class="checkbox">\n  {field}\n  <label for="'
+            f'{conditional_escape(field.id_for_label)}">{label}</label>\n</div>\n'
+            f"{help_text}\n{errors}\n"
+        )
+    else:
+        html = (
+            f'\n<label for="{conditional_escape(field.id_for_label)}">{label}</label>\n'
+            f"{help_text}\n{errors}\n{field}\n"
+        )
+    # Stripped, as Django's renderers strip every template they render.
+    return mark_safe(html.strip())  # noqa: S308 - every part is escaped or Django's own HTML
 
 
 def _as_text(value):

@@ -55,3 +55,31 @@ def test_a_form_still_renders_through_the_projects_field_template():
     html = str(Form(renderer=FormRenderer()))
     assert 'class="required-mark"' in html
     assert '<input type="text" name="name"' in html
+
+
+class EveryKindOfField(forms.Form):
+    name = forms.CharField(label='Name <b> & "co"', help_text="Help <i>")
+    optional = forms.CharField(required=False)
+    agree = forms.BooleanField(label="I agree", help_text="Read it first")
+    maybe = forms.BooleanField(required=False)
+    colour = forms.ChoiceField(
+        choices=[("r", "Red"), ("g", "Green")], widget=forms.RadioSelect, help_text="Pick one"
+    )
+    many = forms.MultipleChoiceField(
+        choices=[("a", "A"), ("b", "B")], widget=forms.CheckboxSelectMultiple, required=False
+    )
+    level = forms.ChoiceField(choices=[("", "All"), ("x", "X")], required=False)
+    note = forms.CharField(widget=forms.Textarea, required=False, help_text=mark_safe("<em>safe</em>"))
+    described = forms.CharField(widget=forms.TextInput(attrs={"aria-describedby": "elsewhere"}))
+    secret = forms.CharField(widget=forms.HiddenInput, required=False)
+
+
+@pytest.mark.parametrize("auto_id", ["id_%s", "", "f-%s"])
+@pytest.mark.parametrize("data", [None, {}, {"name": "x", "colour": "nope", "agree": "on"}])
+def test_field_groups_are_the_field_templates_markup(auto_id, data):
+    ours = EveryKindOfField(data, auto_id=auto_id, renderer=FormRenderer())
+    theirs = EveryKindOfField(data, auto_id=auto_id, renderer=TemplatesSetting())
+    theirs.template_name_div = ours.template_name_div
+    for field, reference in zip(ours, theirs, strict=True):
+        expected = reference.render(FormRenderer.field_template_name)
+        assert str(field.as_field_group()) == expected, field.name
