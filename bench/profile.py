@@ -142,6 +142,64 @@ def measured(clients: dict, page_list: list, count: int) -> dict[str, tuple[floa
     }
 
 
+AREAS = [
+    ("template engine", "django/template/"),
+    ("ORM", "django/db/models/"),
+    ("database driver", ("psycopg", "django/db/backends/")),
+    ("forms", "django/forms/"),
+    ("translation", "django/utils/translation/"),
+    ("URLs", "django/urls/"),
+    (
+        "middleware and handlers",
+        (
+            "django/middleware/",
+            "django/core/handlers",
+            "csp/",
+            "whitenoise/",
+            "django/contrib/sessions",
+            "django/contrib/messages",
+        ),
+    ),
+    ("test client", "django/test/"),
+    ("lazy strings", "django/utils/functional"),
+    ("escaping and safe strings", ("django/utils/html", "django/utils/safestring")),
+    ("asgiref locals", "asgiref/"),
+    ("other Django", "django/"),
+    ("project", "/work/"),
+]
+
+
+def area_of(filename: str) -> str | None:
+    for name, parts in AREAS:
+        if any(part in filename for part in ((parts,) if isinstance(parts, str) else parts)):
+            return name
+    return None
+
+
+def print_areas(stats: pstats.Stats, count: int) -> None:
+    """Own CPU time (tottime) per request, summed by where the function lives;
+    the time of built-ins and the standard library goes to their callers'."""
+    totals: dict[str, float] = {}
+
+    def add(function, seconds: float, depth: int = 0) -> None:
+        area = area_of(function[0])
+        callers = stats.stats[function][4] if function in stats.stats else {}
+        if area is None and callers and depth < 6:
+            # Shared out among the callers as each caller's calls spent it.
+            spent = sum(value[2] for value in callers.values()) or 1.0
+            for caller, value in callers.items():
+                add(caller, seconds * value[2] / spent, depth + 1)
+            return
+        area = area or "Python and the rest"
+        totals[area] = totals.get(area, 0.0) + seconds
+
+    for function, (_cc, _nc, tottime, _ct, _callers) in stats.stats.items():
+        add(function, tottime)
+    whole = sum(totals.values())
+    for area, seconds in sorted(totals.items(), key=lambda item: -item[1]):
+        print(f"{area:<26} {seconds * 1000 / count:6.2f} ms  {seconds / whole:5.1%}")
+
+
 def main() -> int:
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
@@ -174,8 +232,12 @@ def main() -> int:
         for _ in range(count):
             client.get(page.path)
         profiler.disable()
+        stats = pstats.Stats(profiler)
+        if "--by-area" in args:
+            print_areas(stats, count)
+            return 0
         restrict = [args[args.index("--match") + 1]] if "--match" in args else []
-        pstats.Stats(profiler).sort_stats(sort).print_stats(*restrict, 45)
+        stats.sort_stats(sort).print_stats(*restrict, 45)
         return 0
     if "--only" in args:
         wanted = set(args[args.index("--only") + 1].split(","))

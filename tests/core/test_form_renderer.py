@@ -69,7 +69,9 @@ class EveryKindOfField(forms.Form):
         choices=[("a", "A"), ("b", "B")], widget=forms.CheckboxSelectMultiple, required=False
     )
     level = forms.ChoiceField(choices=[("", "All"), ("x", "X")], required=False)
-    note = forms.CharField(widget=forms.Textarea, required=False, help_text=mark_safe("<em>safe</em>"))
+    note = forms.CharField(
+        widget=forms.Textarea, required=False, help_text=mark_safe("<em>safe</em>")
+    )
     described = forms.CharField(widget=forms.TextInput(attrs={"aria-describedby": "elsewhere"}))
     secret = forms.CharField(widget=forms.HiddenInput, required=False)
 
