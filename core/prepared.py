@@ -43,6 +43,18 @@ _STAND_INS: dict[type, tuple[Any, Any]] = {
 }
 
 
+def _stand_in(kind: type, run: int, number: int):
+    """The stand-in of the `number`-th argument in the first or second run:
+    in the first run every argument's is its own, so a parameter tells
+    which argument it came from."""
+    value = _STAND_INS[kind][run]
+    if kind is int:
+        return value + 2 * number if value > 0 else value - 2 * number
+    if kind is datetime.date:
+        return value + datetime.timedelta(days=number if run == 0 else -number)
+    return f"{value}{number}" if value else value
+
+
 def _same(value):
     return value
 
@@ -78,11 +90,17 @@ class Prepared:
         runs = []
         for index in (0, 1):
             arguments = {
-                name: _STAND_INS[kind][index] for name, kind in self.argument_types.items()
+                name: _stand_in(kind, index, number)
+                for number, (name, kind) in enumerate(self.argument_types.items())
             }
             queryset = self.build(**arguments)
-            if queryset.query.values_select == () and not queryset.query.annotation_select:
+            query = queryset.query
+            if query.values_select == () and not query.annotation_select:
                 raise ImproperlyConfigured("Prepared: the builder must return a .values() queryset")
+            if query.is_sliced:
+                raise ImproperlyConfigured(
+                    "Prepared: slice with limit and offset, not in the builder"
+                )
             sql, params = queryset.query.sql_with_params()
             runs.append((queryset, arguments, sql, list(params)))
         (queryset, first, sql, params), (_, second, other_sql, other_params) = runs
@@ -107,20 +125,35 @@ class Prepared:
                 )
         return _Statement(queryset, positions, sql, params)
 
-    def __call__(self, **arguments) -> list[dict]:
+    def _statement(self, arguments: dict) -> tuple[_Statement, list]:
         if arguments.keys() != self.argument_types.keys():
             raise TypeError(f"Prepared: expected {sorted(self.argument_types)}")
-        alias = "default"
-        vendor = connections[alias].vendor
+        vendor = connections["default"].vendor
         statement = self._statements.get(vendor)
         if statement is None:
             statement = self._statements[vendor] = self._prepare()
         params = list(statement.params)
         for index, (name, adapt) in statement.positions.items():
             params[index] = adapt(arguments[name])
-        connection = connections[statement.alias]
-        with connection.cursor() as cursor:
-            cursor.execute(statement.sql, params)
+        return statement, params
+
+    def count(self, **arguments) -> int:
+        """How many rows the statement has (for a paginator)."""
+        statement, params = self._statement(arguments)
+        with connections[statement.alias].cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM ({statement.sql}) counted", params)  # noqa: S608 - the ORM's own SQL
+            return cursor.fetchone()[0]
+
+    def __call__(self, *, limit: int | None = None, offset: int = 0, **arguments) -> list[dict]:
+        """The rows as dicts of the `.values()` names; `limit` and `offset`
+        take a slice of them (a paginator's page)."""
+        statement, params = self._statement(arguments)
+        sql = statement.sql
+        if limit is not None:
+            sql += " LIMIT %s OFFSET %s"
+            params += [limit, offset]
+        with connections[statement.alias].cursor() as cursor:
+            cursor.execute(sql, params)
             rows = cursor.fetchall()
         if statement.converters:
             rows = statement.compiler.apply_converters(rows, statement.converters)

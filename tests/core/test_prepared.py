@@ -73,3 +73,21 @@ def test_the_start_pages_statement_counts_as_the_orm_does(
         prepared = school_units_with_counts(user=user, day=day)
         orm = list(_school_units_with_counts(user=user, day=day).values(*COLUMNS, ATTENTION))
         assert prepared == orm
+
+
+def test_arguments_of_one_type_each_go_where_they_belong(teacher, grundskola, gymnasium):
+    def build(first: int, second: int, since: datetime.date, until: datetime.date):
+        return (
+            Membership.objects.filter(school_unit_id__in=[first, second])
+            .filter(valid_until__gte=since, valid_until__lte=until)
+            .order_by("pk")
+            .values("pk")
+        )
+
+    prepared = Prepared(build, first=int, second=int, since=datetime.date, until=datetime.date)
+    days = {"since": datetime.date(2020, 1, 1), "until": datetime.date(2099, 1, 1)}
+    for first, second in ((grundskola.pk, 0), (0, grundskola.pk), (gymnasium.pk, 0)):
+        assert prepared(first=first, second=second, **days) == list(build(first, second, **days))
+    assert prepared(first=grundskola.pk, second=0, **days)
+    assert prepared.count(first=grundskola.pk, second=0, **days) == 1
+    assert prepared(first=grundskola.pk, second=0, limit=1, offset=1, **days) == []
