@@ -103,11 +103,13 @@ def logged_in(cast: dict) -> dict:
     return {"anonymous": client(), "teacher": teacher, "principal": principal, "admin": admin}
 
 
-def measured(clients: dict, page_list: list, count: int) -> dict[str, tuple[float, float, int]]:
-    """Per page: median wall and CPU milliseconds of this process (the
-    database's work is in the wall time only) and its SQL statements. The
-    pages take turns, ten requests each, so a change in the machine's load
-    falls on all of them alike."""
+def measured(
+    clients: dict, page_list: list, count: int, backends
+) -> dict[str, tuple[float, float, float, int]]:
+    """Per page: median wall and CPU milliseconds of this process, the
+    database backends' CPU per request (a mean: /proc counts in ticks), and
+    its SQL statements. The pages take turns, ten requests each, so a change
+    in the machine's load falls on all of them alike."""
     from django.db import connection
 
     statements: list[str] = []
@@ -118,6 +120,7 @@ def measured(clients: dict, page_list: list, count: int) -> dict[str, tuple[floa
 
     wall: dict[str, list[float]] = {page.key: [] for page in page_list}
     cpu: dict[str, list[float]] = {page.key: [] for page in page_list}
+    database = dict.fromkeys(wall, 0.0)
     queries = {}
     for page in page_list:
         client = clients[page.role]
@@ -131,13 +134,20 @@ def measured(clients: dict, page_list: list, count: int) -> dict[str, tuple[floa
     for _ in range(max(1, count // 10)):
         for page in page_list:
             client = clients[page.role]
+            before = run.cpu_seconds(backends())
             for _ in range(10):
                 started, started_cpu = time.perf_counter(), time.process_time()
                 client.get(page.path)
                 wall[page.key].append((time.perf_counter() - started) * 1000)
                 cpu[page.key].append((time.process_time() - started_cpu) * 1000)
+            database[page.key] += run.cpu_seconds(backends()) - before
     return {
-        key: (statistics.median(wall[key]), statistics.median(cpu[key]), queries[key])
+        key: (
+            statistics.median(wall[key]),
+            statistics.median(cpu[key]),
+            database[key] * 1000 / len(cpu[key]),
+            queries[key],
+        )
         for key in wall
     }
 
@@ -242,12 +252,25 @@ def main() -> int:
     if "--only" in args:
         wanted = set(args[args.index("--only") + 1].split(","))
         page_list = [page for page in page_list if page.key in wanted]
-    results = measured(clients, page_list, count)
+
+    def backends() -> list[int]:
+        with run.server_connection(url) as connection:
+            rows = connection.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s", [name]
+            ).fetchall()
+        return [row[0] for row in rows]
+
+    results = measured(clients, page_list, count, backends)
     for page in page_list:
-        wall, cpu, queries = results[page.key]
+        wall, cpu, database, queries = results[page.key]
         hello = results.get(run.hello_of(page))
-        ratio = f"{hello[1] / cpu:6.3f} of its hello's rate" if hello else ""
-        print(f"{page.key:<16} {wall:7.2f} ms wall {cpu:7.2f} ms CPU {queries:3d} queries {ratio}")
+        ratio = ""
+        if hello:
+            ratio = f"{(hello[1] + hello[2]) / (cpu + database):6.3f} of its hello's rate"
+        print(
+            f"{page.key:<16} {wall:6.2f} ms wall {cpu:6.2f} ms CPU + {database:5.2f} ms database"
+            f" {queries:2d} queries {ratio}"
+        )
     return 0
 
 
