@@ -7,6 +7,7 @@ from django.forms import BoundField
 from django.forms.renderers import TemplatesSetting
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 
 # Django's widget templates that are nothing but an include of
 # django/forms/widgets/input.html (Django 5.2; the test compares the output).
@@ -47,6 +48,9 @@ class FormRenderer(TemplatesSetting):
         # catalogue's filter form, written out in `field_group`.
         if template_name == self.field_template_name and set(context) == {"field"}:
             return field_group(context["field"])
+        # And templates/forms/form.html around the fields (`{{ form }}`).
+        if template_name == self.form_template_name and set(context) == FORM_CONTEXT:
+            return whole_form(context)
         return super().render(template_name, context, request=request)
 
 
@@ -111,6 +115,33 @@ def field_group(field: BoundField) -> SafeString:
         )
     # Stripped, as Django's renderers strip every template they render.
     return mark_safe(html.strip())  # noqa: S308 - every part is escaped or Django's own HTML
+
+
+FORM_CONTEXT = {"form", "fields", "hidden_fields", "errors"}
+
+
+def whole_form(context: dict) -> SafeString:
+    """templates/forms/form.html, written out, whitespace included (the test
+    compares): the required-fields rule, the form's own errors, each visible
+    field in its div, the hidden fields."""
+    form = context["form"]
+    parts = []
+    if any(field.field.required and not field.is_hidden for field in form):
+        # templates/forms/required_rule.html (the same msgid).
+        rule = gettext('Fields marked with <span class="required-mark">*</span> are required.')
+        parts.append(f'<p class="required-rule">{rule}</p>\n')
+    parts.append("\n")
+    if context["errors"]:
+        parts.append(f'<div class="form-errors">{context["errors"]}</div>')
+    parts.append("\n")
+    for field, errors in context["fields"]:
+        invalid = " field-invalid" if errors else ""
+        parts.append(f'\n<div class="field{invalid}">{field.as_field_group()}</div>\n')
+    parts.append("\n")
+    parts.extend(str(field) for field in context["hidden_fields"])
+    parts.append("\n")
+    # Stripped, as Django's renderers strip every template they render.
+    return mark_safe("".join(parts).strip())  # noqa: S308 - escaped parts and Django's own HTML
 
 
 def _as_text(value):

@@ -6,6 +6,7 @@ import datetime
 import pytest
 from django import forms
 from django.forms.renderers import TemplatesSetting
+from django.utils import translation
 from django.utils.safestring import mark_safe
 
 from core.forms import PLAIN_INPUT_TEMPLATES, FormRenderer
@@ -85,3 +86,32 @@ def test_field_groups_are_the_field_templates_markup(auto_id, data):
     for field, reference in zip(ours, theirs, strict=True):
         expected = reference.render(FormRenderer.field_template_name)
         assert str(field.as_field_group()) == expected, field.name
+
+
+class WithHidden(EveryKindOfField):
+    token = forms.CharField(widget=forms.HiddenInput)
+
+    def clean(self):
+        raise forms.ValidationError("The whole form <is> wrong.")
+
+
+class NothingRequired(forms.Form):
+    q = forms.CharField(required=False)
+
+
+class ThroughTemplates(TemplatesSetting):
+    """The project's templates, every one rendered by the template engine."""
+
+    form_template_name = FormRenderer.form_template_name
+    field_template_name = FormRenderer.field_template_name
+
+
+@pytest.mark.parametrize("form_class", [EveryKindOfField, WithHidden, NothingRequired])
+@pytest.mark.parametrize("data", [None, {}, {"name": "x", "colour": "nope", "agree": "on"}])
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_whole_forms_are_the_form_templates_markup(form_class, data, language):
+    with translation.override(language):
+        ours = form_class(data, renderer=FormRenderer())
+        expected = str(form_class(data, renderer=ThroughTemplates()))
+        assert str(ours) == expected
+        assert ours.render() == expected
