@@ -29,8 +29,8 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connections
-from django.db.models import QuerySet
+from django.db import connections, router
+from django.db.models import Model, QuerySet
 
 # Two stand-ins per type, distinct from each other and from any value a
 # query would hold, and unlike each other in the ways a builder might
@@ -159,3 +159,37 @@ class Prepared:
             rows = statement.compiler.apply_converters(rows, statement.converters)
         names = statement.names
         return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+class PreparedList:
+    """A list for Django's paginator: `count()` and a slice, each one prepared
+    statement (`counted.count(**counted_arguments)`, `rows(**arguments)`)."""
+
+    def __init__(
+        self, *, rows: Prepared, counted: Prepared, arguments: dict, counted_arguments: dict
+    ):
+        self.rows, self.counted = rows, counted
+        self.arguments, self.counted_arguments = arguments, counted_arguments
+
+    def count(self) -> int:
+        return self.counted.count(**self.counted_arguments)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, part: slice) -> list[dict]:
+        start = part.start or 0
+        return self.rows(limit=part.stop - start, offset=start, **self.arguments)
+
+
+def model_columns(model: type[Model], prefix: str = "") -> list[str]:
+    """The `.values()` names of every column of `model` (behind `prefix`, as
+    "school_unit__" for a related one): what `model_from_row` needs."""
+    return [f"{prefix}{field.attname}" for field in model._meta.concrete_fields]
+
+
+def model_from_row(model: type[Model], row: dict, prefix: str = "") -> Model:
+    """The `model` instance in a row that holds `model_columns(model, prefix)`,
+    as the ORM would have made it (no field deferred)."""
+    names = [field.attname for field in model._meta.concrete_fields]
+    return model.from_db(router.db_for_read(model), names, [row[prefix + name] for name in names])

@@ -83,6 +83,9 @@ def event_rows(events: Iterable[AuditEvent], *, school_unit=None, huvudman=None)
     subjects = _subject_names(events)
     by_id = {user.pk: user for user in users}
     by_username = {user.username: user for user in users}
+    # The labels of a page's few actions and roles, each translated once.
+    actions: dict[str, str] = {}
+    roles: dict[str, str] = {}
     rows = []
     for event in events:
         actor = by_id.get(event.actor_id)
@@ -96,9 +99,15 @@ def event_rows(events: Iterable[AuditEvent], *, school_unit=None, huvudman=None)
             EventRow(
                 event=event,
                 time=timezone.localtime(event.created_at),
-                action=action_label(event.action),
+                action=actions.get(event.action)
+                or actions.setdefault(event.action, action_label(event.action)),
                 actor=actor_text,
-                actor_role=role_label(event.actor_role) if event.actor_role else "",
+                actor_role=(
+                    roles.get(event.actor_role)
+                    or roles.setdefault(event.actor_role, role_label(event.actor_role))
+                )
+                if event.actor_role
+                else "",
                 target=target_text,
                 school=str(school) if school is not None else "",
                 details=describe_details(event.details, subjects),

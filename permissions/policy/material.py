@@ -4,7 +4,6 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from django.db import router
 from django.db.models import (
     BooleanField,
     Exists,
@@ -16,7 +15,7 @@ from django.db.models import (
 )
 
 from accounts.models import Role, User
-from core.prepared import Prepared
+from core.prepared import Prepared, model_columns, model_from_row
 from core.refusals import RefusalCode
 from permissions.models import (
     LevelPolicy,
@@ -108,16 +107,13 @@ def _grants_opening(
     return grants if through is None else grants.filter(membership=through)
 
 
-_UNIT_FIELDS = [f.attname for f in SchoolUnit._meta.concrete_fields]
-
-
 def _opening_unit(*, user_id: int, day: datetime.date, subject_id: int, level: str) -> QuerySet:
     """The school unit of the first grant that opens an item of this subject and level."""
     teacher = User(pk=user_id, role=Role.TEACHER, is_active=True)
     return (
         _grants_opening(user=teacher, today=day, subject=subject_id, level=level)
         .order_by("pk")
-        .values(*[f"membership__school_unit__{name}" for name in _UNIT_FIELDS])
+        .values(*model_columns(SchoolUnit, "membership__school_unit__"))
     )
 
 
@@ -147,12 +143,8 @@ def material_access(*, user: User, material: Gated, today: datetime.date) -> Acc
             limit=1,
         )
         if found:
-            row = found[0]
-            values = [row[f"membership__school_unit__{name}"] for name in _UNIT_FIELDS]
-            return Access(
-                allowed=True,
-                granted_by=SchoolUnit.from_db(router.db_for_read(SchoolUnit), _UNIT_FIELDS, values),
-            )
+            unit = model_from_row(SchoolUnit, found[0], "membership__school_unit__")
+            return Access(allowed=True, granted_by=unit)
     else:
         opening = (
             _grants_opening(user=user, today=today, subject=None, level=material.level)

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.models import Role, User
 from core.i18n import localized_path
-from core.prepared import Prepared
+from core.prepared import Prepared, PreparedList
 from core.storage import StorageUnavailable, material_file_open
 from core.views import service_unavailable
 from permissions import schoolyear
@@ -88,7 +88,7 @@ def catalogue_items(*, data: dict, user, today: datetime.date):
     arguments = {
         name: used.get(name, "" if kind is str else 0) for name, kind in PREPARED_FILTERS.items()
     }
-    return PreparedItems(
+    return PreparedList(
         rows=rows,
         counted=counted,
         arguments={**arguments, "user_id": user.pk if is_teacher else 0, "day": today},
@@ -119,26 +119,6 @@ def _catalogue_statements(is_teacher: bool, filters: tuple[str, ...]) -> tuple[P
         Prepared(rows, user_id=int, day=datetime.date, **PREPARED_FILTERS),
         Prepared(counted, **PREPARED_FILTERS),
     )
-
-
-class PreparedItems:
-    """A list for Django's paginator: `count()` and a slice, each one prepared statement."""
-
-    def __init__(
-        self, *, rows: Prepared, counted: Prepared, arguments: dict, counted_arguments: dict
-    ):
-        self.rows, self.counted = rows, counted
-        self.arguments, self.counted_arguments = arguments, counted_arguments
-
-    def count(self) -> int:
-        return self.counted.count(**self.counted_arguments)
-
-    def __len__(self) -> int:
-        return self.count()
-
-    def __getitem__(self, part: slice) -> list[dict]:
-        start = part.start or 0
-        return self.rows(limit=part.stop - start, offset=start, **self.arguments)
 
 
 def filtered_materials(data: dict) -> QuerySet[Material]:
