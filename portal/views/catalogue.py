@@ -75,8 +75,6 @@ def catalogue_items(*, data: dict, user, today: datetime.date):
     the page's CPU. The same querysets, the same SQL.
     """
     values = {name: data.get(name) for name in ("q", *PREPARED_FILTERS)}
-    if values["subject"] is not None:
-        values["subject"] = values["subject"].pk
     used = {name: value for name, value in values.items() if value}
     if "q" in used:
         materials = materials_matching(**used)
