@@ -247,6 +247,9 @@ def main() -> int:
             print_areas(stats, count)
             return 0
         restrict = [args[args.index("--match") + 1]] if "--match" in args else []
+        if "--callers" in args:
+            stats.sort_stats(sort).print_callers(*restrict, 12)
+            return 0
         stats.sort_stats(sort).print_stats(*restrict, 45)
         return 0
     if "--only" in args:

@@ -5,9 +5,9 @@ import dataclasses
 
 from django import template
 from django.forms import BaseForm
-from django.template.base import FilterExpression, TextNode, Variable
+from django.template.base import FilterExpression, TextNode, TokenType, Variable
 from django.template.defaulttags import URLNode
-from django.templatetags.i18n import TranslateNode
+from django.templatetags.i18n import BlockTranslateNode, TranslateNode
 from django.templatetags.static import StaticNode
 from django.urls import get_script_prefix
 from django.utils import translation
@@ -24,8 +24,9 @@ def _is_literal(expression) -> bool:
 
 
 def _constant(node) -> bool:
-    """Whether the node writes the same markup whatever the context: text, or
-    a `translate`, `url` or `static` of literal strings."""
+    """Whether the node writes the same markup whatever the context: text, a
+    `translate`, `url` or `static` of literal strings, or a `blocktranslate`
+    of text alone."""
     if isinstance(node, TextNode):
         return True
     if isinstance(node, TranslateNode):
@@ -43,6 +44,15 @@ def _constant(node) -> bool:
         )
     if isinstance(node, StaticNode):
         return node.varname is None and _is_literal(node.path)
+    if isinstance(node, BlockTranslateNode):
+        # Text only: no variables, no count, kept nowhere else.
+        return (
+            not node.extra_context
+            and node.countervar is None
+            and node.asvar is None
+            and _is_literal(node.message_context)
+            and all(token.token_type == TokenType.TEXT for token in node.singular)
+        )
     return False
 
 

@@ -40,8 +40,21 @@ def test_the_markup_is_the_same_as_without_the_tag_in_each_language(settings):
         "{% if x %}x{% endif %}",
         "{% csrf_token %}",
         "{{ 'a'|upper }}",
+        "{% blocktranslate %}Hi {{ name }}{% endblocktranslate %}",
+        "{% blocktranslate with name=user %}Hi {{ name }}{% endblocktranslate %}",
+        "{% blocktranslate count n=3 %}one{% plural %}many{% endblocktranslate %}",
+        "{% blocktranslate asvar text %}Hi{% endblocktranslate %}",
     ],
 )
 def test_anything_that_could_depend_on_the_page_is_refused(inside):
     with pytest.raises(TemplateSyntaxError, match="constant"):
         Template("{% load i18n static site %}{% constant %}" + inside + "{% endconstant %}")
+
+
+def test_a_blocktranslate_of_text_alone_is_constant():
+    source = (
+        "{% load i18n site %}{% constant %}{% blocktranslate trimmed %}\n  Help\n"
+        "{% endblocktranslate %}{% endconstant %}"
+    )
+    with translation.override("sv"):
+        assert Template(source).render(Context()) == "Hjälp"
