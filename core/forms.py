@@ -117,6 +117,22 @@ def field_group(field: BoundField) -> SafeString:
     return mark_safe(html.strip())  # noqa: S308 - every part is escaped or Django's own HTML
 
 
+def option_html(option: dict) -> SafeString:
+    """One checkbox or radio option as `{% include option.template_name %}`
+    writes it (django/forms/widgets/input_option.html around input.html, each
+    file's closing newline included), for widgets that loop over their
+    options in a template of their own."""
+    label = ""
+    if option["wrap_label"]:
+        label_for = option["attrs"].get("id")
+        label = f' for="{conditional_escape(label_for)}"' if label_for else ""
+        label = f"<label{label}>"
+    markup = label + plain_input(option) + "\n"
+    if option["wrap_label"]:
+        markup += f" {conditional_escape(option['label'])}</label>"
+    return mark_safe(markup + "\n\n")  # noqa: S308 - escaped parts and plain_input's HTML
+
+
 FORM_CONTEXT = {"form", "fields", "hidden_fields", "errors"}
 
 

@@ -115,3 +115,19 @@ def test_whole_forms_are_the_form_templates_markup(form_class, data, language):
         expected = str(form_class(data, renderer=ThroughTemplates()))
         assert str(ours) == expected
         assert ours.render() == expected
+
+
+@pytest.mark.parametrize("widget", [forms.CheckboxSelectMultiple, forms.RadioSelect])
+@pytest.mark.parametrize("value", [[], ["b"], ["a", "b"]])
+def test_options_are_the_option_templates_markup(widget, value):
+    from django.template import engines
+
+    from core.forms import option_html
+
+    choices = [("a", 'A & "b"'), ("b", "<B>"), ("c", "C")]
+    for attrs in ({"id": "id_x", "class": "c"}, {}):
+        context = widget(choices=choices).get_context("x", value, attrs)
+        for _group, options, _index in context["widget"]["optgroups"]:
+            for option in options:
+                template = engines["django"].get_template(option["template_name"])
+                assert option_html(option) == template.render({"widget": option})
