@@ -6,10 +6,11 @@ import datetime
 import pytest
 from django import forms
 from django.forms.renderers import TemplatesSetting
+from django.template import engines
 from django.utils import translation
 from django.utils.safestring import mark_safe
 
-from core.forms import PLAIN_INPUT_TEMPLATES, FormRenderer
+from core.forms import PLAIN_INPUT_TEMPLATES, FormRenderer, option_html
 
 WIDGETS = [
     forms.TextInput(attrs={"class": "wide", "placeholder": 'say "hi" <b>'}),
@@ -120,10 +121,6 @@ def test_whole_forms_are_the_form_templates_markup(form_class, data, language):
 @pytest.mark.parametrize("widget", [forms.CheckboxSelectMultiple, forms.RadioSelect])
 @pytest.mark.parametrize("value", [[], ["b"], ["a", "b"]])
 def test_options_are_the_option_templates_markup(widget, value):
-    from django.template import engines
-
-    from core.forms import option_html
-
     choices = [("a", 'A & "b"'), ("b", "<B>"), ("c", "C")]
     for attrs in ({"id": "id_x", "class": "c"}, {}):
         context = widget(choices=choices).get_context("x", value, attrs)
