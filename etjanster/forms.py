@@ -130,13 +130,15 @@ class TeacherBulkForm(forms.Form):
     # at most `permissions.slips.SLIPS_PER_PDF` slips).
     MOST = 200
 
-    action = forms.ChoiceField(label=_("Do"), choices=list(ACTIONS.items()))
+    # PlainSelect: the subject select's ~45 options were a template include each.
+    action = forms.ChoiceField(label=_("Do"), choices=list(ACTIONS.items()), widget=PlainSelect)
     subject = forms.ModelChoiceField(
         queryset=Subject.objects.order_by("level", "name"),
         to_field_name="code",
         required=False,
         label=_("Subject"),
         empty_label=_("Choose a subject"),
+        widget=PlainSelect,
     )
 
     def clean(self):
