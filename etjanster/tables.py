@@ -47,18 +47,26 @@ def _escaped(value) -> str:
 def teacher_rows_html(rows: Iterable[dict]) -> SafeString:
     """`rows` as `etjanster.views.teacher_list._teacher_rows` builds them;
     TEACHER_ROW's markup, each value escaped, the labels once per page."""
-    slip, username, subjects = (_escaped(_(text)) for text in ("Choose", "Username", "Subjects"))
+    # Each msgid literal, so that makemessages finds it.
+    slip, username, subjects = (
+        _escaped(_("Choose")),
+        _escaped(_("Username")),
+        _escaped(_("Subjects")),
+    )
     valid_until, state = _escaped(_("Valid until")), _escaped(_("State"))
     lines = []
+    # The row's own values are plain text (`_teacher_rows`), so html.escape
+    # is what conditional_escape does to them; the state tag may be markup.
+    escape = html.escape
     for row in rows:
-        name = _escaped(row["username"])
+        name = escape(row["username"])
         lines.append(
             f'<tr><td data-label="{slip}"><input type="checkbox" name="teacher" value="{name}"'
-            f' id="slip-{_escaped(row["pk"])}" aria-label="{_escaped(row["slip_label"])}"></td>'
-            f'<th scope="row"><a href="{_escaped(row["url"])}">{_escaped(row["name"])}</a></th>'
+            f' id="slip-{escape(str(row["pk"]))}" aria-label="{escape(row["slip_label"])}"></td>'
+            f'<th scope="row"><a href="{escape(row["url"])}">{escape(row["name"])}</a></th>'
             f'<td data-label="{username}"><code>{name}</code></td>'
-            f'<td data-label="{subjects}"><span lang="sv">{_escaped(row["subjects"])}</span></td>'
-            f'<td data-label="{valid_until}">{_escaped(row["valid_until"])}</td>'
+            f'<td data-label="{subjects}"><span lang="sv">{escape(row["subjects"])}</span></td>'
+            f'<td data-label="{valid_until}">{escape(row["valid_until"])}</td>'
             f'<td data-label="{state}"><span class="tag tag-{_escaped(row["state"]["css"])}">'
             f"{_escaped(row['state']['label'])}</span></td></tr>"
         )
