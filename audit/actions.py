@@ -84,11 +84,25 @@ class AuditAction(models.TextChoices):
     ACCESS_REFUSED = "access_refused", _("Access refused")
     # A principal printed the school's handover (teachers, subjects, log).
     HANDOVER_PRINTED = "handover_printed", _("Handover printed")
+    # SS 12000 (provisioning): a huvudman's source configured or synced, a
+    # school's "approve new teachers automatically" switched.
+    SS12000_SOURCE_CHANGED = "ss12000_source_changed", _("SS 12000 source changed")
+    SS12000_SYNCED = "ss12000_synced", _("SS 12000 source synced")
+    SS12000_AUTO_APPROVE_CHANGED = (
+        "ss12000_auto_approve_changed",
+        _("Automatic approval of SS 12000 teachers changed"),
+    )
     # The log itself
     LOG_EXPORTED = "log_exported", _("Log exported as CSV")
     REPORT_EXPORTED = "report_exported", _("Report exported as CSV")
     # A person's own choice of the optional notices mailed to them.
     NOTIFICATIONS_CHANGED = "notifications_changed", _("Notification settings changed")
+    # Federated login (SAML 2.0): a huvudman's identity provider, and the
+    # school accounts linked to portal accounts. The logins themselves are
+    # LOGIN_SUCCEEDED / LOGIN_FAILED with the factor "school_account".
+    IDENTITY_PROVIDER_CHANGED = "identity_provider_changed", _("Identity provider changed")
+    FEDERATED_IDENTITY_LINKED = "federated_identity_linked", _("School account linked")
+    FEDERATED_IDENTITY_UNLINKED = "federated_identity_unlinked", _("School account unlinked")
     # Support
     TICKET_CHANGED = "ticket_changed", _("Support ticket changed")
     TICKET_ANSWERED = "ticket_answered", _("Support ticket answered")
@@ -110,6 +124,8 @@ LOGIN_ACTIONS = frozenset(
 NEVER_AT_A_SCHOOL = frozenset(
     {
         AuditAction.HUVUDMAN_CHANGED,
+        AuditAction.SS12000_SOURCE_CHANGED,
+        AuditAction.SS12000_SYNCED,
         AuditAction.POLICY_CHANGED,
         AuditAction.SUBJECT_CHANGED,
         AuditAction.MATERIAL_CHANGED,

@@ -18,6 +18,10 @@ class AuditContext:
     actor: Any = None
     address: str | None = None
     school_unit: Any = None
+    # What the actor acts through, when not by hand: an SS 12000 source's
+    # name, whose proposals the actor approved (None: approved automatically).
+    # Every event of the context records it (`details["ss12000_source"]`).
+    ss12000_source: str = ""
 
     @classmethod
     def system(cls) -> "AuditContext":
@@ -27,6 +31,9 @@ class AuditContext:
     def acting(self, actor) -> "AuditContext":
         """The same request, now on behalf of `actor` (e.g. the user a login identified)."""
         return dataclasses.replace(self, actor=actor)
+
+    def through_ss12000(self, source_name: str) -> "AuditContext":
+        return dataclasses.replace(self, ss12000_source=source_name)
 
     def at(self, school_unit) -> "AuditContext":
         return dataclasses.replace(self, school_unit=school_unit)

@@ -52,6 +52,7 @@ def action_label(code: str) -> str:
 
 DETAIL_LABELS = {
     "factor": gettext_lazy("factor"),
+    "ss12000_source": gettext_lazy("SS 12000 source"),
     "door": gettext_lazy("login"),
     "throttled": gettext_lazy("throttled by"),
     "refused": gettext_lazy("refused because"),
@@ -131,6 +132,12 @@ DETAIL_LABELS = {
     "delete_after": gettext_lazy("deleted after"),
     "account_removed": gettext_lazy("account removed"),
     "teachers": gettext_lazy("teachers"),
+    # Federated login (issue 20).
+    "idp": gettext_lazy("identity provider"),
+    "attribute": gettext_lazy("attribute"),
+    "two_factor": gettext_lazy("two factors"),
+    "proof": gettext_lazy("proved with"),
+    "password_kept": gettext_lazy("portal password kept"),
 }
 
 # Labels of values whose words belong to an app above this one (a support
@@ -200,6 +207,9 @@ VALUE_LABELS = {
     "units_without_principal": gettext_lazy("school units without an active principal"),
     "locked_cards": gettext_lazy("locked matrix cards"),
     "teachers_per_unit": gettext_lazy("teachers per school unit"),
+    # Federated login (issue 20).
+    "school_account": gettext_lazy("the school's account (federated login)"),
+    "trusted_email": gettext_lazy("the identity provider's e-mail, trusted by the huvudman"),
 }
 
 

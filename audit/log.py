@@ -65,6 +65,8 @@ def audit_build(
         huvudman_id = huvudman.pk
     else:
         huvudman_id = school_unit.huvudman_id if school_unit is not None else None
+    if context.ss12000_source:
+        details = {**(details or {}), "ss12000_source": context.ss12000_source}
     actor = context.actor
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
     return AuditEvent(

@@ -11,6 +11,8 @@ from accounts.doors import Door
 from accounts.models import User
 from accounts.services.staff import admin_login
 from core.refusals import REFUSAL_MESSAGES, RefusalCode
+from federation.models import IdentityProvider
+from federation.saml import metadata_parses
 from schools.models import Huvudman, SchoolUnit
 from schools.validators import normalize_organisationsnummer
 from web.forms import NewPasswordForm, throttle_message, with_retry_time
@@ -193,3 +195,62 @@ class TOTPEnrolmentForm(NewPasswordForm):
                 _("Choose a password of your own, not the one-time password."), code="same"
             )
         return password
+
+
+# The largest metadata file accepted (one IdP's metadata is a few kilobytes).
+METADATA_MAX_BYTES = 512 * 1024
+
+
+class IdentityProviderForm(forms.ModelForm):
+    """The IdP's metadata as a file or pasted; checked to describe the entity ID."""
+
+    metadata_file = forms.FileField(
+        label=_("Metadata file"),
+        required=False,
+        help_text=_("The IdP's SAML metadata (XML). Or paste it below."),
+    )
+
+    class Meta:
+        model = IdentityProvider
+        fields = (
+            "entity_id",
+            "name",
+            "metadata_xml",
+            "eppn_scopes",
+            "mfa_contexts",
+            "trust_email",
+            "teachers_keep_password",
+            "is_active",
+        )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["metadata_xml"].required = False
+
+    def clean(self):
+        data = super().clean()
+        upload = data.get("metadata_file")
+        if upload is not None:
+            if upload.size > METADATA_MAX_BYTES:
+                raise forms.ValidationError(gettext("The metadata file is too large."))
+            try:
+                data["metadata_xml"] = upload.read().decode("utf-8")
+            except UnicodeDecodeError:
+                raise forms.ValidationError(
+                    gettext("The metadata file is not UTF-8 text.")
+                ) from None
+        xml, entity_id = data.get("metadata_xml") or "", data.get("entity_id") or ""
+        if not xml:
+            raise forms.ValidationError(gettext("Upload or paste the IdP's metadata."))
+        if entity_id and not metadata_parses(xml, entity_id):
+            raise forms.ValidationError(
+                gettext(
+                    "The metadata does not describe an identity provider with the entity ID "
+                    "%(entity_id)s and a single sign-on service (HTTP-Redirect)."
+                )
+                % {"entity_id": entity_id}
+            )
+        if not data.get("eppn_scopes", "").strip():
+            self.add_error("eppn_scopes", gettext("Give at least one scope."))
+        self.instance.metadata_xml = xml
+        return data

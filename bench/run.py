@@ -60,6 +60,8 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import unquote, urlencode, urlparse
 
+from bench import downloads as bench_downloads
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 WRK_SCRIPT = Path(__file__).resolve().parent / "wrk.lua"
 # Production's gunicorn configuration, where the deployment keeps it.
@@ -989,6 +991,8 @@ def main() -> int:
         if IMPORT_ROWS > 0:
             say(f"CSV import of {IMPORT_ROWS} rows (bench_import, rolled back) …")
             imported = measure_import(bench)
+        # Downloads and the test morning behind the shipped nginx (bench/downloads.py).
+        downloads, download_targets = bench_downloads.measure(bench, "national", casts["national"])
     except BenchFailed as failure:
         say(f"\nBENCH FAILED: {failure}")
         return 1
@@ -996,6 +1000,7 @@ def main() -> int:
         say("Stopping the servers and dropping the benchmark databases …")
         bench.cleanup()
     rows, targets = evaluate(page_list, runs, cpu, logins, imported, casts)
+    targets += download_targets
     print_table(rows, targets, logins)
     load_after = os.getloadavg()
     report = {
@@ -1026,6 +1031,7 @@ def main() -> int:
         "logins_per_second": logins[0],
         "cpu_ms_per_login": logins[1],
         "csv_import": imported,
+        "downloads": downloads,
         "targets": targets,
         "seconds": round(time.perf_counter() - started),
     }

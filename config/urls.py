@@ -30,8 +30,15 @@ urlpatterns = i18n_patterns(
     path("", include("portal.support_urls")),
     # nginx's page for a request body over its limit (error_page 413).
     path("fel/for-stor/", core_views.request_too_large, name="request_too_large"),
+    # nginx's pages for a material file it could not send (error_page in
+    # deploy/nginx/behorighet.conf's internal download locations).
+    path("fel/saknas/", core_views.page_not_found, name="file_missing"),
+    path("fel/filarkivet/", core_views.storage_unavailable, name="storage_unavailable"),
     prefix_default_language=False,
 )
+
+# The SAML service provider's protocol addresses, in no language (web/saml_urls.py).
+urlpatterns += [path("saml2/", include("web.saml_urls"))]
 
 handler400 = "core.views.bad_request"
 handler403 = "core.views.permission_denied"

@@ -28,3 +28,14 @@ def advisory_lock(*keys: str) -> None:
             ") AS keys",
             [list(keys)],
         )
+
+
+def advisory_try_lock(key: str) -> bool:
+    """Take the lock on `key` until the current transaction ends, or return
+    False at once when another transaction holds it (one job per key across
+    app servers, the second one skipping rather than waiting). SQLite: True."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s))", [key])
+        return bool(cursor.fetchone()[0])

@@ -30,6 +30,29 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class PathRedactingFilter(logging.Filter):
+    """Django's own lines name the request's path ("Forbidden (CSRF token
+    missing.): /e-tjanster/skolor/…/larare/<username>/", "Internal Server
+    Error: …"), and a path may hold a username. SECURITY: such a line names
+    the URL pattern's name instead, the same bounded label as the request
+    line's `route`, so no username from a path reaches the log.
+
+    Django passes the request to these lines (`django.utils.log.log_response`)
+    with the path as one of the message's arguments; that argument is
+    replaced. The rest of the line is Django's own text.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request = getattr(record, "request", None)
+        path = getattr(request, "path", None)
+        if path and isinstance(record.args, tuple) and path in record.args:
+            match = getattr(request, "resolver_match", None)
+            route = match.view_name if match is not None and match.view_name else "unmatched"
+            shown = f"[route {route}]"
+            record.args = tuple(shown if arg == path else arg for arg in record.args)
+        return True
+
+
 class JsonFormatter(_LibraryJsonFormatter):
     """python-json-logger's formatter, limited to the whitelisted fields."""
 

@@ -17,13 +17,14 @@ import logging
 import os
 
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 from django.utils.module_loading import import_string
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
     multiprocess,
@@ -55,7 +56,55 @@ THROTTLE_HITS = Counter(
     ["throttle"],
 )
 
+# Set by gunicorn's hooks (deploy/gunicorn.conf.py) in each worker; summed
+# over the live workers at a scrape ("livesum").
+WORKERS = Gauge(
+    "behorighet_gunicorn_workers",
+    "gunicorn workers alive on this server.",
+    multiprocess_mode="livesum",
+)
+BUSY_WORKERS = Gauge(
+    "behorighet_gunicorn_busy_workers",
+    "gunicorn workers serving a request now; all of them busy means requests queue.",
+    multiprocess_mode="livesum",
+)
+POOL = Gauge(
+    "behorighet_db_pool_connections",
+    "Database connections of this server's pools (one pool per worker): `open` "
+    "now, `max` allowed (DATABASE_POOL_MAX per worker).",
+    ["state"],
+    multiprocess_mode="livesum",
+)
+POOL_WAITS = Counter(
+    "behorighet_db_pool_waits",
+    "Requests for a pooled connection that had to wait (`queued`) or gave up "
+    "after DATABASE_POOL_TIMEOUT (`timed_out`).",
+    ["outcome"],
+)
+
 METHODS = frozenset({"GET", "HEAD", "POST"})
+
+
+def worker_started() -> None:
+    WORKERS.set(1)
+    BUSY_WORKERS.set(0)
+
+
+def worker_busy(busy: bool) -> None:
+    BUSY_WORKERS.set(1 if busy else 0)
+
+
+def pool_observed() -> None:
+    """This worker's pool, read after each request (psycopg_pool's stats)."""
+    # Only the PostgreSQL backend has a pool, and only when configured.
+    pool = getattr(connection, "pool", None) if connection.vendor == "postgresql" else None
+    if pool is None:
+        return
+    stats = pool.pop_stats()
+    POOL.labels(state="open").set(stats.get("pool_size", 0))
+    POOL.labels(state="max").set(stats.get("pool_max", 0))
+    POOL_WAITS.labels(outcome="queued").inc(stats.get("requests_queued", 0))
+    POOL_WAITS.labels(outcome="timed_out").inc(stats.get("requests_errors", 0))
 
 
 def request_observed(*, route: str, method: str, status: int, seconds: float) -> None:
@@ -106,19 +155,26 @@ class OutboxCollector:
         return []
 
     def collect(self):
-        if not settings.METRICS_OUTBOX_LENGTH:
-            return []
-        try:
-            length = import_string(settings.METRICS_OUTBOX_LENGTH)()
-        except DatabaseError:
-            # The other metrics still answer during a database outage.
-            logger.warning("The outbox length could not be read for /metrics.")
-            return []
-        return [
-            GaugeMetricFamily(
-                "behorighet_outbox_messages", "Mails waiting in the outbox.", value=length
-            )
-        ]
+        families = []
+        for setting, name, documentation in (
+            ("METRICS_OUTBOX_LENGTH", "behorighet_outbox_messages", "Mails waiting in the outbox."),
+            (
+                "METRICS_OUTBOX_OLDEST_AGE",
+                "behorighet_outbox_oldest_age_seconds",
+                "How long the oldest mail still waiting in the outbox has waited (0: none waits).",
+            ),
+        ):
+            function = getattr(settings, setting, "")
+            if not function:
+                continue
+            try:
+                value = import_string(function)()
+            except DatabaseError:
+                # The other metrics still answer during a database outage.
+                logger.warning("The outbox could not be read for /metrics.")
+                return []
+            families.append(GaugeMetricFamily(name, documentation, value=value))
+        return families
 
 
 OUTBOX = OutboxCollector()

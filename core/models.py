@@ -154,3 +154,29 @@ class RateLimitHit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} {self.key} {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"
+
+
+class KeyCheck(models.Model):
+    """A check value of a key that lives outside the database, stored the
+    first time a server asks whether it is ready (`core.keys`).
+
+    The matrix cards are stored only as HMACs under MATRIX_CARD_KEY, so a
+    server started with another key (a typo, a restored database beside the
+    wrong secret) accepts no card and cannot open the outbox. It looks
+    healthy, and every principal's login fails. With the check value stored,
+    /readyz compares its own key's value with it and says "not ready" and why.
+
+    SECURITY: the value is an HMAC under a key derived for this purpose
+    alone; it tells nothing about the key that the card MACs beside it do
+    not already tell.
+    """
+
+    name = models.CharField(max_length=40, unique=True)
+    value = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "key check"
+
+    def __str__(self) -> str:
+        return self.name

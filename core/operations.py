@@ -1,9 +1,9 @@
 """The operator's endpoints: /healthz, /readyz and /metrics.
 
 Cheap enough to poll every second: /healthz touches nothing, /readyz runs
-one `SELECT 1`, one read of the applied migrations and, with S3 storage,
-one HEAD of the bucket. Both answer JSON with 200 or 503 and tell nothing
-about hosts, users or versions.
+one `SELECT 1`, one read of the applied migrations, one of the card key's
+check value and, with S3 storage, one HEAD of the bucket. Both answer JSON
+with 200 or 503 and tell nothing about hosts, users or versions.
 """
 
 import functools
@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.crypto import constant_time_compare
 
 from core import metrics
+from core.keys import card_key_check
 from core.storage import storage_readiness
 
 logger = logging.getLogger(__name__)
@@ -66,13 +67,22 @@ def readyz(request: HttpRequest) -> HttpResponse:
     """Ready for traffic: the database answers, no migration is pending, and
     the S3 storage (when configured) answers for its bucket."""
     checks = _database_checks()
+    reasons = []
+    if checks["migrations"] == "ok":
+        checks["card_key"], why = card_key_check()
+        reasons += [why] if why else []
+    else:
+        checks["card_key"] = "unknown"
     checks["storage"] = storage_readiness()
     ready = (
         checks["database"] == "ok"
         and checks["migrations"] == "ok"
+        and checks["card_key"] == "ok"
         and checks["storage"] in {"ok", "not_checked"}
     )
     payload = {"status": "ready" if ready else "unavailable", "checks": checks}
+    if reasons:
+        payload["reasons"] = reasons
     return _json(payload, 200 if ready else 503)
 
 

@@ -123,6 +123,18 @@ def outbox_length() -> int:
     return OutboxMessage.objects.filter(status=OutboxStatus.QUEUED).count()
 
 
+def outbox_oldest_age() -> float:
+    """Seconds the oldest mail still waiting has waited, 0 with none (the
+    metric to alert on: slips and codes that do not arrive)."""
+    oldest = (
+        OutboxMessage.objects.filter(status=OutboxStatus.QUEUED)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    return (timezone.now() - oldest).total_seconds() if oldest else 0.0
+
+
 def retry_delay(attempts: int) -> datetime.timedelta:
     """The wait after `attempts` failed attempts: 30 s, 1 min, 2 min … at most 1 h."""
     return min(FIRST_RETRY * 2 ** min(attempts - 1, 20), LONGEST_RETRY)

@@ -70,6 +70,14 @@ class RefusalCode(enum.StrEnum):
     # Restoring a removed account whose e-mail address another teacher account now has.
     ADDRESS_TAKEN = "address_taken"
 
+    # Federated login (SAML 2.0, `federation`): the IdP's answer was not
+    # accepted (details name pysaml2's reason), was seen before, lacked the
+    # attributes we need, or did not say two factors where two are required.
+    FEDERATION_INVALID = "federation_invalid"
+    FEDERATION_REPLAYED = "federation_replayed"
+    FEDERATION_ATTRIBUTES = "federation_attributes"
+    FEDERATION_NO_MFA = "federation_no_mfa"
+
 
 REFUSAL_MESSAGES = {
     RefusalCode.NOT_TEACHER: _("Only a teacher logged in to Bedömningsportalen may open this."),
@@ -172,6 +180,14 @@ REFUSAL_MESSAGES = {
     RefusalCode.REGISTRATION_MAIL_LIMIT: _(
         "Too many confirmation codes have been sent to %(email)s in the last hour. Nothing was "
         "registered; try again later."
+    ),
+    RefusalCode.FEDERATION_INVALID: _("The school account's answer could not be verified."),
+    RefusalCode.FEDERATION_REPLAYED: _("The school account's answer had already been used."),
+    RefusalCode.FEDERATION_ATTRIBUTES: _(
+        "The school account's answer lacked information the portal needs."
+    ),
+    RefusalCode.FEDERATION_NO_MFA: _(
+        "E-tjänster needs two factors: the school account's login used only one."
     ),
 }
 

@@ -8,9 +8,9 @@ sending the browser to a presigned S3 URL:
 - the object store stays on the internal network, with no public endpoint,
   CORS or CSP exception for it;
 - `Content-Disposition: attachment` and `Cache-Control: no-store` stay ours.
-The price is that an app worker carries the bytes; nginx buffers the
-response (proxy_buffering), so a slow client does not hold the worker, and
-material PDFs are a few megabytes.
+With nginx in front (NGINX_SENDS_FILES), nginx carries the bytes after the
+gate has decided (core/downloads.py); without it (`make run`) this worker
+streams them.
 """
 
 import functools
@@ -62,7 +62,7 @@ def material_file_open(*, file: FieldFile) -> File:
     return handle
 
 
-def _s3_storage():
+def s3_storage():
     """The S3 storage when it is the configured default, else None."""
     # Imported only where S3 is configured: boto3 is heavy, and the file
     # system storage of `make run` needs none of it.
@@ -74,7 +74,7 @@ def _s3_storage():
 
 @functools.lru_cache(maxsize=4)
 def _probe_client(endpoint_url, region_name, access_key, secret_key, addressing_style):
-    # Only with S3 configured (see `_s3_storage`).
+    # Only with S3 configured (see `s3_storage`).
     import boto3
 
     # A client of its own: one attempt, one second each way, so that a
@@ -87,25 +87,31 @@ def _probe_client(endpoint_url, region_name, access_key, secret_key, addressing_
         config=Config(
             connect_timeout=1,
             read_timeout=1,
-            retries={"mode": "standard", "max_attempts": 1},
+            # `total_max_attempts`: botocore's `max_attempts` counts retries.
+            retries={"mode": "standard", "total_max_attempts": 1},
             s3={"addressing_style": addressing_style or "auto"},
         ),
     )
 
 
-def storage_readiness() -> str:
-    """ "ok" when the S3 bucket answers to our keys, "unavailable" when not,
-    "not_checked" for the local disk (one server, nothing to reach)."""
-    storage = _s3_storage()
-    if storage is None:
-        return "not_checked"
-    client = _probe_client(
+def s3_probe_client(storage):
+    """A client of the S3 `storage`'s store that gives up within a second."""
+    return _probe_client(
         storage.endpoint_url,
         storage.region_name,
         storage.access_key,
         storage.secret_key,
         storage.addressing_style,
     )
+
+
+def storage_readiness() -> str:
+    """ "ok" when the S3 bucket answers to our keys, "unavailable" when not,
+    "not_checked" for the local disk (one server, nothing to reach)."""
+    storage = s3_storage()
+    if storage is None:
+        return "not_checked"
+    client = s3_probe_client(storage)
     try:
         client.head_bucket(Bucket=storage.bucket_name)
     except S3_ERRORS as error:

@@ -111,6 +111,17 @@ def request_too_large(request: HttpRequest) -> HttpResponse:
     return _render("errors/413.html", 413, request)
 
 
+def storage_unavailable(request: HttpRequest) -> HttpResponse:
+    """The page nginx shows when the file store failed it while it fetched a
+    material file the gate had allowed (deploy/nginx/behorighet.conf).
+
+    nginx gives it the status (`error_page … =503`); asked for directly, the
+    page itself is no server fault, so it answers 200 (with Retry-After)."""
+    response = service_unavailable("errors/storage.html", request)
+    response.status_code = 200
+    return response
+
+
 def personal_data_download(data: dict, filename: str) -> HttpResponse:
     """Personal data as a JSON attachment that no cache keeps (the exports of
     docs/privacy.md)."""

@@ -89,3 +89,104 @@ def on_exit(server):
     _remove_metrics_files(directory)
     if _OWN_METRICS_DIR:
         os.rmdir(directory)
+
+
+# --- Logs ---------------------------------------------------------------------------
+# With LOG_FORMAT=json gunicorn's own lines (start, worker boots and exits,
+# timeouts) are JSON too, in the application's format (core.logs), so one
+# parser reads the whole of stderr.
+if os.environ.get("LOG_FORMAT") == "json":
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "core.logs.JsonFormatter"}},
+        "handlers": {
+            "error_console": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "root": {"level": "INFO", "handlers": []},
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": ["error_console"], "propagate": False},
+            "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": False},
+        },
+    }
+
+
+# --- Metrics of the workers (core/metrics.py) ---------------------------------------
+
+
+def post_worker_init(worker):
+    from core import metrics
+
+    metrics.worker_started()
+
+
+def pre_request(worker, req):
+    from core import metrics
+
+    metrics.worker_busy(True)
+
+
+def post_request(worker, req, environ, resp):
+    from core import metrics
+
+    metrics.worker_busy(False)
+    metrics.pool_observed()
+
+
+# --- /healthz from the master ---------------------------------------------------------
+# The app answers /healthz in a worker, so with every sync worker busy (20
+# downloads, a burst of PDFs) the probe waits in the queue like any request
+# and a balancer may take a healthy server out. With GUNICORN_HEALTH_BIND set
+# (an address such as 127.0.0.1:8001, reachable by the balancer only) the
+# master answers /healthz itself, from a thread of its own: the master serves
+# no requests, so it answers whatever the workers do. It says how many
+# workers are alive (200 with at least one, else 503); /readyz stays the
+# workers' (it checks what they need: the database, the key, the store).
+# A listener of its own rather than threaded workers: threads would still all
+# be busy under the same load, and would change the app's concurrency.
+_health = {}
+
+
+def when_ready(server):
+    address = os.environ.get("GUNICORN_HEALTH_BIND", "")
+    if not address:
+        return
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    host, _, port = address.rpartition(":")
+
+    class Health(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            if self.path.rstrip("/") != "/healthz":
+                self.send_error(404)
+                return
+            alive = len(server.WORKERS)
+            body = json.dumps({"status": "ok" if alive else "no_workers", "workers": alive})
+            self.send_response(200 if alive else 503)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Cache-Control", "no-store")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body.encode())
+
+        def log_message(self, format, *args):  # noqa: A002 (one probe a second: no log)
+            pass
+
+    listener = ThreadingHTTPServer((host or "127.0.0.1", int(port)), Health)
+    listener.daemon_threads = True
+    _health["listener"] = listener
+    threading.Thread(target=listener.serve_forever, name="healthz", daemon=True).start()
+    server.log.info("Master answers /healthz at %s", address)
+
+
+def post_fork(server, worker):
+    """A worker has no business with the master's /healthz socket."""
+    listener = _health.get("listener")
+    if listener is not None:
+        listener.socket.close()

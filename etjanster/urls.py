@@ -10,6 +10,7 @@ from etjanster.views import (
     login,
     notices,
     school_year,
+    ss12000,
     teacher_acts,
     teacher_bulk,
     teacher_list,
@@ -54,6 +55,11 @@ urlpatterns = [
     path(school + "larare/markerade/", teacher_bulk.teacher_bulk, name="teacher_bulk"),
     path(teacher, teacher_pages.teacher_detail, name="teacher_detail"),
     path(teacher + "losenord/", teacher_pages.teacher_password, name="teacher_password"),
+    path(
+        teacher + "skolkonto/<int:pk>/ta-bort/",
+        teacher_pages.teacher_school_account_unlink,
+        name="teacher_school_account_unlink",
+    ),
     path(teacher + "lapp/", teacher_acts.teacher_slip, name="teacher_slip"),
     path(teacher + "ny-kod/", teacher_acts.teacher_code_resend, name="teacher_code_resend"),
     path(
@@ -74,6 +80,7 @@ urlpatterns = [
         teacher_removal.teacher_restore,
         name="teacher_restore",
     ),
+    path(school + "fran-skolans-system/", ss12000.ss12000_proposals, name="ss12000_proposals"),
     path(school + "nytt-lasar/", school_year.new_school_year, name="new_school_year"),
     path(school + "provadministratorer/", test_admins.test_admin_list, name="test_admin_list"),
     # One address per act on a test administrator; any other is a 404.

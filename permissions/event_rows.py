@@ -71,6 +71,17 @@ def _person(user: User | None, username: str, names: dict[int, str]) -> str:
     return f"{name} ({user.username})" if name else user.username
 
 
+def _ss12000_actor(source: str, person: str) -> str:
+    """ "SS 12000 (källa …) godkänt av …": a change a person approved from a
+    school system, or one the school's automatic approval made."""
+    if person == "–":
+        return _("SS 12000 (source %(source)s) approved automatically") % {"source": source}
+    return _("SS 12000 (source %(source)s) approved by %(person)s") % {
+        "source": source,
+        "person": person,
+    }
+
+
 def event_rows(events: Iterable[AuditEvent], *, school_unit=None, huvudman=None) -> list[EventRow]:
     """Readable rows for a page of events: names found in one query (two
     for a school's or a huvudman's log: `policy.names_known_in`), and the
@@ -93,6 +104,8 @@ def event_rows(events: Iterable[AuditEvent], *, school_unit=None, huvudman=None)
     for event in events:
         actor = by_id.get(event.actor_id)
         actor_text = _person(actor, event.actor_username, names) if event.actor_username else "–"
+        if (event.details or {}).get("ss12000_source"):
+            actor_text = _ss12000_actor(event.details["ss12000_source"], actor_text)
         target = event.target
         target_text = (
             _person(by_username[target], target, names) if target in by_username else target

@@ -5,6 +5,7 @@ many teachers the school has. The page and its PDF render the same
 
 import datetime
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.utils import timezone
@@ -52,15 +53,23 @@ class Handover:
     since: datetime.datetime | None = None
 
 
+# The SS 12000 proposals live in `provisioning`, above this layer: it hands
+# its selector down at start-up (`ProvisioningConfig.ready`).
+_proposals_provider: Callable[..., list] | None = None
+
+
+def provide_proposals(provider: Callable[..., list]) -> None:
+    global _proposals_provider  # noqa: PLW0603 (a slot filled once at start-up)
+    _proposals_provider = provider
+
+
 def handover_proposals(*, school_unit: SchoolUnit) -> list:
     """Open SS 12000 proposals of the school (new teachers, subjects, removals
-    waiting for a person's approval).
-
-    HOOK: the SS 12000 proposals arrive in another branch (`provisioning`);
-    the lead wires this to their selector when merging. Until then there are
-    none. Each item needs `str()` (what is proposed) for the page.
-    """
-    return []
+    waiting for a person's approval); none without `provisioning` installed.
+    Each item's `str()` says what is proposed."""
+    if _proposals_provider is None:
+        return []
+    return _proposals_provider(school_unit=school_unit)
 
 
 def handover_read(

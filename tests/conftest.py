@@ -18,7 +18,12 @@ from permissions.models import Membership, Subject, TestAdministrator
 from schools.models import Huvudman, PrincipalAssignment, SchoolUnit
 
 # The shared cast beyond this file: cards, staff and schools, material.
-pytest_plugins = ["tests.fixtures.cards", "tests.fixtures.staff", "tests.fixtures.material"]
+pytest_plugins = [
+    "tests.fixtures.cards",
+    "tests.fixtures.staff",
+    "tests.fixtures.material",
+    "tests.fixtures.ss12000",
+]
 
 # A school day inside the school year 2026/27 (which ends 31 July 2027).
 SCHOOL_DAY = datetime.date(2026, 11, 28)

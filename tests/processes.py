@@ -232,16 +232,29 @@ def nginx_binary() -> str | None:
     return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
 
 
-def start_nginx(upstreams: list[Server], log_dir: Path) -> Server:
-    """nginx with the shipped site file, included unchanged, in front of `upstreams`.
+def start_nginx(
+    upstreams: list[Server],
+    log_dir: Path,
+    *,
+    media_root: Path | None = None,
+    s3_endpoint: str = "",
+    exempt: tuple[str, ...] = (),
+) -> Server:
+    """nginx with the shipped site files, included unchanged, in front of `upstreams`.
 
     Only what differs per host is written here (the same parts as in
-    deploy/nginx/site.example.conf): the upstream addresses and a plain-HTTP
-    listen on a free port. `X-Upstream` tells the test which server answered.
+    deploy/nginx/site.example.conf): the upstream addresses, a plain-HTTP
+    listen on a free port, where the material files are (`media_root` or the
+    S3 server at `s3_endpoint`), and the addresses exempt from the request
+    limits. `X-Upstream` tells the test which server answered.
     """
     prefix = Path(tempfile.mkdtemp(prefix="nginx-", dir=log_dir))
     port = free_port()
     servers = "\n".join(f"        server 127.0.0.1:{u.port};" for u in upstreams)
+    s3_upstream = s3_endpoint.removeprefix("http://").rstrip("/")
+    s3_block = f"upstream behorighet_s3 {{ server {s3_upstream}; }}" if s3_upstream else ""
+    s3_origin = "http://behorighet_s3" if s3_upstream else ""
+    exempted = "\n".join(f"        {address} 1;" for address in exempt)
     user = "user root;" if os.geteuid() == 0 else ""
     config = f"""
 {user}
@@ -256,13 +269,21 @@ http {{
     fastcgi_temp_path {prefix}/fastcgi;
     uwsgi_temp_path {prefix}/uwsgi;
     scgi_temp_path {prefix}/scgi;
+    geo $behorighet_limit_exempt {{
+        default 0;
+{exempted}
+    }}
+    include {ROOT}/deploy/nginx/behorighet-http.conf;
     upstream behorighet_app {{
 {servers}
     }}
+    {s3_block}
     server {{
         listen 127.0.0.1:{port};
         server_name localhost;
         add_header X-Upstream $upstream_addr always;
+        set $behorighet_media_root "{media_root or prefix / "no-media"}";
+        set $behorighet_s3_origin "{s3_origin}";
         include {ROOT}/deploy/nginx/behorighet.conf;
     }}
 }}

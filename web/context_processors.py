@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from accounts.sessions import session_idle_expires_at
 from permissions.policy import (
+    can_approve_ss12000,
     can_manage_test_admins,
     can_remove_membership,
     can_view_handover,
@@ -46,4 +47,5 @@ def login_state(request: HttpRequest) -> dict:
             logged_in and can_remove_membership(user=user, school_unit=None)
         ),
         "may_view_handover": bool(logged_in and can_view_handover(user=user, school_unit=None)),
+        "may_approve_ss12000": bool(logged_in and can_approve_ss12000(user=user, school_unit=None)),
     }

@@ -10,7 +10,16 @@ Every change goes through a service in `schools.services` or
 
 One module per concern; importing this package registers them all."""
 
-from backoffice.huvudman import audit, notices, principals, reports, schools
+from backoffice.huvudman import audit, federation, notices, principals, reports, schools, ss12000
 from backoffice.huvudman.site import huvudman_site
 
-__all__ = ["audit", "huvudman_site", "notices", "principals", "reports", "schools"]
+__all__ = [
+    "audit",
+    "federation",
+    "huvudman_site",
+    "notices",
+    "principals",
+    "reports",
+    "schools",
+    "ss12000",
+]

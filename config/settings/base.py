@@ -205,6 +205,11 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 # No URL pattern serves this prefix; it only has to be a distinct path.
 MEDIA_URL = "/_media-is-not-served/"
 
+# nginx is in front and carries the bytes of material files once the gate
+# has decided (X-Accel-Redirect to deploy/nginx/behorighet.conf's internal
+# locations, core/downloads.py). Off: this worker streams them (`make run`).
+NGINX_SENDS_FILES = env_bool("NGINX_SENDS_FILES", False)
+
 # How many reverse proxies in front of the app append to X-Forwarded-For.
 # 0 means the client address is REMOTE_ADDR, which is the only safe default.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
@@ -215,6 +220,17 @@ if TRUSTED_PROXY_COUNT:
 # SECRET_KEY (rotating that must not invalidate every card) and not in the
 # database (a database dump alone must not reveal the cards).
 MATRIX_CARD_KEY = env_str("MATRIX_CARD_KEY", "") or ""
+
+# Federated login (SAML 2.0, docs/federation.md): the service provider's
+# private key and certificate (PEM files; the same pair signs requests and
+# metadata and decrypts assertions). Both unset: no federated login.
+SAML_SP_KEY_FILE = env_str("SAML_SP_KEY_FILE", "") or ""
+SAML_SP_CERT_FILE = env_str("SAML_SP_CERT_FILE", "") or ""
+if bool(SAML_SP_KEY_FILE) != bool(SAML_SP_CERT_FILE):
+    raise ImproperlyConfigured("Set both SAML_SP_KEY_FILE and SAML_SP_CERT_FILE, or neither.")
+for _saml_file in filter(None, (SAML_SP_KEY_FILE, SAML_SP_CERT_FILE)):
+    if not Path(_saml_file).is_file():
+        raise ImproperlyConfigured(f"{_saml_file} (SAML_SP_KEY_FILE/SAML_SP_CERT_FILE) is no file.")
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
@@ -258,7 +274,10 @@ LOG_FORMAT = env_choice("LOG_FORMAT", "text", ("text", "json"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "core.logs.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "core.logs.RequestIdFilter"},
+        "no_paths": {"()": "core.logs.PathRedactingFilter"},
+    },
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
         "json": {"()": "core.logs.JsonFormatter"},
@@ -267,7 +286,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
-            "filters": ["request_id"],
+            "filters": ["request_id", "no_paths"],
         }
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
@@ -278,6 +297,10 @@ LOGGING = {
         # The PDF renderer logs each step of every document at INFO.
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # pysaml2 logs parts of each SAML answer (name IDs, attributes) at
+        # INFO, and xmlschema each schema it loads: only their warnings.
+        "saml2": {"level": "WARNING"},
+        "xmlschema": {"level": "WARNING"},
     },
 }
 
@@ -291,6 +314,8 @@ METRICS_ALLOWED_NETWORKS = env_networks("METRICS_ALLOWED_NETWORKS")
 # Dotted path to a function returning the number of mails waiting in the
 # outbox, read at each scrape (core/metrics.py); empty: no outbox gauge.
 METRICS_OUTBOX_LENGTH = "core.outbox.outbox_length"
+# The same for the age in seconds of the oldest mail waiting.
+METRICS_OUTBOX_OLDEST_AGE = "core.outbox.outbox_oldest_age"
 
 # Audit events older than this many years are deleted by `manage.py
 # purge_audit`, the only path that may delete them (docs/privacy.md).
@@ -311,3 +336,8 @@ def require(name: str, value: object) -> None:
 ETJANSTER_LOGIN_URL = "/e-tjanster/logga-in/"
 PORTAL_LOGIN_URL = "/bedomningsportalen/logga-in/"
 CSRF_FAILURE_VIEW = "core.views.csrf_failure"
+
+# SS 12000 sources (docs/provisioning.md). SECURITY: a source's token travels
+# to its address, so only https, except in development and tests, whose test
+# server on this machine speaks plain http.
+SS12000_ALLOW_HTTP = False

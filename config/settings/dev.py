@@ -3,9 +3,10 @@
 import secrets
 
 from config.env import env_bool, env_str
+from federation.keys import self_signed_pair
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, MATRIX_CARD_KEY
+from .base import BASE_DIR, MATRIX_CARD_KEY, SAML_SP_CERT_FILE, SAML_SP_KEY_FILE
 
 # On for a developer's own runserver; `make run` (the demo) turns it off, so
 # that it shows the Swedish error pages people meet, not Django's debug pages.
@@ -25,3 +26,11 @@ def _local_card_key() -> str:
 
 
 MATRIX_CARD_KEY = MATRIX_CARD_KEY or _local_card_key()
+
+# The SP's key and a self-signed certificate, generated once into var/saml
+# (ignored by git), like the card key: an IdP given the metadata keeps working.
+if not (SAML_SP_KEY_FILE and SAML_SP_CERT_FILE):
+    SAML_SP_KEY_FILE, SAML_SP_CERT_FILE = self_signed_pair(BASE_DIR / "var" / "saml")
+
+# The test SS 12000 server (tests/ss12000_server.py) speaks plain http.
+SS12000_ALLOW_HTTP = True

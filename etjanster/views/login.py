@@ -48,6 +48,7 @@ from web.login import (
     wrong_door,
 )
 from web.request import audit_context
+from web.saml import federation_offered
 
 
 @sensitive_post_parameters("password")
@@ -93,7 +94,12 @@ def etjanster_login(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/etjanster_login.html",
-        {"form": form, "error": error, "next": next_url if next_url != home else ""},
+        {
+            "form": form,
+            "error": error,
+            "next": next_url if next_url != home else "",
+            "federation": federation_offered(),
+        },
     )
 
 

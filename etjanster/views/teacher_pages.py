@@ -5,9 +5,9 @@ import datetime
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import User
 from core.once import Repeated, said_repeated, spent_once
@@ -18,12 +18,15 @@ from etjanster.views.shared import (
     confirmation_step,
     context_for,
     membership_or_404,
+    require,
     school_unit_or_404,
     slip_for,
     state_tag,
     teacher_facts,
     teacher_url,
 )
+from federation.models import FederatedIdentity
+from federation.services import identity_unlink
 from permissions import policy
 from permissions.models import Membership
 from permissions.policy import known_full_name
@@ -75,8 +78,41 @@ def teacher_detail(request: HttpRequest, code: str, username: str) -> HttpRespon
             # SECURITY: nothing about the account's other schools while this
             # school waits for the teacher's confirmation.
             "other_schools": None if membership.is_pending else membership.other_schools_count(),
+            "school_accounts": _school_accounts(school_unit, membership),
         },
     )
+
+
+def _school_accounts(school_unit: SchoolUnit, membership: Membership) -> list:
+    """The teacher's school accounts at this school's huvudman's own IdPs
+    (none while the registration waits for the teacher's confirmation)."""
+    if membership.is_pending:
+        return []
+    return list(
+        FederatedIdentity.objects.filter(
+            user=membership.user, idp__huvudman_id=school_unit.huvudman_id
+        ).select_related("idp")
+    )
+
+
+@etjanster_required
+@require_POST
+def teacher_school_account_unlink(
+    request: HttpRequest, code: str, username: str, pk: int
+) -> HttpResponse:
+    """The principal removes a teacher's link to a school account of the huvudman's IdP."""
+    school_unit = school_unit_or_404(request, code, today())
+    membership = membership_or_404(school_unit, username)
+    require(policy.can_remove_membership(user=request.user, school_unit=school_unit))
+    identity = get_object_or_404(
+        FederatedIdentity,
+        pk=pk,
+        user=membership.user,
+        idp__huvudman_id=school_unit.huvudman_id,
+    )
+    identity_unlink(context=context_for(request, school_unit), identity=identity)
+    messages.success(request, _("The school account is no longer linked to the teacher's account."))
+    return redirect("etjanster:teacher_detail", code=school_unit.code, username=username)
 
 
 def _state(membership: Membership, *, subject_count: int, day: datetime.date) -> dict:

@@ -65,6 +65,7 @@ from permissions.policy.notices import (
 from permissions.policy.schools import (
     RESTORE_WINDOW,
     MembershipState,
+    can_approve_ss12000,
     can_deactivate_test_admin,
     can_export_teacher_data,
     can_manage_test_admins,
@@ -125,6 +126,7 @@ __all__ = [
     "can_use_portal",
     "can_view_catalogue_as_teacher",
     "can_view_handover",
+    "can_approve_ss12000",
     "can_view_material",
     "credentials_issuer",
     "etjanster_appointment_ended",

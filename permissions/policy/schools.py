@@ -313,6 +313,13 @@ def can_view_handover(*, user: User, school_unit: SchoolUnit) -> bool:
     return user.is_active and user.role == Role.PRINCIPAL
 
 
+def can_approve_ss12000(*, user: User, school_unit: SchoolUnit | None) -> bool:
+    """The teachers a school system (SS 12000) proposes are the principal's to
+    approve, and so is the school's "approve new teachers automatically": a
+    test administrator does neither (nor removes teachers)."""
+    return user.is_active and user.role == Role.PRINCIPAL
+
+
 def reactivation_is_open(*, valid_until: datetime.date, today: datetime.date) -> bool:
     """A membership (or test administrator appointment) may be reactivated
     exactly when its validity ended before the current school year began.

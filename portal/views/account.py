@@ -21,6 +21,7 @@ from accounts.models import User
 from core.prepared import Prepared, model_columns, model_from_row
 from core.refusals import RefusalCode, Refused
 from core.views import personal_data_download
+from federation.models import FederatedIdentity
 from permissions import schoolyear
 from permissions.data_export import teacher_data_export
 from permissions.models import Membership, SubjectGrant
@@ -59,6 +60,9 @@ def account(request: HttpRequest) -> HttpResponse:
             "password_form": password_form,
             "school_year": schoolyear.school_year_label(today),
             "any_active": any(row["active"] for row in rows),
+            "school_accounts": list(
+                FederatedIdentity.objects.filter(user=user).select_related("idp__huvudman")
+            ),
         },
     )
 

@@ -9,7 +9,7 @@ from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.models import AnonymousUser
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import formats
@@ -21,9 +21,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accounts.models import Role, User
+from core.downloads import material_file_delivery
 from core.i18n import localized_path
 from core.prepared import Prepared, PreparedList
-from core.storage import StorageUnavailable, material_file_open
+from core.storage import StorageUnavailable
 from core.views import service_unavailable
 from permissions import schoolyear
 from permissions.models import MaterialLevel
@@ -229,7 +230,8 @@ def material_file(request: HttpRequest, slug: str) -> HttpResponse:
     if not access.allowed:
         return _refusal(request, material=material, access=access, what="file")
     try:
-        handle = material_file_open(file=material.file)
+        # Streamed by this worker, or handed to nginx (NGINX_SENDS_FILES).
+        delivery = material_file_delivery(file=material.file)
     except (FileNotFoundError, ValueError) as missing:
         # A row whose file is gone is a broken item, not a server error.
         raise Http404 from missing
@@ -240,12 +242,7 @@ def material_file(request: HttpRequest, slug: str) -> HttpResponse:
         services.material_download_record(
             material=material, access=access, context=audit_context(request)
         )
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=material.download_name,
-        content_type="application/pdf",
-    )
+    response = delivery.response(filename=material.download_name, content_type="application/pdf")
     # SECURITY: a protected file must not stay in a shared cache or in the
     # browser cache of a shared staff-room computer. Open files are private
     # too: a logged-in user's response may carry the session cookie (the

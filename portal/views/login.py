@@ -28,6 +28,7 @@ from web.login import (
     wrong_door,
 )
 from web.request import audit_context
+from web.saml import federation_offered
 
 
 @sensitive_post_parameters("password")
@@ -80,5 +81,10 @@ def portal_login(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/portal_login.html",
-        {"form": form, "error": error, "next": next_url if next_url != home else ""},
+        {
+            "form": form,
+            "error": error,
+            "next": next_url if next_url != home else "",
+            "federation": federation_offered(),
+        },
     )

@@ -58,6 +58,11 @@ def test_prod_settings_refuse_a_short_card_key():
     [
         ({"STORAGE_BACKEND": "s3", "S3_BUCKET": "material"}, "S3_REGION"),
         ({"METRICS_TOKEN": "short"}, "METRICS_TOKEN"),
+        ({"SAML_SP_KEY_FILE": "/etc/hostname"}, "SAML_SP_CERT_FILE"),
+        (
+            {"SAML_SP_KEY_FILE": "/nonexistent.key", "SAML_SP_CERT_FILE": "/nonexistent.crt"},
+            "SAML_SP_KEY_FILE",
+        ),
     ],
 )
 def test_prod_settings_refuse_half_configured_storage_or_metrics(extra, named):

@@ -8,6 +8,7 @@ import pytest
 from django.db import DatabaseError
 
 from core import operations
+from core.models import KeyCheck
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
@@ -38,17 +39,45 @@ def test_healthz_answers_without_the_database_or_the_allowed_hosts(
     assert response["Cache-Control"] == "no-store"
 
 
-def test_readyz_checks_the_database_and_migrations_in_two_cheap_queries(
+def test_readyz_checks_the_database_migrations_and_card_key_in_three_cheap_queries(
     client, django_assert_num_queries
 ):
     operations._migrations_in_code()  # read once per process, from disk
-    with django_assert_num_queries(2):
+    client.get("/readyz/")  # the first start stores the card key's check value
+    with django_assert_num_queries(3):
         response = client.get("/readyz/")
     assert response.status_code == 200
     assert response.json() == {
         "status": "ready",
-        "checks": {"database": "ok", "migrations": "ok", "storage": "not_checked"},
+        "checks": {
+            "database": "ok",
+            "migrations": "ok",
+            "card_key": "ok",
+            "storage": "not_checked",
+        },
     }
+
+
+def test_the_first_start_stores_the_card_key_check_and_another_key_is_not_ready(client, settings):
+    KeyCheck.objects.all().delete()  # a new installation (a server process may have probed)
+    assert client.get("/readyz").status_code == 200
+    stored = KeyCheck.objects.get(name="matrix_card_key")
+    assert settings.MATRIX_CARD_KEY not in stored.value and len(stored.value) == 64
+
+    settings.MATRIX_CARD_KEY = "another-matrix-card-key-0123456789abcdef"
+    refused = client.get("/readyz")
+    assert refused.status_code == 503
+    body = refused.json()
+    assert body["status"] == "unavailable"
+    assert body["checks"]["card_key"] == "mismatch"
+    assert (
+        "MATRIX_CARD_KEY is not the key this database's cards were issued under"
+        in (body["reasons"][0])
+    )
+    # The wrong key stored nothing: the installation's key is ready again.
+    assert KeyCheck.objects.get().value == stored.value
+    settings.MATRIX_CARD_KEY = "test-matrix-card-key-0123456789abcdef"
+    assert client.get("/readyz").status_code == 200
 
 
 def test_readyz_is_503_while_a_migration_is_pending(client, monkeypatch):
@@ -68,7 +97,12 @@ def test_readyz_is_503_when_the_database_does_not_answer(client, monkeypatch):
     assert response.status_code == 503
     assert response.json() == {
         "status": "unavailable",
-        "checks": {"database": "unavailable", "migrations": "unknown", "storage": "not_checked"},
+        "checks": {
+            "database": "unavailable",
+            "migrations": "unknown",
+            "card_key": "unknown",
+            "storage": "not_checked",
+        },
     }
 
 

@@ -7,6 +7,7 @@ import logging
 
 import pytest
 from django.conf import settings
+from django.test import Client
 from django.utils.log import configure_logging
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -79,6 +80,17 @@ def test_the_route_is_the_pattern_name_never_the_path(client, json_log, principa
     principal_client.get("/e-tjanster/skolor/11111111/larare/hemlig-larare/")
     logged = request_lines(json_log)[-1]
     assert logged["route"] == "etjanster:teacher_detail"
+    assert "hemlig-larare" not in json_log.getvalue()
+
+
+def test_django_s_own_lines_name_the_route_never_the_path(principal, json_log):
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(principal)
+    refused = strict.post("/e-tjanster/skolor/11111111/larare/hemlig-larare/", {"x": "1"})
+    assert refused.status_code == 403
+    csrf = [line for line in lines(json_log) if line["logger"] == "django.security.csrf"]
+    assert csrf and csrf[0]["message"].startswith("Forbidden (CSRF")
+    assert "[route etjanster:teacher_detail]" in csrf[0]["message"]
     assert "hemlig-larare" not in json_log.getvalue()
 
 

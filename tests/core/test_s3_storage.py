@@ -134,7 +134,12 @@ def test_readyz_is_503_while_the_store_fails_and_200_when_it_answers(
     assert failing.status_code == 503
     assert failing.json() == {
         "status": "unavailable",
-        "checks": {"database": "ok", "migrations": "ok", "storage": "unavailable"},
+        "checks": {
+            "database": "ok",
+            "migrations": "ok",
+            "card_key": "ok",
+            "storage": "unavailable",
+        },
     }
 
 

@@ -69,7 +69,7 @@ PREVIOUS_RELEASE = {
     "schools": "0003_principal_proxy",
 }
 # Apps the previous release did not have: no migration of theirs applied.
-NEW_APPS = ("core", "audit", "notifications")
+NEW_APPS = ("core", "audit", "notifications", "provisioning", "federation")
 # The models that moved (content type model name): app then, app now.
 MOVED = {
     "outboxmessage": ("accounts", "core"),
