@@ -149,8 +149,10 @@ def hello_of(page: Page) -> str:
     return HELLO_OF_ROLE.get(page.role, "hello_principal")
 
 
-# Pages that must reach half the logged-in `hello` of their role.
+# Pages that must reach this share of the logged-in `hello` of their role
+# (issue 23: at most three times the framework's floor).
 LIGHT_PAGES = ("etjanster_home", "catalogue", "account", "material", "log")
+LIGHT_GOAL = 0.33
 
 
 # --- A small browser: cookies, the proxy's headers, forms --------------------------
@@ -732,6 +734,11 @@ def measure_import(bench: Bench) -> dict | None:
     return json.loads(output.strip().splitlines()[-1])
 
 
+def worst_ratio(numerators: list[float], denominators: list[float]) -> float:
+    """The lowest of the ratios measured within each round."""
+    return min(n / d for n, d in zip(numerators, denominators, strict=True))
+
+
 def median_ratio(numerators: list[float], denominators: list[float]) -> float:
     """Median over rounds of the ratio measured within each round."""
     return statistics.median(n / d for n, d in zip(numerators, denominators, strict=True))
@@ -780,13 +787,28 @@ def evaluate(
 
     for role in ("teacher", "principal"):
         key = HELLO_OF_ROLE[role]
-        value = median_ratio(runs[key]["national"], runs["hello_anonymous"]["national"])
-        target(f"logged-in `hello` ({role}) / anonymous `hello`", value, "≥ 0.5", value >= 0.5)
+        value = worst_ratio(runs[key]["national"], runs["hello_anonymous"]["national"])
+        target(
+            f"logged-in `hello` ({role}) / anonymous `hello`, worst round",
+            value,
+            "≥ 0.5 in every round",
+            value >= 0.5,
+        )
     for key in LIGHT_PAGES:
         value = by_key[key]["vs_hello"]
-        target(f"{by_key[key]['page']} / logged-in `hello`", value, "≥ 0.5", value >= 0.5)
-    value = median_ratio(runs["teachers_100"]["national"], runs["admin_100"]["national"])
-    target("teacher list (100) / Django admin changelist (100)", value, "≥ 3", value >= 3)
+        target(
+            f"{by_key[key]['page']} / logged-in `hello`",
+            value,
+            f"≥ {LIGHT_GOAL}",
+            value >= LIGHT_GOAL,
+        )
+    value = worst_ratio(runs["teachers_100"]["national"], runs["admin_100"]["national"])
+    target(
+        "teacher list (100) / Django admin changelist (100), worst round",
+        value,
+        "≥ 3 in every round",
+        value >= 3,
+    )
     # The site's pages; the `hello`s read no data, and the stock admin is
     # only the yardstick of the teacher list.
     worst = max(

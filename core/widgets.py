@@ -2,7 +2,7 @@
 
 from django import forms
 from django.forms.utils import flatatt
-from django.utils.html import format_html, format_html_join
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString
 
 
@@ -31,7 +31,15 @@ class PlainSelect(forms.Select):
 
         parts = []
         for group, choices in self._groups():
-            rendered = format_html_join("", '<option value="{}"{}>{}</option>', options(choices))
+            # One f-string per option, each value escaped: format_html per
+            # option cost a fifth of the catalogue's subject filter.
+            rendered = SafeString(
+                "".join(
+                    f'<option value="{conditional_escape(value)}"{selected}>'
+                    f"{conditional_escape(label)}</option>"
+                    for value, selected, label in options(choices)
+                )
+            )
             if group is not None:
                 rendered = format_html('<optgroup label="{}">{}</optgroup>', group, rendered)
             parts.append(rendered)

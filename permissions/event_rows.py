@@ -10,6 +10,7 @@ school knows them (`permissions.policy.known_names`).
 
 import csv
 import datetime
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -94,6 +95,11 @@ def event_rows(events: Iterable[AuditEvent], *, school_unit=None, huvudman=None)
     subjects = _subject_names(events)
     by_id = {user.pk: user for user in users}
     by_username = {user.username: user for user in users}
+    # The labels of a page's few actions and roles, each translated once, and
+    # each distinct details' line written once (a page repeats a few kinds).
+    actions: dict[str, str] = {}
+    roles: dict[str, str] = {}
+    described: dict[str, str] = {}
     rows = []
     for event in events:
         actor = by_id.get(event.actor_id)
@@ -109,15 +115,31 @@ def event_rows(events: Iterable[AuditEvent], *, school_unit=None, huvudman=None)
             EventRow(
                 event=event,
                 time=timezone.localtime(event.created_at),
-                action=action_label(event.action),
+                action=actions.get(event.action)
+                or actions.setdefault(event.action, action_label(event.action)),
                 actor=actor_text,
-                actor_role=role_label(event.actor_role) if event.actor_role else "",
+                actor_role=(
+                    roles.get(event.actor_role)
+                    or roles.setdefault(event.actor_role, role_label(event.actor_role))
+                )
+                if event.actor_role
+                else "",
                 target=target_text,
                 school=str(school) if school is not None else "",
-                details=describe_details(event.details, subjects),
+                details=_described(event.details, subjects, described),
             )
         )
     return rows
+
+
+def _described(details, subjects: dict[str, str], seen: dict[str, str]) -> str:
+    if not details:
+        return describe_details(details, subjects)
+    # The stored JSON, in its order (the line follows it).
+    key = json.dumps(details, ensure_ascii=False, default=str)
+    if key not in seen:
+        seen[key] = describe_details(details, subjects)
+    return seen[key]
 
 
 CSV_CHUNK = 2000

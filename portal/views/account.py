@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import F, Prefetch, QuerySet, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -18,15 +18,17 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.doors import Door
 from accounts.models import User
+from core.prepared import Prepared, model_columns, model_from_row
 from core.refusals import RefusalCode, Refused
 from core.views import personal_data_download
 from federation.models import FederatedIdentity
 from permissions import schoolyear
 from permissions.data_export import teacher_data_export
-from permissions.models import Membership, Subject
+from permissions.models import Membership, SubjectGrant
 from permissions.policy import can_use_portal
 from permissions.services.confirmations import CodeOutcome, email_code_redeem
 from portal.forms import EmailCodeForm
+from schools.models import Huvudman, SchoolUnit
 from web.decorators import teacher_required
 from web.forms import OwnPasswordChangeForm, with_retry_time
 from web.login import own_password_change_view
@@ -68,15 +70,18 @@ def account(request: HttpRequest) -> HttpResponse:
 def _membership_rows(user: User, today: datetime.date) -> tuple[list[dict], list[Membership]]:
     """The teacher's confirmed memberships as the account page's rows, and
     the registrations still waiting for the teacher's confirmation."""
-    memberships = (
-        Membership.objects.live()
-        .filter(user=user)
-        .select_related("school_unit__huvudman")
-        .prefetch_related(Prefetch("subjects", queryset=Subject.objects.order_by("name")))
-        .order_by("school_unit__name")
-    )
+    memberships = []
+    for row in _MEMBERSHIPS(user_id=user.pk):
+        membership = model_from_row(Membership, row)
+        membership.school_unit = model_from_row(SchoolUnit, row, "school_unit__")
+        membership.school_unit.huvudman = model_from_row(Huvudman, row, "school_unit__huvudman__")
+        memberships.append(membership)
+    subjects: dict[int, list[dict]] = {}
+    if memberships:
+        for row in _SUBJECTS(user_id=user.pk):
+            subjects.setdefault(row["membership_id"], []).append(row)
     rows = [
-        {"membership": m, "active": m.is_valid_on(today), "subjects": list(m.subjects.all())}
+        {"membership": m, "active": m.is_valid_on(today), "subjects": subjects.get(m.pk, [])}
         for m in memberships
         if not m.is_pending
     ]
@@ -92,6 +97,35 @@ def _membership_rows(user: User, today: datetime.date) -> tuple[list[dict], list
     )
     pending = [m for m in memberships if m.is_pending]
     return rows, pending
+
+
+def _live_memberships(*, user_id: int) -> QuerySet[Membership]:
+    return Membership.objects.live().filter(user_id=user_id)
+
+
+# PERFORMANCE: the page's two statements (the memberships with their schools,
+# the subjects of each), compiled once (core.prepared); the subjects as the
+# template shows them, by name.
+_MEMBERSHIPS = Prepared(
+    lambda user_id: (
+        _live_memberships(user_id=user_id)
+        .order_by("school_unit__name")
+        .values(
+            *model_columns(Membership),
+            *model_columns(SchoolUnit, "school_unit__"),
+            *model_columns(Huvudman, "school_unit__huvudman__"),
+        )
+    ),
+    user_id=int,
+)
+_SUBJECTS = Prepared(
+    lambda user_id: (
+        SubjectGrant.objects.filter(membership__in=_live_memberships(user_id=user_id).values("pk"))
+        .order_by("subject__name", "subject_id")
+        .values("membership_id", name=F("subject__name"), code=F("subject__code"))
+    ),
+    user_id=int,
+)
 
 
 @sensitive_post_parameters("code", "new_password1", "new_password2")

@@ -3,15 +3,20 @@ and labelled exactly as the template rendered them."""
 
 import datetime
 import re
+from types import SimpleNamespace
 
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from audit.actions import AuditAction
 from audit.context import AuditContext
 from audit.log import audit_record
+from etjanster.tables import LOG_ROW, TEACHER_ROW, log_rows_html, teacher_rows_html
 from permissions.models import Membership
 from tests.conftest import END_OF_YEAR
 from tests.fixtures.staff import make_teachers
@@ -104,3 +109,64 @@ def test_in_english_the_rows_speak_english_and_link_within_en(
     assert '<td data-label="Subjects">' in row
     assert 'aria-label="Choose Larare Testsson"' in row
     assert '<td data-label="Valid until">31 July 2027</td>' in row
+
+
+def test_rows_are_the_row_patterns_with_every_value_escaped():
+    """The rows are written with f-strings; TEACHER_ROW and LOG_ROW through
+    format_html are the reference."""
+    tricky = 'Å <b> & "q" \'s'
+    teacher_rows = [
+        {
+            "pk": 7,
+            "username": f"u{number}{tricky}",
+            "slip_label": tricky,
+            "url": f"/e-tjanster/x/?a=1&b={number}",
+            "name": tricky,
+            "subjects": tricky if number else "–",
+            "valid_until": "31 juli 2027",
+            "state": {"css": "ok", "label": mark_safe("<i>Aktiv</i>") if number else tricky},
+        }
+        for number in range(3)
+    ]
+    expected = format_html_join(
+        "\n",
+        TEACHER_ROW,
+        (
+            (
+                _("Choose"), row["username"], row["pk"], row["slip_label"], row["url"],
+                row["name"], _("Username"), row["username"], _("Subjects"), row["subjects"],
+                _("Valid until"), row["valid_until"], _("State"), row["state"]["css"],
+                row["state"]["label"],
+            )
+            for row in teacher_rows
+        ),
+    )  # fmt: skip
+    assert teacher_rows_html(teacher_rows) == expected
+    log_rows = [
+        SimpleNamespace(
+            time=datetime.datetime(2026, 11, 28, 13, 0),
+            action=tricky,
+            actor=tricky,
+            actor_role=tricky if number else "",
+            target=tricky if number else "",
+            details="" if number else tricky,
+            event=SimpleNamespace(ip_address="10.0.0.1" if number else None),
+        )
+        for number in range(3)
+    ]
+    expected = format_html_join(
+        "\n",
+        LOG_ROW,
+        (
+            (
+                _("Time"), row.time.strftime("%Y-%m-%d %H:%M"), _("Action"), row.action,
+                _("By"), row.actor,
+                format_html('<br><span class="muted">{}</span>', row.actor_role)
+                if row.actor_role else "",
+                _("Concerns"), row.target or "–", _("Details"), row.details or "–",
+                _("From address"), row.event.ip_address or "–",
+            )
+            for row in log_rows
+        ),
+    )  # fmt: skip
+    assert log_rows_html(log_rows) == expected

@@ -1,11 +1,16 @@
 """The catalogue: filters, marks, pagination, and a constant number of queries."""
 
+import datetime
+
 import pytest
 from django.db import connection
+from django.template import engines
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from permissions.models import MaterialLevel, Subject
 from portal.models import Material, MaterialKind
+from portal.views.catalogue import items_html
 from tests.fixtures.material import make_material
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("school_day")]
@@ -94,7 +99,7 @@ def test_catalogue_filters_by_level_subject_kind_and_searches_titles(client, db)
 
     def titles(query: str) -> set[str]:
         page = client.get(URL + query).context["page"]
-        return {item.title for item in page.object_list}
+        return {item["title"] for item in page.object_list}
 
     assert titles("") == {"Algebra i årskurs 9", "Läsförståelse"}
     assert titles("?level=gymnasial") == {"Läsförståelse"}
@@ -107,7 +112,7 @@ def test_catalogue_filters_by_level_subject_kind_and_searches_titles(client, db)
 def test_an_invalid_filter_is_ignored_with_a_message_not_an_error(client, open_item):
     response = client.get(URL + "?level=universitet&subject=NOPE&q=" + "x" * 500)
     assert response.status_code == 200
-    assert {item.slug for item in response.context["page"].object_list} == {open_item.slug}
+    assert {item["slug"] for item in response.context["page"].object_list} == {open_item.slug}
     assert response.context["form"].errors
 
 
@@ -121,3 +126,52 @@ def test_catalogue_is_paginated_keeping_the_filters(client, db):
     assert len(second.context["page"].object_list) == 5
     # A page number out of range shows the last page rather than failing.
     assert client.get(URL + "?sida=999").status_code == 200
+
+
+# The loop the catalogue's template had before its items were written in
+# Python (portal.views.catalogue.items_html): the reference markup.
+ITEMS_TEMPLATE = """{% load i18n %}{% for material in items %}
+  <li class="material-item">
+    <h2><a href="{% url 'portal:material' material.slug %}" lang="sv">{{ material.title }}</a></h2>
+    <p class="muted"><span lang="sv">{{ material.subject__name }}</span> · {{ material.level_display }} · {{ material.kind_display }} · {% translate "published" %} {{ material.published_on|date }}</p>
+    <p>
+      {% if material.is_protected %}<span class="tag tag-warn">{% translate "Protected" %}</span>{% else %}<span class="tag tag-ok">{% translate "Open" %}</span>{% endif %}
+      {% if is_teacher and material.is_protected %}
+        {% if material.opens %}<span class="tag tag-ok">{% translate "Opens for you" %}</span>{% else %}<span class="tag tag-error">{% translate "Does not open for you" %}</span>{% endif %}
+      {% endif %}
+    </p>
+  </li>
+  {% endfor %}"""  # noqa: E501
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+@pytest.mark.parametrize("is_teacher", [True, False])
+def test_items_are_written_as_the_template_wrote_them(language, is_teacher):
+    items = [
+        {
+            "slug": f"item-{number}",
+            "title": 'Prov <"åk 9"> & mer',
+            "subject__name": "Matematik",
+            "level": MaterialLevel.GRUNDSKOLA if number % 2 else MaterialLevel.GYMNASIAL,
+            "kind": MaterialKind.DIAGNOSTISKT,
+            "published_on": datetime.date(2026, 8, number + 1),
+            "is_protected": number != 0,
+            "opens": number == 1,
+        }
+        for number in range(3)
+    ]
+    with translation.override(language):
+        shown = [
+            {
+                **item,
+                "level_display": dict(MaterialLevel.choices)[item["level"]],
+                "kind_display": dict(MaterialKind.choices)[item["kind"]],
+            }
+            for item in items
+        ]
+        expected = (
+            engines["django"]
+            .from_string(ITEMS_TEMPLATE)
+            .render({"items": shown, "is_teacher": is_teacher})
+        )
+        assert items_html(items, is_teacher=is_teacher) == expected
