@@ -27,6 +27,11 @@ USERS = {
         "rektor-idp-pass",
         {"eduPersonPrincipalName": ["rektor@testkommun.se"], "mfa": ["yes"]},
     ),
+    # A principal whose school login asks for a password only.
+    "bitr": (
+        "bitr-idp-pass",
+        {"eduPersonPrincipalName": ["bitr@testkommun.se"]},
+    ),
 }
 
 
@@ -74,8 +79,9 @@ def _sp_entry(sp_entity_id: str, acs_url: str, sp_cert_file: str) -> str:
     return f"<?php\n$metadata[{_php(sp_entity_id)}] = {_php(entry)};\n"
 
 
-def start(*, sp_entity_id: str, acs_url: str, sp_cert_file: str) -> Server:
-    """Configure and start the IdP; its `url` serves /saml2/idp/metadata.php."""
+def start(*, sp_entity_id: str, acs_url: str, sp_cert_file: str, users=None) -> Server:
+    """Configure and start the IdP; its `url` serves /saml2/idp/metadata.php.
+    `users` replaces USERS (same shape) for a second, other school's IdP."""
     root = Path(tempfile.mkdtemp(prefix="behorighetsportalen-simplesamlphp-"))
     port = free_port()
     base = f"http://127.0.0.1:{port}/"
@@ -104,7 +110,10 @@ def start(*, sp_entity_id: str, acs_url: str, sp_cert_file: str) -> Server:
     for folder in ("log", "data", "tmp", "sessions"):
         (root / folder).mkdir(parents=True, exist_ok=True)
     _write(root / "config" / "config.php", f"<?php\n$config = {_php(config)};\n")
-    users = {f"{name}:{password}": attributes for name, (password, attributes) in USERS.items()}
+    users = {
+        f"{name}:{password}": attributes
+        for name, (password, attributes) in (users or USERS).items()
+    }
     _write(
         root / "config" / "authsources.php",
         f"<?php\n$config = {_php({'example-userpass': {0: 'exampleauth:UserPass', **users}})};\n",
