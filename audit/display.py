@@ -173,7 +173,7 @@ VALUE_LABELS = {
     "add": gettext_lazy("the file's subjects are added to the teacher's current ones"),
     "replace": gettext_lazy("the file's subjects replace the teacher's current ones"),
     "grundskola": gettext_lazy("Grundskola"),
-    "gymnasial": gettext_lazy("Gymnasial"),
+    "gymnasial": gettext_lazy("Upper secondary"),
     # Why sessions ended (`accounts.services.access.access_end`).
     "totp_replaced": gettext_lazy("new authenticator app"),
     "card_replaced": gettext_lazy("new matrix card"),

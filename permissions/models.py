@@ -11,7 +11,7 @@ from permissions.schoolyear import school_year_start
 
 class MaterialLevel(models.TextChoices):
     GRUNDSKOLA = "grundskola", _("Grundskola")
-    GYMNASIAL = "gymnasial", _("Gymnasial")
+    GYMNASIAL = "gymnasial", _("Upper secondary")
 
     @classmethod
     def phrases(cls) -> dict[str, str]:
