@@ -103,11 +103,15 @@ def sp_config() -> SPConfig:
     key = (settings.SITE_URL, settings.SAML_SP_KEY_FILE, stamp)
     config = _cache.get(key)
     if config is None:
-        metadata = list(
-            IdentityProvider.objects.filter(is_active=True)
+        # Only rows whose metadata describes their own entity alone (rows
+        # saved before `metadata_parses` said so are left out).
+        metadata = [
+            xml
+            for entity_id, xml in IdentityProvider.objects.filter(is_active=True)
             .order_by("pk")
-            .values_list("metadata_xml", flat=True)
-        )
+            .values_list("entity_id", "metadata_xml")
+            if metadata_parses(xml, entity_id)
+        ]
         config = SPConfig()
         config.load(_config_dict(metadata))
         _cache.clear()
@@ -120,6 +124,11 @@ def metadata_parses(xml: str, entity_id: str) -> bool:
     config = SPConfig()
     try:
         config.load(_config_dict([xml]))
+        # SECURITY: it describes that one entity and nothing else: metadata
+        # naming another IdP too would put its keys beside (or before) the
+        # real one's in the SP's store.
+        if list(config.metadata.keys()) != [entity_id]:
+            return False
         return bool(config.metadata.single_sign_on_service(entity_id, saml2.BINDING_HTTP_REDIRECT))
     except Exception:  # pysaml2 raises many kinds on bad XML; each means "no"
         return False
@@ -209,8 +218,11 @@ def answer_check(*, saml_response: str) -> CheckedAnswer:
         raise Refused(RefusalCode.FEDERATION_INVALID, reason="NoAssertion")
     request = outstanding.found.get(response.in_response_to)
     # SECURITY: the answer must come from the IdP the request was sent to; a
-    # signature by another registered IdP is no answer to it.
-    if request is None or response.issuer() != request.idp.entity_id:
+    # signature by another registered IdP is no answer to it. pysaml2 checks
+    # each assertion's signature against the assertion's own Issuer, and the
+    # Response's Issuer is not signed (only assertions must be): every
+    # assertion's Issuer, and the Response's if it names one, must be that IdP.
+    if request is None or _issuers(response) != {request.idp.entity_id}:
         raise Refused(RefusalCode.FEDERATION_INVALID, reason="WrongIssuer")
     return CheckedAnswer(
         request=request,
@@ -219,6 +231,20 @@ def answer_check(*, saml_response: str) -> CheckedAnswer:
         attributes=response.ava or {},
         contexts=[context for context, _authorities, _instant in response.authn_info()],
     )
+
+
+def _issuers(response) -> set[str | None]:
+    """Every issuer the answer names: each assertion's (None when one names
+    none) and the Response's own, if it has one."""
+    issuers = {
+        assertion.issuer.text.strip()
+        if assertion.issuer is not None and assertion.issuer.text
+        else None
+        for assertion in response.assertions
+    }
+    if response.issuer():
+        issuers.add(response.issuer())
+    return issuers
 
 
 def _assertion_expiry(response) -> datetime.datetime:

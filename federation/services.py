@@ -41,6 +41,8 @@ def login_start(*, idp: IdentityProvider, browser_key: str, next_path: str) -> s
     now = timezone.now()
     OutstandingRequest.objects.filter(expires_at__lte=now).delete()
     request_id, location = saml.authn_request(idp=idp)
+    if len(next_path) > OutstandingRequest._meta.get_field("next_path").max_length:
+        next_path = ""  # no page of ours has such a path: the start page instead
     OutstandingRequest.objects.create(
         request_id=request_id,
         idp=idp,
@@ -192,7 +194,10 @@ def trusted_email_account(*, idp: IdentityProvider, email: str) -> User | None:
             email__iexact=email,
             is_active=True,
             removed_at__isnull=True,
-            pk__in=Membership.objects.live()
+            # SECURITY: confirmed, not merely live: a registration still
+            # waiting for the teacher (of an account at another huvudman,
+            # say) has shown nothing, and must not link that account.
+            pk__in=Membership.objects.confirmed()
             .filter(school_unit__huvudman_id=idp.huvudman_id)
             .values("user_id"),
         ).exclude(federated_identities__idp=idp)[:2]
@@ -207,6 +212,11 @@ def identity_link(
     """Link the school account `subject` at `idp` to `user`, proved by `proof`
     ("password", "email_code" or "trusted_email"). A teacher of a huvudman whose teachers do
     not keep their password loses it now (the account page says so)."""
+    # A link left on an account removed since ("borttagen", waiting for its
+    # purge) is no one's any more: the school account links anew.
+    FederatedIdentity.objects.filter(
+        idp=idp, subject=subject, user__removed_at__isnull=False
+    ).delete()
     identity = FederatedIdentity.objects.create(
         idp=idp, subject=subject, user=user, proof=proof, last_login_at=timezone.now()
     )
