@@ -56,9 +56,14 @@ def proposals_apply(
     source gave; an existing account at another school is linked only once
     its owner confirms (`memberships_register`).
     """
+    chosen = Proposal.objects.filter(school_unit=school_unit, pk__in=list(proposal_ids))
+    # The sources' locks first, as a sync takes them before it deletes
+    # proposals (the other order deadlocks); it waits for a sync in progress,
+    # so the set applies to what it planned.
+    source_ids = chosen.order_by().values_list("source_id", flat=True).distinct()
+    advisory_lock(*{source_lock_key(source_id) for source_id in source_ids})
     proposals = list(
-        Proposal.objects.select_for_update(of=("self",))
-        .filter(school_unit=school_unit, pk__in=list(proposal_ids))
+        chosen.select_for_update(of=("self",))
         .select_related("source__huvudman", "person", "membership__user", "user")
         .order_by("pk")
     )
@@ -66,8 +71,6 @@ def proposals_apply(
         proposals = [p for p in proposals if p.kind != ProposalKind.REMOVAL]
     if not proposals:
         return Applied()
-    # Waits for a sync of the source in progress, so the set applies to what it planned.
-    advisory_lock(*{source_lock_key(p.source_id) for p in proposals})
     source = proposals[0].source
     context = context.at(school_unit).through_ss12000(str(source))
     subjects = {s.code.upper(): s for s in Subject.objects.all()}

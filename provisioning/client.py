@@ -17,6 +17,7 @@ import base64
 import datetime
 import json
 import socket
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -32,6 +33,11 @@ MAX_PAGES = 10_000
 TIMEOUT_SECONDS = 20
 # A page of 500 items is well under this; more is a broken or hostile server.
 MAX_PAGE_BYTES = 32 * 1024 * 1024
+# SECURITY: TIMEOUT_SECONDS bounds each socket operation only; a server
+# trickling a byte at a time would keep a read going forever. One answer,
+# headers to last byte, must arrive within this.
+RESPONSE_SECONDS = 60
+READ_CHUNK = 64 * 1024
 
 
 class SourceError(Exception):
@@ -75,13 +81,11 @@ class Client:
 
     def items(self, resource: str, *, modified_after: datetime.datetime | None = None) -> Iterator:
         """Every item of `resource`, page by page."""
-        params = {"limit": str(self.page_limit)}
+        first = {"limit": str(self.page_limit)}
         if modified_after is not None:
-            params["meta.modified.after"] = modified_after.isoformat()
-        seen_tokens: set[str] = set()
-        for _page in range(MAX_PAGES):
-            body = self._get_json(f"/{resource}", params)
-            items = body.get("data", body.get(resource)) if isinstance(body, dict) else None
+            first["meta.modified.after"] = modified_after.isoformat()
+        for body in self._pages(resource, first, {"limit": str(self.page_limit)}):
+            items = body.get("data", body.get(resource))
             if not isinstance(items, list):
                 raise SourceError(
                     _("The source's answer to /%(resource)s has no list of items.")
@@ -90,6 +94,20 @@ class Client:
             for item in items:
                 if isinstance(item, dict):
                     yield item
+
+    def _pages(self, resource: str, first: dict, following: dict) -> Iterator[dict]:
+        """Each page's body: `first` as parameters, then `following` and the
+        page token, until the token is null."""
+        params = first
+        seen_tokens: set[str] = set()
+        for _page in range(MAX_PAGES):
+            body = self._get_json(f"/{resource}", params)
+            if not isinstance(body, dict):
+                raise SourceError(
+                    _("The source's answer to /%(resource)s has no list of items.")
+                    % {"resource": resource}
+                )
+            yield body
             token = body.get("pageToken")
             if not token:
                 return
@@ -99,7 +117,7 @@ class Client:
                     % {"resource": resource}
                 )
             seen_tokens.add(token)
-            params = {"limit": str(self.page_limit), "pageToken": token}
+            params = {**following, "pageToken": token}
         raise SourceError(
             _("The source's pages of /%(resource)s never end.") % {"resource": resource}
         )
@@ -114,12 +132,9 @@ class Client:
         return deleted
 
     def items_deleted(self, *, after: datetime.datetime) -> Iterator[dict]:
-        params = {"after": after.isoformat()}
-        body = self._get_json("/deletedEntities", params)
-        if not isinstance(body, dict):
-            raise SourceError(_("The source's answer to /deletedEntities has no list of items."))
-        data = body.get("data", body)
-        yield from (data if isinstance(data, list) else [data])
+        for body in self._pages("deletedEntities", {"after": after.isoformat()}, {}):
+            data = body.get("data", body)
+            yield from (data if isinstance(data, list) else [data])
 
     # --- HTTP ----------------------------------------------------------------
 
@@ -153,10 +168,11 @@ class Client:
         return token
 
     def _send(self, request: urllib.request.Request, *, what: str):
+        deadline = time.monotonic() + RESPONSE_SECONDS
         try:
             # check_url allows http(s) only.
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-                raw = response.read(MAX_PAGE_BYTES + 1)
+            with _OPENER.open(request, timeout=self.timeout) as response:
+                raw = _read(response, deadline=deadline, what=what)
         except urllib.error.HTTPError as error:
             raise SourceError(_http_message(error, what=what)) from None
         except TimeoutError:
@@ -185,8 +201,43 @@ class Client:
             ) from None
 
 
+class _RefuseRedirect(urllib.request.HTTPRedirectHandler):
+    """SECURITY: urllib would follow a 30x with the Authorization header (the
+    bearer token, the client secret) to wherever it points; instead the 30x
+    is an error (`_http_message`)."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_OPENER = urllib.request.build_opener(_RefuseRedirect)
+
+
+def _read(response, *, deadline: float, what: str) -> bytes:
+    """The body, chunk by chunk, or SourceError once past `deadline` or MAX_PAGE_BYTES."""
+    chunks: list[bytes] = []
+    size = 0
+    while size <= MAX_PAGE_BYTES:
+        if time.monotonic() > deadline:
+            raise SourceError(
+                _("The source did not finish its answer within %(seconds)s seconds (%(what)s).")
+                % {"seconds": int(RESPONSE_SECONDS), "what": what}
+            )
+        chunk = response.read1(READ_CHUNK)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
 def _http_message(error: urllib.error.HTTPError, *, what: str) -> str:
     status = error.code
+    if 300 <= status < 400:
+        return _(
+            "The source sent us on to another address (HTTP %(status)s, %(what)s), which the "
+            "portal does not follow: enter the address the source answers at."
+        ) % {"status": status, "what": what}
     if status in (401, 403):
         return _(
             "The source refused the credentials (HTTP %(status)s, %(what)s): check the token "

@@ -6,11 +6,13 @@ from a dataset (`tests/provisioning/fixtures/ss12000.json` at start):
 `/organisations`, `/persons`, `/duties`, `/activities`, `/syllabuses` paged
 with `limit` and an opaque `pageToken`, `meta.modified.after` (refused with
 400 beside a `pageToken`, as the standard says), `/deletedEntities?after=`,
-bearer authentication, and `/token` (OAuth 2 client credentials, HTTP basic).
+(paged when the dataset's `deleted` is a list of pages), bearer
+authentication, and `/token` (OAuth 2 client credentials, HTTP basic).
 
 Tests change it through `POST /_control` (JSON): `dataset` replaces the data,
 `token` the bearer token, `fault` ({"kind": "401" | "429" | "500" | "slow" |
-"malformed" | "loop", "path": "/duties"}) makes that path fail; `list_key`
+"trickle" | "redirect" | "malformed" | "loop", "path": "/duties"}) makes that
+path fail ("trickle": a byte every 50 ms; "redirect": 302 to `/_elsewhere`); `list_key`
 "resource" answers lists under the resource's name instead of `data`. `GET /_log` lists
 the requests served (path and query).
 """
@@ -88,7 +90,7 @@ class Handler(BaseHTTPRequestHandler):
             if handled:
                 return None
         if url.path == "/deletedEntities":
-            return self._send(200, {"data": STATE["dataset"].get("deleted", {})})
+            return self._deleted(query)
         resource = url.path.strip("/")
         if resource not in RESOURCES:
             return self._send(404, {"code": "NotFound", "message": "No such path"})
@@ -104,11 +106,38 @@ class Handler(BaseHTTPRequestHandler):
         elif kind == "slow":
             time.sleep(3)
             self._send(200, {"data": [], "pageToken": None})
+        elif kind == "trickle":
+            self._trickle(json.dumps({"data": [], "pageToken": None}).ljust(60).encode())
+        elif kind == "redirect":
+            self._send(302, {}, {"Location": "/_elsewhere"})
         elif kind == "loop":
             self._send(200, {"data": [], "pageToken": "samma-sida"})
         else:
             return False
         return True
+
+    def _trickle(self, raw: bytes) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        try:
+            for byte in raw:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(0.05)
+        except OSError:  # the client gave up
+            self.close_connection = True
+
+    def _deleted(self, query: dict):
+        deleted = STATE["dataset"].get("deleted", {})
+        if not isinstance(deleted, list):
+            return self._send(200, {"data": deleted})
+        page = int(query.get("pageToken") or 0)
+        more = page + 1 < len(deleted)
+        return self._send(
+            200, {"data": deleted[page], "pageToken": str(page + 1) if more else None}
+        )
 
     def _list(self, resource: str, query: dict):
         after = query.get("meta.modified.after")

@@ -2,12 +2,14 @@
 what the source's changes become (proposals, and after approval, memberships)."""
 
 from django.core import mail
+from django.db import connection
 
 from accounts.models import User
 from audit.context import AuditContext
 from audit.models import AuditEvent
 from core.outbox import OutboxMessage
 from permissions.models import Membership
+from provisioning import apply as apply_module
 from provisioning.apply import proposals_apply
 from provisioning.models import (
     MirroredDuty,
@@ -309,3 +311,35 @@ def test_a_person_without_a_valid_school_email_or_with_anothers_is_ignored(
 
     assert set(proposals(grundskola)) == {"p-anna"}
     assert {r.school: r.ignored for r in result.schools}["11111111"] == 2
+
+
+def test_applying_takes_the_sources_lock_before_it_locks_the_proposals(
+    source, grundskola, principal, monkeypatch
+):
+    # A sync holds the source's lock and then deletes proposals: applying must
+    # take the locks in that order too, or the two deadlock on PostgreSQL.
+    sync(source)
+    read: list[str] = []
+    locked: list[list[str]] = []
+
+    def record(execute, sql, params, many, context):
+        read.append(sql)
+        return execute(sql, params, many, context)
+
+    def lock(*keys):
+        locked.append(list(read))
+
+    monkeypatch.setattr(apply_module, "advisory_lock", lock)
+    ids = list(Proposal.objects.values_list("pk", flat=True))
+    with connection.execute_wrapper(record):
+        proposals_apply(
+            school_unit=grundskola,
+            proposal_ids=ids,
+            context=AuditContext(actor=principal),
+            today=SCHOOL_DAY,
+        )
+
+    assert len(locked) == 1
+    # Before the lock, only the sources' ids are read, never the rows themselves.
+    assert all("DISTINCT" in sql for sql in locked[0] if "provisioning_proposal" in sql)
+    assert any('"provisioning_proposal"."kind"' in sql for sql in read)
