@@ -22,6 +22,12 @@ with the same parameters except where a stand-in went in. A value the
 queryset computes from an argument (a year from a date, a sum) differs
 between the runs and is refused at once, never frozen into the SQL. The
 statement is kept per database vendor; only SQL is kept, never a row.
+
+SECURITY: what the check cannot see is a value the builder reads from
+elsewhere (the clock, settings, a row it loads, any attribute of a user but
+its pk): it would be frozen into the statement for every later request. A
+builder reads its declared arguments only; per-school and per-level rules
+stay subqueries the database evaluates when the statement runs.
 """
 
 import datetime
