@@ -51,7 +51,6 @@ urlpatterns = [
         imports.teacher_import_download,
         name="teacher_import_download",
     ),
-    path(school + "larare/lappar/", teacher_list.teacher_slips, name="teacher_slips"),
     path(school + "larare/markerade/", teacher_bulk.teacher_bulk, name="teacher_bulk"),
     path(teacher, teacher_pages.teacher_detail, name="teacher_detail"),
     path(teacher + "losenord/", teacher_pages.teacher_password, name="teacher_password"),

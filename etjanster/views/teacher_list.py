@@ -3,34 +3,28 @@
 import datetime
 from urllib.parse import quote
 
-from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from etjanster.forms import SORTS, TeacherBulkForm, TeacherFilterForm
 from etjanster.tables import teacher_rows_html
 from etjanster.views.shared import (
-    SLIP_WAITS,
     STATE_TAG_CSS,
     school_unit_or_404,
-    slip_for,
     state_tag,
 )
 from permissions import policy
 from permissions.models import SubjectGrant
 from permissions.policy import KNOWN_NAMES
 from permissions.schoolyear import today
-from permissions.slips import render_slips
 from schools.models import SchoolUnit
 from web.decorators import etjanster_required
-from web.responses import pdf_response
 
 PAGE_SIZE = 100
 
@@ -142,43 +136,3 @@ def _teacher_rows(memberships: list[tuple], *, school_unit: SchoolUnit, day) -> 
             }
         )
     return rows
-
-
-@etjanster_required
-@require_POST
-def teacher_slips(request: HttpRequest, code: str) -> HttpResponse:
-    """One PDF of slips (without passwords) for the chosen teachers."""
-    school_unit = school_unit_or_404(request, code, today())
-    usernames = request.POST.getlist("teacher")
-    memberships = list(
-        policy.slip_memberships(school_unit=school_unit)
-        .filter(user__username__in=usernames)
-        .select_related("user", "school_unit")
-        .order_by(KNOWN_NAMES["known_last_name"], KNOWN_NAMES["known_first_name"])
-    )
-    waiting = (
-        policy.school_memberships(school_unit=school_unit)
-        .pending()
-        .filter(user__username__in=usernames)
-        .count()
-    )
-    if not memberships:
-        messages.error(
-            request, SLIP_WAITS if waiting else _("Choose at least one teacher to print slips for.")
-        )
-        return redirect("etjanster:teacher_list", code=school_unit.code)
-    if waiting:
-        # A download leaves the page as it was: the note shows on the next one.
-        messages.info(request, _slips_waiting(waiting))
-    slips = [slip_for(membership, None) for membership in memberships]
-    return pdf_response(render_slips(slips), f"lappar-{school_unit.code}.pdf")
-
-
-def _slips_waiting(count: int) -> str:
-    return ngettext(
-        "%(count)d chosen teacher got no slip: they have not yet confirmed the "
-        "registration at this school.",
-        "%(count)d chosen teachers got no slip: they have not yet confirmed the "
-        "registration at this school.",
-        count,
-    ) % {"count": count}

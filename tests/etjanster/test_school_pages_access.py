@@ -20,7 +20,6 @@ GET_PAGES = [
 ]
 POST_ONLY = [
     "larare/mig-sjalv/",
-    "larare/lappar/",
     "larare/markerade/",
     "larare/importera/genomfor/",
     "larare/larare/lapp/",

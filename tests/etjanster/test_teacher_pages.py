@@ -326,14 +326,6 @@ def test_a_slip_without_password_is_a_pdf(principal_client, grundskola, teacher)
     assert "larare-password" not in text
 
 
-def test_a_batch_of_slips_is_one_pdf(principal_client, grundskola):
-    memberships = make_teachers(grundskola, 3)
-    response = principal_client.post(
-        url(grundskola, "lappar/"), {"teacher": [m.user.username for m in memberships]}
-    )
-    assert len(PdfReader(io.BytesIO(response.content)).pages) == 3
-
-
 def test_every_change_on_the_pages_is_in_the_schools_log(principal_client, grundskola, teacher):
     principal_client.post(url(grundskola, "larare/"), {"subjects": ["GRGRENG01"]})
     principal_client.post(url(grundskola, "larare/losenord/"), {"confirm": "yes"})

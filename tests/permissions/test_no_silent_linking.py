@@ -372,10 +372,18 @@ def test_bulk_slips_leave_out_waiting_teachers_and_say_so(
     client, _page = register_by_page(gymnasium, principal, first_name="Gissad", last_name="Gäst")
     base = f"/e-tjanster/skolor/{gymnasium.code}/larare/"
     chosen = [confirmed.user.username, first.user.username]
-    response = client.post(base + "lappar/", {"teacher": chosen})
+    response = _bulk_print(client, base, chosen)
     assert response.headers["Content-Type"] == "application/pdf"
     after = client.get(base).content.decode()
-    assert "1 vald lärare fick ingen lapp" in after
+    assert "1 markerad lärare fick ingen" in after
+
+
+def _bulk_print(client, base: str, usernames: list[str], **kwargs):
+    """Print the ticked teachers' slips: the choice, then its confirmation."""
+    data = {"teacher": usernames, "action": "print"}
+    page = client.post(base + "markerade/", data).content.decode()
+    once = page.split('name="once" value="')[1].split('"')[0]
+    return client.post(base + "markerade/", {**data, "confirm": "yes", "once": once}, **kwargs)
 
 
 def test_a_declined_link_is_never_told_to_the_teachers_other_schools(waiting, other_school):
@@ -953,7 +961,7 @@ def test_a_waiting_school_prints_no_slip_until_the_teacher_confirms(
     detail = client.get(f"{base}{username}/").content.decode()
     assert "Lapp utan lösenord" not in detail
     single = client.post(f"{base}{username}/lapp/", follow=True)
-    bulk = client.post(f"{base}lappar/", {"teacher": [username]}, follow=True)
+    bulk = _bulk_print(client, base, [username], follow=True)
     for response in (single, bulk):
         assert response.headers["Content-Type"].startswith("text/html")
         assert "En lapp utan lösenord kan skrivas ut först när läraren har bekräftat" in (
