@@ -12,6 +12,7 @@ from base64 import b64encode
 from django.conf import settings
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.i18n import localized_path
 from core.outbox import mail_enqueue, mails_enqueue_composed
@@ -138,28 +139,48 @@ def slips_send_by_mail(*, slips: list[tuple[Slip, str]]) -> int:
     SECURITY: only slips without a password: the params wait in the outbox
     (sealed, erased once sent) and a slip sent again never carries one.
     """
+    if any(slip.password for slip, _email in slips):
+        raise ValueError("A slip sent again never carries a password.")
+    return mails_enqueue_composed(kind=SLIP_MAIL, params=slip_mail_params(slips))
+
+
+def slip_mail_params(slips: list[tuple[Slip, str]]) -> list[dict]:
+    """What the worker needs to compose each (slip, address)'s mail later, in
+    the active language (JSON: the date as ISO text)."""
     language = translation.get_language() or "sv"
-    params = []
-    for slip, email in slips:
-        if slip.password:
-            raise ValueError("A slip sent again never carries a password.")
-        fields = {**dataclasses.asdict(slip), "valid_until": slip.valid_until.isoformat()}
-        params.append({"slip": fields, "to": email, "language": language})
-    return mails_enqueue_composed(kind=SLIP_MAIL, params=params)
+    return [
+        {
+            "slip": {**dataclasses.asdict(slip), "valid_until": slip.valid_until.isoformat()},
+            "to": email,
+            "language": language,
+        }
+        for slip, email in slips
+    ]
 
 
 def slip_mail_compose(*, params: dict) -> dict:
     """The mail of a slip sent again, composed by the mail worker."""
+    return slip_mail_composed(
+        params=params,
+        subject=gettext_noop("Your login to Bedömningsportalen"),
+        body=gettext_noop(
+            "Hello %(name)s,\n\nyour school %(school)s sends you your login to "
+            "Bedömningsportalen in the attached PDF. Your password is the one you already "
+            "have. Log in at %(url)s\n"
+        ),
+    )
+
+
+def slip_mail_composed(*, params: dict, subject: str, body: str) -> dict:
+    """The mail of one `slip_mail_params` item: `subject` and `body` (msgids,
+    `body` with %(name)s, %(school)s and %(url)s) in its language, the slip's
+    PDF attached."""
     fields = params["slip"]
     slip = Slip(**{**fields, "valid_until": datetime.date.fromisoformat(fields["valid_until"])})
     with translation.override(params["language"]):
         return {
-            "subject": _("Your login to Bedömningsportalen"),
-            "body": _(
-                "Hello %(name)s,\n\nyour school %(school)s sends you your login to "
-                "Bedömningsportalen in the attached PDF. Your password is the one you already "
-                "have. Log in at %(url)s\n"
-            )
+            "subject": _(subject),
+            "body": _(body)
             % {"name": slip.name, "school": slip.school_name, "url": portal_login_url()},
             "to": [params["to"]],
             "reply_to": [],
