@@ -28,6 +28,10 @@ def env_bool(name: str, default: bool = False) -> bool:
     raw = os.environ.get(name)
     if raw is None:
         return default
+    return _boolean(name, raw)
+
+
+def _boolean(name: str, raw: str) -> bool:
     value = raw.strip().lower()
     if value in _TRUE:
         return True
@@ -40,6 +44,10 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
+    return _integer(name, raw, minimum=minimum)
+
+
+def _integer(name: str, raw: str, *, minimum: int | None = None) -> int:
     try:
         value = int(raw)
     except ValueError:
@@ -169,11 +177,29 @@ def database_from_url(url: str) -> dict:
             "reconnect_timeout": 5,
         },
         "connect_timeout": env_int("DATABASE_CONNECT_TIMEOUT", 2, minimum=2),
+        # Parameters bound on the server, and a statement run five times on a
+        # connection prepared there (psycopg's own threshold; Django turns it
+        # off by default for poolers in transaction mode, and the pool is
+        # ours): PostgreSQL then no longer plans the same statement again on
+        # every request, which cost more than running it (docs/performance.md).
+        "server_side_binding": True,
+        "prepare_threshold": 5,
     }
-    for key, values in parse_qs(parsed.query).items():
-        options[key] = values[-1]
+    query = {key: values[-1] for key, values in parse_qs(parsed.query).items()}
+    # Django reads these as a boolean (`is True`) and a number, never as the
+    # text a URL holds.
+    if "server_side_binding" in query:
+        query["server_side_binding"] = _boolean(
+            "DATABASE_URL's server_side_binding", query["server_side_binding"]
+        )
+    if "prepare_threshold" in query:
+        query["prepare_threshold"] = _integer(
+            "DATABASE_URL's prepare_threshold", query["prepare_threshold"], minimum=0
+        )
+    options.update(query)
     return {
-        "ENGINE": "django.db.backends.postgresql",
+        # Django's, with the pool's health check of config/dbpool.py.
+        "ENGINE": "config.postgresql",
         "NAME": name,
         "USER": unquote(parsed.username or ""),
         "PASSWORD": unquote(parsed.password or ""),
@@ -181,7 +207,9 @@ def database_from_url(url: str) -> dict:
         "PORT": str(parsed.port or ""),
         # The pool replaces persistent connections; Django refuses both at once.
         "CONN_MAX_AGE": 0,
-        "CONN_HEALTH_CHECKS": True,
+        # The pool checks each connection it hands out (config/dbpool.py),
+        # skipping one given back healthy a moment ago.
+        "CONN_HEALTH_CHECKS": False,
         "OPTIONS": options,
         "TEST": {"NAME": f"test_{name}"},
     }

@@ -60,9 +60,7 @@ def account(request: HttpRequest) -> HttpResponse:
             "password_form": password_form,
             "school_year": schoolyear.school_year_label(today),
             "any_active": any(row["active"] for row in rows),
-            "school_accounts": list(
-                FederatedIdentity.objects.filter(user=user).select_related("idp__huvudman")
-            ),
+            "school_accounts": _SCHOOL_ACCOUNTS(user_id=user.pk),
         },
     )
 
@@ -123,6 +121,22 @@ _SUBJECTS = Prepared(
         SubjectGrant.objects.filter(membership__in=_live_memberships(user_id=user_id).values("pk"))
         .order_by("subject__name", "subject_id")
         .values("membership_id", name=F("subject__name"), code=F("subject__code"))
+    ),
+    user_id=int,
+)
+
+# The teacher's links to school accounts (federated login), as the page names them.
+_SCHOOL_ACCOUNTS = Prepared(
+    lambda user_id: (
+        FederatedIdentity.objects.filter(user_id=user_id)
+        .order_by("pk")
+        .values(
+            "pk",
+            "subject",
+            "linked_at",
+            huvudman=F("idp__huvudman__name"),
+            keeps_password=F("idp__teachers_keep_password"),
+        )
     ),
     user_id=int,
 )

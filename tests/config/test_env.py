@@ -15,7 +15,7 @@ from config.env import (
 def test_database_url_becomes_a_pooled_postgresql_entry(monkeypatch):
     monkeypatch.delenv("DATABASE_POOL_MAX", raising=False)
     db = database_from_url("postgres://u:p%40ss@db.example:5433/behorighet?sslmode=require")
-    assert db["ENGINE"] == "django.db.backends.postgresql"
+    assert db["ENGINE"] == "config.postgresql"
     assert (db["USER"], db["PASSWORD"], db["HOST"], db["PORT"], db["NAME"]) == (
         "u",
         "p@ss",
@@ -25,7 +25,8 @@ def test_database_url_becomes_a_pooled_postgresql_entry(monkeypatch):
     )
     assert db["OPTIONS"]["pool"]["max_size"] == 4
     assert db["OPTIONS"]["sslmode"] == "require"
-    assert db["CONN_HEALTH_CHECKS"] is True
+    # The pool's check is config/dbpool.py's, not Django's unconditional one.
+    assert db["CONN_HEALTH_CHECKS"] is False
     assert db["CONN_MAX_AGE"] == 0
 
 
@@ -102,3 +103,16 @@ def test_a_bad_endpoint_backend_log_format_or_network_fails_loudly(monkeypatch):
         env_networks("SOME_NETWORKS")
     monkeypatch.setenv("SOME_NETWORKS", "10.0.0.0/8, 192.0.2.7")
     assert [str(n) for n in env_networks("SOME_NETWORKS")] == ["10.0.0.0/8", "192.0.2.7/32"]
+
+
+def test_statements_are_bound_and_prepared_on_the_server_unless_the_url_says_otherwise():
+    db = database_from_url("postgres://u:p@db.example:5432/behorighet")
+    assert (db["OPTIONS"]["server_side_binding"], db["OPTIONS"]["prepare_threshold"]) == (True, 5)
+    # A URL's text becomes what Django reads (`is True`, a number).
+    db = database_from_url(
+        "postgres://u:p@db.example:5432/behorighet?server_side_binding=false&prepare_threshold=0"
+    )
+    assert db["OPTIONS"]["server_side_binding"] is False
+    assert db["OPTIONS"]["prepare_threshold"] == 0
+    with pytest.raises(ImproperlyConfigured):
+        database_from_url("postgres://u:p@db.example:5432/behorighet?server_side_binding=maybe")

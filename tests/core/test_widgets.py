@@ -3,6 +3,8 @@
 import pytest
 from django import forms
 from django.test.html import parse_html
+from django.utils import translation
+from django.utils.translation import gettext_lazy
 
 from core.widgets import PlainSelect
 from permissions.models import Subject
@@ -42,3 +44,22 @@ def test_the_catalogue_subject_filter_lists_every_subject_with_its_level(db):
     assert html.count("<option") == Subject.objects.count() + 1
     assert '<option value="GRGRMAT01" selected>Matematik (grundskola)</option>' in html
     assert '<option value="MAT">Matematik (gymnasial)</option>' in html
+
+
+def test_a_kept_select_follows_its_choices_and_language():
+    """The markup is kept per input, and the choices and the language are
+    inputs: a subject added, renamed or shown in English is never stale."""
+
+    def rendered(choices):
+        return PlainSelect(choices=choices).render("subject", "a", {"id": "subject"})
+
+    first = rendered([("a", "Matematik")])
+    assert rendered([("a", "Matematik")]) == first
+    assert "Matematik 1" in rendered([("a", "Matematik 1")])
+    assert 'value="b"' in rendered([("a", "Matematik"), ("b", "Svenska")])
+    lazy = [("", gettext_lazy("All"))]
+    with translation.override("sv"):
+        swedish = rendered(lazy)
+    with translation.override("en"):
+        english = rendered(lazy)
+    assert (">Alla<" in swedish, ">All<" in english) == (True, True)
