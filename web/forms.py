@@ -2,12 +2,16 @@
 password, and the "try again at …" wording of the password throttle."""
 
 import datetime
+import functools
 
 from django import forms
 from django.contrib.auth import password_validation
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.functional import lazy
 from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accounts.throttle import throttled
@@ -96,6 +100,21 @@ class LinkCodeForm(forms.Form):
         return self.cleaned_data["username"].strip().lower()
 
 
+@functools.lru_cache(maxsize=8)
+def password_rules_html(language: str | None) -> SafeString:
+    """The password validators' rules (AUTH_PASSWORD_VALIDATORS) as Django
+    lists them, once per language: the form's help text is read several
+    times per render, and the rules do not change while the server runs."""
+    return password_validation.password_validators_help_text_html()
+
+
+@receiver(setting_changed)
+def _password_rules_changed(*, setting: str, **kwargs) -> None:
+    # As Django forgets its validators when a test changes them.
+    if setting == "AUTH_PASSWORD_VALIDATORS":
+        password_rules_html.cache_clear()
+
+
 class OwnPasswordChangeForm(forms.Form):
     """One's own new password. Validates the input only: the current password
     is checked by `accounts.services.passwords.own_password_change`, under the throttle."""
@@ -112,7 +131,7 @@ class OwnPasswordChangeForm(forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         # Lazy: read in the language of the request, not of the import.
-        help_text=lazy(password_validation.password_validators_help_text_html, SafeString)(),
+        help_text=lazy(lambda: password_rules_html(get_language()), SafeString)(),
     )
     new_password2 = forms.CharField(
         label=_("New password again"),
