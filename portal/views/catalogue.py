@@ -69,13 +69,14 @@ def items_html(items: list[dict], *, is_teacher: bool) -> SafeString:
     escape = html.escape
     levels = {value: escape(str(label)) for value, label in MaterialLevel.choices}
     kinds = {value: escape(str(label)) for value, label in MaterialKind.choices}
-    published = escape(_("published"))
-    protected = f'<span class="tag tag-warn">{escape(_("Protected"))}</span>'
-    open_tag = f'<span class="tag tag-ok">{escape(_("Open"))}</span>'
-    opens = f'\n        <span class="tag tag-ok">{escape(_("Opens for you"))}</span>\n      '
-    closed = (
-        f'\n        <span class="tag tag-error">{escape(_("Does not open for you"))}</span>\n      '
-    )
+    # Each msgid outside the f-strings below, so that makemessages finds it.
+    published, protected, open_label = _("published"), _("Protected"), _("Open")
+    opens_label, closed_label = _("Opens for you"), _("Does not open for you")
+    published = escape(published)
+    protected = f'<span class="tag tag-warn">{escape(protected)}</span>'
+    open_tag = f'<span class="tag tag-ok">{escape(open_label)}</span>'
+    opens = f'\n        <span class="tag tag-ok">{escape(opens_label)}</span>\n      '
+    closed = f'\n        <span class="tag tag-error">{escape(closed_label)}</span>\n      '
     # The link differs only by the slug (letters, digits, - and _: nothing
     # to quote): reverse it once.
     placeholder = "-slug-"
