@@ -13,17 +13,19 @@ import datetime
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import NamedTuple
 
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from audit.display import SUBJECT_LISTS, action_label, describe_details
 from audit.models import AuditEvent
+from core.prepared import InList, Prepared
 from permissions.imports.parse import spreadsheet_safe
 from permissions.models import Subject
-from permissions.policy import known_name_scope, names_known_in
+from permissions.policy import known_name_scope, names_known_at_school, names_known_in
 
 
 def role_label(code: str) -> str:
@@ -47,12 +49,43 @@ def _subject_names(events: list[AuditEvent]) -> dict[str, str]:
     }
     if not codes:
         return {}
-    return dict(Subject.objects.filter(code__in=codes).values_list("code", "name"))
+    return {row["code"]: row["name"] for row in _SUBJECTS(codes=sorted(codes))}
+
+
+class Person(NamedTuple):
+    """An account as a log names it."""
+
+    pk: int
+    username: str
+    first_name: str
+    last_name: str
+    role: str
+
+    def get_full_name(self) -> str:
+        # As `AbstractUser.get_full_name`.
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+# PERFORMANCE: a page's look-ups, compiled once (core.prepared); the lists
+# of ids, usernames and codes are one parameter each.
+_PEOPLE = Prepared(
+    lambda ids, usernames: User.objects.filter(
+        InList("pk", ids) | InList("username", usernames)
+    ).values(*Person._fields),
+    ids=list[int],
+    usernames=list[str],
+)
+_SUBJECTS = Prepared(
+    lambda codes: Subject.objects.filter(InList("code", codes)).values("code", "name"),
+    codes=list[str],
+)
 
 
 @dataclass(frozen=True)
 class EventRow:
-    event: AuditEvent
+    # The event, or its columns as attributes (a log page reads values, not
+    # model instances: `etjanster.views.log`).
+    event: AuditEvent | SimpleNamespace
     time: datetime.datetime
     action: str
     actor: str
@@ -62,7 +95,7 @@ class EventRow:
     details: str
 
 
-def _person(user: User | None, username: str, names: dict[int, str]) -> str:
+def _person(user: Person | None, username: str, names: dict[int, str]) -> str:
     if not username:
         return ""
     if user is None:
@@ -87,11 +120,14 @@ def event_rows(events: Iterable[AuditEvent], *, school_unit=None, huvudman=None)
     for a school's or a huvudman's log: `policy.names_known_in`), and the
     names of the subjects the details list in one more."""
     events = list(events)
-    ids = {event.actor_id for event in events if event.actor_id}
-    usernames = {event.target for event in events if event.target}
-    users = list(User.objects.filter(Q(pk__in=ids) | Q(username__in=usernames))) if events else []
-    scope = known_name_scope(school_unit=school_unit, huvudman=huvudman)
-    names = names_known_in(scope=scope, users=users)
+    ids = sorted({event.actor_id for event in events if event.actor_id})
+    usernames = sorted({event.target for event in events if event.target})
+    users = [Person(**row) for row in _PEOPLE(ids=ids, usernames=usernames)] if events else []
+    if school_unit is not None:
+        names = names_known_at_school(school_unit_id=school_unit.pk, users=users)
+    else:
+        scope = known_name_scope(school_unit=school_unit, huvudman=huvudman)
+        names = names_known_in(scope=scope, users=users)
     subjects = _subject_names(events)
     by_id = {user.pk: user for user in users}
     by_username = {user.username: user for user in users}

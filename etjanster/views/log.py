@@ -1,6 +1,7 @@
 """A school's audit log: the page, filtered by action, and its CSV export."""
 
 import functools
+from types import SimpleNamespace
 
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
@@ -13,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from audit.actions import NEVER_AT_A_SCHOOL, AuditAction
 from audit.models import AuditEvent
-from core.prepared import Prepared, PreparedList, model_columns, model_from_row
+from core.prepared import Prepared, PreparedList, model_columns
 from core.widgets import PlainSelect
 from etjanster.tables import log_rows_html
 from etjanster.views.shared import context_for, school_unit_or_404
@@ -70,11 +71,11 @@ def audit_log(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-def _event(row: dict, school_unit: SchoolUnit) -> AuditEvent:
-    event = model_from_row(AuditEvent, row)
-    # The page's events are this school's (the statement's filter).
-    event.school_unit = school_unit
-    return event
+def _event(row: dict, school_unit: SchoolUnit) -> SimpleNamespace:
+    """An event's columns as `event_rows` reads them; an AuditEvent instance
+    per row cost more than the rest of the row. The page's events are this
+    school's (the statement's filter)."""
+    return SimpleNamespace(**row, school_unit=school_unit)
 
 
 def _events_statements(by_action: bool) -> tuple[Prepared, Prepared]:

@@ -52,6 +52,7 @@ from permissions.policy.names import (
     known_full_name,
     known_name_scope,
     known_names,
+    names_known_at_school,
     names_known_in,
 )
 from permissions.policy.notices import (
@@ -149,6 +150,7 @@ __all__ = [
     "membership_gate",
     "membership_state",
     "memberships_in_state",
+    "names_known_at_school",
     "names_known_in",
     "password_refusal",
     "reactivated_until",

@@ -1,10 +1,15 @@
 """The name a school knows a teacher by: one rule in four forms."""
 
+from collections.abc import Iterable
+from operator import itemgetter
+
 from django.db.models import Case, Exists, Expression, F, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, Concat
 
 from accounts.models import Role, User
+from core.prepared import InList, Prepared
 from permissions.models import Membership
+from schools.models import SchoolUnit
 
 # --- The name a school knows a teacher by ------------------------------------------------
 #
@@ -64,25 +69,57 @@ def known_name_scope(*, school_unit=None, huvudman=None) -> Q | None:
     return None
 
 
-def names_known_in(*, scope: Q | None, users: list[User]) -> dict[int, str]:
+def names_known_in(*, scope: Q | None, users: Iterable) -> dict[int, str]:
     """The rule for a scope, in Python, for a page of a log: the teachers
-    among `users` who confirmed no membership in `scope`, each with the full
-    name typed on the latest (or ""). Everyone else keeps their own. One query."""
+    among `users` (anything with `pk` and `role`) who confirmed no
+    membership in `scope`, each with the full name typed on the latest (or
+    ""). Everyone else keeps their own. One query."""
     teachers = [user.pk for user in users if user.role == Role.TEACHER]
     if scope is None or not teachers:
         return {}
-    names: dict[int, str] = {}
-    confirmed: set[int] = set()
     rows = (
         Membership.objects.filter(scope, user_id__in=teachers)
-        .order_by("created_at", "pk")
-        .values_list("user_id", "confirmed_at", "typed_first_name", "typed_last_name")
+        .order_by(*_LATEST_LAST)
+        .values_list(*_TYPED)
     )
+    return _names_known(rows, teachers)
+
+
+def names_known_at_school(*, school_unit_id: int, users: Iterable) -> dict[int, str]:
+    """`names_known_in` for a school's scope (`known_name_scope(school_unit=…)`),
+    the same query compiled once (core.prepared): a school's log page."""
+    teachers = [user.pk for user in users if user.role == Role.TEACHER]
+    if not teachers:
+        return {}
+    rows = _AT_SCHOOL(school_unit_id=school_unit_id, teachers=teachers)
+    return _names_known(map(itemgetter(*_TYPED), rows), teachers)
+
+
+_TYPED = ("user_id", "confirmed_at", "typed_first_name", "typed_last_name")
+_LATEST_LAST = ("created_at", "pk")
+
+
+def _names_known(rows: Iterable[tuple], teachers: list[int]) -> dict[int, str]:
+    """The rule over a scope's memberships of `teachers` (`_TYPED`, oldest first)."""
+    names: dict[int, str] = {}
+    confirmed: set[int] = set()
     for user_id, confirmed_at, first_name, last_name in rows:
         if confirmed_at is not None:
             confirmed.add(user_id)
         names[user_id] = " ".join(name for name in (first_name, last_name) if name)
     return {pk: names.get(pk, "") for pk in teachers if pk not in confirmed}
+
+
+def _at_school(*, school_unit_id: int, teachers: list[int]):
+    scope = known_name_scope(school_unit=SchoolUnit(pk=school_unit_id))
+    return (
+        Membership.objects.filter(scope, InList("user_id", teachers))
+        .order_by(*_LATEST_LAST)
+        .values(*_TYPED)
+    )
+
+
+_AT_SCHOOL = Prepared(_at_school, school_unit_id=int, teachers=list[int])
 
 
 def full_name_known_in(*, scope: Q | None, **match) -> Expression:

@@ -7,7 +7,8 @@ import datetime
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from core.prepared import Prepared
+from accounts.models import User
+from core.prepared import InList, Prepared
 from etjanster.views.home import (
     ATTENTION,
     COLUMNS,
@@ -91,3 +92,23 @@ def test_arguments_of_one_type_each_go_where_they_belong(teacher, grundskola, gy
     assert prepared(first=grundskola.pk, second=0, **days)
     assert prepared.count(first=grundskola.pk, second=0, **days) == 1
     assert prepared(first=grundskola.pk, second=0, limit=1, offset=1, **days) == []
+
+
+def test_a_list_is_one_parameter_whatever_its_length(teacher, principal):
+    def build(ids: list[int], usernames: list[str]):
+        return (
+            User.objects.filter(InList("pk", ids) | InList("username", usernames))
+            .order_by("pk")
+            .values("pk", "username")
+        )
+
+    prepared = Prepared(build, ids=list[int], usernames=list[str])
+    for ids, usernames in (
+        ([], []),
+        ([teacher.pk], []),
+        ([], [principal.username, "nobody", "o'brien"]),
+        ([teacher.pk, principal.pk, 0], [teacher.username]),
+    ):
+        assert prepared(ids=ids, usernames=usernames) == list(build(ids, usernames))
+    found = prepared(ids=[teacher.pk, principal.pk], usernames=[])
+    assert {row["username"] for row in found} == {teacher.username, principal.username}
