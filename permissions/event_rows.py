@@ -10,7 +10,6 @@ school knows them (`permissions.policy.known_names`).
 
 import csv
 import datetime
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -131,37 +130,51 @@ def event_rows(events: Iterable[AuditEvent], *, school_unit=None, huvudman=None)
     subjects = _subject_names(events)
     by_id = {user.pk: user for user in users}
     by_username = {user.username: user for user in users}
-    # The labels of a page's few actions and roles, each translated once, and
-    # each distinct details' line written once (a page repeats a few kinds).
+    zone = timezone.get_current_timezone()
+    # What a page repeats is worked out once: the labels of its few actions
+    # and roles (each translated once), each person's and school's text, and
+    # each distinct details' line.
     actions: dict[str, str] = {}
-    roles: dict[str, str] = {}
+    roles: dict[str | None, str] = {"": "", None: ""}
+    people: dict[tuple, str] = {}
+    schools: dict[int | None, str] = {None: ""}
     described: dict[str, str] = {}
     rows = []
     for event in events:
-        actor = by_id.get(event.actor_id)
-        actor_text = _person(actor, event.actor_username, names) if event.actor_username else "–"
+        actor_key = (event.actor_id, event.actor_username)
+        actor_text = people.get(actor_key)
+        if actor_text is None:
+            actor_text = people[actor_key] = (
+                _person(by_id.get(event.actor_id), event.actor_username, names)
+                if event.actor_username
+                else "–"
+            )
         if (event.details or {}).get("ss12000_source"):
             actor_text = _ss12000_actor(event.details["ss12000_source"], actor_text)
         target = event.target
-        target_text = (
-            _person(by_username[target], target, names) if target in by_username else target
-        )
-        school = event.school_unit if event.school_unit_id else None
+        target_text = people.get(target)
+        if target_text is None:
+            target_text = people[target] = (
+                _person(by_username[target], target, names) if target in by_username else target
+            )
+        school = schools.get(event.school_unit_id)
+        if school is None:
+            school = schools[event.school_unit_id] = str(event.school_unit)
+        action = actions.get(event.action)
+        if action is None:
+            action = actions[event.action] = action_label(event.action)
+        role = roles.get(event.actor_role)
+        if role is None:
+            role = roles[event.actor_role] = role_label(event.actor_role)
         rows.append(
             EventRow(
                 event=event,
-                time=timezone.localtime(event.created_at),
-                action=actions.get(event.action)
-                or actions.setdefault(event.action, action_label(event.action)),
+                time=timezone.localtime(event.created_at, zone),
+                action=action,
                 actor=actor_text,
-                actor_role=(
-                    roles.get(event.actor_role)
-                    or roles.setdefault(event.actor_role, role_label(event.actor_role))
-                )
-                if event.actor_role
-                else "",
+                actor_role=role,
                 target=target_text,
-                school=str(school) if school is not None else "",
+                school=school,
                 details=_described(event.details, subjects, described),
             )
         )
@@ -171,8 +184,9 @@ def event_rows(events: Iterable[AuditEvent], *, school_unit=None, huvudman=None)
 def _described(details, subjects: dict[str, str], seen: dict[str, str]) -> str:
     if not details:
         return describe_details(details, subjects)
-    # The stored JSON, in its order (the line follows it).
-    key = json.dumps(details, ensure_ascii=False, default=str)
+    # The stored JSON, in its order (the line follows it): its repr tells
+    # apart what JSON does (keys, order, types) and costs less than a dump.
+    key = repr(details)
     if key not in seen:
         seen[key] = describe_details(details, subjects)
     return seen[key]
