@@ -24,7 +24,12 @@ from audit.models import AuditEvent
 from core.prepared import InList, Prepared
 from permissions.imports.parse import spreadsheet_safe
 from permissions.models import Subject
-from permissions.policy import known_name_scope, names_known_at_school, names_known_in
+from permissions.policy import (
+    PEOPLE,
+    known_name_scope,
+    names_known_in,
+    people_known_at_school,
+)
 
 
 def role_label(code: str) -> str:
@@ -52,7 +57,7 @@ def _subject_names(events: list[AuditEvent]) -> dict[str, str]:
 
 
 class Person(NamedTuple):
-    """An account as a log names it."""
+    """An account as a log names it (`policy.PEOPLE`)."""
 
     pk: int
     username: str
@@ -70,7 +75,7 @@ class Person(NamedTuple):
 _PEOPLE = Prepared(
     lambda ids, usernames: User.objects.filter(
         InList("pk", ids) | InList("username", usernames)
-    ).values(*Person._fields),
+    ).values(*PEOPLE),
     ids=list[int],
     usernames=list[str],
 )
@@ -115,16 +120,22 @@ def _ss12000_actor(source: str, person: str) -> str:
 
 
 def event_rows(events: Iterable[AuditEvent], *, school_unit=None, huvudman=None) -> list[EventRow]:
-    """Readable rows for a page of events: names found in one query (two
-    for a school's or a huvudman's log: `policy.names_known_in`), and the
-    names of the subjects the details list in one more."""
+    """Readable rows for a page of events: names found in one query (a
+    school's log: `policy.people_known_at_school`; two for a huvudman's:
+    `policy.names_known_in`), and the names of the subjects the details
+    list in one more."""
     events = list(events)
     ids = sorted({event.actor_id for event in events if event.actor_id})
     usernames = sorted({event.target for event in events if event.target})
-    users = [Person(**row) for row in _PEOPLE(ids=ids, usernames=usernames)] if events else []
-    if school_unit is not None:
-        names = names_known_at_school(school_unit_id=school_unit.pk, users=users)
+    if not events:
+        users, names = [], {}
+    elif school_unit is not None:
+        found, names = people_known_at_school(
+            school_unit_id=school_unit.pk, ids=ids, usernames=usernames
+        )
+        users = [Person(**person) for person in found]
     else:
+        users = [Person(**row) for row in _PEOPLE(ids=ids, usernames=usernames)]
         scope = known_name_scope(school_unit=school_unit, huvudman=huvudman)
         names = names_known_in(scope=scope, users=users)
     subjects = _subject_names(events)

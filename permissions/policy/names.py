@@ -3,7 +3,17 @@
 from collections.abc import Iterable
 from operator import itemgetter
 
-from django.db.models import Case, Exists, Expression, F, Q, Subquery, Value, When
+from django.db.models import (
+    Case,
+    Exists,
+    Expression,
+    F,
+    FilteredRelation,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, Concat
 
 from accounts.models import Role, User
@@ -59,13 +69,14 @@ KNOWN_NAMES = {
 }
 
 
-def known_name_scope(*, school_unit=None, huvudman=None) -> Q | None:
+def known_name_scope(*, school_unit=None, huvudman=None, prefix: str = "") -> Q | None:
     """The memberships whose names a school's (or a huvudman's) log may
-    show; None for the national log, which shows every account's own name."""
+    show; None for the national log, which shows every account's own name.
+    `prefix` is the way to the memberships ("memberships__" from accounts)."""
     if school_unit is not None:
-        return Q(school_unit=school_unit)
+        return Q(**{f"{prefix}school_unit": school_unit})
     if huvudman is not None:
-        return Q(school_unit__huvudman=huvudman)
+        return Q(**{f"{prefix}school_unit__huvudman": huvudman})
     return None
 
 
@@ -85,14 +96,24 @@ def names_known_in(*, scope: Q | None, users: Iterable) -> dict[int, str]:
     return _names_known(rows, teachers)
 
 
-def names_known_at_school(*, school_unit_id: int, users: Iterable) -> dict[int, str]:
-    """`names_known_in` for a school's scope (`known_name_scope(school_unit=…)`),
-    the same query compiled once (core.prepared): a school's log page."""
-    teachers = [user.pk for user in users if user.role == Role.TEACHER]
-    if not teachers:
-        return {}
-    rows = _AT_SCHOOL(school_unit_id=school_unit_id, teachers=teachers)
-    return _names_known(map(itemgetter(*_TYPED), rows), teachers)
+def people_known_at_school(
+    *, school_unit_id: int, ids: list[int], usernames: list[str]
+) -> tuple[list[dict], dict[int, str]]:
+    """The accounts with these ids or usernames (dicts of `PEOPLE`), and
+    `names_known_in` for them in a school's scope, in one statement
+    compiled once (core.prepared): a school's log page. The accounts are
+    joined with their memberships in the scope, oldest first, so the rule
+    reads the same memberships the query of `names_known_in` would."""
+    rows = _AT_SCHOOL(school_unit_id=school_unit_id, ids=ids, usernames=usernames)
+    people = {row["pk"]: row for row in rows}
+    teachers = [pk for pk, person in people.items() if person["role"] == Role.TEACHER]
+    memberships = (
+        _SCOPED(row)
+        for row in rows
+        if row["scoped_user_id"] is not None and row["role"] == Role.TEACHER
+    )
+    names = _names_known(memberships, teachers)
+    return [{name: person[name] for name in PEOPLE} for person in people.values()], names
 
 
 _TYPED = ("user_id", "confirmed_at", "typed_first_name", "typed_last_name")
@@ -110,16 +131,22 @@ def _names_known(rows: Iterable[tuple], teachers: list[int]) -> dict[int, str]:
     return {pk: names.get(pk, "") for pk in teachers if pk not in confirmed}
 
 
-def _at_school(*, school_unit_id: int, teachers: list[int]):
-    scope = known_name_scope(school_unit=SchoolUnit(pk=school_unit_id))
+PEOPLE = ("pk", "username", "first_name", "last_name", "role")
+_SCOPED = itemgetter(*(f"scoped_{column}" for column in _TYPED))
+
+
+def _at_school(*, school_unit_id: int, ids: list[int], usernames: list[str]):
+    scope = known_name_scope(school_unit=SchoolUnit(pk=school_unit_id), prefix="memberships__")
+    scoped = {f"scoped_{column}": F(f"scoped__{column}") for column in _TYPED}
     return (
-        Membership.objects.filter(scope, InList("user_id", teachers))
-        .order_by(*_LATEST_LAST)
-        .values(*_TYPED)
+        User.objects.filter(InList("pk", ids) | InList("username", usernames))
+        .annotate(scoped=FilteredRelation("memberships", condition=scope))
+        .order_by(*(f"scoped__{column}" for column in _LATEST_LAST))
+        .values(*PEOPLE, **scoped)
     )
 
 
-_AT_SCHOOL = Prepared(_at_school, school_unit_id=int, teachers=list[int])
+_AT_SCHOOL = Prepared(_at_school, school_unit_id=int, ids=list[int], usernames=list[str])
 
 
 def full_name_known_in(*, scope: Q | None, **match) -> Expression:

@@ -17,8 +17,8 @@ from permissions.policy import (
     known_full_name,
     known_name_scope,
     known_names,
-    names_known_at_school,
     names_known_in,
+    people_known_at_school,
 )
 from tests.conftest import END_OF_YEAR, make_user
 
@@ -51,8 +51,11 @@ def python_and_sql_for_scope(scope, user, school_unit=None) -> tuple[str, str]:
     python = names_known_in(scope=scope, users=[user]).get(user.pk, user.get_full_name())
     if school_unit is not None:
         # The same query for a school's scope, compiled once (the log page's).
-        prepared = names_known_at_school(school_unit_id=school_unit.pk, users=[user])
-        assert prepared.get(user.pk, user.get_full_name()) == python
+        people, names = people_known_at_school(
+            school_unit_id=school_unit.pk, ids=[user.pk], usernames=[user.username]
+        )
+        assert [person["pk"] for person in people] == [user.pk]
+        assert names.get(user.pk, user.get_full_name()) == python
     sql = (
         User.objects.filter(pk=user.pk)
         .annotate(known=full_name_known_in(scope=scope, pk=OuterRef("pk")))
@@ -117,3 +120,21 @@ def test_people_other_than_teachers_keep_their_own_name(principal, grundskola):
         "Rektor Testsson",
         "Rektor Testsson",
     )
+
+
+def test_a_school_knows_the_name_typed_on_its_latest_link(anna, grundskola, principal):
+    old = link(anna, grundskola, "Gammal", "Typning")
+    Membership.objects.filter(pk=old.pk).update(removed_at=old.created_at)
+    link(anna, grundskola, "Ny", "Typning")
+    school = known_name_scope(school_unit=grundskola)
+    assert python_and_sql_for_scope(school, anna, grundskola) == ("Ny Typning", "Ny Typning")
+    # And the log page's one statement, asked for several people at once.
+    people, names = people_known_at_school(
+        school_unit_id=grundskola.pk,
+        ids=[principal.pk, anna.pk],
+        usernames=[anna.username, "nobody"],
+    )
+    assert sorted(person["username"] for person in people) == sorted(
+        [anna.username, principal.username]
+    )
+    assert names == {anna.pk: "Ny Typning"}
