@@ -191,23 +191,69 @@ class Prepared:
 
 class PreparedList:
     """A list for Django's paginator: `count()` and a slice, each one prepared
-    statement (`counted.count(**counted_arguments)`, `rows(**arguments)`)."""
+    statement (`counted.count(**counted_arguments)`, `rows(**arguments)`).
+
+    With `total`, the name of a column of `rows` that holds the count of all
+    its rows (an uncorrelated subquery, which the database runs once),
+    `read_ahead` reads the page the paginator will ask for and the count in
+    one statement, the same snapshot; the column is left out of the rows."""
 
     def __init__(
-        self, *, rows: Prepared, counted: Prepared, arguments: dict, counted_arguments: dict
+        self,
+        *,
+        rows: Prepared,
+        counted: Prepared,
+        arguments: dict,
+        counted_arguments: dict,
+        total: str | None = None,
     ):
         self.rows, self.counted = rows, counted
         self.arguments, self.counted_arguments = arguments, counted_arguments
+        self.total = total
+        self._count: int | None = None
+        self._ahead: tuple[int, int, list[dict]] | None = None
+
+    def read_ahead(self, number, per_page: int) -> None:
+        """Read page `number` (the paginator's `get_page` argument) and the
+        count with it. A number the paginator reads otherwise (not a whole
+        number, out of range) only leaves its own statements to run."""
+        if self.total is None:
+            return
+        try:
+            number = int(number)
+        except (TypeError, ValueError):
+            number = 1
+        if number < 1:
+            return
+        offset = (number - 1) * per_page
+        rows, total = self._rows(limit=per_page, offset=offset)
+        self._ahead = (offset, per_page, rows)
+        if total is not None:
+            self._count = total
+
+    def _rows(self, *, limit: int, offset: int) -> tuple[list[dict], int | None]:
+        rows = self.rows(limit=limit, offset=offset, **self.arguments)
+        total = None
+        if self.total is not None:
+            for row in rows:
+                total = row.pop(self.total)
+        return rows, total
 
     def count(self) -> int:
-        return self.counted.count(**self.counted_arguments)
+        if self._count is None:
+            self._count = self.counted.count(**self.counted_arguments)
+        return self._count
 
     def __len__(self) -> int:
         return self.count()
 
     def __getitem__(self, part: slice) -> list[dict]:
         start = part.start or 0
-        return self.rows(limit=part.stop - start, offset=start, **self.arguments)
+        if self._ahead is not None:
+            offset, limit, rows = self._ahead
+            if start == offset and part.stop - start <= limit:
+                return rows[: part.stop - start]
+        return self._rows(limit=part.stop - start, offset=start)[0]
 
 
 def model_columns(model: type[Model], prefix: str = "") -> list[str]:

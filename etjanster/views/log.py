@@ -4,7 +4,7 @@ import functools
 from types import SimpleNamespace
 
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import F, Func, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import translation
@@ -51,8 +51,10 @@ def audit_log(request: HttpRequest, code: str) -> HttpResponse:
     rows, counted = _EVENTS[bool(action)]
     arguments = {"school_id": school_unit.pk, "action": action}
     events = PreparedList(
-        rows=rows, counted=counted, arguments=arguments, counted_arguments=arguments
+        rows=rows, counted=counted, arguments=arguments, counted_arguments=arguments, total="total"
     )
+    # The page and the count in one statement.
+    events.read_ahead(request.GET.get("page"), LOG_PAGE_SIZE)
     page = Paginator(events, LOG_PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = [_event(row, school_unit) for row in page.object_list]
     return render(
@@ -87,11 +89,17 @@ def _events_statements(by_action: bool) -> tuple[Prepared, Prepared]:
         found = policy.school_events(school_unit=SchoolUnit(pk=school_id))
         return found.filter(action=action) if by_action else found
 
-    def rows(**arguments):
-        return events(**arguments).order_by("-created_at", "-id").values(*EVENT_COLUMNS)
-
     def counted(**arguments):
         return events(**arguments).order_by().values("pk")
+
+    def rows(**arguments):
+        # The count of all the rows beside each, for `PreparedList.read_ahead`.
+        total = counted(**arguments).annotate(total=Func(F("pk"), function="COUNT"))
+        return (
+            events(**arguments)
+            .order_by("-created_at", "-id")
+            .values(*EVENT_COLUMNS, total=Subquery(total.values("total")))
+        )
 
     return (
         Prepared(rows, school_id=int, action=str),
