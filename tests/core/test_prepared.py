@@ -107,6 +107,11 @@ def test_a_list_is_one_parameter_whatever_its_length(teacher, principal):
         )
 
     prepared = Prepared(build, ids=list[int], usernames=list[str])
+    # Names an array or JSON literal would have to quote.
+    tricky = ["NULL", "a,b", "{x}", 'say "hi"', "back\\slash", "o'brien", "Åsa "]
+    for username in tricky:
+        make_user(username, teacher.role)
+    assert [row["username"] for row in prepared(ids=[], usernames=tricky)] == tricky
     for ids, usernames in (
         ([], []),
         ([teacher.pk], []),
