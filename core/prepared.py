@@ -13,6 +13,11 @@ page does with the database: the E-tjänster start page's one statement took
     )
     rows = units(user_id=request.user.pk, day=today)  # a list of dicts
 
+Arguments are `int`, `datetime.date`, `str`, or a list of ints or strings
+(`list[int]`, `list[str]`) that the builder filters with `InList`: the
+whole list is one parameter, so the statement has one shape however long
+the list is (`pk__in` would write one placeholder a value).
+
 The builder gets stand-in values of each declared type and must return a
 `.values(…)` queryset whose *shape* does not depend on them: it must not
 branch on its arguments (what may vary in shape, such as a user's role, is
@@ -31,12 +36,13 @@ stay subqueries the database evaluates when the statement runs.
 """
 
 import datetime
+import json
 from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connections, router
-from django.db.models import Model, QuerySet
+from django.db import NotSupportedError, connections, router
+from django.db.models import F, Lookup, Model, QuerySet
 
 # Two stand-ins per type, distinct from each other and from any value a
 # query would hold, and unlike each other in the ways a builder might
@@ -46,6 +52,9 @@ _STAND_INS: dict[type, tuple[Any, Any]] = {
     int: (7_340_021, -7_340_022),
     datetime.date: (datetime.date(1901, 2, 3), datetime.date(2987, 9, 30)),
     str: ("\x00prepared\x00", ""),
+    # A list (for `InList`): two members, then empty.
+    list[int]: ((), ()),
+    list[str]: ((), ()),
 }
 
 
@@ -54,6 +63,9 @@ def _stand_in(kind: type, run: int, number: int):
     in the first run every argument's is its own, so a parameter tells
     which argument it came from."""
     value = _STAND_INS[kind][run]
+    if kind in (list[int], list[str]):
+        member = _stand_in(int if kind == list[int] else str, 0, number)
+        return [member, member * 2] if run == 0 else []
     if kind is int:
         return value + 2 * number if value > 0 else value - 2 * number
     if kind is datetime.date:
@@ -65,6 +77,15 @@ def _same(value):
     return value
 
 
+def _json(value: list) -> str:
+    """A list as SQLite's `InList` takes it."""
+    return json.dumps(value)
+
+
+def _adapters(kind: type) -> tuple[Callable, ...]:
+    return (_same, _json) if kind in (list[int], list[str]) else (_same, str)
+
+
 class _Statement:
     def __init__(self, queryset: QuerySet, positions: dict[int, str], sql: str, params: list):
         query = queryset.query
@@ -72,7 +93,8 @@ class _Statement:
         self.sql = sql
         self.params = params
         # Where each argument goes: parameter index → (argument name, how the
-        # backend adapted it: as it is, or as text, as SQLite takes dates).
+        # backend adapted it: as it is, or as text, as SQLite takes dates, or
+        # a list as JSON, as `InList` gives it to SQLite).
         self.positions = positions
         self.names = [*query.extra_select, *query.values_select, *query.annotation_select]
         compiler = query.get_compiler(using=self.alias)
@@ -118,7 +140,7 @@ class Prepared:
                 (
                     (name, adapt)
                     for name in first
-                    for adapt in (_same, str)
+                    for adapt in _adapters(self.argument_types[name])
                     if adapt(first[name]) == one and adapt(second[name]) == two
                 ),
                 None,
@@ -169,23 +191,69 @@ class Prepared:
 
 class PreparedList:
     """A list for Django's paginator: `count()` and a slice, each one prepared
-    statement (`counted.count(**counted_arguments)`, `rows(**arguments)`)."""
+    statement (`counted.count(**counted_arguments)`, `rows(**arguments)`).
+
+    With `total`, the name of a column of `rows` that holds the count of all
+    its rows (an uncorrelated subquery, which the database runs once),
+    `read_ahead` reads the page the paginator will ask for and the count in
+    one statement, the same snapshot; the column is left out of the rows."""
 
     def __init__(
-        self, *, rows: Prepared, counted: Prepared, arguments: dict, counted_arguments: dict
+        self,
+        *,
+        rows: Prepared,
+        counted: Prepared,
+        arguments: dict,
+        counted_arguments: dict,
+        total: str | None = None,
     ):
         self.rows, self.counted = rows, counted
         self.arguments, self.counted_arguments = arguments, counted_arguments
+        self.total = total
+        self._count: int | None = None
+        self._ahead: tuple[int, int, list[dict]] | None = None
+
+    def read_ahead(self, number, per_page: int) -> None:
+        """Read page `number` (the paginator's `get_page` argument) and the
+        count with it. A number the paginator reads otherwise (not a whole
+        number, out of range) only leaves its own statements to run."""
+        if self.total is None:
+            return
+        try:
+            number = int(number)
+        except (TypeError, ValueError):
+            number = 1
+        if number < 1:
+            return
+        offset = (number - 1) * per_page
+        rows, total = self._rows(limit=per_page, offset=offset)
+        self._ahead = (offset, per_page, rows)
+        if total is not None:
+            self._count = total
+
+    def _rows(self, *, limit: int, offset: int) -> tuple[list[dict], int | None]:
+        rows = self.rows(limit=limit, offset=offset, **self.arguments)
+        total = None
+        if self.total is not None:
+            for row in rows:
+                total = row.pop(self.total)
+        return rows, total
 
     def count(self) -> int:
-        return self.counted.count(**self.counted_arguments)
+        if self._count is None:
+            self._count = self.counted.count(**self.counted_arguments)
+        return self._count
 
     def __len__(self) -> int:
         return self.count()
 
     def __getitem__(self, part: slice) -> list[dict]:
         start = part.start or 0
-        return self.rows(limit=part.stop - start, offset=start, **self.arguments)
+        if self._ahead is not None:
+            offset, limit, rows = self._ahead
+            if start == offset and part.stop - start <= limit:
+                return rows[: part.stop - start]
+        return self._rows(limit=part.stop - start, offset=start)[0]
 
 
 def model_columns(model: type[Model], prefix: str = "") -> list[str]:
@@ -199,3 +267,30 @@ def model_from_row(model: type[Model], row: dict, prefix: str = "") -> Model:
     as the ORM would have made it (no field deferred)."""
     names = [field.attname for field in model._meta.concrete_fields]
     return model.from_db(router.db_for_read(model), names, [row[prefix + name] for name in names])
+
+
+class InList(Lookup):
+    """`column IN (values)` with the whole list as one parameter, so that a
+    statement holding it has one shape for any number of values:
+    `filter(InList(F("pk"), ids))` in a `Prepared` builder, whose argument
+    is declared `list[int]` or `list[str]` (and given as a list).
+
+    PostgreSQL reads the list as an array (`= ANY`), SQLite as JSON
+    (`json_each`); no other database is used."""
+
+    lookup_name = "in_list"
+    prepare_rhs = False
+
+    def __init__(self, lhs, rhs):
+        super().__init__(F(lhs) if isinstance(lhs, str) else lhs, rhs)
+
+    def as_sql(self, compiler, connection):
+        # The column is the ORM's own SQL; the values are a parameter.
+        column, params = self.process_lhs(compiler, connection)
+        values = list(self.rhs)
+        if connection.vendor == "postgresql":
+            return f"{column} = ANY(%s)", [*params, values]
+        if connection.vendor == "sqlite":
+            sql = f"{column} IN (SELECT value FROM json_each(%s))"  # noqa: S608
+            return sql, [*params, json.dumps(values)]
+        raise NotSupportedError(f"InList: no form for {connection.vendor}")

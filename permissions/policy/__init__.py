@@ -48,11 +48,13 @@ from permissions.policy.material import (
 )
 from permissions.policy.names import (
     KNOWN_NAMES,
+    PEOPLE,
     full_name_known_in,
     known_full_name,
     known_name_scope,
     known_names,
     names_known_in,
+    people_known_at_school,
 )
 from permissions.policy.notices import (
     huvudman_staff_members,
@@ -100,6 +102,7 @@ __all__ = [
     "Access",
     "Gated",
     "KNOWN_NAMES",
+    "PEOPLE",
     "MembershipGate",
     "MembershipState",
     "REAUTHENTICATION_AFTER",
@@ -150,6 +153,7 @@ __all__ = [
     "membership_state",
     "memberships_in_state",
     "names_known_in",
+    "people_known_at_school",
     "password_refusal",
     "reactivated_until",
     "reactivation_is_open",

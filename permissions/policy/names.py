@@ -1,10 +1,25 @@
 """The name a school knows a teacher by: one rule in four forms."""
 
-from django.db.models import Case, Exists, Expression, F, Q, Subquery, Value, When
+from collections.abc import Iterable
+from operator import itemgetter
+
+from django.db.models import (
+    Case,
+    Exists,
+    Expression,
+    F,
+    FilteredRelation,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, Concat
 
 from accounts.models import Role, User
+from core.prepared import InList, Prepared
 from permissions.models import Membership
+from schools.models import SchoolUnit
 
 # --- The name a school knows a teacher by ------------------------------------------------
 #
@@ -54,35 +69,84 @@ KNOWN_NAMES = {
 }
 
 
-def known_name_scope(*, school_unit=None, huvudman=None) -> Q | None:
+def known_name_scope(*, school_unit=None, huvudman=None, prefix: str = "") -> Q | None:
     """The memberships whose names a school's (or a huvudman's) log may
-    show; None for the national log, which shows every account's own name."""
+    show; None for the national log, which shows every account's own name.
+    `prefix` is the way to the memberships ("memberships__" from accounts)."""
     if school_unit is not None:
-        return Q(school_unit=school_unit)
+        return Q(**{f"{prefix}school_unit": school_unit})
     if huvudman is not None:
-        return Q(school_unit__huvudman=huvudman)
+        return Q(**{f"{prefix}school_unit__huvudman": huvudman})
     return None
 
 
-def names_known_in(*, scope: Q | None, users: list[User]) -> dict[int, str]:
+def names_known_in(*, scope: Q | None, users: Iterable) -> dict[int, str]:
     """The rule for a scope, in Python, for a page of a log: the teachers
-    among `users` who confirmed no membership in `scope`, each with the full
-    name typed on the latest (or ""). Everyone else keeps their own. One query."""
+    among `users` (anything with `pk` and `role`) who confirmed no
+    membership in `scope`, each with the full name typed on the latest (or
+    ""). Everyone else keeps their own. One query."""
     teachers = [user.pk for user in users if user.role == Role.TEACHER]
     if scope is None or not teachers:
         return {}
-    names: dict[int, str] = {}
-    confirmed: set[int] = set()
     rows = (
         Membership.objects.filter(scope, user_id__in=teachers)
-        .order_by("created_at", "pk")
-        .values_list("user_id", "confirmed_at", "typed_first_name", "typed_last_name")
+        .order_by(*_LATEST_LAST)
+        .values_list(*_TYPED)
     )
+    return _names_known(rows, teachers)
+
+
+def people_known_at_school(
+    *, school_unit_id: int, ids: list[int], usernames: list[str]
+) -> tuple[list[dict], dict[int, str]]:
+    """The accounts with these ids or usernames (dicts of `PEOPLE`), and
+    `names_known_in` for them in a school's scope, in one statement
+    compiled once (core.prepared): a school's log page. The accounts are
+    joined with their memberships in the scope, oldest first, so the rule
+    reads the same memberships the query of `names_known_in` would."""
+    rows = _AT_SCHOOL(school_unit_id=school_unit_id, ids=ids, usernames=usernames)
+    people = {row["pk"]: row for row in rows}
+    teachers = [pk for pk, person in people.items() if person["role"] == Role.TEACHER]
+    memberships = (
+        _SCOPED(row)
+        for row in rows
+        if row["scoped_user_id"] is not None and row["role"] == Role.TEACHER
+    )
+    names = _names_known(memberships, teachers)
+    return [{name: person[name] for name in PEOPLE} for person in people.values()], names
+
+
+_TYPED = ("user_id", "confirmed_at", "typed_first_name", "typed_last_name")
+_LATEST_LAST = ("created_at", "pk")
+
+
+def _names_known(rows: Iterable[tuple], teachers: list[int]) -> dict[int, str]:
+    """The rule over a scope's memberships of `teachers` (`_TYPED`, oldest first)."""
+    names: dict[int, str] = {}
+    confirmed: set[int] = set()
     for user_id, confirmed_at, first_name, last_name in rows:
         if confirmed_at is not None:
             confirmed.add(user_id)
         names[user_id] = " ".join(name for name in (first_name, last_name) if name)
     return {pk: names.get(pk, "") for pk in teachers if pk not in confirmed}
+
+
+PEOPLE = ("pk", "username", "first_name", "last_name", "role")
+_SCOPED = itemgetter(*(f"scoped_{column}" for column in _TYPED))
+
+
+def _at_school(*, school_unit_id: int, ids: list[int], usernames: list[str]):
+    scope = known_name_scope(school_unit=SchoolUnit(pk=school_unit_id), prefix="memberships__")
+    scoped = {f"scoped_{column}": F(f"scoped__{column}") for column in _TYPED}
+    return (
+        User.objects.filter(InList("pk", ids) | InList("username", usernames))
+        .annotate(scoped=FilteredRelation("memberships", condition=scope))
+        .order_by(*(f"scoped__{column}" for column in _LATEST_LAST))
+        .values(*PEOPLE, **scoped)
+    )
+
+
+_AT_SCHOOL = Prepared(_at_school, school_unit_id=int, ids=list[int], usernames=list[str])
 
 
 def full_name_known_in(*, scope: Q | None, **match) -> Expression:

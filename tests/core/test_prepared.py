@@ -6,15 +6,20 @@ import datetime
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.core.paginator import Paginator
+from django.db import connection
+from django.db.models import F, Func, Subquery
+from django.test.utils import CaptureQueriesContext
 
-from core.prepared import Prepared
+from accounts.models import User
+from core.prepared import InList, Prepared, PreparedList
 from etjanster.views.home import (
     ATTENTION,
     COLUMNS,
     _school_units_with_counts,
     school_units_with_counts,
 )
-from permissions.models import Membership
+from permissions.models import Membership, Subject
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
@@ -91,3 +96,56 @@ def test_arguments_of_one_type_each_go_where_they_belong(teacher, grundskola, gy
     assert prepared(first=grundskola.pk, second=0, **days)
     assert prepared.count(first=grundskola.pk, second=0, **days) == 1
     assert prepared(first=grundskola.pk, second=0, limit=1, offset=1, **days) == []
+
+
+def test_a_list_is_one_parameter_whatever_its_length(teacher, principal):
+    def build(ids: list[int], usernames: list[str]):
+        return (
+            User.objects.filter(InList("pk", ids) | InList("username", usernames))
+            .order_by("pk")
+            .values("pk", "username")
+        )
+
+    prepared = Prepared(build, ids=list[int], usernames=list[str])
+    # Names an array or JSON literal would have to quote.
+    tricky = ["NULL", "a,b", "{x}", 'say "hi"', "back\\slash", "o'brien", "Åsa "]
+    for username in tricky:
+        make_user(username, teacher.role)
+    assert [row["username"] for row in prepared(ids=[], usernames=tricky)] == tricky
+    for ids, usernames in (
+        ([], []),
+        ([teacher.pk], []),
+        ([], [principal.username, "nobody", "o'brien"]),
+        ([teacher.pk, principal.pk, 0], [teacher.username]),
+    ):
+        assert prepared(ids=ids, usernames=usernames) == list(build(ids, usernames))
+    found = prepared(ids=[teacher.pk, principal.pk], usernames=[])
+    assert {row["username"] for row in found} == {teacher.username, principal.username}
+
+
+def test_a_page_read_ahead_is_the_paginators_page_and_count_in_one_statement(db):
+    def counted():
+        return Subject.objects.order_by().values("pk")
+
+    def rows():
+        total = counted().annotate(total=Func(F("pk"), function="COUNT")).values("total")
+        return Subject.objects.order_by("code").values("code", total=Subquery(total))
+
+    everything = list(Subject.objects.order_by("code").values("code"))
+    assert len(everything) > 7
+    reference = Paginator(everything, 3)
+    for number in (None, "1", "2", str(reference.num_pages), "999", "0", "-1", "x", "2.0"):
+        listed = PreparedList(
+            rows=Prepared(rows),
+            counted=Prepared(counted),
+            arguments={},
+            counted_arguments={},
+            total="total",
+        )
+        with CaptureQueriesContext(connection) as queries:
+            listed.read_ahead(number, 3)
+            page = Paginator(listed, 3).get_page(number)
+        expected = reference.get_page(number)
+        assert (page.number, list(page.object_list)) == (expected.number, expected.object_list)
+        if number in (None, "1", "2", str(reference.num_pages)):
+            assert len(queries) == 1

@@ -18,6 +18,7 @@ from permissions.policy import (
     known_name_scope,
     known_names,
     names_known_in,
+    people_known_at_school,
 )
 from tests.conftest import END_OF_YEAR, make_user
 
@@ -46,8 +47,15 @@ def link(user, school_unit, first, last) -> Membership:
     )
 
 
-def python_and_sql_for_scope(scope, user) -> tuple[str, str]:
+def python_and_sql_for_scope(scope, user, school_unit=None) -> tuple[str, str]:
     python = names_known_in(scope=scope, users=[user]).get(user.pk, user.get_full_name())
+    if school_unit is not None:
+        # The same query for a school's scope, compiled once (the log page's).
+        people, names = people_known_at_school(
+            school_unit_id=school_unit.pk, ids=[user.pk], usernames=[user.username]
+        )
+        assert [person["pk"] for person in people] == [user.pk]
+        assert names.get(user.pk, user.get_full_name()) == python
     sql = (
         User.objects.filter(pk=user.pk)
         .annotate(known=full_name_known_in(scope=scope, pk=OuterRef("pk")))
@@ -79,12 +87,13 @@ def test_a_scope_that_never_saw_a_confirmation_knows_the_latest_typed_name(
     link(anna, gymnasium, "Senast", "Typad")
     school = known_name_scope(school_unit=grundskola)
     huvudman = known_name_scope(huvudman=grundskola.huvudman)
-    assert python_and_sql_for_scope(school, anna) == ("Först Typad", "Först Typad")
+    assert python_and_sql_for_scope(school, anna, grundskola) == ("Först Typad", "Först Typad")
     assert python_and_sql_for_scope(huvudman, anna) == ("Senast Typad", "Senast Typad")
     # The national log (no scope), and the school that has her confirmed.
     assert python_and_sql_for_scope(None, anna) == ("Anna Berg", "Anna Berg")
-    own = known_name_scope(school_unit=anna.memberships.get(confirmed_at__isnull=False).school_unit)
-    assert python_and_sql_for_scope(own, anna) == ("Anna Berg", "Anna Berg")
+    own_school = anna.memberships.get(confirmed_at__isnull=False).school_unit
+    own = known_name_scope(school_unit=own_school)
+    assert python_and_sql_for_scope(own, anna, own_school) == ("Anna Berg", "Anna Berg")
 
 
 def test_one_confirmation_in_the_scope_shows_the_accounts_name_in_every_form(
@@ -99,9 +108,33 @@ def test_one_confirmation_in_the_scope_shows_the_accounts_name_in_every_form(
     assert python_and_sql_for_scope(huvudman, anna) == ("Anna Berg", "Anna Berg")
     # The gymnasium itself still has only its own waiting link.
     gymnasium_scope = known_name_scope(school_unit=gymnasium)
-    assert python_and_sql_for_scope(gymnasium_scope, anna) == ("Typad Igen", "Typad Igen")
+    assert python_and_sql_for_scope(gymnasium_scope, anna, gymnasium) == (
+        "Typad Igen",
+        "Typad Igen",
+    )
 
 
 def test_people_other_than_teachers_keep_their_own_name(principal, grundskola):
     scope = known_name_scope(school_unit=grundskola)
-    assert python_and_sql_for_scope(scope, principal) == ("Rektor Testsson", "Rektor Testsson")
+    assert python_and_sql_for_scope(scope, principal, grundskola) == (
+        "Rektor Testsson",
+        "Rektor Testsson",
+    )
+
+
+def test_a_school_knows_the_name_typed_on_its_latest_link(anna, grundskola, principal):
+    old = link(anna, grundskola, "Gammal", "Typning")
+    Membership.objects.filter(pk=old.pk).update(removed_at=old.created_at)
+    link(anna, grundskola, "Ny", "Typning")
+    school = known_name_scope(school_unit=grundskola)
+    assert python_and_sql_for_scope(school, anna, grundskola) == ("Ny Typning", "Ny Typning")
+    # And the log page's one statement, asked for several people at once.
+    people, names = people_known_at_school(
+        school_unit_id=grundskola.pk,
+        ids=[principal.pk, anna.pk],
+        usernames=[anna.username, "nobody"],
+    )
+    assert sorted(person["username"] for person in people) == sorted(
+        [anna.username, principal.username]
+    )
+    assert names == {anna.pk: "Ny Typning"}
