@@ -65,7 +65,7 @@ def teacher_list(request: HttpRequest, code: str) -> HttpResponse:
             "page": page,
             "query": query_without_page.urlencode(),
             "states": policy.MembershipState,
-            "bulk_form": TeacherBulkForm(auto_id="bulk-%s"),
+            "bulk_form": TeacherBulkForm(auto_id="bulk-%s", listed=True),
         },
     )
 
