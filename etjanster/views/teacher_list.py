@@ -6,7 +6,7 @@ from collections.abc import Callable
 from urllib.parse import quote
 
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet, Window
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -24,7 +24,7 @@ from etjanster.views.shared import (
     state_tag,
 )
 from permissions import policy
-from permissions.models import Membership
+from permissions.models import Membership, membership_confirmed_q
 from permissions.policy import KNOWN_NAMES
 from permissions.schoolyear import today
 from schools.models import SchoolUnit
@@ -110,10 +110,13 @@ def _page(memberships: QuerySet, *, sort: str, first: int, last: int) -> QuerySe
     return (
         Membership.objects.filter(pk__in=numbered.values("pk"))
         .order_by(*order, "subjects__name", "subjects__id")
-        .values(
-            "pk", "valid_until", "confirmed_at", "user__username", "subjects__name", **KNOWN_NAMES
-        )
+        .values("pk", "valid_until", "user__username", "subjects__name", **KNOWN_NAMES, **_PENDING)
     )
+
+
+# Whether the teacher has yet to confirm, not when they did: a timestamp with
+# its time zone is parsed in Python, a boolean is not.
+_PENDING = {"pending": ExpressionWrapper(~membership_confirmed_q(), output_field=BooleanField())}
 
 
 def _statements(state: str, sort: str) -> tuple[Prepared, Prepared]:
@@ -197,7 +200,7 @@ def _teacher_rows(found: list[dict], *, school_unit: SchoolUnit, day) -> list[di
             valid_until=valid_until,
             subject_count=len(subjects),
             today=day,
-            pending=membership["confirmed_at"] is None,
+            pending=membership["pending"],
         )
         if valid_until not in dates:
             dates[valid_until] = date_format(valid_until)
