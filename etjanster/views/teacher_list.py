@@ -1,7 +1,6 @@
 """A school's teacher list (filtered, sorted, paged) and the slips printed from it."""
 
 import datetime
-import itertools
 from collections.abc import Callable
 from urllib.parse import quote
 
@@ -188,11 +187,15 @@ def _teacher_rows(found: list[dict], *, school_unit: SchoolUnit, day) -> list[di
     detail_url = reverse("etjanster:teacher_detail", args=[school_unit.code, placeholder])
     slip_label = _("Choose %(name)s")
     dates: dict[datetime.date, str] = {}
+    # Each membership's first row, and its subjects, in the page's order.
+    memberships: dict[int, tuple[dict, list[str]]] = {}
+    for row in found:
+        if (membership := memberships.get(row["pk"])) is None:
+            membership = memberships[row["pk"]] = (row, [])
+        if row["subjects__name"] is not None:
+            membership[1].append(row["subjects__name"])
     rows = []
-    for _pk, grouped in itertools.groupby(found, key=lambda row: row["pk"]):
-        grouped = list(grouped)
-        membership = grouped[0]
-        subjects = [row["subjects__name"] for row in grouped if row["subjects__name"] is not None]
+    for membership, subjects in memberships.values():
         valid_until, username = membership["valid_until"], membership["user__username"]
         first_name, last_name = membership["known_first_name"], membership["known_last_name"]
         # The list holds live memberships only: unconfirmed is pending.
