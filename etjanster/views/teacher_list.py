@@ -123,7 +123,11 @@ def _statements(state: str, sort: str) -> tuple[Prepared, Prepared]:
     filter and order (what changes the statement's shape).
 
     PERFORMANCE: compiled once (core.prepared) from the policy's querysets;
-    building them per request was a fifth of the page."""
+    building them per request was a fifth of the page.
+
+    SECURITY: the school is a stand-in of the id (`school_memberships`'
+    filter), and the id is the school `school_unit_or_404` found for the
+    user; the day and the page's bounds are parameters, never frozen."""
 
     def memberships(*, school_id: int, day: datetime.date) -> QuerySet:
         return _memberships(SchoolUnit(pk=school_id), state=state, day=day)
