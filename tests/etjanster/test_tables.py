@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import translation
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -16,8 +17,9 @@ from accounts.models import User
 from audit.actions import AuditAction
 from audit.context import AuditContext
 from audit.log import audit_record
+from etjanster.forms import TeacherBulkForm
 from etjanster.tables import LOG_ROW, TEACHER_ROW, log_rows_html, teacher_rows_html
-from permissions.models import Membership
+from permissions.models import Membership, Subject
 from tests.conftest import END_OF_YEAR
 from tests.fixtures.staff import make_teachers
 
@@ -170,3 +172,15 @@ def test_rows_are_the_row_patterns_with_every_value_escaped():
         ),
     )  # fmt: skip
     assert log_rows_html(log_rows) == expected
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_the_lists_bulk_subject_select_is_the_model_choice_fields(language):
+    """The teacher list writes the bulk form's subjects from prepared rows;
+    the model choice field (which a posted form still cleans with) is the
+    reference."""
+    with translation.override(language):
+        listed = str(TeacherBulkForm(auto_id="bulk-%s", listed=True)["subject"])
+        reference = str(TeacherBulkForm(auto_id="bulk-%s")["subject"])
+    assert listed == reference
+    assert listed.count("<option") == Subject.objects.count() + 1 > 1
