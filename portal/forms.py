@@ -1,7 +1,9 @@
 import copy
+import functools
 
 from django import forms
 from django.contrib.auth import password_validation
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from core.prepared import Prepared
@@ -26,16 +28,10 @@ class CatalogueFilterForm(forms.Form):
         choices=[("", _("All levels")), *MaterialLevel.choices],
         widget=PlainSelect,
     )
-    # The subject's code in the query string; cleaned, the subject's id.
-    subject = forms.ChoiceField(
-        label=_("Subject"),
-        required=False,
-        widget=PlainSelect,
-        # A model choice's own message, as before the choices were rows.
-        error_messages={
-            "invalid_choice": forms.ModelChoiceField.default_error_messages["invalid_choice"]
-        },
-    )
+    # The subject's code in the query string; cleaned, the subject's id. A
+    # text field checked against the subjects in clean_subject, its select's
+    # options set on the widget alone (see __init__).
+    subject = forms.CharField(label=_("Subject"), required=False, widget=PlainSelect)
     kind = forms.ChoiceField(
         label=_("Kind"),
         required=False,
@@ -48,17 +44,37 @@ class CatalogueFilterForm(forms.Form):
         self.fields["q"].widget.input_type = "search"
         # Group the subjects by level in the select, the way teachers look for
         # them; each level's name is translated once, not once per subject.
-        levels = {value: str(label).lower() for value, label in MaterialLevel.choices}
         subjects = SUBJECTS()
         self.subject_ids = {row["code"]: row["pk"] for row in subjects}
-        self.fields["subject"].choices = [
-            ("", _("All subjects")),
-            *((row["code"], f"{row['name']} ({levels[row['level']]})") for row in subjects),
-        ]
+        # PERFORMANCE: the options as the select writes them, made once per
+        # language and list of subjects (read afresh on every request, and
+        # part of the key); a choice field would copy and normalize them
+        # for every form.
+        self.fields["subject"].widget.choices = subject_options(
+            get_language(),
+            tuple((row["pk"], row["code"], row["name"], row["level"]) for row in subjects),
+        )
 
     def clean_subject(self) -> int | None:
         code = self.cleaned_data.get("subject")
+        if code and code not in self.subject_ids:
+            # A model choice's own message, as when the choices were models.
+            raise forms.ValidationError(
+                forms.ModelChoiceField.default_error_messages["invalid_choice"],
+                code="invalid_choice",
+            )
         return self.subject_ids[code] if code else None
+
+
+@functools.lru_cache(maxsize=16)
+def subject_options(language: str | None, subjects: tuple) -> tuple:
+    """The subject filter's options, grouped by level the way teachers look
+    for them: (code, "name (level)"), each level's name translated once."""
+    levels = {value: str(label).lower() for value, label in MaterialLevel.choices}
+    return (
+        ("", str(_("All subjects"))),
+        *((code, f"{name} ({levels[level]})") for _pk, code, name, level in subjects),
+    )
 
 
 class ContactForm(forms.Form):
