@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import F, Prefetch, QuerySet, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
@@ -30,7 +31,7 @@ from permissions.services.confirmations import CodeOutcome, email_code_redeem
 from portal.forms import EmailCodeForm
 from schools.models import Huvudman, SchoolUnit
 from web.decorators import teacher_required
-from web.forms import OwnPasswordChangeForm, with_retry_time
+from web.forms import OwnPasswordChangeForm, unbound_password_change_html, with_retry_time
 from web.login import own_password_change_view
 from web.request import audit_context
 
@@ -58,6 +59,12 @@ def account(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "pending": pending,
             "password_form": password_form,
+            # PERFORMANCE: an empty form (a GET) is the same for everyone.
+            "password_form_html": (
+                password_form.render()
+                if password_form.is_bound
+                else unbound_password_change_html(get_language())
+            ),
             "school_year": schoolyear.school_year_label(today),
             "any_active": any(row["active"] for row in rows),
             "school_accounts": _SCHOOL_ACCOUNTS(user_id=user.pk),

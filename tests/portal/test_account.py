@@ -1,6 +1,7 @@
 """The teacher's own account page: memberships and password change."""
 
 import datetime
+import re
 
 import pytest
 from django.contrib.auth import SESSION_KEY
@@ -11,6 +12,7 @@ from audit.actions import AuditAction
 from audit.models import AuditEvent
 from permissions.models import Membership
 from tests.conftest import END_OF_YEAR, make_user, verify_session
+from web.forms import OwnPasswordChangeForm
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("school_day")]
 
@@ -252,3 +254,33 @@ def test_my_account_explains_bad_input_and_changes_nothing(principal, data, mess
     assert message in response.content.decode()
     principal.refresh_from_db()
     assert principal.check_password("rektor-password-1234")
+
+
+def test_the_empty_password_form_is_the_same_for_every_teacher_and_follows_the_language(
+    client, teacher
+):
+    """Kept once per language (web.forms.unbound_password_change_html): it
+    must hold nothing of the person it is shown to."""
+
+    def form_html(page: str) -> str:
+        start = re.search(
+            r'<form method="post" action="(/en)?/bedomningsportalen/konto/"', page
+        ).start()
+        # Each response's CSRF token is its own (outside the kept form).
+        return re.sub(
+            r'name="csrfmiddlewaretoken" value="\w+"',
+            "",
+            page[start : page.index("</form>", start)],
+        )
+
+    other = make_user("annan.larare", role=teacher.role)
+    pages = []
+    for user in (teacher, other):
+        client.force_login(user)
+        pages.append(client.get(URL).content.decode())
+    assert form_html(pages[0]) == form_html(pages[1])
+    assert str(OwnPasswordChangeForm(user=other).render()) in pages[1]
+    assert "annan.larare" not in form_html(pages[1])
+    english = client.get("/en" + URL).content.decode()
+    assert "Current password" in form_html(english)
+    assert "Current password" not in form_html(pages[0])
