@@ -189,6 +189,9 @@ class Prepared:
         return [dict(zip(names, row, strict=True)) for row in rows]
 
 
+READ_AHEAD_PAGES = 1_000_000
+
+
 class PreparedList:
     """A list for Django's paginator: `count()` and a slice, each one prepared
     statement (`counted.count(**counted_arguments)`, `rows(**arguments)`).
@@ -223,7 +226,9 @@ class PreparedList:
             number = int(number)
         except (TypeError, ValueError):
             number = 1
-        if number < 1:
+        # Beyond the pages any list here has, the paginator finds the last
+        # page itself (a number too large for the database's OFFSET was a 500).
+        if not 1 <= number <= READ_AHEAD_PAGES:
             return
         offset = (number - 1) * per_page
         rows, total = self._rows(limit=per_page, offset=offset)
