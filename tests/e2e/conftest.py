@@ -140,6 +140,15 @@ def page(page, live_server):
     # on a loaded machine that can be the only run, so try again once the
     # page has settled.
     for _attempt in range(3):
+        # The last load's run may still be going: Playwright runs the
+        # handler in a greenlet of its own, which waits while this one does,
+        # and a check now would only mark itself pending. Let it end first
+        # (on fast pages the earlier runs had all met the next navigation,
+        # so that run was the only one left).
+        for _wait in range(200):
+            if not watch.running:
+                break
+            page.wait_for_timeout(50)
         watch.check()
         if watch.checked:
             break
