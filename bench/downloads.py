@@ -346,22 +346,33 @@ def under_downloads(port: int, download: str, hello: str, cookies: dict) -> dict
     reading 50 MB bodies took a whole core from the servers they measured.)
     Every download still passes the gate and leaves its audit event.
     """
-    WRK_SCRIPT = from_run("WRK_SCRIPT")
+    WRK_SCRIPT, BenchFailed = from_run("WRK_SCRIPT", "BenchFailed")
     command = ["nice", "-n", "19", "wrk", "-t1", f"-c{CONCURRENT_DOWNLOADS}"]
     command += [f"-d{DOWNLOAD_SECONDS + 30}s", "--timeout", "60s", "-s", str(WRK_SCRIPT)]
     command += ["-H", "Cookie: " + "; ".join(f"{k}={v}" for k, v in cookies.items())]
     command.append(f"http://127.0.0.1:{port}{download}")
     downloads = subprocess.Popen(  # noqa: S603
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
     try:
         time.sleep(0.5)
-        return wrk_latency(
+        measured = wrk_latency(
             port, hello, cookies, connections=HELLO_CONNECTIONS, seconds=DOWNLOAD_SECONDS
         )
     finally:
-        downloads.terminate()
-        downloads.wait(timeout=60)
+        # wrk stops on SIGINT and still writes its summary (and the script's count).
+        downloads.send_signal(signal.SIGINT)
+        output = downloads.communicate(timeout=60)[0]
+    # The hello was measured under load only if the downloads really ran.
+    done = re.search(r"(\d+) requests in", output)
+    bad = re.search(r"BENCH_BAD (\d+)", output)
+    if not done or not bad or int(bad.group(1)) or int(done.group(1)) < 1:
+        raise BenchFailed(f"the downloads beside the hello did not all succeed:\n{output}")
+    return measured
 
 
 def build_single(bench) -> dict:

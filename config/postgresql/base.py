@@ -1,5 +1,5 @@
 """Django's PostgreSQL backend with one change: the pool's health check is
-config.dbpool's (skipped for a connection given back healthy a moment ago)
+config.dbpool's (skipped for a connection handed out a moment ago)
 instead of Django's unconditional one (CONN_HEALTH_CHECKS), which Django
 passes to the pool itself and so cannot be replaced through OPTIONS."""
 
