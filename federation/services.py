@@ -220,7 +220,7 @@ def identity_link(
     identity = FederatedIdentity.objects.create(
         idp=idp, subject=subject, user=user, proof=proof, last_login_at=timezone.now()
     )
-    password_kept = not (user.role == Role.TEACHER and not idp.teachers_keep_password)
+    password_kept = keeps_password(user=user, idp=idp)
     if not password_kept and user.has_usable_password():
         user.set_unusable_password()
         user.save(update_fields=["password"])
@@ -232,6 +232,12 @@ def identity_link(
         **home_scope(user),
     )
     return identity
+
+
+def keeps_password(*, user, idp) -> bool:
+    """Whether an account linked to a school account of `idp` keeps its
+    password: staff always, a teacher only where the huvudman allows it."""
+    return not (user.role == Role.TEACHER and not idp.teachers_keep_password)
 
 
 @transaction.atomic
@@ -256,7 +262,7 @@ def identity_used(*, context: AuditContext, identity: FederatedIdentity) -> None
     since switched off "teachers keep their password" loses it now, as at linking."""
     FederatedIdentity.objects.filter(pk=identity.pk).update(last_login_at=timezone.now())
     user, idp = identity.user, identity.idp
-    if user.role == Role.TEACHER and not idp.teachers_keep_password and user.has_usable_password():
+    if not keeps_password(user=user, idp=idp) and user.has_usable_password():
         user.set_unusable_password()
         user.save(update_fields=["password"])
         audit_record(

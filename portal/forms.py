@@ -11,7 +11,7 @@ from core.widgets import PlainSelect
 from permissions.models import MaterialLevel, Subject
 from portal.models import MaterialKind, TicketCategory
 from schools.validators import validate_skolenhetskod
-from web.forms import NewPasswordForm
+from web.forms import NewPasswordForm, email_code_field, username_field
 
 # PERFORMANCE: the filter's subjects as rows from a statement compiled once
 # (core.prepared), not model instances through a model choice field.
@@ -132,20 +132,8 @@ class EmailCodeForm(forms.Form):
     """A code from an e-mail: confirm (or decline) a school's registration,
     or choose a new password. Input validation only; the service checks the code."""
 
-    username = forms.CharField(
-        label=_("Username"),
-        max_length=150,
-        widget=forms.TextInput(
-            attrs={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}
-        ),
-    )
-    code = forms.CharField(
-        label=_("Code from the e-mail"),
-        max_length=20,
-        widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "autocapitalize": "characters"}
-        ),
-    )
+    username = username_field()
+    code = email_code_field()
     new_password1 = copy.deepcopy(NewPasswordForm.base_fields["new_password1"])
     new_password2 = copy.deepcopy(NewPasswordForm.base_fields["new_password2"])
 

@@ -42,16 +42,33 @@ def with_retry_time(message: str, retry_at: datetime.datetime | None) -> str:
     return message
 
 
-class PasswordLoginForm(forms.Form):
-    """Step 1 of either login. Validates input only; the view checks the password."""
-
-    username = forms.CharField(
+def username_field() -> forms.CharField:
+    """A username as every login and code form asks for it (a password
+    manager fills it; no capitals or spelling help from the phone)."""
+    return forms.CharField(
         label=_("Username"),
         max_length=150,
         widget=forms.TextInput(
             attrs={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}
         ),
     )
+
+
+def email_code_field() -> forms.CharField:
+    """A code from an e-mail (the phone offers it from the message)."""
+    return forms.CharField(
+        label=_("Code from the e-mail"),
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autocapitalize": "characters"}
+        ),
+    )
+
+
+class PasswordLoginForm(forms.Form):
+    """Step 1 of either login. Validates input only; the view checks the password."""
+
+    username = username_field()
     password = forms.CharField(
         label=_("Password"),
         max_length=200,
@@ -81,20 +98,8 @@ class LinkCodeRequestForm(forms.Form):
 class LinkCodeForm(forms.Form):
     """The username and the mailed code that link a school account."""
 
-    username = forms.CharField(
-        label=_("Username"),
-        max_length=150,
-        widget=forms.TextInput(
-            attrs={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}
-        ),
-    )
-    code = forms.CharField(
-        label=_("Code from the e-mail"),
-        max_length=20,
-        widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "autocapitalize": "characters"}
-        ),
-    )
+    username = username_field()
+    code = email_code_field()
 
     def clean_username(self) -> str:
         return self.cleaned_data["username"].strip().lower()
